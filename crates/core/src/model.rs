@@ -1,0 +1,303 @@
+//! The workflow model: what a workflow definition means once it has been loaded and
+//! checked. Every reference in here (stage, role, document, field, transition) is known to
+//! exist; `swakelola-definition` guarantees that before it hands a [`Workflow`] out.
+
+use jiff::civil::Time;
+use serde::Serialize;
+
+use crate::duration::Duration;
+use crate::format::Language;
+use crate::value::{FieldType, FieldValue};
+
+/// The role the runner acts as when a timer fires. Workflows may not declare it.
+pub const SYSTEM_ROLE: &str = "system";
+
+/// A bilingual label: Indonesian first, English optional (falls back to Indonesian).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Label {
+    pub id: String,
+    pub en: Option<String>,
+}
+
+impl Label {
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            en: None,
+        }
+    }
+
+    pub fn get(&self, language: Language) -> &str {
+        match language {
+            Language::Id => &self.id,
+            Language::En => self.en.as_deref().unwrap_or(&self.id),
+        }
+    }
+}
+
+/// A checked workflow.
+#[derive(Debug, Clone, Serialize)]
+pub struct Workflow {
+    pub id: String,
+    pub label: Label,
+    pub description: Option<Label>,
+    /// The calendar (by id) whose working days and time zone deadlines use.
+    pub calendar: String,
+    /// Local time of day at which reminders and escalations go out.
+    pub notify_at: Time,
+    /// The field that holds the fiscal year, needed by deadlines anchored to it.
+    pub fiscal_year_field: Option<String>,
+    /// Roles that may open a case; empty means any declared role.
+    pub open_by: Vec<String>,
+    pub parties: Vec<Party>,
+    pub phases: Vec<Phase>,
+    pub roles: Vec<Role>,
+    pub documents: Vec<DocumentType>,
+    pub fields: Vec<FieldDef>,
+    pub stages: Vec<Stage>,
+    pub transitions: Vec<Transition>,
+}
+
+/// A side of the partnership (e.g. the agency, the Ormas, a facilitator).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Party {
+    pub id: String,
+    pub label: Label,
+}
+
+/// A group of stages shown together (the customer's six stages).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Phase {
+    pub id: String,
+    pub label: Label,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Role {
+    pub id: String,
+    pub label: Label,
+    /// The party whose staff hold this role.
+    pub party: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DocumentType {
+    pub id: String,
+    pub label: Label,
+    /// Roles that may attach it; empty means any declared role.
+    pub attach_by: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldDef {
+    pub id: String,
+    pub label: Label,
+    pub field_type: FieldType,
+    /// Must be given when the case is opened.
+    pub required: bool,
+    /// Roles that may set it; empty means any declared role.
+    pub set_by: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stage {
+    pub id: String,
+    pub label: Label,
+    pub phase: Option<String>,
+    pub initial: bool,
+    pub terminal: bool,
+    /// The rule this stage rests on, for people reading the workflow.
+    pub legal_basis: Option<String>,
+    pub deadline: Option<Deadline>,
+    pub recurring: Vec<Recurring>,
+}
+
+/// When a stage must be left, and what happens around that moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Deadline {
+    pub due: Due,
+    pub follow_up: FollowUp,
+    /// A transition fired by the system when the deadline passes.
+    pub on_expiry: Option<String>,
+}
+
+/// How a due date is computed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Due {
+    /// `offset` after the anchor date.
+    After { anchor: Anchor, offset: Duration },
+    /// A fixed day of the year, in the fiscal year plus `year_offset`
+    /// (e.g. 30 November of the year before the fiscal year: month 11, day 30, offset -1).
+    OnDate {
+        month: i8,
+        day: i8,
+        year_offset: i16,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Anchor {
+    /// The day the case entered the stage.
+    StageEntered,
+    /// The date held by a date field of the case.
+    Field(String),
+}
+
+/// Who must act on an obligation and how they are chased.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct FollowUp {
+    /// Roles responsible for meeting it: default recipients of reminders.
+    pub responsible: Vec<String>,
+    pub reminders: Vec<Reminder>,
+    pub escalations: Vec<Escalation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reminder {
+    pub when: ReminderWhen,
+    /// Recipients; empty means the responsible roles.
+    pub to: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReminderWhen {
+    /// On the working day this long before the due date.
+    Before(Duration),
+    /// On the due date.
+    AtDue,
+    /// Repeatedly, this often after the due date, until met.
+    EveryAfterDue(Duration),
+}
+
+/// Notify other roles once an obligation is overdue by `after`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Escalation {
+    pub after: Duration,
+    pub to: Vec<String>,
+}
+
+/// An obligation that recurs while the case is in a stage, such as a monthly progress
+/// report due some working days after each month ends. Each period's obligation is met by
+/// attaching `document`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Recurring {
+    pub id: String,
+    pub label: Label,
+    pub period: Period,
+    /// Due this long after the period ends.
+    pub due_after_period: Duration,
+    pub document: String,
+    pub follow_up: FollowUp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Period {
+    Week,
+    Month,
+    Quarter,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Transition {
+    pub id: String,
+    pub label: Label,
+    pub from: Vec<String>,
+    pub to: String,
+    /// Roles that may fire it.
+    pub roles: Vec<String>,
+    pub guard: Guard,
+    /// Roles told when it fires.
+    pub notify: Vec<String>,
+}
+
+/// What must hold before a transition may fire.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Guard {
+    pub documents: Vec<String>,
+    pub fields: Vec<String>,
+    pub comment: bool,
+    pub conditions: Vec<Condition>,
+}
+
+impl Guard {
+    pub fn is_empty(&self) -> bool {
+        self.documents.is_empty()
+            && self.fields.is_empty()
+            && !self.comment
+            && self.conditions.is_empty()
+    }
+}
+
+/// `field op value`, e.g. `pagu > 0`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Condition {
+    pub field: String,
+    pub op: Comparison,
+    /// Absent for [`Comparison::IsSet`] and [`Comparison::IsUnset`].
+    pub value: Option<FieldValue>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Comparison {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    IsSet,
+    IsUnset,
+}
+
+impl Comparison {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Comparison::Eq => "=",
+            Comparison::Ne => "≠",
+            Comparison::Lt => "<",
+            Comparison::Le => "≤",
+            Comparison::Gt => ">",
+            Comparison::Ge => "≥",
+            Comparison::IsSet => "is set",
+            Comparison::IsUnset => "is unset",
+        }
+    }
+}
+
+impl Workflow {
+    pub fn stage(&self, id: &str) -> Option<&Stage> {
+        self.stages.iter().find(|s| s.id == id)
+    }
+
+    pub fn initial_stage(&self) -> Option<&Stage> {
+        self.stages.iter().find(|s| s.initial)
+    }
+
+    pub fn transition(&self, id: &str) -> Option<&Transition> {
+        self.transitions.iter().find(|t| t.id == id)
+    }
+
+    pub fn role(&self, id: &str) -> Option<&Role> {
+        self.roles.iter().find(|r| r.id == id)
+    }
+
+    pub fn document(&self, id: &str) -> Option<&DocumentType> {
+        self.documents.iter().find(|d| d.id == id)
+    }
+
+    pub fn field(&self, id: &str) -> Option<&FieldDef> {
+        self.fields.iter().find(|f| f.id == id)
+    }
+
+    /// Transitions that leave `stage`, in definition order.
+    pub fn transitions_from<'a>(&'a self, stage: &'a str) -> impl Iterator<Item = &'a Transition> {
+        self.transitions
+            .iter()
+            .filter(move |t| t.from.iter().any(|f| f == stage))
+    }
+}

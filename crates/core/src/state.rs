@@ -1,0 +1,240 @@
+//! What a case is at one moment, and the records a step produces: events, timers,
+//! obligations and notifications. All of it serialises, so a store can keep it as is.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use crate::model::SYSTEM_ROLE;
+use crate::value::FieldValue;
+
+/// Who issued a command, acting in which role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub name: String,
+    pub role: String,
+}
+
+impl Actor {
+    pub fn new(name: impl Into<String>, role: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            role: role.into(),
+        }
+    }
+
+    /// The runner, acting when a timer fires.
+    pub fn system() -> Self {
+        Self::new("swakelola", SYSTEM_ROLE)
+    }
+}
+
+/// The state of one case. A case's state changes only through [`crate::step`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseState {
+    pub stage: String,
+    /// Number of events recorded so far; the sequence number of the latest event.
+    pub revision: u64,
+    pub opened_at: Timestamp,
+    /// Set when the case enters a terminal stage.
+    pub closed_at: Option<Timestamp>,
+    pub stage_entered_at: Timestamp,
+    /// The revision of the event that entered the current stage; keeps obligations of a
+    /// re-entered stage apart from those of an earlier visit.
+    pub stage_entered_revision: u64,
+    pub fields: BTreeMap<String, FieldValue>,
+    pub documents: Vec<DocumentRecord>,
+    /// Open obligations, by key.
+    pub obligations: BTreeMap<String, Obligation>,
+    /// Pending timers, by key.
+    pub timers: BTreeMap<String, Timer>,
+}
+
+impl CaseState {
+    /// The earliest pending timer: when the runner must next look at this case.
+    pub fn next_due_at(&self) -> Option<Timestamp> {
+        self.timers.values().map(|t| t.due_at).min()
+    }
+
+    pub fn has_document(&self, document_type: &str) -> bool {
+        self.documents
+            .iter()
+            .any(|d| d.document_type == document_type)
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed_at.is_some()
+    }
+}
+
+/// An attached document: its metadata, not its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentRecord {
+    pub document_type: String,
+    pub file_name: String,
+    /// Lower-case hex SHA-256 of the content.
+    pub sha256: String,
+    pub size: u64,
+    pub attached_at: Timestamp,
+    pub attached_by: Actor,
+}
+
+/// Something that must happen by a due date: leaving a stage with a deadline, or one
+/// period's recurring report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Obligation {
+    pub key: String,
+    pub source: ObligationSource,
+    pub due_date: Date,
+    pub due_at: Timestamp,
+    pub overdue: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ObligationSource {
+    /// The deadline of the stage the case is in.
+    StageDeadline { stage: String },
+    /// One period of a recurring obligation; met by attaching `document`.
+    Recurring {
+        rule: String,
+        period_start: Date,
+        period_end: Date,
+        document: String,
+    },
+}
+
+/// A pending wake-up for the runner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timer {
+    /// Deterministic and unique within the case.
+    pub key: String,
+    pub due_at: Timestamp,
+    pub kind: TimerKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TimerKind {
+    /// Reminder number `reminder` of the obligation's follow-up; `occurrence` counts the
+    /// repeats of a repeating reminder (0 for one-off reminders).
+    Reminder {
+        obligation: String,
+        reminder: usize,
+        occurrence: u32,
+    },
+    /// The obligation's due instant (the end of its due day).
+    Due { obligation: String },
+    Escalation {
+        obligation: String,
+        escalation: usize,
+    },
+    /// A new period of a recurring obligation starts.
+    PeriodStart { rule: String, period_start: Date },
+}
+
+impl TimerKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            TimerKind::Reminder { .. } => "reminder",
+            TimerKind::Due { .. } => "due",
+            TimerKind::Escalation { .. } => "escalation",
+            TimerKind::PeriodStart { .. } => "period_start",
+        }
+    }
+}
+
+/// One entry of a case's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// 1 for the opening event, then consecutive.
+    pub revision: u64,
+    pub at: Timestamp,
+    pub actor: Actor,
+    pub kind: EventKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    Opened {
+        stage: String,
+        fields: BTreeMap<String, FieldValue>,
+    },
+    Transitioned {
+        transition: String,
+        from: String,
+        to: String,
+        comment: Option<String>,
+    },
+    DocumentAttached {
+        document: DocumentRecord,
+        /// Recurring obligations this attachment met.
+        met: Vec<String>,
+    },
+    FieldSet {
+        field: String,
+        previous: Option<FieldValue>,
+        value: FieldValue,
+    },
+    TimerFired {
+        timer: String,
+        effect: TimerEffect,
+    },
+}
+
+/// What a fired timer did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TimerEffect {
+    Reminded {
+        obligation: String,
+    },
+    BecameOverdue {
+        obligation: String,
+    },
+    /// The deadline passed and the stage's expiry transition fired.
+    Expired {
+        obligation: String,
+        transition: String,
+        from: String,
+        to: String,
+    },
+    Escalated {
+        obligation: String,
+    },
+    PeriodOpened {
+        obligation: String,
+    },
+}
+
+/// A message to deliver after the step's transaction commits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    /// Deterministic within the case (derived from the timer or event that caused it), so
+    /// a redelivered message can be recognised by its receiver.
+    pub key: String,
+    pub kind: NotificationKind,
+    /// Roles to tell; contacts are looked up by the caller.
+    pub to: Vec<String>,
+    pub stage: String,
+    pub obligation: Option<Obligation>,
+    /// Document types still missing for the transitions out of the current stage.
+    pub missing_documents: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    /// Due soon, or due today.
+    Reminder,
+    /// Past due, repeating.
+    OverdueReminder,
+    /// Just became overdue.
+    Overdue,
+    Escalation,
+    /// A transition the recipients asked to hear about.
+    Transitioned,
+}

@@ -1,0 +1,1163 @@
+//! The one function that decides what happens to a case: [`step`].
+//!
+//! `step(workflow, case state, command, now, calendar)` either returns an [`Outcome`] —
+//! the new state, the event to append, the timers to schedule and cancel, the
+//! notifications to send and the case's next due instant — or a [`Rejection`] saying why
+//! the command may not happen. A rejection never changes anything: the caller keeps the
+//! state it had.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+
+use crate::Calendar;
+use crate::duration::Duration;
+use crate::model::{
+    Anchor, Comparison, Condition, Due, FollowUp, Period, Recurring, ReminderWhen, SYSTEM_ROLE,
+    Stage, Transition, Workflow,
+};
+use crate::state::{
+    Actor, CaseState, DocumentRecord, Event, EventKind, Notification, NotificationKind, Obligation,
+    ObligationSource, Timer, TimerEffect, TimerKind,
+};
+use crate::value::{FieldValue, ValueError};
+
+/// Longest comment accepted on a transition.
+pub const MAX_COMMENT_CHARS: usize = 4_000;
+/// Longest document file name accepted.
+pub const MAX_FILE_NAME_CHARS: usize = 255;
+
+/// A command: who acts, and what they ask for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    pub actor: Actor,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Open a new case with initial field values (as typed; parsed by field type).
+    Open { fields: Vec<(String, String)> },
+    /// Fire a transition out of the current stage.
+    Fire {
+        transition: String,
+        comment: Option<String>,
+    },
+    /// Record an attached document (its bytes are the caller's business).
+    Attach {
+        document_type: String,
+        file_name: String,
+        sha256: String,
+        size: u64,
+    },
+    /// Set a field from text as typed by a person.
+    SetField { field: String, value: String },
+    /// A pending timer is due; only the system role fires timers.
+    FireTimer { key: String },
+}
+
+/// Everything a successful step produces. The caller applies all of it in one
+/// transaction, or none of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub state: CaseState,
+    pub event: Event,
+    /// Timers that are new or moved, to (re)schedule.
+    pub schedule: Vec<Timer>,
+    /// Keys of timers no longer pending (fired by this step or cancelled by it).
+    pub cancel: Vec<String>,
+    pub notifications: Vec<Notification>,
+    /// The earliest pending timer after this step.
+    pub next_due_at: Option<Timestamp>,
+}
+
+/// Why a guard of a transition is not met.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GuardFailure {
+    MissingDocument { id: String, label: String },
+    MissingField { id: String, label: String },
+    CommentRequired,
+    Condition { description: String },
+}
+
+impl std::fmt::Display for GuardFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GuardFailure::MissingDocument { id, label } => {
+                write!(f, "document `{id}` ({label}) is not attached")
+            }
+            GuardFailure::MissingField { id, label } => {
+                write!(f, "field `{id}` ({label}) is not set")
+            }
+            GuardFailure::CommentRequired => f.write_str("a comment is required"),
+            GuardFailure::Condition { description } => {
+                write!(f, "condition {description} does not hold")
+            }
+        }
+    }
+}
+
+/// Why a command was refused. The message says what went wrong and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    #[error("the case is already open; act on it with its existing id instead of opening it again")]
+    AlreadyOpen,
+    #[error("the case has not been opened; open it before acting on it")]
+    NotOpened,
+    #[error("the case is closed (stage `{stage}`) and accepts no more commands")]
+    Closed { stage: String },
+    #[error("the actor's name is empty; say who is acting")]
+    MissingActor,
+    #[error("role `{role}` is not defined in this workflow; known roles: {}", .known.join(", "))]
+    UnknownRole { role: String, known: Vec<String> },
+    #[error("role `{role}` may not {action}; allowed: {}", list_or_none(.allowed))]
+    RoleNotAllowed {
+        role: String,
+        action: String,
+        allowed: Vec<String>,
+    },
+    #[error("there is no transition `{transition}` in this workflow; from stage `{stage}` you can fire: {}", list_or_none(.allowed))]
+    UnknownTransition {
+        transition: String,
+        stage: String,
+        allowed: Vec<String>,
+    },
+    #[error("cannot fire `{transition}` from stage `{stage}`; allowed: {}", list_or_none(.allowed))]
+    WrongStage {
+        transition: String,
+        stage: String,
+        allowed: Vec<String>,
+    },
+    #[error("cannot fire `{transition}` yet: {}; fix that and try again", join_failures(.failures))]
+    GuardsNotMet {
+        transition: String,
+        failures: Vec<GuardFailure>,
+    },
+    #[error("a comment may have at most {MAX_COMMENT_CHARS} characters")]
+    CommentTooLong,
+    #[error("there is no document type `{document_type}` in this workflow; known: {}", .known.join(", "))]
+    UnknownDocumentType {
+        document_type: String,
+        known: Vec<String>,
+    },
+    #[error("the document cannot be recorded: {reason}")]
+    InvalidDocument { reason: String },
+    #[error("there is no field `{field}` in this workflow; known: {}", .known.join(", "))]
+    UnknownField { field: String, known: Vec<String> },
+    #[error("field `{field}` is given twice; give each field once")]
+    DuplicateField { field: String },
+    #[error("invalid value for field `{field}`: {error}")]
+    InvalidFieldValue { field: String, error: ValueError },
+    #[error("these fields are required to open a case: {}; give them with their values", .fields.join(", "))]
+    MissingRequiredFields { fields: Vec<String> },
+    #[error("timer `{key}` is not pending (it already fired or was cancelled); nothing to do")]
+    TimerNotPending { key: String },
+    #[error("timer `{key}` is not due before {due_at}")]
+    TimerNotDue { key: String, due_at: Timestamp },
+    #[error("a date computed for this case falls outside the supported range (years 1–9999)")]
+    DateOutOfRange,
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "(none)".to_owned()
+    } else {
+        items.join(", ")
+    }
+}
+
+fn join_failures(failures: &[GuardFailure]) -> String {
+    failures
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl Rejection {
+    /// A stable, machine-readable code for APIs and scripts.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::AlreadyOpen => "already_open",
+            Rejection::NotOpened => "not_opened",
+            Rejection::Closed { .. } => "case_closed",
+            Rejection::MissingActor => "missing_actor",
+            Rejection::UnknownRole { .. } => "unknown_role",
+            Rejection::RoleNotAllowed { .. } => "role_not_allowed",
+            Rejection::UnknownTransition { .. } => "unknown_transition",
+            Rejection::WrongStage { .. } => "wrong_stage",
+            Rejection::GuardsNotMet { .. } => "guards_not_met",
+            Rejection::CommentTooLong => "comment_too_long",
+            Rejection::UnknownDocumentType { .. } => "unknown_document_type",
+            Rejection::InvalidDocument { .. } => "invalid_document",
+            Rejection::UnknownField { .. } => "unknown_field",
+            Rejection::DuplicateField { .. } => "duplicate_field",
+            Rejection::InvalidFieldValue { .. } => "invalid_field_value",
+            Rejection::MissingRequiredFields { .. } => "missing_required_fields",
+            Rejection::TimerNotPending { .. } => "timer_not_pending",
+            Rejection::TimerNotDue { .. } => "timer_not_due",
+            Rejection::DateOutOfRange => "date_out_of_range",
+        }
+    }
+}
+
+/// Applies `command` to the case `state` (`None` before the case is opened) at `now`.
+pub fn step(
+    workflow: &Workflow,
+    state: Option<&CaseState>,
+    command: &Command,
+    now: Timestamp,
+    calendar: &Calendar,
+) -> Result<Outcome, Rejection> {
+    let ctx = Context {
+        workflow,
+        calendar,
+        now,
+    };
+    if command.actor.name.trim().is_empty() {
+        return Err(Rejection::MissingActor);
+    }
+    let state = match (state, &command.action) {
+        (None, Action::Open { fields }) => return ctx.open(&command.actor, fields),
+        (Some(_), Action::Open { .. }) => return Err(Rejection::AlreadyOpen),
+        (None, _) => return Err(Rejection::NotOpened),
+        (Some(state), _) => state,
+    };
+    if state.is_closed() {
+        return Err(Rejection::Closed {
+            stage: state.stage.clone(),
+        });
+    }
+    let mut next = state.clone();
+    next.revision += 1;
+    let mut notifications = Vec::new();
+    let actor = &command.actor;
+    let kind = match &command.action {
+        Action::Open { .. } => unreachable!("handled above"),
+        Action::Fire {
+            transition,
+            comment,
+        } => ctx.fire(
+            &mut next,
+            actor,
+            transition,
+            comment.as_deref(),
+            &mut notifications,
+        )?,
+        Action::Attach {
+            document_type,
+            file_name,
+            sha256,
+            size,
+        } => {
+            let document = DocumentRecord {
+                document_type: document_type.clone(),
+                file_name: file_name.clone(),
+                sha256: sha256.clone(),
+                size: *size,
+                attached_at: now,
+                attached_by: actor.clone(),
+            };
+            ctx.attach(&mut next, document)?
+        }
+        Action::SetField { field, value } => ctx.set_field(&mut next, actor, field, value)?,
+        Action::FireTimer { key } => ctx.fire_timer(&mut next, actor, key, &mut notifications)?,
+    };
+    Ok(finish(state, next, actor, kind, notifications, now))
+}
+
+/// Transitions `role` could fire from the case's current stage, whether or not their
+/// guards hold yet.
+pub fn transitions_for<'a>(
+    workflow: &'a Workflow,
+    state: &'a CaseState,
+    role: &'a str,
+) -> impl Iterator<Item = &'a Transition> {
+    workflow
+        .transitions_from(&state.stage)
+        .filter(move |t| t.roles.iter().any(|r| r == role))
+}
+
+/// What stops `transition` from firing in `state` (empty when its guards hold).
+pub fn guard_failures(
+    workflow: &Workflow,
+    state: &CaseState,
+    transition: &Transition,
+    comment: Option<&str>,
+) -> Vec<GuardFailure> {
+    let guard = &transition.guard;
+    let mut failures = Vec::new();
+    for document in &guard.documents {
+        if !state.has_document(document) {
+            failures.push(GuardFailure::MissingDocument {
+                id: document.clone(),
+                label: workflow
+                    .document(document)
+                    .map_or_else(|| document.clone(), |d| d.label.id.clone()),
+            });
+        }
+    }
+    for field in &guard.fields {
+        if !state.fields.contains_key(field) {
+            failures.push(GuardFailure::MissingField {
+                id: field.clone(),
+                label: workflow
+                    .field(field)
+                    .map_or_else(|| field.clone(), |f| f.label.id.clone()),
+            });
+        }
+    }
+    if guard.comment && comment.is_none_or(|c| c.trim().is_empty()) {
+        failures.push(GuardFailure::CommentRequired);
+    }
+    for condition in &guard.conditions {
+        if !condition_holds(condition, state.fields.get(&condition.field)) {
+            failures.push(GuardFailure::Condition {
+                description: describe_condition(condition),
+            });
+        }
+    }
+    failures
+}
+
+/// Document types required by transitions out of the current stage and not yet attached.
+pub fn missing_documents<'a>(workflow: &'a Workflow, state: &'a CaseState) -> Vec<&'a str> {
+    let mut missing: Vec<&str> = Vec::new();
+    for transition in workflow.transitions_from(&state.stage) {
+        for document in &transition.guard.documents {
+            if !state.has_document(document) && !missing.contains(&document.as_str()) {
+                missing.push(document);
+            }
+        }
+    }
+    missing
+}
+
+fn condition_holds(condition: &Condition, value: Option<&FieldValue>) -> bool {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    match (condition.op, value, &condition.value) {
+        (Comparison::IsSet, value, _) => value.is_some(),
+        (Comparison::IsUnset, value, _) => value.is_none(),
+        (op, Some(value), Some(expected)) => match (op, value.compare(expected)) {
+            (_, None) => false,
+            (Comparison::Eq, Some(order)) => order == Equal,
+            (Comparison::Ne, Some(order)) => order != Equal,
+            (Comparison::Lt, Some(order)) => order == Less,
+            (Comparison::Le, Some(order)) => order != Greater,
+            (Comparison::Gt, Some(order)) => order == Greater,
+            (Comparison::Ge, Some(order)) => order != Less,
+            (Comparison::IsSet | Comparison::IsUnset, _) => unreachable!("matched above"),
+        },
+        _ => false,
+    }
+}
+
+fn describe_condition(condition: &Condition) -> String {
+    match &condition.value {
+        Some(value) => format!("`{} {} {value}`", condition.field, condition.op.symbol()),
+        None => format!("`{} {}`", condition.field, condition.op.symbol()),
+    }
+}
+
+/// Builds the outcome: the event, the timer difference and the next due instant.
+fn finish(
+    before: &CaseState,
+    after: CaseState,
+    actor: &Actor,
+    kind: EventKind,
+    notifications: Vec<Notification>,
+    now: Timestamp,
+) -> Outcome {
+    let schedule = after
+        .timers
+        .values()
+        .filter(|t| before.timers.get(&t.key) != Some(t))
+        .cloned()
+        .collect();
+    let cancel = before
+        .timers
+        .keys()
+        .filter(|k| !after.timers.contains_key(*k))
+        .cloned()
+        .collect();
+    let event = Event {
+        revision: after.revision,
+        at: now,
+        actor: actor.clone(),
+        kind,
+    };
+    let next_due_at = after.next_due_at();
+    Outcome {
+        state: after,
+        event,
+        schedule,
+        cancel,
+        notifications,
+        next_due_at,
+    }
+}
+
+struct Context<'a> {
+    workflow: &'a Workflow,
+    calendar: &'a Calendar,
+    now: Timestamp,
+}
+
+impl Context<'_> {
+    /// Refuses unknown roles, the system role (except where `system_only`) and roles not in
+    /// `allowed` (an empty `allowed` admits every declared role).
+    fn check_role(&self, actor: &Actor, allowed: &[String], action: &str) -> Result<(), Rejection> {
+        if actor.role == SYSTEM_ROLE {
+            return Err(Rejection::RoleNotAllowed {
+                role: actor.role.clone(),
+                action: action.to_owned(),
+                allowed: allowed.to_vec(),
+            });
+        }
+        if self.workflow.role(&actor.role).is_none() {
+            return Err(Rejection::UnknownRole {
+                role: actor.role.clone(),
+                known: self.workflow.roles.iter().map(|r| r.id.clone()).collect(),
+            });
+        }
+        if !allowed.is_empty() && !allowed.contains(&actor.role) {
+            return Err(Rejection::RoleNotAllowed {
+                role: actor.role.clone(),
+                action: action.to_owned(),
+                allowed: allowed.to_vec(),
+            });
+        }
+        Ok(())
+    }
+
+    fn open(&self, actor: &Actor, given: &[(String, String)]) -> Result<Outcome, Rejection> {
+        self.check_role(actor, &self.workflow.open_by, "open a case")?;
+        let mut fields = BTreeMap::new();
+        for (id, text) in given {
+            let value = self.parse_field(id, text)?;
+            if fields.insert(id.clone(), value).is_some() {
+                return Err(Rejection::DuplicateField { field: id.clone() });
+            }
+        }
+        let missing: Vec<String> = self
+            .workflow
+            .fields
+            .iter()
+            .filter(|f| f.required && !fields.contains_key(&f.id))
+            .map(|f| f.id.clone())
+            .collect();
+        if !missing.is_empty() {
+            return Err(Rejection::MissingRequiredFields { fields: missing });
+        }
+        let initial = self
+            .workflow
+            .initial_stage()
+            .expect("a checked workflow has exactly one initial stage");
+        let mut state = CaseState {
+            stage: initial.id.clone(),
+            revision: 1,
+            opened_at: self.now,
+            closed_at: None,
+            stage_entered_at: self.now,
+            stage_entered_revision: 1,
+            fields: fields.clone(),
+            documents: Vec::new(),
+            obligations: BTreeMap::new(),
+            timers: BTreeMap::new(),
+        };
+        self.enter_stage(&mut state, initial)?;
+        let kind = EventKind::Opened {
+            stage: initial.id.clone(),
+            fields,
+        };
+        let empty = CaseState {
+            timers: BTreeMap::new(),
+            ..state.clone()
+        };
+        Ok(finish(&empty, state, actor, kind, Vec::new(), self.now))
+    }
+
+    fn parse_field(&self, id: &str, text: &str) -> Result<FieldValue, Rejection> {
+        let field = self
+            .workflow
+            .field(id)
+            .ok_or_else(|| Rejection::UnknownField {
+                field: id.to_owned(),
+                known: self.workflow.fields.iter().map(|f| f.id.clone()).collect(),
+            })?;
+        field
+            .field_type
+            .parse(text)
+            .map_err(|error| Rejection::InvalidFieldValue {
+                field: id.to_owned(),
+                error,
+            })
+    }
+
+    fn fire(
+        &self,
+        state: &mut CaseState,
+        actor: &Actor,
+        id: &str,
+        comment: Option<&str>,
+        notifications: &mut Vec<Notification>,
+    ) -> Result<EventKind, Rejection> {
+        let from_here = || {
+            self.workflow
+                .transitions_from(&state.stage)
+                .map(|t| t.id.clone())
+                .collect::<Vec<_>>()
+        };
+        let Some(transition) = self.workflow.transition(id) else {
+            return Err(Rejection::UnknownTransition {
+                transition: id.to_owned(),
+                stage: state.stage.clone(),
+                allowed: from_here(),
+            });
+        };
+        if !transition.from.contains(&state.stage) {
+            return Err(Rejection::WrongStage {
+                transition: id.to_owned(),
+                stage: state.stage.clone(),
+                allowed: from_here(),
+            });
+        }
+        self.check_role(actor, &transition.roles, &format!("fire `{id}`"))?;
+        if comment.is_some_and(|c| c.chars().count() > MAX_COMMENT_CHARS) {
+            return Err(Rejection::CommentTooLong);
+        }
+        let failures = guard_failures(self.workflow, state, transition, comment);
+        if !failures.is_empty() {
+            return Err(Rejection::GuardsNotMet {
+                transition: id.to_owned(),
+                failures,
+            });
+        }
+        let from = state.stage.clone();
+        self.move_to(state, transition, notifications)?;
+        Ok(EventKind::Transitioned {
+            transition: id.to_owned(),
+            from,
+            to: transition.to.clone(),
+            comment: comment
+                .map(|c| c.trim().to_owned())
+                .filter(|c| !c.is_empty()),
+        })
+    }
+
+    /// Leaves the current stage through `transition` and enters its target.
+    fn move_to(
+        &self,
+        state: &mut CaseState,
+        transition: &Transition,
+        notifications: &mut Vec<Notification>,
+    ) -> Result<(), Rejection> {
+        let target = self
+            .workflow
+            .stage(&transition.to)
+            .expect("a checked workflow's transitions lead to declared stages");
+        state.stage_entered_revision = state.revision;
+        self.enter_stage(state, target)?;
+        if !transition.notify.is_empty() {
+            notifications.push(Notification {
+                key: format!("event:{}:{}", state.revision, transition.id),
+                kind: NotificationKind::Transitioned,
+                to: transition.notify.clone(),
+                stage: state.stage.clone(),
+                obligation: None,
+                missing_documents: owned(missing_documents(self.workflow, state)),
+            });
+        }
+        Ok(())
+    }
+
+    /// Enters `stage`: drops the obligations and timers of the stage left, closes the case
+    /// at a terminal stage, otherwise schedules the stage's deadline and recurring
+    /// obligations. `state.stage_entered_revision` must already be set.
+    fn enter_stage(&self, state: &mut CaseState, stage: &Stage) -> Result<(), Rejection> {
+        state.obligations.clear();
+        state.timers.clear();
+        state.stage = stage.id.clone();
+        state.stage_entered_at = self.now;
+        if stage.terminal {
+            state.closed_at = Some(self.now);
+            return Ok(());
+        }
+        self.schedule_stage_deadline(state, stage)?;
+        let today = self.calendar.date_of(self.now);
+        for rule in &stage.recurring {
+            self.open_period(state, stage, rule, period_bounds(rule.period, today).0)?;
+        }
+        Ok(())
+    }
+
+    fn deadline_key(state: &CaseState) -> String {
+        format!("deadline:{}:{}", state.stage, state.stage_entered_revision)
+    }
+
+    /// (Re)computes the deadline of the current stage. Without its anchor (an unset date
+    /// or fiscal-year field) the stage has no deadline until the field is set.
+    fn schedule_stage_deadline(
+        &self,
+        state: &mut CaseState,
+        stage: &Stage,
+    ) -> Result<(), Rejection> {
+        let key = Self::deadline_key(state);
+        remove_obligation(state, &key);
+        let Some(deadline) = &stage.deadline else {
+            return Ok(());
+        };
+        let Some(due_date) = self.due_date(state, &deadline.due)? else {
+            return Ok(());
+        };
+        let obligation = self.obligation(
+            key,
+            ObligationSource::StageDeadline {
+                stage: stage.id.clone(),
+            },
+            due_date,
+        )?;
+        self.schedule_follow_up(state, obligation, &deadline.follow_up)
+    }
+
+    fn due_date(&self, state: &CaseState, due: &Due) -> Result<Option<Date>, Rejection> {
+        match due {
+            Due::After { anchor, offset } => {
+                let from = match anchor {
+                    Anchor::StageEntered => self.calendar.date_of(state.stage_entered_at),
+                    Anchor::Field(field) => match state.fields.get(field) {
+                        Some(FieldValue::Date(date)) => *date,
+                        _ => return Ok(None),
+                    },
+                };
+                add(*offset, from, self.calendar).map(Some)
+            }
+            Due::OnDate {
+                month,
+                day,
+                year_offset,
+            } => {
+                let fiscal_year = self
+                    .workflow
+                    .fiscal_year_field
+                    .as_ref()
+                    .and_then(|f| state.fields.get(f));
+                let Some(FieldValue::FiscalYear(year)) = fiscal_year else {
+                    return Ok(None);
+                };
+                let year = year
+                    .checked_add(*year_offset)
+                    .ok_or(Rejection::DateOutOfRange)?;
+                Date::new(year, *month, *day)
+                    .map(Some)
+                    .map_err(|_| Rejection::DateOutOfRange)
+            }
+        }
+    }
+
+    fn obligation(
+        &self,
+        key: String,
+        source: ObligationSource,
+        due_date: Date,
+    ) -> Result<Obligation, Rejection> {
+        Ok(Obligation {
+            key,
+            source,
+            due_date,
+            due_at: self
+                .calendar
+                .end_of_day(due_date)
+                .ok_or(Rejection::DateOutOfRange)?,
+            overdue: false,
+        })
+    }
+
+    fn at_notify_time(&self, date: Date) -> Result<Timestamp, Rejection> {
+        self.calendar
+            .instant_at(date, self.workflow.notify_at)
+            .ok_or(Rejection::DateOutOfRange)
+    }
+
+    /// Records `obligation` and schedules its reminders, its due timer and escalations.
+    /// Reminders whose moment has already passed are skipped; escalations that are already
+    /// late fire at once (a case that is long overdue must still be escalated).
+    fn schedule_follow_up(
+        &self,
+        state: &mut CaseState,
+        obligation: Obligation,
+        follow_up: &FollowUp,
+    ) -> Result<(), Rejection> {
+        let key = obligation.key.clone();
+        for (index, reminder) in follow_up.reminders.iter().enumerate() {
+            let kind = TimerKind::Reminder {
+                obligation: key.clone(),
+                reminder: index,
+                occurrence: 0,
+            };
+            let at = match reminder.when {
+                ReminderWhen::Before(duration) => {
+                    let date = subtract(duration, obligation.due_date, self.calendar)?;
+                    self.at_notify_time(date)?
+                }
+                ReminderWhen::AtDue => self.at_notify_time(obligation.due_date)?,
+                ReminderWhen::EveryAfterDue(every) => {
+                    self.next_repeat(every, obligation.due_date, obligation.due_at)?
+                }
+            };
+            if at > self.now || matches!(reminder.when, ReminderWhen::EveryAfterDue(_)) {
+                insert_timer(state, format!("{key}:reminder:{index}:0"), at, kind);
+            }
+        }
+        insert_timer(
+            state,
+            format!("{key}:due"),
+            obligation.due_at,
+            TimerKind::Due {
+                obligation: key.clone(),
+            },
+        );
+        for (index, escalation) in follow_up.escalations.iter().enumerate() {
+            let date = add(escalation.after, obligation.due_date, self.calendar)?;
+            let at = self.at_notify_time(date)?.max(obligation.due_at);
+            insert_timer(
+                state,
+                format!("{key}:escalation:{index}"),
+                at,
+                TimerKind::Escalation {
+                    obligation: key.clone(),
+                    escalation: index,
+                },
+            );
+        }
+        state.obligations.insert(key, obligation);
+        Ok(())
+    }
+
+    /// The next moment for a repeating overdue reminder: `every` after `from`, but never
+    /// before the due instant nor in the past (a late runner sends one, not a burst).
+    fn next_repeat(
+        &self,
+        every: Duration,
+        from: Date,
+        due_at: Timestamp,
+    ) -> Result<Timestamp, Rejection> {
+        let today = self.calendar.date_of(self.now);
+        let start = from.max(today);
+        let date = add(every, start, self.calendar)?;
+        Ok(self.at_notify_time(date)?.max(due_at))
+    }
+
+    /// Opens the period of `rule` that starts on `period_start`: its obligation, and a
+    /// timer for the start of the following period.
+    fn open_period(
+        &self,
+        state: &mut CaseState,
+        stage: &Stage,
+        rule: &Recurring,
+        period_start: Date,
+    ) -> Result<String, Rejection> {
+        let (start, end) = period_bounds(rule.period, period_start);
+        let due_date = add(rule.due_after_period, end, self.calendar)?;
+        let key = format!(
+            "recurring:{}:{}:{}:{start}",
+            stage.id, state.stage_entered_revision, rule.id
+        );
+        let obligation = self.obligation(
+            key.clone(),
+            ObligationSource::Recurring {
+                rule: rule.id.clone(),
+                period_start: start,
+                period_end: end,
+                document: rule.document.clone(),
+            },
+            due_date,
+        )?;
+        self.schedule_follow_up(state, obligation, &rule.follow_up)?;
+        let next_start = end.tomorrow().map_err(|_| Rejection::DateOutOfRange)?;
+        insert_timer(
+            state,
+            format!(
+                "period:{}:{}:{}:{next_start}",
+                stage.id, state.stage_entered_revision, rule.id
+            ),
+            self.calendar
+                .start_of_day(next_start)
+                .ok_or(Rejection::DateOutOfRange)?,
+            TimerKind::PeriodStart {
+                rule: rule.id.clone(),
+                period_start: next_start,
+            },
+        );
+        Ok(key)
+    }
+
+    fn attach(
+        &self,
+        state: &mut CaseState,
+        document: DocumentRecord,
+    ) -> Result<EventKind, Rejection> {
+        let document_type = self
+            .workflow
+            .document(&document.document_type)
+            .ok_or_else(|| Rejection::UnknownDocumentType {
+                document_type: document.document_type.clone(),
+                known: self
+                    .workflow
+                    .documents
+                    .iter()
+                    .map(|d| d.id.clone())
+                    .collect(),
+            })?;
+        self.check_role(
+            &document.attached_by,
+            &document_type.attach_by,
+            &format!("attach `{}`", document_type.id),
+        )?;
+        check_document(&document)?;
+        // The earliest open period waiting for this document type is met.
+        let met: Vec<String> = state
+            .obligations
+            .values()
+            .filter_map(|o| match &o.source {
+                ObligationSource::Recurring {
+                    document: wanted,
+                    period_start,
+                    ..
+                } if *wanted == document.document_type => Some((*period_start, o.key.clone())),
+                _ => None,
+            })
+            .min()
+            .map(|(_, key)| key)
+            .into_iter()
+            .collect();
+        for key in &met {
+            remove_obligation(state, key);
+        }
+        state.documents.push(document.clone());
+        Ok(EventKind::DocumentAttached { document, met })
+    }
+
+    fn set_field(
+        &self,
+        state: &mut CaseState,
+        actor: &Actor,
+        id: &str,
+        text: &str,
+    ) -> Result<EventKind, Rejection> {
+        let value = self.parse_field(id, text)?;
+        let field = self.workflow.field(id).expect("parse_field found it");
+        self.check_role(actor, &field.set_by, &format!("set `{id}`"))?;
+        let previous = state.fields.insert(id.to_owned(), value.clone());
+        // A deadline anchored to this field moves with it.
+        let stage = self
+            .workflow
+            .stage(&state.stage)
+            .expect("a case's stage is declared in its workflow");
+        if let Some(deadline) = &stage.deadline {
+            let anchored = match &deadline.due {
+                Due::After {
+                    anchor: Anchor::Field(anchor),
+                    ..
+                } => anchor == id,
+                Due::OnDate { .. } => self.workflow.fiscal_year_field.as_deref() == Some(id),
+                Due::After { .. } => false,
+            };
+            if anchored && previous.as_ref() != Some(&value) {
+                self.schedule_stage_deadline(state, stage)?;
+            }
+        }
+        Ok(EventKind::FieldSet {
+            field: id.to_owned(),
+            previous,
+            value,
+        })
+    }
+
+    fn fire_timer(
+        &self,
+        state: &mut CaseState,
+        actor: &Actor,
+        key: &str,
+        notifications: &mut Vec<Notification>,
+    ) -> Result<EventKind, Rejection> {
+        if actor.role != SYSTEM_ROLE {
+            return Err(Rejection::RoleNotAllowed {
+                role: actor.role.clone(),
+                action: "fire timers".to_owned(),
+                allowed: vec![SYSTEM_ROLE.to_owned()],
+            });
+        }
+        let timer = state
+            .timers
+            .get(key)
+            .cloned()
+            .ok_or_else(|| Rejection::TimerNotPending {
+                key: key.to_owned(),
+            })?;
+        if timer.due_at > self.now {
+            return Err(Rejection::TimerNotDue {
+                key: key.to_owned(),
+                due_at: timer.due_at,
+            });
+        }
+        state.timers.remove(key);
+        let stage = self
+            .workflow
+            .stage(&state.stage)
+            .expect("a case's stage is declared in its workflow");
+        let effect = match timer.kind {
+            TimerKind::Reminder {
+                obligation,
+                reminder,
+                occurrence,
+            } => {
+                let (record, follow_up) = self.obligation_and_rules(state, stage, &obligation);
+                let rule = &follow_up.reminders[reminder];
+                let kind = match rule.when {
+                    ReminderWhen::EveryAfterDue(every) => {
+                        let next = occurrence + 1;
+                        let at = self.next_repeat(every, record.due_date, record.due_at)?;
+                        insert_timer(
+                            state,
+                            format!("{obligation}:reminder:{reminder}:{next}"),
+                            at,
+                            TimerKind::Reminder {
+                                obligation: obligation.clone(),
+                                reminder,
+                                occurrence: next,
+                            },
+                        );
+                        NotificationKind::OverdueReminder
+                    }
+                    ReminderWhen::Before(_) | ReminderWhen::AtDue => NotificationKind::Reminder,
+                };
+                let to = recipients(&rule.to, follow_up);
+                notifications.push(self.notification(state, key, kind, to, record));
+                TimerEffect::Reminded { obligation }
+            }
+            TimerKind::Due { obligation } => {
+                let (record, follow_up) = self.obligation_and_rules(state, stage, &obligation);
+                let expiry = match &record.source {
+                    ObligationSource::StageDeadline { .. } => stage
+                        .deadline
+                        .as_ref()
+                        .and_then(|d| d.on_expiry.as_deref())
+                        .and_then(|t| self.workflow.transition(t)),
+                    ObligationSource::Recurring { .. } => None,
+                };
+                let to = follow_up.responsible.clone();
+                if let Some(transition) = expiry {
+                    let from = state.stage.clone();
+                    notifications.push(self.notification(
+                        state,
+                        key,
+                        NotificationKind::Overdue,
+                        to,
+                        record,
+                    ));
+                    self.move_to(state, transition, notifications)?;
+                    TimerEffect::Expired {
+                        obligation,
+                        transition: transition.id.clone(),
+                        from,
+                        to: transition.to.clone(),
+                    }
+                } else {
+                    if let Some(open) = state.obligations.get_mut(&obligation) {
+                        open.overdue = true;
+                    }
+                    let record = state.obligations[&obligation].clone();
+                    notifications.push(self.notification(
+                        state,
+                        key,
+                        NotificationKind::Overdue,
+                        to,
+                        record,
+                    ));
+                    TimerEffect::BecameOverdue { obligation }
+                }
+            }
+            TimerKind::Escalation {
+                obligation,
+                escalation,
+            } => {
+                let (record, follow_up) = self.obligation_and_rules(state, stage, &obligation);
+                let to = follow_up.escalations[escalation].to.clone();
+                notifications.push(self.notification(
+                    state,
+                    key,
+                    NotificationKind::Escalation,
+                    to,
+                    record,
+                ));
+                TimerEffect::Escalated { obligation }
+            }
+            TimerKind::PeriodStart { rule, period_start } => {
+                let recurring = stage
+                    .recurring
+                    .iter()
+                    .find(|r| r.id == rule)
+                    .expect("period timers belong to a rule of the current stage");
+                let obligation = self.open_period(state, stage, recurring, period_start)?;
+                TimerEffect::PeriodOpened { obligation }
+            }
+        };
+        Ok(EventKind::TimerFired {
+            timer: key.to_owned(),
+            effect,
+        })
+    }
+
+    /// An open obligation of the current stage and the follow-up rules it was scheduled
+    /// with. Timers are removed with their obligation, so a pending timer always finds it.
+    fn obligation_and_rules<'s>(
+        &self,
+        state: &CaseState,
+        stage: &'s Stage,
+        key: &str,
+    ) -> (Obligation, &'s FollowUp) {
+        let record = state
+            .obligations
+            .get(key)
+            .cloned()
+            .expect("a pending timer's obligation is open");
+        let follow_up = match &record.source {
+            ObligationSource::StageDeadline { .. } => {
+                &stage
+                    .deadline
+                    .as_ref()
+                    .expect("a stage deadline obligation comes from the stage's deadline")
+                    .follow_up
+            }
+            ObligationSource::Recurring { rule, .. } => {
+                &stage
+                    .recurring
+                    .iter()
+                    .find(|r| &r.id == rule)
+                    .expect("a recurring obligation comes from a rule of its stage")
+                    .follow_up
+            }
+        };
+        (record, follow_up)
+    }
+
+    fn notification(
+        &self,
+        state: &CaseState,
+        timer_key: &str,
+        kind: NotificationKind,
+        to: Vec<String>,
+        obligation: Obligation,
+    ) -> Notification {
+        Notification {
+            key: format!("timer:{timer_key}"),
+            kind,
+            to,
+            stage: state.stage.clone(),
+            obligation: Some(obligation),
+            missing_documents: owned(missing_documents(self.workflow, state)),
+        }
+    }
+}
+
+fn owned(items: Vec<&str>) -> Vec<String> {
+    items.into_iter().map(str::to_owned).collect()
+}
+
+fn recipients(to: &[String], follow_up: &FollowUp) -> Vec<String> {
+    if to.is_empty() {
+        follow_up.responsible.clone()
+    } else {
+        to.to_vec()
+    }
+}
+
+fn add(duration: Duration, date: Date, calendar: &Calendar) -> Result<Date, Rejection> {
+    duration
+        .add_to(date, calendar)
+        .ok_or(Rejection::DateOutOfRange)
+}
+
+fn subtract(duration: Duration, date: Date, calendar: &Calendar) -> Result<Date, Rejection> {
+    duration
+        .subtract_from(date, calendar)
+        .ok_or(Rejection::DateOutOfRange)
+}
+
+fn insert_timer(state: &mut CaseState, key: String, due_at: Timestamp, kind: TimerKind) {
+    state
+        .timers
+        .insert(key.clone(), Timer { key, due_at, kind });
+}
+
+/// Removes an obligation and every timer that serves it.
+fn remove_obligation(state: &mut CaseState, key: &str) {
+    if state.obligations.remove(key).is_some() {
+        state.timers.retain(|_, timer| match &timer.kind {
+            TimerKind::Reminder { obligation, .. }
+            | TimerKind::Due { obligation }
+            | TimerKind::Escalation { obligation, .. } => obligation != key,
+            TimerKind::PeriodStart { .. } => true,
+        });
+    }
+}
+
+/// The first and last day of the period of kind `period` that contains `date`
+/// (weeks run Monday to Sunday; quarters start in January, April, July and October).
+pub fn period_bounds(period: Period, date: Date) -> (Date, Date) {
+    match period {
+        Period::Week => {
+            let back = i64::from(date.weekday().to_monday_zero_offset());
+            let start = date
+                .checked_sub(jiff::Span::new().days(back))
+                .unwrap_or(date);
+            let end = start.checked_add(jiff::Span::new().days(6)).unwrap_or(date);
+            (start, end)
+        }
+        Period::Month => (date.first_of_month(), date.last_of_month()),
+        Period::Quarter => {
+            let first_month = (date.month() - 1) / 3 * 3 + 1;
+            let start = Date::new(date.year(), first_month, 1).unwrap_or(date);
+            let end = Date::new(date.year(), first_month + 2, 1)
+                .map(Date::last_of_month)
+                .unwrap_or(date);
+            (start, end)
+        }
+    }
+}
+
+fn check_document(document: &DocumentRecord) -> Result<(), Rejection> {
+    let invalid = |reason: &str| {
+        Err(Rejection::InvalidDocument {
+            reason: reason.to_owned(),
+        })
+    };
+    let name = &document.file_name;
+    if name.trim().is_empty() {
+        return invalid("the file name is empty");
+    }
+    if name.chars().count() > MAX_FILE_NAME_CHARS {
+        return invalid("the file name is longer than 255 characters");
+    }
+    if name.contains(['/', '\\'])
+        || name == "."
+        || name == ".."
+        || name.chars().any(char::is_control)
+    {
+        return invalid("the file name must be a plain name without folders or control characters");
+    }
+    if document.size == 0 {
+        return invalid("the file is empty");
+    }
+    let is_hex = document.sha256.len() == 64
+        && document
+            .sha256
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !is_hex {
+        return invalid("the SHA-256 digest must be 64 lower-case hex digits");
+    }
+    Ok(())
+}
