@@ -1,1 +1,214 @@
-fn main() {}
+//! `swakelola`: the command administrators and staff use.
+//!
+//! This binary is a thin shell: it parses the command line, calls the definition loader and
+//! the core, and prints results for people (Indonesian first) or for machines (`--format
+//! json`). It must never decide anything about a case itself: every rule lives in
+//! `swakelola-core`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use swakelola_definition::{Bundle, Diagnostic, diagnostic, graph, load};
+
+/// Swakelola Tipe III workflow engine: keeps government–civil-society partnerships on time.
+///
+/// Workflows are YAML files (see workflows/ and the README). Start with
+/// `swakelola validate workflows/` to check them, and `swakelola graph FILE` to see one.
+#[derive(Debug, Parser)]
+#[command(name = "swakelola", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check workflow files (and the calendars next to them); exit 1 if any has errors.
+    ///
+    /// Give files or folders. A folder's *.yaml/*.yml files are workflows and its
+    /// calendars/ folder holds the working-day calendars they use.
+    Validate {
+        /// Workflow files or folders of workflows.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Output format: readable text on stderr, or one JSON document on stdout.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Treat warnings as errors (exit 1 when there are any).
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Draw a workflow as a Mermaid or Graphviz DOT diagram on stdout.
+    ///
+    /// Render DOT with: swakelola graph FILE --format dot | dot -Tsvg > workflow.svg
+    Graph {
+        /// The workflow file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+        format: GraphFormat,
+    },
+    /// Explain a diagnostic code, e.g. `swakelola explain E023`.
+    Explain {
+        #[arg(value_name = "CODE")]
+        code: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum GraphFormat {
+    Mermaid,
+    Dot,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Validate {
+            paths,
+            format,
+            deny_warnings,
+        } => validate(&paths, format, deny_warnings),
+        Command::Graph { file, format } => draw(&file, format),
+        Command::Explain { code } => Ok(explain(&code)),
+    }
+}
+
+fn validate(paths: &[PathBuf], format: Format, deny_warnings: bool) -> anyhow::Result<ExitCode> {
+    let bundle = load(paths)?;
+    let failed = bundle.has_errors() || (deny_warnings && !bundle.diagnostics.is_empty());
+    match format {
+        Format::Json => {
+            let report = serde_json::json!({
+                "valid": !failed,
+                "workflows": bundle.workflows.iter().map(|d| serde_json::json!({
+                    "file": d.file,
+                    "id": d.workflow.id,
+                    "stages": d.workflow.stages.len(),
+                    "transitions": d.workflow.transitions.len(),
+                })).collect::<Vec<_>>(),
+                "calendars": bundle.calendars.iter().map(|(id, c)| serde_json::json!({
+                    "id": id,
+                    "years": c.covered_years().collect::<Vec<_>>(),
+                    "days_off": c.holidays().count(),
+                })).collect::<Vec<_>>(),
+                "diagnostics": bundle.diagnostics,
+            });
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Format::Text => {
+            print_diagnostics(&bundle.diagnostics);
+            print_summary(&bundle);
+        }
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_diagnostics(diagnostics: &[Diagnostic]) {
+    let mut stderr = std::io::stderr().lock();
+    for diagnostic in diagnostics {
+        let _ = writeln!(stderr, "{diagnostic}");
+    }
+}
+
+fn print_summary(bundle: &Bundle) {
+    for definition in &bundle.workflows {
+        let workflow = &definition.workflow;
+        println!(
+            "ok  {}: `{}` — {} ({} stages, {} transitions)",
+            definition.file,
+            workflow.id,
+            workflow.label.id,
+            workflow.stages.len(),
+            workflow.transitions.len()
+        );
+    }
+    for (id, calendar) in &bundle.calendars {
+        let years: Vec<String> = calendar.covered_years().map(|y| y.to_string()).collect();
+        println!(
+            "ok  calendar `{id}` ({}): {} days off in {}",
+            calendar.time_zone().iana_name().unwrap_or("fixed offset"),
+            calendar.holidays().count(),
+            years.join(", ")
+        );
+    }
+    let errors = bundle.diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = bundle.diagnostics.len() - errors;
+    println!(
+        "{} workflow file(s), {} calendar file(s): {errors} error(s), {warnings} warning(s)",
+        bundle.workflow_files, bundle.calendar_files
+    );
+    if errors > 0 {
+        println!(
+            "run `swakelola explain CODE` for more about a code, e.g. `swakelola explain {:?}`",
+            bundle
+                .diagnostics
+                .iter()
+                .find(|d| d.is_error())
+                .map(|d| d.code)
+                .unwrap_or(swakelola_definition::Code::E001)
+        );
+    }
+}
+
+fn draw(file: &PathBuf, format: GraphFormat) -> anyhow::Result<ExitCode> {
+    if file.is_dir() {
+        anyhow::bail!(
+            "`{}` is a folder; give one workflow file, e.g. workflows/swakelola-tipe-3.yaml",
+            file.display()
+        );
+    }
+    let bundle = load(std::slice::from_ref(file))?;
+    let Some(definition) = bundle.workflows.first() else {
+        print_diagnostics(&bundle.diagnostics);
+        eprintln!(
+            "no diagram: fix the errors above first (`swakelola validate {}`)",
+            file.display()
+        );
+        return Ok(ExitCode::FAILURE);
+    };
+    let text = match format {
+        GraphFormat::Mermaid => graph::mermaid(&definition.workflow),
+        GraphFormat::Dot => graph::dot(&definition.workflow),
+    };
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn explain(code: &str) -> ExitCode {
+    match diagnostic::explain(code) {
+        Some(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        None => {
+            eprintln!(
+                "error: there is no diagnostic code `{code}`; known codes: {}",
+                diagnostic::documented_codes().join(", ")
+            );
+            ExitCode::from(2)
+        }
+    }
+}

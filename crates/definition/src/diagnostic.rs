@@ -1,0 +1,188 @@
+//! Diagnostics: what is wrong with a definition, where, and what to do about it.
+//!
+//! Every diagnostic has a stable code. The codes and their explanations live in one place,
+//! `docs/diagnostics.md`; [`explain`] returns the section for a code so the CLI can print it.
+
+use std::fmt;
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// Stable diagnostic codes. Never renumber; retire a code by leaving it unused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Code {
+    /// The file is not well-formed YAML.
+    E001,
+    /// The input is refused as hostile or too large (size, nesting, aliases).
+    E002,
+    /// A mapping has the same key twice.
+    E003,
+    /// A key that the format does not know (often a typo).
+    E004,
+    /// A value of the wrong type.
+    E005,
+    /// A required key is missing.
+    E006,
+    /// An id is not a lower-case identifier.
+    E007,
+    /// The file could not be read.
+    E008,
+    /// Two things of the same kind share an id.
+    E010,
+    /// Reference to a stage that does not exist.
+    E011,
+    /// Reference to a role that does not exist.
+    E012,
+    /// Reference to a document type that does not exist.
+    E013,
+    /// Reference to a field that does not exist.
+    E014,
+    /// Reference to a transition that does not exist.
+    E015,
+    /// Reference to a party or phase that does not exist.
+    E016,
+    /// Reference to a calendar that is not loaded.
+    E017,
+    /// No initial stage.
+    E020,
+    /// More than one initial stage.
+    E021,
+    /// A stage that no path from the initial stage reaches.
+    E022,
+    /// A non-terminal stage from which no terminal stage can be reached.
+    E023,
+    /// A terminal stage with outgoing transitions.
+    E024,
+    /// A stage that is both initial and terminal.
+    E025,
+    /// A malformed duration.
+    E030,
+    /// A malformed or impossible date.
+    E031,
+    /// A malformed fiscal-year expression.
+    E032,
+    /// A malformed time of day.
+    E033,
+    /// An unknown field type, or enum values that do not fit the type.
+    E035,
+    /// A reminder or escalation that can never fire.
+    E037,
+    /// A reminder that does not say exactly one of `before`, `at_due`, `every`.
+    E038,
+    /// An expiry transition that cannot fire automatically.
+    E039,
+    /// A deadline that does not say when it is due, or says it twice.
+    E040,
+    /// A field used in a way its type does not allow.
+    E041,
+    /// A malformed guard condition.
+    E042,
+    /// A deadline or recurring obligation on a terminal stage.
+    E043,
+    /// A role named `system`, which the runner reserves.
+    E044,
+    /// A transition nobody may fire.
+    E046,
+    /// An unknown recurrence period.
+    E047,
+    /// A holiday outside the calendar's year.
+    E050,
+    /// A date listed twice in one calendar.
+    E052,
+    /// An unknown time zone.
+    E053,
+    /// Files of one calendar disagree on time zone or weekend, or list a year twice.
+    E054,
+    /// A weekend that leaves no working day.
+    E055,
+    /// A non-terminal stage without a deadline.
+    W001,
+    /// A holiday whose date is not confirmed yet.
+    W002,
+    /// A document type that no transition requires and no recurring obligation asks for.
+    W003,
+    /// A deadline anchored to a field that may still be unset when the stage is entered.
+    W005,
+    /// A role that can do nothing in the workflow.
+    W006,
+}
+
+impl Code {
+    pub fn severity(self) -> Severity {
+        if format!("{self:?}").starts_with('W') {
+            Severity::Warning
+        } else {
+            Severity::Error
+        }
+    }
+
+    pub fn as_str(self) -> String {
+        format!("{self:?}")
+    }
+}
+
+/// One problem in one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub code: Code,
+    pub file: String,
+    /// 1-based; 0 when the problem concerns the whole file.
+    pub line: u64,
+    /// 1-based; 0 when the problem concerns the whole file.
+    pub column: u64,
+    pub message: String,
+    /// What to do about it.
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// `path:line:col: error[E011]: message` and, on the next line, `  = hint: …`.
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let severity = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(
+            f,
+            "{}:{}:{}: {severity}[{:?}]: {}",
+            self.file, self.line, self.column, self.code, self.message
+        )?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  = hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+const EXPLANATIONS: &str = include_str!("../../../docs/diagnostics.md");
+
+/// The explanation of a code (`E011`, case-insensitive) from `docs/diagnostics.md`.
+pub fn explain(code: &str) -> Option<&'static str> {
+    let wanted = code.trim().to_ascii_uppercase();
+    let mut sections = EXPLANATIONS.split("\n## ").skip(1);
+    sections
+        .find(|section| section.split_whitespace().next() == Some(wanted.as_str()))
+        .map(str::trim_end)
+}
+
+/// Every code documented in `docs/diagnostics.md`, in order.
+pub fn documented_codes() -> Vec<&'static str> {
+    EXPLANATIONS
+        .split("\n## ")
+        .skip(1)
+        .filter_map(|section| section.split_whitespace().next())
+        .collect()
+}

@@ -1,0 +1,245 @@
+//! The YAML formats as written, before any meaning is checked. Values that a later check
+//! may need to point at are `Spanned`. No `flatten` or `untagged` here: they lose spans.
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+pub type S<T> = Spanned<T>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workflow {
+    pub id: S<String>,
+    pub label: String,
+    pub label_en: Option<String>,
+    pub description: Option<String>,
+    pub description_en: Option<String>,
+    pub calendar: Option<S<String>>,
+    pub notify_at: Option<S<String>>,
+    pub fiscal_year_field: Option<S<String>>,
+    #[serde(default)]
+    pub open_by: Vec<S<String>>,
+    #[serde(default)]
+    pub parties: Vec<Named>,
+    #[serde(default)]
+    pub phases: Vec<Named>,
+    pub roles: S<Vec<Role>>,
+    #[serde(default)]
+    pub documents: Vec<Document>,
+    #[serde(default)]
+    pub fields: Vec<Field>,
+    pub stages: S<Vec<Stage>>,
+    pub transitions: Vec<Transition>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Named {
+    pub id: S<String>,
+    pub label: String,
+    pub label_en: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Role {
+    pub id: S<String>,
+    pub label: String,
+    pub label_en: Option<String>,
+    pub party: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Document {
+    pub id: S<String>,
+    pub label: String,
+    pub label_en: Option<String>,
+    #[serde(default)]
+    pub attach_by: Vec<S<String>>,
+    /// Kept for the record only; no step requires it (silences W003).
+    #[serde(default)]
+    pub informative: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    pub id: S<String>,
+    pub label: String,
+    pub label_en: Option<String>,
+    #[serde(rename = "type")]
+    pub field_type: S<String>,
+    pub values: Option<S<Vec<String>>>,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub set_by: Vec<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stage {
+    pub id: S<String>,
+    pub label: String,
+    pub label_en: Option<String>,
+    pub phase: Option<S<String>>,
+    pub initial: Option<S<bool>>,
+    pub terminal: Option<S<bool>>,
+    pub legal_basis: Option<String>,
+    pub deadline: Option<S<Deadline>>,
+    #[serde(default)]
+    pub recurring: Vec<S<Recurring>>,
+}
+
+impl Stage {
+    pub fn is_initial(&self) -> bool {
+        self.initial.as_ref().is_some_and(|i| i.value)
+    }
+
+    pub fn is_terminal(&self) -> bool {
+        self.terminal.as_ref().is_some_and(|t| t.value)
+    }
+
+    /// Where `key: true` is written, or the stage id when it is not.
+    pub fn flag_location(&self, flag: &Option<S<bool>>) -> serde_saphyr::Location {
+        flag.as_ref().map_or(self.id.referenced, |f| f.referenced)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deadline {
+    /// A duration after the anchor (stage entry, or `from_field`).
+    pub after: Option<S<String>>,
+    pub from_field: Option<S<String>>,
+    /// A month and day, `MM-DD`, in the year given by `year`.
+    pub on: Option<S<String>>,
+    /// `fiscal_year`, `fiscal_year - 1`, `fiscal_year + 1`.
+    pub year: Option<S<String>>,
+    #[serde(default)]
+    pub responsible: Vec<S<String>>,
+    #[serde(default)]
+    pub reminders: Vec<S<Reminder>>,
+    #[serde(default)]
+    pub escalate: Vec<S<Escalation>>,
+    pub on_expiry: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reminder {
+    pub before: Option<S<String>>,
+    pub at_due: Option<S<bool>>,
+    pub every: Option<S<String>>,
+    #[serde(default)]
+    pub to: Vec<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Escalation {
+    pub after: S<String>,
+    pub to: S<Vec<S<String>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recurring {
+    pub id: S<String>,
+    pub label: String,
+    pub label_en: Option<String>,
+    /// `week`, `month` or `quarter`.
+    pub every: S<String>,
+    /// A duration after the period ends.
+    pub due: S<String>,
+    pub document: S<String>,
+    #[serde(default)]
+    pub responsible: Vec<S<String>>,
+    #[serde(default)]
+    pub reminders: Vec<S<Reminder>>,
+    #[serde(default)]
+    pub escalate: Vec<S<Escalation>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transition {
+    pub id: S<String>,
+    pub label: String,
+    pub label_en: Option<String>,
+    pub from: S<Vec<S<String>>>,
+    pub to: S<String>,
+    pub roles: S<Vec<S<String>>>,
+    #[serde(default)]
+    pub requires: Guard,
+    #[serde(default)]
+    pub notify: Vec<S<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Guard {
+    #[serde(default)]
+    pub documents: Vec<S<String>>,
+    #[serde(default)]
+    pub fields: Vec<S<String>>,
+    #[serde(default)]
+    pub comment: bool,
+    #[serde(default)]
+    pub conditions: Vec<S<Condition>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    pub field: S<String>,
+    /// `=`, `!=`, `<`, `<=`, `>`, `>=`, `is_set`, `is_unset`.
+    pub op: S<String>,
+    pub value: Option<S<String>>,
+}
+
+/// A calendar file: the days off of one year.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarYear {
+    pub calendar: S<String>,
+    pub year: S<i16>,
+    pub time_zone: S<String>,
+    pub weekend: S<Vec<Weekday>>,
+    pub holidays: Vec<S<HolidayEntry>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Weekday {
+    Monday,
+    Tuesday,
+    Wednesday,
+    Thursday,
+    Friday,
+    Saturday,
+    Sunday,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HolidayEntry {
+    pub date: S<String>,
+    pub kind: HolidayKind,
+    pub name: String,
+    #[serde(default = "yes")]
+    pub confirmed: bool,
+    pub note: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HolidayKind {
+    National,
+    CollectiveLeave,
+}
