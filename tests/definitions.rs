@@ -1,1 +1,238 @@
+//! Definitions end to end: the shipped workflows and calendars are valid, and every broken
+//! fixture under `tests/fixtures/` is diagnosed with the expected code at the expected line
+//! and column (`# expect CODE at LINE:COL` on its first line), with all diagnostics
+//! snapshot-tested.
 
+use std::path::{Path, PathBuf};
+
+use swakelola_definition::diagnostic::{Code, documented_codes, explain};
+use swakelola_definition::{Bundle, CalendarFile, load, load_sources};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn shipped_calendars() -> Vec<CalendarFile> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("workflows/calendars"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| CalendarFile {
+            file: path.file_name().unwrap().to_string_lossy().into_owned(),
+            text: std::fs::read_to_string(&path).unwrap(),
+        })
+        .collect()
+}
+
+/// `# expect E011 at 51:9 — …` → ("E011", 51, 9).
+fn expectation(text: &str) -> Option<(String, u64, u64)> {
+    let rest = text.lines().next()?.strip_prefix("# expect ")?;
+    let mut words = rest.split_whitespace();
+    let code = words.next()?.to_owned();
+    let (line, column) = words.nth(1)?.split_once(':')?;
+    Some((code, line.parse().ok()?, column.parse().ok()?))
+}
+
+fn render(bundle: &Bundle) -> String {
+    bundle
+        .diagnostics
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn fixture_name(path: &Path) -> String {
+    let folder = path
+        .parent()
+        .unwrap()
+        .file_name()
+        .unwrap()
+        .to_string_lossy();
+    format!("{folder}/{}", path.file_name().unwrap().to_string_lossy())
+}
+
+fn check_expectation(name: &str, text: &str, bundle: &Bundle) {
+    let (code, line, column) = expectation(text)
+        .unwrap_or_else(|| panic!("{name}: first line must be `# expect CODE at L:C — …`"));
+    assert!(
+        bundle
+            .diagnostics
+            .iter()
+            .any(|d| format!("{:?}", d.code) == code && d.line == line && d.column == column),
+        "{name}: expected {code} at {line}:{column}, got:\n{}",
+        render(bundle)
+    );
+    let is_warning = code.starts_with('W');
+    assert_eq!(
+        bundle.has_errors(),
+        !is_warning,
+        "{name}: a warning fixture must not have errors, an error fixture must:\n{}",
+        render(bundle)
+    );
+}
+
+#[test]
+fn shipped_workflows_and_calendars_are_valid() {
+    let bundle = load(&[root().join("workflows")]).unwrap();
+    assert!(!bundle.has_errors(), "{}", render(&bundle));
+    let ids: Vec<&str> = bundle
+        .workflows
+        .iter()
+        .map(|d| d.workflow.id.as_str())
+        .collect();
+    assert_eq!(ids, ["persetujuan-dokumen", "swakelola-tipe-3"]);
+    let calendar = &bundle.calendars["indonesia"];
+    assert!(calendar.covers(2025) && calendar.covers(2026));
+    // Only the unconfirmed 2026 dates may warn.
+    assert!(
+        bundle.diagnostics.iter().all(|d| d.code == Code::W002),
+        "{}",
+        render(&bundle)
+    );
+}
+
+#[test]
+fn broken_workflows_are_diagnosed_at_the_right_place() {
+    let calendars = shipped_calendars();
+    insta::glob!("fixtures/invalid/*.yaml", |path| {
+        let name = fixture_name(path);
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut bundle = load_sources(&[(name.clone(), text.clone())], &calendars);
+        bundle.diagnostics.retain(|d| d.file == name);
+        if name.contains("/e") || name.contains("/w") {
+            check_expectation(&name, &text, &bundle);
+        } else {
+            assert!(bundle.has_errors(), "{name}");
+        }
+        insta::assert_snapshot!(render(&bundle));
+    });
+}
+
+#[test]
+fn broken_calendars_are_diagnosed_at_the_right_place() {
+    insta::glob!("fixtures/invalid-calendars/*.yaml", |path| {
+        let name = fixture_name(path);
+        let text = std::fs::read_to_string(path).unwrap();
+        let files = [CalendarFile {
+            file: name.clone(),
+            text: text.clone(),
+        }];
+        let bundle = load_sources(&[], &files);
+        check_expectation(&name, &text, &bundle);
+        assert_eq!(
+            bundle.calendars.is_empty(),
+            bundle.has_errors(),
+            "{name}: a calendar with errors is left out"
+        );
+        insta::assert_snapshot!(render(&bundle));
+    });
+}
+
+#[test]
+fn a_workflow_with_many_problems_reports_them_all_in_file_order() {
+    let text =
+        std::fs::read_to_string(root().join("tests/fixtures/invalid/many-problems-at-once.yaml"))
+            .unwrap();
+    let mut bundle = load_sources(&[("many.yaml".into(), text)], &shipped_calendars());
+    bundle.diagnostics.retain(|d| d.file == "many.yaml");
+    let codes: Vec<Code> = bundle
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.code)
+        .collect();
+    for code in [Code::E035, Code::E030, Code::E012, Code::E011] {
+        assert!(codes.contains(&code), "{code:?} missing from {codes:?}");
+    }
+    let lines: Vec<u64> = bundle.diagnostics.iter().map(|d| d.line).collect();
+    assert!(lines.is_sorted(), "{lines:?}");
+}
+
+#[test]
+fn a_huge_file_is_refused_before_parsing() {
+    let mut text = String::from("id: huge\nlabel: Huge\nroles: []\nstages: []\ntransitions: []\n");
+    while text.len() <= 2 * 1024 * 1024 {
+        text.push_str("# padding padding padding padding padding padding padding padding\n");
+    }
+    let bundle = load_sources(&[("huge.yaml".into(), text)], &[]);
+    assert_eq!(bundle.diagnostics.len(), 1, "{}", render(&bundle));
+    assert_eq!(bundle.diagnostics[0].code, Code::E002);
+    assert!(bundle.workflows.is_empty());
+}
+
+#[test]
+fn files_of_one_calendar_must_agree() {
+    let year = |year: i16, zone: &str| CalendarFile {
+        file: format!("indonesia-{year}.yaml"),
+        text: format!(
+            "calendar: indonesia\nyear: {year}\ntime_zone: {zone}\nweekend: [saturday, sunday]\nholidays: []\n"
+        ),
+    };
+    let bundle = load_sources(
+        &[],
+        &[year(2025, "Asia/Jakarta"), year(2026, "Asia/Makassar")],
+    );
+    let e054: Vec<_> = bundle
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::E054)
+        .collect();
+    assert_eq!(e054.len(), 1, "{}", render(&bundle));
+    assert_eq!(
+        (e054[0].file.as_str(), e054[0].line, e054[0].column),
+        ("indonesia-2026.yaml", 3, 12)
+    );
+    assert!(bundle.calendars.is_empty());
+
+    let twice = load_sources(
+        &[],
+        &[year(2025, "Asia/Jakarta"), year(2025, "Asia/Jakarta")],
+    );
+    assert!(
+        twice
+            .diagnostics
+            .iter()
+            .any(|d| d.code == Code::E054 && d.line == 2),
+        "{}",
+        render(&twice)
+    );
+}
+
+#[test]
+fn two_files_may_not_declare_the_same_workflow() {
+    let text = std::fs::read_to_string(root().join("workflows/persetujuan-dokumen.yaml")).unwrap();
+    let bundle = load_sources(
+        &[("a.yaml".into(), text.clone()), ("b.yaml".into(), text)],
+        &shipped_calendars(),
+    );
+    let duplicate = bundle
+        .diagnostics
+        .iter()
+        .find(|d| d.code == Code::E010)
+        .expect("E010");
+    assert_eq!((duplicate.file.as_str(), duplicate.line), ("b.yaml", 4));
+    assert!(duplicate.message.contains("a.yaml"));
+}
+
+#[test]
+fn every_code_is_documented_and_explained() {
+    let documented = documented_codes();
+    for code in Code::ALL {
+        let name = format!("{code:?}");
+        assert!(
+            documented.contains(&name.as_str()),
+            "{name} is not in docs/diagnostics.md"
+        );
+        assert!(explain(&name.to_lowercase()).unwrap().starts_with(&name));
+    }
+    assert_eq!(
+        documented.len(),
+        Code::ALL.len(),
+        "docs/diagnostics.md documents a code that does not exist"
+    );
+    assert!(explain("E999").is_none());
+}

@@ -114,6 +114,57 @@ pub enum Code {
 }
 
 impl Code {
+    /// Every code, in order.
+    pub const ALL: &[Code] = &[
+        Code::E001,
+        Code::E002,
+        Code::E003,
+        Code::E004,
+        Code::E005,
+        Code::E006,
+        Code::E007,
+        Code::E008,
+        Code::E010,
+        Code::E011,
+        Code::E012,
+        Code::E013,
+        Code::E014,
+        Code::E015,
+        Code::E016,
+        Code::E017,
+        Code::E020,
+        Code::E021,
+        Code::E022,
+        Code::E023,
+        Code::E024,
+        Code::E025,
+        Code::E030,
+        Code::E031,
+        Code::E032,
+        Code::E033,
+        Code::E035,
+        Code::E037,
+        Code::E038,
+        Code::E039,
+        Code::E040,
+        Code::E041,
+        Code::E042,
+        Code::E043,
+        Code::E044,
+        Code::E046,
+        Code::E047,
+        Code::E050,
+        Code::E052,
+        Code::E053,
+        Code::E054,
+        Code::E055,
+        Code::W001,
+        Code::W002,
+        Code::W003,
+        Code::W005,
+        Code::W006,
+    ];
+
     pub fn severity(self) -> Severity {
         if format!("{self:?}").starts_with('W') {
             Severity::Warning

@@ -54,6 +54,10 @@ pub fn parse<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, Diagnosti
             hint: Some("split the workflow, or check that this is the file you meant".into()),
         });
     }
+    // Walk the whole document once before deserialising: the typed pass stops at the first
+    // unknown key, which would let a bomb hidden further down go unnoticed until fixed.
+    serde_saphyr::from_str_with_options::<serde::de::IgnoredAny>(text, options())
+        .map_err(|error| diagnostic(file, &error))?;
     serde_saphyr::from_str_with_options(text, options()).map_err(|error| diagnostic(file, &error))
 }
 
@@ -102,7 +106,8 @@ fn classify(error: &Error, message: &str) -> (Code, Option<&'static str>) {
         | Error::InvalidScalar { .. }
         | Error::InvalidBooleanStrict { .. }
         | Error::NullIntoString { .. }
-        | Error::UnexpectedValueForUnit { .. } => (
+        | Error::UnexpectedValueForUnit { .. }
+        | Error::Unexpected { .. } => (
             Code::E005,
             Some("give a value of the type the message names"),
         ),
@@ -117,7 +122,12 @@ fn classify(error: &Error, message: &str) -> (Code, Option<&'static str>) {
                 "definitions are small hand-written files: no deep nesting, few aliases, one document",
             ),
         ),
-        _ if message.contains("budget") => (Code::E002, None),
+        _ if message.contains("budget") || message.contains("recursion limit") => (
+            Code::E002,
+            Some(
+                "definitions are small hand-written files: no deep nesting, few aliases, one document",
+            ),
+        ),
         _ => (
             Code::E001,
             Some("fix the YAML syntax at this position (indentation, quotes, colons)"),
