@@ -304,7 +304,8 @@ impl Checker<'_> {
             .iter()
             .map(|s| self.stage(s, raw, &names, &transitions))
             .collect();
-        self.structure(raw, &stages, &transitions);
+        let stage_references_ok = !self.diagnostics.iter().any(|d| d.code == Code::E011);
+        self.structure(raw, &stages, &transitions, stage_references_ok);
         let workflow = Workflow {
             id: raw.id.value.clone(),
             label: label(&raw.label, raw.label_en.as_ref()),
@@ -886,7 +887,7 @@ impl Checker<'_> {
     }
 
     /// Initial and terminal stages, reachability, dead ends.
-    fn structure(&mut self, raw: &raw::Workflow, stages: &[Stage], transitions: &[Transition]) {
+    fn structure(&mut self, raw: &raw::Workflow, stages: &[Stage], transitions: &[Transition], reachability: bool) {
         let initial: Vec<&raw::Stage> =
             raw.stages.value.iter().filter(|s| s.is_initial()).collect();
         match initial.as_slice() {
@@ -933,6 +934,10 @@ impl Checker<'_> {
                     );
                 }
             }
+        }
+        // Reachability over broken stage references would only repeat those errors.
+        if !reachability {
+            return;
         }
         let edges: Vec<(&str, &str)> = transitions
             .iter()
