@@ -243,6 +243,9 @@ fn weekday_index(day: Weekday) -> usize {
 }
 
 #[cfg(test)]
+pub(crate) use tests::indonesia_2025;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use jiff::civil::date;
@@ -399,6 +402,3 @@ mod tests {
         assert!(err.to_string().contains("2025-01-01"), "{err}");
     }
 }
-
-#[cfg(test)]
-pub(crate) use tests::indonesia_2025;

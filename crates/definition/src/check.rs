@@ -887,7 +887,13 @@ impl Checker<'_> {
     }
 
     /// Initial and terminal stages, reachability, dead ends.
-    fn structure(&mut self, raw: &raw::Workflow, stages: &[Stage], transitions: &[Transition], reachability: bool) {
+    fn structure(
+        &mut self,
+        raw: &raw::Workflow,
+        stages: &[Stage],
+        transitions: &[Transition],
+        reachability: bool,
+    ) {
         let initial: Vec<&raw::Stage> =
             raw.stages.value.iter().filter(|s| s.is_initial()).collect();
         match initial.as_slice() {

@@ -1,0 +1,441 @@
+//! The step function on the shipped Swakelola Tipe III workflow, with real dates.
+
+mod common;
+
+use common::{Case, HAPPY_PATH, date, engine, seed_fields, wib};
+use swakelola_core::state::{
+    EventKind, NotificationKind, ObligationSource, TimerEffect, TimerKind,
+};
+use swakelola_core::step::{GuardFailure, Rejection};
+
+#[test]
+fn opening_the_seed_case_schedules_the_audience_deadline_in_working_days() {
+    let engine = engine("swakelola-tipe-3");
+    // Monday 24 March 2025, 09:00 WIB: ten working days skip the Nyepi and Idul Fitri break.
+    let mut case = Case::new(engine, wib(2025, 3, 24, 9));
+    let outcome = case.open(seed_fields()).clone();
+    assert_eq!(outcome.state.stage, "audiensi");
+    assert_eq!(outcome.event.revision, 1);
+    let obligation = outcome.state.obligations.values().next().unwrap();
+    // 25, 26, 27 Mar; 28 Mar – 7 Apr off; 8, 9, 10, 11, 14, 15, 16 Apr → the tenth is 16 April.
+    assert_eq!(obligation.due_date, date("2025-04-16"));
+    assert_eq!(obligation.due_at, wib(2025, 4, 17, 0));
+    let reminder = outcome
+        .schedule
+        .iter()
+        .find(|t| matches!(t.kind, TimerKind::Reminder { reminder: 0, .. }))
+        .unwrap();
+    // Two working days before 16 April: 14 April, at 08:00 WIB.
+    assert_eq!(reminder.due_at, wib(2025, 4, 14, 8));
+    assert_eq!(outcome.next_due_at, Some(wib(2025, 4, 14, 8)));
+    assert!(outcome.cancel.is_empty());
+}
+
+#[test]
+fn a_transition_from_the_wrong_stage_is_refused_with_the_allowed_ones() {
+    let engine = engine("swakelola-tipe-3");
+    let mut case = Case::new(engine, wib(2025, 3, 24, 9));
+    case.open(seed_fields());
+    let before = case.state().clone();
+    let err = case.fire("ppk", "terima_kak", None).unwrap_err();
+    assert_eq!(err.code(), "wrong_stage");
+    assert_eq!(
+        err.to_string(),
+        "cannot fire `terima_kak` from stage `audiensi`; allowed: catat_audiensi, batalkan"
+    );
+    assert_eq!(case.state(), &before);
+}
+
+#[test]
+fn roles_documents_comments_and_values_are_checked_and_named() {
+    let engine = engine("swakelola-tipe-3");
+    let mut case = Case::new(engine, wib(2025, 3, 24, 9));
+    case.open(seed_fields());
+    let before = case.state().clone();
+
+    let err = case.fire("ppk", "catat_audiensi", None).unwrap_err();
+    assert_eq!(err.code(), "role_not_allowed");
+    assert!(
+        err.to_string()
+            .contains("pimpinan_ormas, fasilitator, tim_persiapan"),
+        "{err}"
+    );
+
+    let err = case.fire("bupati", "catat_audiensi", None).unwrap_err();
+    assert_eq!(err.code(), "unknown_role");
+
+    let err = case
+        .fire("pimpinan_ormas", "catat_audiensi", None)
+        .unwrap_err();
+    let Rejection::GuardsNotMet { failures, .. } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(
+        failures,
+        &[GuardFailure::MissingDocument {
+            id: "notulen_audiensi".into(),
+            label: "Notulen dan daftar hadir audiensi".into()
+        }]
+    );
+    assert!(err.to_string().contains(
+        "document `notulen_audiensi` (Notulen dan daftar hadir audiensi) is not attached"
+    ));
+
+    let err = case.fire("ppk", "batalkan", Some("   ")).unwrap_err();
+    assert!(
+        matches!(&err, Rejection::GuardsNotMet { failures, .. } if failures == &[GuardFailure::CommentRequired])
+    );
+
+    let err = case.set("ppk", "pagu", "34.500.000,00").unwrap_err();
+    assert_eq!(err.code(), "invalid_field_value");
+    let err = case.set("pimpinan_ormas", "pagu", "34500000").unwrap_err();
+    assert_eq!(err.code(), "role_not_allowed");
+    let err = case.attach("pimpinan_ormas", "sk_tim").unwrap_err();
+    assert_eq!(err.code(), "role_not_allowed");
+    let err = case.attach("pimpinan_ormas", "foto").unwrap_err();
+    assert_eq!(err.code(), "unknown_document_type");
+    let err = case.fire("system", "catat_audiensi", None).unwrap_err();
+    assert_eq!(err.code(), "role_not_allowed");
+    let err = case.fire_timer("audiensi:nothing").unwrap_err();
+    assert_eq!(err.code(), "timer_not_pending");
+
+    assert_eq!(case.state(), &before, "rejections change nothing");
+}
+
+#[test]
+fn attachments_must_name_a_plain_file_with_a_digest() {
+    use swakelola_core::step::Action;
+    let engine = engine("swakelola-tipe-3");
+    let mut case = Case::new(engine, wib(2025, 3, 24, 9));
+    case.open(seed_fields());
+    for (file_name, sha256, size) in [
+        ("../../etc/passwd", "a".repeat(64), 10),
+        ("", "a".repeat(64), 10),
+        ("kak.pdf", "A".repeat(64), 10),
+        ("kak.pdf", "a".repeat(63), 10),
+        ("kak.pdf", "a".repeat(64), 0),
+    ] {
+        let err = case
+            .run(
+                "pimpinan_ormas",
+                Action::Attach {
+                    document_type: "kak".into(),
+                    file_name: file_name.into(),
+                    sha256,
+                    size,
+                },
+            )
+            .unwrap_err();
+        assert_eq!(err.code(), "invalid_document", "{file_name}");
+    }
+}
+
+#[test]
+fn opening_checks_fields() {
+    use swakelola_core::step::Action;
+    let engine = engine("swakelola-tipe-3");
+    let mut case = Case::new(engine, wib(2025, 3, 24, 9));
+    let err = case
+        .run(
+            "pimpinan_ormas",
+            Action::Open {
+                fields: seed_fields()[..2].to_vec(),
+            },
+        )
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "these fields are required to open a case: ormas, tahun_anggaran; give them with their values"
+    );
+    let mut fields = seed_fields();
+    fields.push(("tahun_anggaran".into(), "2026".into()));
+    assert_eq!(
+        case.run("pimpinan_ormas", Action::Open { fields })
+            .unwrap_err()
+            .code(),
+        "duplicate_field"
+    );
+    let mut fields = seed_fields();
+    fields[3].1 = "dua ribu".into();
+    assert_eq!(
+        case.run("pimpinan_ormas", Action::Open { fields })
+            .unwrap_err()
+            .code(),
+        "invalid_field_value"
+    );
+    assert!(case.state.is_none());
+    case.open(seed_fields());
+    assert_eq!(
+        case.run(
+            "pimpinan_ormas",
+            Action::Open {
+                fields: seed_fields()
+            }
+        )
+        .unwrap_err(),
+        Rejection::AlreadyOpen
+    );
+}
+
+#[test]
+fn the_seed_partnership_runs_from_audience_to_closed() {
+    let engine = engine("swakelola-tipe-3");
+    let mut case = Case::new(engine, wib(2024, 12, 10, 10));
+    case.open(seed_fields());
+    for transition in HAPPY_PATH {
+        case.force(transition);
+    }
+    let state = case.state();
+    assert_eq!(state.stage, "selesai");
+    assert!(state.is_closed());
+    assert!(state.timers.is_empty() && state.obligations.is_empty());
+    assert_eq!(state.fields["pagu"].to_string(), "Rp34.500.000");
+    let revisions: Vec<u64> = case.events.iter().map(|e| e.revision).collect();
+    assert_eq!(
+        revisions,
+        (1..=case.events.len() as u64).collect::<Vec<_>>()
+    );
+    assert_eq!(state.revision, case.events.len() as u64);
+    let err = case.fire("ppk", "batalkan", Some("terlambat")).unwrap_err();
+    assert_eq!(err.code(), "case_closed");
+}
+
+#[test]
+fn the_30_november_budget_deadline_moves_a_late_case_to_the_revision_budget() {
+    let engine = engine("swakelola-tipe-3");
+    // The seed case: audience and KAK in December 2024, after the 2025 APBD was approved.
+    let mut case = Case::new(engine, wib(2024, 12, 10, 10));
+    case.open(seed_fields());
+    for transition in [
+        "catat_audiensi",
+        "serahkan_kak",
+        "terima_kak",
+        "tandatangani_mou",
+    ] {
+        case.force(transition);
+    }
+    assert_eq!(case.state().stage, "penganggaran");
+    // 30 November 2024 has passed: the deadline is due at once.
+    let obligation = case.state().obligations.values().next().unwrap().clone();
+    assert_eq!(obligation.due_date, date("2024-11-30"));
+    assert_eq!(case.state().next_due_at(), Some(wib(2024, 12, 1, 0)));
+    let fired = case.advance_to(case.now);
+    assert!(fired.iter().any(|k| k.ends_with(":due")), "{fired:?}");
+    assert_eq!(case.state().stage, "penganggaran_perubahan");
+    let expired = case
+        .events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::TimerFired {
+                effect: TimerEffect::Expired { transition, .. },
+                ..
+            } => Some(transition.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(expired, "alihkan_ke_apbd_perubahan");
+    // The revised budget is due by 30 September of the fiscal year.
+    let obligation = case.state().obligations.values().next().unwrap();
+    assert_eq!(obligation.due_date, date("2025-09-30"));
+}
+
+#[test]
+fn monthly_progress_reports_fall_due_after_each_month_and_stop_when_met() {
+    let engine = engine("swakelola-tipe-3");
+    let mut case = Case::new(engine, wib(2025, 3, 10, 9));
+    case.open(seed_fields());
+    for transition in &HAPPY_PATH[..13] {
+        case.force(transition);
+    }
+    assert_eq!(case.state().stage, "pelaksanaan");
+    let report = |case: &Case| {
+        case.state()
+            .obligations
+            .values()
+            .filter(|o| matches!(o.source, ObligationSource::Recurring { .. }))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let march = report(&case);
+    assert_eq!(march.len(), 1);
+    // March ends on 31 March (Idul Fitri); five working days later, past the collective
+    // leave of 2–7 April: 8, 9, 10, 11, 14 April.
+    assert_eq!(march[0].due_date, date("2025-04-14"));
+
+    // 1 April 00:00 WIB opens April's report.
+    case.advance_to(wib(2025, 4, 1, 0));
+    let open = report(&case);
+    assert_eq!(open.len(), 2);
+    assert_eq!(
+        open[1].due_date,
+        date("2025-05-08"),
+        "April ends 30 Apr; 2, 5, 6, 7, 8 May"
+    );
+
+    // Reminder two working days before 14 April (10 April), then due, then overdue reminders.
+    let fired = case.advance_to(wib(2025, 4, 10, 8));
+    assert!(
+        fired.iter().any(|k| k.contains(":reminder:0:0")),
+        "{fired:?}"
+    );
+    let reminder = case.last.as_ref().unwrap().notifications[0].clone();
+    assert_eq!(reminder.kind, NotificationKind::Reminder);
+    assert_eq!(reminder.to, ["tim_pelaksana", "pimpinan_ormas"]);
+
+    case.advance_to(wib(2025, 4, 15, 0));
+    assert!(report(&case)[0].overdue);
+    // Overdue reminders every two working days: 16 April 08:00.
+    let fired = case.advance_to(wib(2025, 4, 16, 8));
+    assert!(
+        fired.iter().any(|k| k.contains(":reminder:2:0")),
+        "{fired:?}"
+    );
+    assert_eq!(
+        case.last.as_ref().unwrap().notifications[0].kind,
+        NotificationKind::OverdueReminder
+    );
+    let next_repeat: Vec<_> = case
+        .state()
+        .timers
+        .keys()
+        .filter(|k| k.contains(":reminder:2:1"))
+        .cloned()
+        .collect();
+    assert_eq!(next_repeat.len(), 1);
+    assert_eq!(
+        case.state().timers[&next_repeat[0]].due_at,
+        wib(2025, 4, 21, 8),
+        "18 April is Good Friday"
+    );
+
+    // Attaching the report meets March (the earliest open period) and cancels its timers.
+    let march_key = march[0].key.clone();
+    let outcome = case
+        .attach("tim_pelaksana", "laporan_kemajuan")
+        .unwrap()
+        .clone();
+    let EventKind::DocumentAttached { met, .. } = &outcome.event.kind else {
+        panic!()
+    };
+    assert_eq!(met, std::slice::from_ref(&march_key));
+    assert!(outcome.cancel.iter().any(|k| k.starts_with(&march_key)));
+    assert!(
+        case.state()
+            .timers
+            .values()
+            .all(|t| !t.key.starts_with(&march_key))
+    );
+    assert_eq!(report(&case).len(), 1);
+
+    // Leaving the stage cancels everything that belonged to it.
+    let pending: Vec<String> = case.state().timers.keys().cloned().collect();
+    case.attach("pimpinan_ormas", "laporan_awal").unwrap();
+    let outcome = case
+        .fire("pimpinan_ormas", "serahkan_hasil", None)
+        .unwrap()
+        .clone();
+    for key in pending {
+        assert!(outcome.cancel.contains(&key), "{key} not cancelled");
+    }
+    assert!(
+        case.state()
+            .obligations
+            .values()
+            .all(|o| matches!(o.source, ObligationSource::StageDeadline { .. }))
+    );
+}
+
+#[test]
+fn a_timer_fires_once_and_not_before_it_is_due() {
+    let engine = engine("persetujuan-dokumen");
+    let mut case = Case::new(engine, wib(2025, 3, 24, 9));
+    case.open(vec![("judul".into(), "Laporan".into())]);
+    let (key, due_at) = {
+        let timer = case
+            .state()
+            .timers
+            .values()
+            .min_by_key(|t| t.due_at)
+            .unwrap();
+        (timer.key.clone(), timer.due_at)
+    };
+    let err = case.fire_timer(&key).unwrap_err();
+    assert!(matches!(err, Rejection::TimerNotDue { .. }), "{err}");
+    case.now = due_at;
+    case.fire_timer(&key).unwrap();
+    let err = case.fire_timer(&key).unwrap_err();
+    assert_eq!(err, Rejection::TimerNotPending { key });
+}
+
+#[test]
+fn escalations_go_to_their_roles_after_the_deadline() {
+    let engine = engine("persetujuan-dokumen");
+    // Friday 21 March 2025: review due 3 working days later = 26 March; escalation 2 working
+    // days after that = 28 March is collective leave, so 8 April.
+    let mut case = Case::new(engine, wib(2025, 3, 21, 9));
+    case.open(vec![("judul".into(), "Laporan".into())]);
+    case.attach("penyusun", "draf").unwrap();
+    case.fire("penyusun", "ajukan", None).unwrap();
+    assert_eq!(
+        case.last.as_ref().unwrap().notifications[0].kind,
+        NotificationKind::Transitioned
+    );
+    let escalation = case
+        .state()
+        .timers
+        .values()
+        .find(|t| matches!(t.kind, TimerKind::Escalation { .. }))
+        .unwrap()
+        .clone();
+    assert_eq!(escalation.due_at, wib(2025, 4, 8, 8));
+    case.advance_to(escalation.due_at);
+    let notification = &case.last.as_ref().unwrap().notifications[0];
+    assert_eq!(notification.kind, NotificationKind::Escalation);
+    assert_eq!(notification.to, ["penyusun"]);
+}
+
+#[test]
+fn moving_the_contract_end_date_moves_the_implementation_deadline() {
+    let engine = engine("swakelola-tipe-3");
+    let mut case = Case::new(engine, wib(2025, 3, 10, 9));
+    case.open(seed_fields());
+    for transition in &HAPPY_PATH[..13] {
+        case.force(transition);
+    }
+    let deadline = |case: &Case| {
+        case.state()
+            .obligations
+            .values()
+            .find(|o| matches!(o.source, ObligationSource::StageDeadline { .. }))
+            .unwrap()
+            .due_date
+    };
+    assert_eq!(deadline(&case), date("2025-06-10"));
+    let outcome = case
+        .set("ppk", "tanggal_selesai", "2025-08-29")
+        .unwrap()
+        .clone();
+    assert_eq!(deadline(&case), date("2025-08-29"));
+    // Same keys, new instants: the timers are rescheduled, none is cancelled.
+    let due = outcome
+        .schedule
+        .iter()
+        .find(|t| t.key.ends_with(":due") && t.key.starts_with("deadline:"))
+        .unwrap();
+    assert_eq!(due.due_at, wib(2025, 8, 30, 0));
+    assert!(outcome.cancel.is_empty(), "{:?}", outcome.cancel);
+}
+
+#[test]
+fn the_same_inputs_give_the_same_outcome() {
+    let engine = engine("swakelola-tipe-3");
+    let run = || {
+        let mut case = Case::new(engine, wib(2025, 1, 6, 9));
+        case.open(seed_fields());
+        for transition in &HAPPY_PATH[..6] {
+            case.force(transition);
+        }
+        (case.state().clone(), case.events.clone())
+    };
+    assert_eq!(run(), run());
+}
