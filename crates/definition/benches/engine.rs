@@ -1,1 +1,160 @@
-fn main() {}
+//! How fast definitions load and cases step.
+//!
+//! `cargo bench -p swakelola-definition` — divan prints the time per operation; ops/s is its
+//! inverse. Baselines measured in the same run: parsing the same YAML into an untyped value
+//! (`parse_only`) and cloning a case state (`clone_state`), the floor any step pays.
+
+use std::path::PathBuf;
+
+use jiff::Timestamp;
+use swakelola_core::step::{Action, Command, step};
+use swakelola_core::{Actor, Calendar, CaseState, Workflow};
+use swakelola_definition::{CalendarFile, load_sources};
+
+fn main() {
+    divan::main();
+}
+
+fn workflows_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../workflows")
+}
+
+fn shipped_text() -> String {
+    std::fs::read_to_string(workflows_dir().join("swakelola-tipe-3.yaml")).unwrap()
+}
+
+fn calendars() -> Vec<CalendarFile> {
+    ["indonesia-2025.yaml", "indonesia-2026.yaml"]
+        .into_iter()
+        .map(|name| CalendarFile {
+            file: name.into(),
+            text: std::fs::read_to_string(workflows_dir().join("calendars").join(name)).unwrap(),
+        })
+        .collect()
+}
+
+/// Parse + validate of the shipped Swakelola Tipe III workflow and its two calendars.
+#[divan::bench]
+fn parse_and_validate_shipped_workflow(bencher: divan::Bencher) {
+    let text = shipped_text();
+    let calendars = calendars();
+    let workflows = [("swakelola-tipe-3.yaml".to_owned(), text)];
+    bencher.bench(|| {
+        let bundle = load_sources(divan::black_box(&workflows), &calendars);
+        assert!(!bundle.has_errors());
+        bundle
+    });
+}
+
+/// Baseline: the YAML parser alone over the same text, into an untyped value.
+#[divan::bench]
+fn parse_only_baseline(bencher: divan::Bencher) {
+    let text = shipped_text();
+    bencher.bench(|| serde_saphyr::from_str::<serde::de::IgnoredAny>(divan::black_box(&text)).unwrap());
+}
+
+struct Setup {
+    workflow: Workflow,
+    calendar: Calendar,
+    opened: CaseState,
+}
+
+fn setup() -> Setup {
+    let text = shipped_text();
+    let bundle = load_sources(&[("swakelola-tipe-3.yaml".into(), text)], &calendars());
+    let workflow = bundle.workflows[0].workflow.clone();
+    let calendar = bundle.calendars["indonesia"].clone();
+    let opened = step(&workflow, None, &open_command(), now(), &calendar).unwrap().state;
+    Setup {
+        workflow,
+        calendar,
+        opened,
+    }
+}
+
+fn now() -> Timestamp {
+    "2025-03-24T02:00:00Z".parse().unwrap()
+}
+
+fn open_command() -> Command {
+    Command {
+        actor: Actor::new("Siti", "pimpinan_ormas"),
+        action: Action::Open {
+            fields: vec![
+                ("nama_kegiatan".into(), "Pendampingan korban".into()),
+                ("instansi".into(), "DP3A Kota Palembang".into()),
+                ("ormas".into(), "Yayasan Intan Maharani".into()),
+                ("tahun_anggaran".into(), "2025".into()),
+            ],
+        },
+    }
+}
+
+/// Opening a case: parse fields, enter the initial stage, schedule its timers.
+#[divan::bench]
+fn step_open_case(bencher: divan::Bencher) {
+    let s = setup();
+    let command = open_command();
+    bencher.bench(|| step(&s.workflow, None, divan::black_box(&command), now(), &s.calendar).unwrap());
+}
+
+/// Attaching a document (metadata only).
+#[divan::bench]
+fn step_attach_document(bencher: divan::Bencher) {
+    let s = setup();
+    let command = Command {
+        actor: Actor::new("Siti", "fasilitator"),
+        action: Action::Attach {
+            document_type: "notulen_audiensi".into(),
+            file_name: "notulen.pdf".into(),
+            sha256: "ab".repeat(32),
+            size: 2048,
+        },
+    };
+    bencher.bench(|| step(&s.workflow, Some(&s.opened), divan::black_box(&command), now(), &s.calendar).unwrap());
+}
+
+/// Firing a transition: guards, leaving a stage, entering the next with its deadline.
+#[divan::bench]
+fn step_fire_transition(bencher: divan::Bencher) {
+    let s = setup();
+    let attach = Command {
+        actor: Actor::new("Siti", "fasilitator"),
+        action: Action::Attach {
+            document_type: "notulen_audiensi".into(),
+            file_name: "notulen.pdf".into(),
+            sha256: "ab".repeat(32),
+            size: 2048,
+        },
+    };
+    let ready = step(&s.workflow, Some(&s.opened), &attach, now(), &s.calendar).unwrap().state;
+    let fire = Command {
+        actor: Actor::new("Siti", "pimpinan_ormas"),
+        action: Action::Fire {
+            transition: "catat_audiensi".into(),
+            comment: None,
+        },
+    };
+    bencher.bench(|| step(&s.workflow, Some(&ready), divan::black_box(&fire), now(), &s.calendar).unwrap());
+}
+
+/// A rejected command (wrong stage): the cheapest path through `step`.
+#[divan::bench]
+fn step_rejected_command(bencher: divan::Bencher) {
+    let s = setup();
+    let command = Command {
+        actor: Actor::new("Budi", "ppk"),
+        action: Action::Fire {
+            transition: "terima_kak".into(),
+            comment: None,
+        },
+    };
+    bencher.bench(|| step(&s.workflow, Some(&s.opened), divan::black_box(&command), now(), &s.calendar).unwrap_err());
+}
+
+/// Baseline: cloning the opened case's state, which every accepted step does once.
+#[divan::bench]
+fn clone_state_baseline(bencher: divan::Bencher) {
+    let s = setup();
+    bencher.bench(|| divan::black_box(&s.opened).clone());
+}
