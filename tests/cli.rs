@@ -7,7 +7,10 @@ fn validating_the_shipped_workflows_succeeds() {
     let output = swakelola(&["validate", "workflows/"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let out = stdout(&output);
-    assert!(out.contains("workflows/swakelola-tipe-3.yaml: `swakelola-tipe-3`"), "{out}");
+    assert!(
+        out.contains("workflows/swakelola-tipe-3.yaml: `swakelola-tipe-3`"),
+        "{out}"
+    );
     assert!(out.contains("0 error(s)"), "{out}");
 }
 
@@ -26,7 +29,13 @@ fn a_broken_workflow_fails_with_positions_on_stderr() {
 
 #[test]
 fn json_output_is_one_document_for_tools() {
-    let output = swakelola(&["validate", "--format", "json", "workflows/", "tests/fixtures/invalid/e030-malformed-duration.yaml"]);
+    let output = swakelola(&[
+        "validate",
+        "--format",
+        "json",
+        "workflows/",
+        "tests/fixtures/invalid/e030-malformed-duration.yaml",
+    ]);
     assert_eq!(output.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(report["valid"], false);
@@ -37,7 +46,10 @@ fn json_output_is_one_document_for_tools() {
         .iter()
         .find(|d| d["code"] == "E030")
         .unwrap();
-    assert_eq!((e030["line"].as_u64(), e030["column"].as_u64()), (Some(27), Some(14)));
+    assert_eq!(
+        (e030["line"].as_u64(), e030["column"].as_u64()),
+        (Some(27), Some(14))
+    );
     assert_eq!(e030["severity"], "error");
 }
 
@@ -46,20 +58,33 @@ fn warnings_fail_only_when_denied() {
     let file = "workflows/calendars/../swakelola-tipe-3.yaml";
     assert_eq!(swakelola(&["validate", file]).status.code(), Some(0));
     // The 2026 calendar lists unconfirmed dates (W002).
-    assert_eq!(swakelola(&["validate", "--deny-warnings", file]).status.code(), Some(1));
+    assert_eq!(
+        swakelola(&["validate", "--deny-warnings", file])
+            .status
+            .code(),
+        Some(1)
+    );
 }
 
 #[test]
 fn missing_paths_and_empty_folders_are_explained() {
     let output = swakelola(&["validate", "no/such/workflow.yaml"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("`no/such/workflow.yaml` does not exist"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("`no/such/workflow.yaml` does not exist"),
+        "{}",
+        stderr(&output)
+    );
 
     let empty = std::env::temp_dir().join(format!("swakelola-empty-{}", std::process::id()));
     std::fs::create_dir_all(&empty).unwrap();
     let output = swakelola(&["validate", empty.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("holds no workflow files"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("holds no workflow files"),
+        "{}",
+        stderr(&output)
+    );
     std::fs::remove_dir_all(&empty).unwrap();
 }
 
@@ -69,9 +94,17 @@ fn graphs_render_as_mermaid_and_dot() {
     assert_eq!(output.status.code(), Some(0));
     let mermaid = stdout(&output);
     assert!(mermaid.contains("stateDiagram-v2"));
-    assert!(mermaid.contains("pemeriksaan --> disetujui: Setujui [pemeriksa]"), "{mermaid}");
+    assert!(
+        mermaid.contains("pemeriksaan --> disetujui: Setujui [pemeriksa]"),
+        "{mermaid}"
+    );
 
-    let output = swakelola(&["graph", "workflows/swakelola-tipe-3.yaml", "--format", "dot"]);
+    let output = swakelola(&[
+        "graph",
+        "workflows/swakelola-tipe-3.yaml",
+        "--format",
+        "dot",
+    ]);
     assert_eq!(output.status.code(), Some(0));
     let dot = stdout(&output);
     assert!(dot.starts_with("digraph \"swakelola-tipe-3\""));

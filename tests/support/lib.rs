@@ -16,7 +16,10 @@ pub fn binary() -> &'static Path {
     BINARY.get_or_init(|| {
         // Test executables live in target/<profile>/deps/; binaries one level up.
         let exe = std::env::current_exe().expect("test executable path");
-        let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target/<profile>");
         let binary = profile_dir.join(format!("swakelola{}", std::env::consts::EXE_SUFFIX));
         let mut build = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
         build.args(["build", "--quiet", "-p", "swakelola", "--bin", "swakelola"]);

@@ -50,7 +50,9 @@ fn parse_and_validate_shipped_workflow(bencher: divan::Bencher) {
 #[divan::bench]
 fn parse_only_baseline(bencher: divan::Bencher) {
     let text = shipped_text();
-    bencher.bench(|| serde_saphyr::from_str::<serde::de::IgnoredAny>(divan::black_box(&text)).unwrap());
+    bencher.bench(|| {
+        serde_saphyr::from_str::<serde::de::IgnoredAny>(divan::black_box(&text)).unwrap()
+    });
 }
 
 struct Setup {
@@ -64,7 +66,9 @@ fn setup() -> Setup {
     let bundle = load_sources(&[("swakelola-tipe-3.yaml".into(), text)], &calendars());
     let workflow = bundle.workflows[0].workflow.clone();
     let calendar = bundle.calendars["indonesia"].clone();
-    let opened = step(&workflow, None, &open_command(), now(), &calendar).unwrap().state;
+    let opened = step(&workflow, None, &open_command(), now(), &calendar)
+        .unwrap()
+        .state;
     Setup {
         workflow,
         calendar,
@@ -95,7 +99,16 @@ fn open_command() -> Command {
 fn step_open_case(bencher: divan::Bencher) {
     let s = setup();
     let command = open_command();
-    bencher.bench(|| step(&s.workflow, None, divan::black_box(&command), now(), &s.calendar).unwrap());
+    bencher.bench(|| {
+        step(
+            &s.workflow,
+            None,
+            divan::black_box(&command),
+            now(),
+            &s.calendar,
+        )
+        .unwrap()
+    });
 }
 
 /// Attaching a document (metadata only).
@@ -111,7 +124,16 @@ fn step_attach_document(bencher: divan::Bencher) {
             size: 2048,
         },
     };
-    bencher.bench(|| step(&s.workflow, Some(&s.opened), divan::black_box(&command), now(), &s.calendar).unwrap());
+    bencher.bench(|| {
+        step(
+            &s.workflow,
+            Some(&s.opened),
+            divan::black_box(&command),
+            now(),
+            &s.calendar,
+        )
+        .unwrap()
+    });
 }
 
 /// Firing a transition: guards, leaving a stage, entering the next with its deadline.
@@ -127,7 +149,9 @@ fn step_fire_transition(bencher: divan::Bencher) {
             size: 2048,
         },
     };
-    let ready = step(&s.workflow, Some(&s.opened), &attach, now(), &s.calendar).unwrap().state;
+    let ready = step(&s.workflow, Some(&s.opened), &attach, now(), &s.calendar)
+        .unwrap()
+        .state;
     let fire = Command {
         actor: Actor::new("Siti", "pimpinan_ormas"),
         action: Action::Fire {
@@ -135,7 +159,16 @@ fn step_fire_transition(bencher: divan::Bencher) {
             comment: None,
         },
     };
-    bencher.bench(|| step(&s.workflow, Some(&ready), divan::black_box(&fire), now(), &s.calendar).unwrap());
+    bencher.bench(|| {
+        step(
+            &s.workflow,
+            Some(&ready),
+            divan::black_box(&fire),
+            now(),
+            &s.calendar,
+        )
+        .unwrap()
+    });
 }
 
 /// A rejected command (wrong stage): the cheapest path through `step`.
@@ -149,7 +182,16 @@ fn step_rejected_command(bencher: divan::Bencher) {
             comment: None,
         },
     };
-    bencher.bench(|| step(&s.workflow, Some(&s.opened), divan::black_box(&command), now(), &s.calendar).unwrap_err());
+    bencher.bench(|| {
+        step(
+            &s.workflow,
+            Some(&s.opened),
+            divan::black_box(&command),
+            now(),
+            &s.calendar,
+        )
+        .unwrap_err()
+    });
 }
 
 /// Baseline: cloning the opened case's state, which every accepted step does once.
