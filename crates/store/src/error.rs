@@ -1,0 +1,74 @@
+//! Store errors: each says what went wrong and what to do next.
+
+use swakelola_core::step::Rejection;
+use swakelola_definition::Diagnostic;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The workflow refused the command; nothing was written.
+    #[error("{0}")]
+    Rejected(#[from] Rejection),
+    #[error("case `{0}` does not exist; check the id with `swakelola case list`")]
+    CaseNotFound(String),
+    #[error("workflow `{0}` is not deployed; deploy it with `swakelola workflow deploy <file>`")]
+    WorkflowNotFound(String),
+    #[error("the workflow has errors and was not deployed:\n{}", render(.0))]
+    InvalidWorkflow(Vec<Diagnostic>),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    #[error("document {0} is not stored")]
+    DocumentNotFound(String),
+    #[error("stored data is corrupt: {0}; run `swakelola case verify` and restore from a backup")]
+    Corrupt(String),
+    #[error(
+        "the database is unavailable or refused the request ({0}); check `--database-url` / SWAKELOLA_DATABASE_URL and that the server is running"
+    )]
+    Database(#[source] sqlx::Error),
+    #[error("cannot apply the database migrations: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+}
+
+fn render(diagnostics: &[Diagnostic]) -> String {
+    diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(error: sqlx::Error) -> Self {
+        // A lost race on a unique key (two writers appending the same event number, two
+        // opens of one business key) is a conflict the caller can retry, not a failure.
+        if let sqlx::Error::Database(db) = &error
+            && db.is_unique_violation()
+        {
+            return Error::Conflict(
+                "another request changed this case at the same time; reload it and try again"
+                    .into(),
+            );
+        }
+        Error::Database(error)
+    }
+}
+
+impl Error {
+    /// A stable, machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Rejected(rejection) => rejection.code(),
+            Error::CaseNotFound(_) => "case_not_found",
+            Error::WorkflowNotFound(_) => "workflow_not_found",
+            Error::InvalidWorkflow(_) => "invalid_workflow",
+            Error::Conflict(_) => "conflict",
+            Error::InvalidRequest(_) => "invalid_request",
+            Error::DocumentNotFound(_) => "document_not_found",
+            Error::Corrupt(_) => "corrupt",
+            Error::Database(_) => "database_unavailable",
+            Error::Migration(_) => "migration_failed",
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! Durable cases: deployed workflow versions, cases, their append-only hash-chained history,
+//! documents, timers and the notification outbox, on SQLite (the embedded default) or
+//! PostgreSQL.
+//!
+//! Every command is one database transaction: load the case, run `swakelola_core::step`
+//! with the caller's `now`, append the event, update the case only if its revision is
+//! unchanged, replace its timers, insert outbox rows — all or nothing. This crate never
+//! decides a transition itself, never reads the wall clock (callers pass `now`) and never
+//! does network IO inside a write transaction.
+
+mod error;
+mod hash;
+mod sql;
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use swakelola_core::step::Action;
+use swakelola_core::{Actor, CaseState, Event};
+
+pub use error::Error;
+pub use sql::SqlStore;
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Largest document accepted, in bytes.
+pub const MAX_DOCUMENT_BYTES: usize = 25 * 1024 * 1024;
+/// Longest idempotency key accepted.
+pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 128;
+
+/// A deployed workflow version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeployedWorkflow {
+    pub id: String,
+    pub version: u32,
+    pub content_hash: String,
+    pub deployed_at: Timestamp,
+}
+
+/// What `deploy` did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Deployment {
+    pub workflow: DeployedWorkflow,
+    /// `false` when identical content was already deployed (nothing was written).
+    pub created: bool,
+}
+
+/// The sides of a partnership and how to reach the people in each role.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Parties {
+    /// Party id (e.g. `instansi`, `ormas`, `fasilitator`) → organisation id.
+    pub organisations: BTreeMap<String, String>,
+    /// Role → contacts.
+    pub contacts: BTreeMap<String, Vec<Contact>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub name: String,
+    /// `email:someone@example.org` or `webhook:https://…`.
+    pub address: String,
+}
+
+/// A request to open a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OpenCase {
+    pub workflow_id: String,
+    /// The organisation opening the case; business keys are unique per workflow and
+    /// organisation.
+    pub organisation: String,
+    pub business_key: String,
+    pub actor: Actor,
+    pub fields: Vec<(String, String)>,
+    pub parties: Parties,
+}
+
+/// A command on an existing case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseCommand {
+    pub case_id: String,
+    pub actor: Actor,
+    pub action: Action,
+    /// Refuse with a conflict unless the case is still at this revision.
+    pub expected_revision: Option<u64>,
+    /// A retried request with the same key is applied once.
+    pub idempotency_key: Option<String>,
+    /// The bytes of an attached document (for [`Action::Attach`]).
+    pub content: Option<Vec<u8>>,
+}
+
+/// A case as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseRecord {
+    pub id: String,
+    pub workflow_id: String,
+    pub workflow_version: u32,
+    pub organisation: String,
+    pub business_key: String,
+    pub parties: Parties,
+    pub state: CaseState,
+}
+
+/// What a command did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Applied {
+    pub case: CaseRecord,
+    /// `None` when an identical earlier request was replayed (nothing was written).
+    pub event: Option<Event>,
+    /// `false` for a replay of an earlier request or an already open case.
+    pub created: bool,
+}
+
+/// One entry of a case's history as stored, with its place in the hash chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredEvent {
+    pub event: Event,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The result of recomputing a case's hash chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verification {
+    pub events: u64,
+    /// The first event whose stored content or hash does not match the chain.
+    pub first_tampered: Option<u64>,
+}
+
+/// Filters for listing cases.
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub workflow_id: Option<String>,
+    pub stage: Option<String>,
+    pub organisation: Option<String>,
+    pub fiscal_year: Option<i16>,
+    /// Only cases with an obligation past due at this instant.
+    pub overdue_at: Option<Timestamp>,
+    pub limit: u32,
+}
+
+/// The persistence of cases. Both the SQLite and the PostgreSQL store implement it and pass
+/// the same conformance suite.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Applies pending migrations.
+    async fn migrate(&self) -> Result<()>;
+    /// Stores a new workflow version (validated first) with the calendars it uses; identical
+    /// content is a no-op.
+    async fn deploy(
+        &self,
+        file: &str,
+        source: &str,
+        calendars: &[(String, String)],
+        now: Timestamp,
+    ) -> Result<Deployment>;
+    async fn workflows(&self) -> Result<Vec<DeployedWorkflow>>;
+    /// Opens a case, or returns the existing one for the same business key and parameters.
+    async fn open(&self, request: &OpenCase, now: Timestamp) -> Result<Applied>;
+    /// Applies one command in one transaction.
+    async fn execute(&self, command: &CaseCommand, now: Timestamp) -> Result<Applied>;
+    async fn case(&self, id: &str) -> Result<CaseRecord>;
+    async fn cases(&self, filter: &CaseFilter) -> Result<Vec<CaseRecord>>;
+    async fn history(&self, id: &str) -> Result<Vec<StoredEvent>>;
+    async fn verify(&self, id: &str) -> Result<Verification>;
+    /// The bytes of a document by its SHA-256.
+    async fn document(&self, sha256: &str) -> Result<Vec<u8>>;
+    /// The deployed workflow and calendar a case runs on.
+    async fn engine_for(&self, workflow_id: &str, version: u32) -> Result<std::sync::Arc<Engine>>;
+}
+
+/// A deployed workflow version with the calendar it counts working days with.
+#[derive(Debug)]
+pub struct Engine {
+    pub workflow: swakelola_core::Workflow,
+    pub calendar: swakelola_core::Calendar,
+}

@@ -1,0 +1,902 @@
+//! The SQL store. One implementation serves SQLite and PostgreSQL through sqlx's `Any`
+//! driver: the statements are written in the SQL both dialects share (`$n` parameters,
+//! `ON CONFLICT`, `RETURNING`), and [`Dialect`] covers the differences (how a write
+//! transaction starts, migrations, connection settings).
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{Any, AnyPool, AssertSqlSafe, Executor, Transaction};
+use swakelola_core::state::{EventKind, Notification};
+use swakelola_core::step::{Action, Command, Outcome, step};
+use swakelola_core::{Actor, CaseState, Event};
+use swakelola_definition::{CalendarFile, load_sources};
+
+use crate::hash::{self, GENESIS};
+use crate::{
+    Applied, CaseCommand, CaseFilter, CaseRecord, DeployedWorkflow, Deployment, Engine, Error,
+    MAX_DOCUMENT_BYTES, MAX_IDEMPOTENCY_KEY_CHARS, OpenCase, Parties, Result, Store, StoredEvent,
+    Verification,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// SQLite or PostgreSQL, chosen by the database URL.
+#[derive(Debug)]
+pub struct SqlStore {
+    pool: AnyPool,
+    dialect: Dialect,
+    engines: Mutex<HashMap<(String, u32), Arc<Engine>>>,
+}
+
+fn millis(instant: Timestamp) -> i64 {
+    instant.as_millisecond()
+}
+
+fn instant(millis: i64) -> Result<Timestamp> {
+    Timestamp::from_millisecond(millis)
+        .map_err(|e| Error::Corrupt(format!("bad instant {millis}: {e}")))
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("store types serialise")
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| Error::Corrupt(format!("{what}: {e}")))
+}
+
+impl SqlStore {
+    /// Connects to `url` (`sqlite://path.db`, `sqlite::memory:`, `postgres://…`). A SQLite
+    /// file is created if missing. Runs no migrations; call [`Store::migrate`].
+    pub async fn connect(url: &str) -> Result<Self> {
+        install_default_drivers();
+        let dialect = if url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Dialect::Postgres
+        } else {
+            return Err(Error::InvalidRequest(format!(
+                "unsupported database URL `{url}`; use sqlite://swakelola.db or postgres://user@host/db"
+            )));
+        };
+        let (url, connections) = match dialect {
+            // One connection: every connection to `:memory:` would be its own database.
+            Dialect::Sqlite if url.contains(":memory:") => (url.to_owned(), 1),
+            Dialect::Sqlite if !url.contains("mode=") => {
+                let separator = if url.contains('?') { '&' } else { '?' };
+                (format!("{url}{separator}mode=rwc"), 4)
+            }
+            Dialect::Sqlite => (url.to_owned(), 4),
+            Dialect::Postgres => (url.to_owned(), 8),
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(connections)
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .after_connect(move |connection, _| {
+                Box::pin(async move {
+                    if dialect == Dialect::Sqlite {
+                        // WAL lets readers run beside the writer. synchronous=NORMAL in WAL
+                        // mode keeps the database consistent after a crash; a power loss may
+                        // drop the last commits (documented in ARCHITECTURE.md).
+                        connection.execute("PRAGMA journal_mode = WAL").await?;
+                        connection.execute("PRAGMA synchronous = NORMAL").await?;
+                        connection.execute("PRAGMA busy_timeout = 10000").await?;
+                        connection.execute("PRAGMA foreign_keys = ON").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .map_err(Error::Database)?;
+        Ok(Self {
+            pool,
+            dialect,
+            engines: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Starts a write transaction. SQLite must take the write lock up front
+    /// (`BEGIN IMMEDIATE`): a read-then-write transaction that upgrades later fails at once
+    /// with "database is locked" under concurrency, whatever the busy timeout.
+    pub async fn begin(&self) -> Result<Transaction<'static, Any>> {
+        Ok(match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Dialect::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    async fn latest_version(&self, workflow_id: &str) -> Result<u32> {
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM workflows WHERE id = $1")
+                .bind(workflow_id)
+                .fetch_one(&self.pool)
+                .await?;
+        version
+            .map(|v| v as u32)
+            .ok_or_else(|| Error::WorkflowNotFound(workflow_id.to_owned()))
+    }
+
+    async fn record(&self, id: &str) -> Result<CaseRecord> {
+        let row: Option<CaseRow> = sqlx::query_as(CASE_COLUMNS_BY_ID)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.ok_or_else(|| Error::CaseNotFound(id.to_owned()))?
+            .into_record()
+    }
+
+    /// Appends the outcome's event and applies everything else it carries, in `tx`.
+    async fn persist(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        case_id: &str,
+        parties: &Parties,
+        outcome: &Outcome,
+        content: Option<&[u8]>,
+    ) -> Result<()> {
+        let event = &outcome.event;
+        let seq = event.revision as i64;
+        let prev_hash: String = if seq == 1 {
+            GENESIS.to_owned()
+        } else {
+            sqlx::query_scalar("SELECT hash FROM events WHERE case_id = $1 AND seq = $2")
+                .bind(case_id)
+                .bind(seq - 1)
+                .fetch_optional(&mut **tx)
+                .await?
+                .ok_or_else(|| {
+                    Error::Corrupt(format!("event {} of case {case_id} is missing", seq - 1))
+                })?
+        };
+        let kind = event_kind_name(&event.kind);
+        let payload = json(&event.kind);
+        let at = millis(event.at);
+        let hash = hash::chain(
+            &prev_hash,
+            &hash::Row {
+                case_id,
+                seq,
+                at,
+                actor: &event.actor.name,
+                role: &event.actor.role,
+                kind,
+                payload: &payload,
+            },
+        );
+        sqlx::query(
+            "INSERT INTO events (case_id, seq, at, actor, role, kind, payload, prev_hash, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(case_id)
+        .bind(seq)
+        .bind(at)
+        .bind(event.actor.name.as_str())
+        .bind(event.actor.role.as_str())
+        .bind(kind)
+        .bind(payload)
+        .bind(prev_hash)
+        .bind(hash)
+        .execute(&mut **tx)
+        .await?;
+
+        let state = &outcome.state;
+        let updated = sqlx::query(
+            "UPDATE cases SET stage = $1, revision = $2, state = $3, next_due_at = $4, closed_at = $5,
+                              fiscal_year = $6
+             WHERE id = $7 AND revision = $8",
+        )
+        .bind(state.stage.as_str())
+        .bind(seq)
+        .bind(json(state))
+        .bind(outcome.next_due_at.map(millis))
+        .bind(state.closed_at.map(millis))
+        .bind(fiscal_year(state))
+        .bind(case_id)
+        .bind(seq - 1)
+        .execute(&mut **tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            return Err(Error::Conflict(
+                "the case changed while this request was applied; reload it and try again".into(),
+            ));
+        }
+
+        for key in &outcome.cancel {
+            sqlx::query("DELETE FROM timers WHERE case_id = $1 AND key = $2")
+                .bind(case_id)
+                .bind(key.as_str())
+                .execute(&mut **tx)
+                .await?;
+        }
+        for timer in &outcome.schedule {
+            sqlx::query(
+                "INSERT INTO timers (case_id, key, due_at, kind, payload, state, lease_owner, lease_until, attempts)
+                 VALUES ($1, $2, $3, $4, $5, 'pending', NULL, NULL, 0)
+                 ON CONFLICT (case_id, key) DO UPDATE SET
+                     due_at = excluded.due_at, kind = excluded.kind, payload = excluded.payload,
+                     state = 'pending', lease_owner = NULL, lease_until = NULL, attempts = 0",
+            )
+            .bind(case_id)
+            .bind(timer.key.as_str())
+            .bind(millis(timer.due_at))
+            .bind(timer.kind.name())
+            .bind(json(&timer.kind))
+            .execute(&mut **tx)
+            .await?;
+        }
+        for notification in &outcome.notifications {
+            for (channel, recipient) in recipients(notification, parties) {
+                sqlx::query(
+                    "INSERT INTO outbox (key, case_id, channel, recipient, payload, state, attempts, next_attempt_at, created_at)
+                     VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)
+                     ON CONFLICT (key) DO NOTHING",
+                )
+                .bind(format!("{case_id}/{}/{recipient}", notification.key))
+                .bind(case_id)
+                .bind(channel)
+                .bind(recipient.as_str())
+                .bind(json(&serde_json::json!({ "case_id": case_id, "notification": notification })))
+                .bind(at)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+        if let (EventKind::DocumentAttached { document, .. }, Some(content)) =
+            (&event.kind, content)
+        {
+            sqlx::query("INSERT INTO blobs (sha256, content) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING")
+                .bind(document.sha256.as_str())
+                .bind(content.to_vec())
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO documents (case_id, seq, document_type, file_name, size, sha256, attached_at, attached_by)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(case_id)
+            .bind(seq)
+            .bind(document.document_type.as_str())
+            .bind(document.file_name.as_str())
+            .bind(document.size as i64)
+            .bind(document.sha256.as_str())
+            .bind(at)
+            .bind(document.attached_by.name.as_str())
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn find_open(&self, request: &OpenCase) -> Result<Option<(String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT id, open_request_hash FROM cases
+             WHERE workflow_id = $1 AND organisation = $2 AND business_key = $3",
+        )
+        .bind(request.workflow_id.as_str())
+        .bind(request.organisation.as_str())
+        .bind(request.business_key.as_str())
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn existing_open(
+        &self,
+        id: &str,
+        stored_hash: &str,
+        request_hash: &str,
+        key: &str,
+    ) -> Result<Applied> {
+        if stored_hash != request_hash {
+            return Err(Error::Conflict(format!(
+                "a case with business key `{key}` already exists ({id}) with different parameters; use another key or act on that case"
+            )));
+        }
+        Ok(Applied {
+            case: self.record(id).await?,
+            event: None,
+            created: false,
+        })
+    }
+}
+
+/// Where a notification goes: each contact of each role, or a `log` line for a role without
+/// contacts (so that nothing is silently dropped).
+fn recipients(notification: &Notification, parties: &Parties) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    for role in &notification.to {
+        match parties.contacts.get(role).filter(|c| !c.is_empty()) {
+            Some(contacts) => {
+                for contact in contacts {
+                    let channel = if contact.address.starts_with("webhook:") {
+                        "webhook"
+                    } else {
+                        "email"
+                    };
+                    out.push((channel, contact.address.clone()));
+                }
+            }
+            None => out.push(("log", format!("role:{role}"))),
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn fiscal_year(state: &CaseState) -> Option<i64> {
+    state.fields.values().find_map(|v| match v {
+        swakelola_core::FieldValue::FiscalYear(year) => Some(i64::from(*year)),
+        _ => None,
+    })
+}
+
+fn event_kind_name(kind: &EventKind) -> &'static str {
+    match kind {
+        EventKind::Opened { .. } => "opened",
+        EventKind::Transitioned { .. } => "transitioned",
+        EventKind::DocumentAttached { .. } => "document_attached",
+        EventKind::FieldSet { .. } => "field_set",
+        EventKind::TimerFired { .. } => "timer_fired",
+    }
+}
+
+fn check_idempotency_key(key: &str) -> Result<()> {
+    let ok = !key.is_empty()
+        && key.chars().count() <= MAX_IDEMPOTENCY_KEY_CHARS
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidRequest(format!(
+            "malformed idempotency key `{key}`: use 1–{MAX_IDEMPOTENCY_KEY_CHARS} characters from A–Z, a–z, 0–9, `-`, `_`, `.`, `:` (a UUID works)"
+        )))
+    }
+}
+
+const CASE_COLUMNS_BY_ID: &str =
+    "SELECT id, workflow_id, workflow_version, organisation, business_key, parties, state
+                                  FROM cases WHERE id = $1";
+
+#[derive(sqlx::FromRow)]
+struct CaseRow {
+    id: String,
+    workflow_id: String,
+    workflow_version: i64,
+    organisation: String,
+    business_key: String,
+    parties: String,
+    state: String,
+}
+
+impl CaseRow {
+    fn into_record(self) -> Result<CaseRecord> {
+        Ok(CaseRecord {
+            parties: parse_json(&self.parties, "case parties")?,
+            state: parse_json(&self.state, "case state")?,
+            id: self.id,
+            workflow_id: self.workflow_id,
+            workflow_version: self.workflow_version as u32,
+            organisation: self.organisation,
+            business_key: self.business_key,
+        })
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn migrate(&self) -> Result<()> {
+        match self.dialect {
+            Dialect::Sqlite => {
+                sqlx::migrate!("../../migrations/sqlite")
+                    .run(&self.pool)
+                    .await?
+            }
+            Dialect::Postgres => {
+                sqlx::migrate!("../../migrations/postgres")
+                    .run(&self.pool)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
+    async fn deploy(
+        &self,
+        file: &str,
+        source: &str,
+        calendars: &[(String, String)],
+        now: Timestamp,
+    ) -> Result<Deployment> {
+        let calendar_files: Vec<CalendarFile> = calendars
+            .iter()
+            .map(|(file, text)| CalendarFile {
+                file: file.clone(),
+                text: text.clone(),
+            })
+            .collect();
+        let bundle = load_sources(&[(file.to_owned(), source.to_owned())], &calendar_files);
+        if bundle.has_errors() {
+            return Err(Error::InvalidWorkflow(bundle.diagnostics));
+        }
+        let id = bundle.workflows[0].workflow.id.clone();
+        let content_hash = hash::sha256_hex(source.as_bytes());
+        let mut tx = self.begin().await?;
+        for (file, text) in calendars {
+            sqlx::query(
+                "INSERT INTO calendar_files (file, source, deployed_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (file) DO UPDATE SET source = excluded.source, deployed_at = excluded.deployed_at",
+            )
+            .bind(file.as_str())
+            .bind(text.as_str())
+            .bind(millis(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        let existing: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT version, deployed_at FROM workflows WHERE id = $1 AND content_hash = $2",
+        )
+        .bind(id.as_str())
+        .bind(content_hash.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (version, deployed_at, created) = match existing {
+            Some((version, deployed_at)) => (version, deployed_at, false),
+            None => {
+                let latest: Option<i64> =
+                    sqlx::query_scalar("SELECT MAX(version) FROM workflows WHERE id = $1")
+                        .bind(id.as_str())
+                        .fetch_one(&mut *tx)
+                        .await?;
+                let version = latest.unwrap_or(0) + 1;
+                sqlx::query(
+                    "INSERT INTO workflows (id, version, source, content_hash, deployed_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(id.as_str())
+                .bind(version)
+                .bind(source)
+                .bind(content_hash.as_str())
+                .bind(millis(now))
+                .execute(&mut *tx)
+                .await?;
+                (version, millis(now), true)
+            }
+        };
+        tx.commit().await?;
+        Ok(Deployment {
+            workflow: DeployedWorkflow {
+                id,
+                version: version as u32,
+                content_hash,
+                deployed_at: instant(deployed_at)?,
+            },
+            created,
+        })
+    }
+
+    async fn workflows(&self) -> Result<Vec<DeployedWorkflow>> {
+        let rows: Vec<(String, i64, String, i64)> = sqlx::query_as(
+            "SELECT id, version, content_hash, deployed_at FROM workflows ORDER BY id, version",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(id, version, content_hash, deployed_at)| {
+                Ok(DeployedWorkflow {
+                    id,
+                    version: version as u32,
+                    content_hash,
+                    deployed_at: instant(deployed_at)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn engine_for(&self, workflow_id: &str, version: u32) -> Result<Arc<Engine>> {
+        let key = (workflow_id.to_owned(), version);
+        if let Some(engine) = self.engines.lock().expect("engine cache").get(&key) {
+            return Ok(engine.clone());
+        }
+        let source: Option<String> =
+            sqlx::query_scalar("SELECT source FROM workflows WHERE id = $1 AND version = $2")
+                .bind(workflow_id)
+                .bind(i64::from(version))
+                .fetch_optional(&self.pool)
+                .await?;
+        let source =
+            source.ok_or_else(|| Error::WorkflowNotFound(format!("{workflow_id} v{version}")))?;
+        let calendars: Vec<(String, String)> =
+            sqlx::query_as("SELECT file, source FROM calendar_files ORDER BY file")
+                .fetch_all(&self.pool)
+                .await?;
+        let calendars: Vec<CalendarFile> = calendars
+            .into_iter()
+            .map(|(file, text)| CalendarFile { file, text })
+            .collect();
+        let bundle = load_sources(&[(format!("{workflow_id}@{version}"), source)], &calendars);
+        let definition = bundle.workflows.first().ok_or_else(|| {
+            Error::Corrupt(format!(
+                "deployed workflow {workflow_id} v{version} no longer loads"
+            ))
+        })?;
+        let calendar = bundle
+            .calendar_for(&definition.workflow)
+            .cloned()
+            .ok_or_else(|| {
+                Error::Corrupt(format!(
+                    "calendar `{}` is not deployed",
+                    definition.workflow.calendar
+                ))
+            })?;
+        let engine = Arc::new(Engine {
+            workflow: definition.workflow.clone(),
+            calendar,
+        });
+        self.engines
+            .lock()
+            .expect("engine cache")
+            .insert(key, engine.clone());
+        Ok(engine)
+    }
+
+    async fn open(&self, request: &OpenCase, now: Timestamp) -> Result<Applied> {
+        for (what, value) in [
+            ("business key", &request.business_key),
+            ("organisation", &request.organisation),
+        ] {
+            if value.trim().is_empty()
+                || value.chars().count() > 200
+                || value.chars().any(char::is_control)
+            {
+                return Err(Error::InvalidRequest(format!(
+                    "the {what} must be 1–200 printable characters"
+                )));
+            }
+        }
+        let request_hash = hash::sha256_hex(
+            json(&(
+                &request.workflow_id,
+                &request.organisation,
+                &request.business_key,
+                &request.fields,
+                &request.parties,
+            ))
+            .as_bytes(),
+        );
+        if let Some((id, stored)) = self.find_open(request).await? {
+            return self
+                .existing_open(&id, &stored, &request_hash, &request.business_key)
+                .await;
+        }
+        let version = self.latest_version(&request.workflow_id).await?;
+        let engine = self.engine_for(&request.workflow_id, version).await?;
+        let command = Command {
+            actor: request.actor.clone(),
+            action: Action::Open {
+                fields: request.fields.clone(),
+            },
+        };
+        let outcome = step(&engine.workflow, None, &command, now, &engine.calendar)?;
+        let case_id = uuid::Uuid::now_v7().to_string();
+        let attempt: Result<()> = async {
+            let mut tx = self.begin().await?;
+            sqlx::query(
+                "INSERT INTO cases (id, workflow_id, workflow_version, organisation, business_key, open_request_hash,
+                                    stage, revision, state, parties, fiscal_year, next_due_at, opened_at, closed_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, NULL, NULL, $10, NULL)",
+            )
+            .bind(case_id.as_str())
+            .bind(request.workflow_id.as_str())
+            .bind(i64::from(version))
+            .bind(request.organisation.as_str())
+            .bind(request.business_key.as_str())
+            .bind(request_hash.as_str())
+            .bind(outcome.state.stage.as_str())
+            .bind(json(&outcome.state))
+            .bind(json(&request.parties))
+            .bind(millis(now))
+            .execute(&mut *tx)
+            .await?;
+            self.persist(&mut tx, &case_id, &request.parties, &outcome, None).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        .await;
+        match attempt {
+            Ok(()) => Ok(Applied {
+                case: self.record(&case_id).await?,
+                event: Some(outcome.event),
+                created: true,
+            }),
+            // Another request opened the same business key first: answer with that case.
+            Err(Error::Conflict(_)) => match self.find_open(request).await? {
+                Some((id, stored)) => {
+                    self.existing_open(&id, &stored, &request_hash, &request.business_key)
+                        .await
+                }
+                None => Err(Error::Conflict(
+                    "the case could not be opened; try again".into(),
+                )),
+            },
+            Err(other) => Err(other),
+        }
+    }
+
+    async fn execute(&self, command: &CaseCommand, now: Timestamp) -> Result<Applied> {
+        if let Some(key) = &command.idempotency_key {
+            check_idempotency_key(key)?;
+        }
+        if let Action::Attach { sha256, size, .. } = &command.action {
+            let content = command
+                .content
+                .as_deref()
+                .ok_or_else(|| Error::InvalidRequest("an attachment needs its content".into()))?;
+            if content.len() > MAX_DOCUMENT_BYTES {
+                return Err(Error::InvalidRequest(format!(
+                    "the document is {} bytes; at most {MAX_DOCUMENT_BYTES} bytes are accepted",
+                    content.len()
+                )));
+            }
+            if *size != content.len() as u64 || *sha256 != hash::sha256_hex(content) {
+                return Err(Error::InvalidRequest(
+                    "the document's size or SHA-256 does not match its content".into(),
+                ));
+            }
+        }
+        // Load the workflow before taking the write lock: it may need its own queries.
+        let header: Option<(String, i64)> =
+            sqlx::query_as("SELECT workflow_id, workflow_version FROM cases WHERE id = $1")
+                .bind(command.case_id.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        let (workflow_id, version) =
+            header.ok_or_else(|| Error::CaseNotFound(command.case_id.clone()))?;
+        let engine = self.engine_for(&workflow_id, version as u32).await?;
+        let request_hash = hash::sha256_hex(
+            format!(
+                "{}|{:?}|{:?}|{:?}",
+                command.case_id, command.actor, command.action, command.expected_revision
+            )
+            .as_bytes(),
+        );
+
+        let mut tx = self.begin().await?;
+        if let Some(key) = &command.idempotency_key {
+            let earlier: Option<(String, String)> =
+                sqlx::query_as("SELECT case_id, request_hash FROM idempotency WHERE key = $1")
+                    .bind(key.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some((case_id, stored)) = earlier {
+                tx.rollback().await?;
+                if case_id != command.case_id || stored != request_hash {
+                    return Err(Error::Conflict(format!(
+                        "idempotency key `{key}` was already used for a different request; use a new key"
+                    )));
+                }
+                return Ok(Applied {
+                    case: self.record(&case_id).await?,
+                    event: None,
+                    created: false,
+                });
+            }
+        }
+        let row: CaseRow = sqlx::query_as(CASE_COLUMNS_BY_ID)
+            .bind(command.case_id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| Error::CaseNotFound(command.case_id.clone()))?;
+        let record = row.into_record()?;
+        if let Some(expected) = command.expected_revision
+            && expected != record.state.revision
+        {
+            return Err(Error::Conflict(format!(
+                "the case is at revision {}, not {expected}: someone else changed it; reload it and decide again",
+                record.state.revision
+            )));
+        }
+        let core_command = Command {
+            actor: command.actor.clone(),
+            action: command.action.clone(),
+        };
+        let outcome = step(
+            &engine.workflow,
+            Some(&record.state),
+            &core_command,
+            now,
+            &engine.calendar,
+        )?;
+        self.persist(
+            &mut tx,
+            &record.id,
+            &record.parties,
+            &outcome,
+            command.content.as_deref(),
+        )
+        .await?;
+        if let Some(key) = &command.idempotency_key {
+            sqlx::query(
+                "INSERT INTO idempotency (key, case_id, request_hash, revision, created_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(key.as_str())
+            .bind(record.id.as_str())
+            .bind(request_hash.as_str())
+            .bind(outcome.event.revision as i64)
+            .bind(millis(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Applied {
+            case: CaseRecord {
+                state: outcome.state,
+                ..record
+            },
+            event: Some(outcome.event),
+            created: true,
+        })
+    }
+
+    async fn case(&self, id: &str) -> Result<CaseRecord> {
+        self.record(id).await
+    }
+
+    async fn cases(&self, filter: &CaseFilter) -> Result<Vec<CaseRecord>> {
+        let mut sql = String::from(
+            "SELECT id, workflow_id, workflow_version, organisation, business_key, parties, state FROM cases WHERE 1 = 1",
+        );
+        let mut values: Vec<String> = Vec::new();
+        let mut condition = |column: &str, value: String| {
+            values.push(value);
+            sql.push_str(&format!(" AND {column} = ${}", values.len()));
+        };
+        if let Some(workflow) = &filter.workflow_id {
+            condition("workflow_id", workflow.clone());
+        }
+        if let Some(stage) = &filter.stage {
+            condition("stage", stage.clone());
+        }
+        if let Some(organisation) = &filter.organisation {
+            condition("organisation", organisation.clone());
+        }
+        if let Some(year) = filter.fiscal_year {
+            condition("CAST(fiscal_year AS TEXT)", year.to_string());
+        }
+        sql.push_str(" ORDER BY opened_at, id");
+        // Only fixed column names and numbered placeholders are formatted in; every value is bound.
+        let mut query = sqlx::query_as::<_, CaseRow>(AssertSqlSafe(sql));
+        for value in values {
+            query = query.bind(value);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        let mut records = Vec::new();
+        for row in rows {
+            let record = row.into_record()?;
+            if let Some(at) = filter.overdue_at
+                && !record.state.obligations.values().any(|o| o.due_at <= at)
+            {
+                continue;
+            }
+            records.push(record);
+            if filter.limit > 0 && records.len() >= filter.limit as usize {
+                break;
+            }
+        }
+        Ok(records)
+    }
+
+    async fn history(&self, id: &str) -> Result<Vec<StoredEvent>> {
+        self.record(id).await?;
+        let rows: Vec<(i64, i64, String, String, String, String, String)> = sqlx::query_as(
+            "SELECT seq, at, actor, role, payload, prev_hash, hash FROM events WHERE case_id = $1 ORDER BY seq",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(seq, at, actor, role, payload, prev_hash, hash)| {
+                Ok(StoredEvent {
+                    event: Event {
+                        revision: seq as u64,
+                        at: instant(at)?,
+                        actor: Actor::new(actor, role),
+                        kind: parse_json(&payload, &format!("event {seq}"))?,
+                    },
+                    prev_hash,
+                    hash,
+                })
+            })
+            .collect()
+    }
+
+    async fn verify(&self, id: &str) -> Result<Verification> {
+        let revision: Option<i64> = sqlx::query_scalar("SELECT revision FROM cases WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let revision = revision.ok_or_else(|| Error::CaseNotFound(id.to_owned()))?;
+        let rows: Vec<(i64, i64, String, String, String, String, String, String)> = sqlx::query_as(
+            "SELECT seq, at, actor, role, kind, payload, prev_hash, hash FROM events WHERE case_id = $1 ORDER BY seq",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut previous = GENESIS.to_owned();
+        let count = rows.len() as u64;
+        for (index, (seq, at, actor, role, kind, payload, prev_hash, stored_hash)) in
+            rows.into_iter().enumerate()
+        {
+            let expected_seq = index as i64 + 1;
+            let recomputed = hash::chain(
+                &previous,
+                &hash::Row {
+                    case_id: id,
+                    seq,
+                    at,
+                    actor: &actor,
+                    role: &role,
+                    kind: &kind,
+                    payload: &payload,
+                },
+            );
+            let payload_ok = serde_json::from_str::<EventKind>(&payload).is_ok();
+            if seq != expected_seq
+                || prev_hash != previous
+                || recomputed != stored_hash
+                || !payload_ok
+            {
+                return Ok(Verification {
+                    events: count,
+                    first_tampered: Some(expected_seq.min(seq) as u64),
+                });
+            }
+            previous = stored_hash;
+        }
+        // A removed tail leaves the chain intact but shorter than the case's revision.
+        let first_tampered = (count != revision as u64).then_some(count + 1);
+        Ok(Verification {
+            events: count,
+            first_tampered,
+        })
+    }
+
+    async fn document(&self, sha256: &str) -> Result<Vec<u8>> {
+        let content: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT content FROM blobs WHERE sha256 = $1")
+                .bind(sha256)
+                .fetch_optional(&self.pool)
+                .await?;
+        content.ok_or_else(|| Error::DocumentNotFound(sha256.to_owned()))
+    }
+}
+
+impl FromStr for Dialect {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self> {
+        match text {
+            "sqlite" => Ok(Dialect::Sqlite),
+            "postgres" => Ok(Dialect::Postgres),
+            other => Err(Error::InvalidRequest(format!("unknown dialect `{other}`"))),
+        }
+    }
+}

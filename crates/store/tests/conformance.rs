@@ -1,0 +1,769 @@
+//! One conformance suite, run against SQLite and against a real PostgreSQL.
+//!
+//! PostgreSQL tests need `SWAKELOLA_TEST_POSTGRES_URL` (a server where the user may create
+//! databases; each test gets a fresh one). Without it they say so and pass — unless
+//! `SWAKELOLA_REQUIRE_POSTGRES=1`, which `.ci/run` sets: then a missing server fails them.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use sqlx::Executor;
+use swakelola_core::Actor;
+use swakelola_core::step::Action;
+use swakelola_store::{
+    CaseCommand, CaseFilter, Contact, Error, OpenCase, Parties, SqlStore, Store,
+};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn now() -> Timestamp {
+    "2025-03-24T02:00:00Z".parse().unwrap()
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(repo().join(path)).unwrap()
+}
+
+fn calendars() -> Vec<(String, String)> {
+    ["indonesia-2025.yaml", "indonesia-2026.yaml"]
+        .iter()
+        .map(|f| (f.to_string(), read(&format!("workflows/calendars/{f}"))))
+        .collect()
+}
+
+async fn sqlite() -> SqlStore {
+    let dir = std::env::temp_dir().join(format!("swakelola-test-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("test.db").display());
+    let store = SqlStore::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    store
+}
+
+/// A fresh PostgreSQL database, or `None` (with a note) when no server is configured.
+async fn postgres() -> Option<SqlStore> {
+    let Ok(admin_url) = std::env::var("SWAKELOLA_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("SWAKELOLA_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "SWAKELOLA_REQUIRE_POSTGRES=1 but SWAKELOLA_TEST_POSTGRES_URL is not set"
+        );
+        eprintln!("PostgreSQL test did not run: set SWAKELOLA_TEST_POSTGRES_URL to run it");
+        return None;
+    };
+    let name = format!("swk_{}", uuid::Uuid::now_v7().simple());
+    let admin = SqlStore::connect(&admin_url)
+        .await
+        .expect("connect to PostgreSQL");
+    admin
+        .pool()
+        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await
+        .unwrap();
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(base, _)| base);
+    let store = SqlStore::connect(&format!("{base}/{name}")).await.unwrap();
+    store.migrate().await.unwrap();
+    Some(store)
+}
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite_store {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(std::sync::Arc::new(super::sqlite().await)).await;
+                }
+            )*
+        }
+        mod postgres_store {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(store) = super::postgres().await {
+                        super::$name(std::sync::Arc::new(store)).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    deploying_is_versioned_and_idempotent,
+    the_seed_partnership_runs_to_closed,
+    opening_twice_returns_the_same_case,
+    bad_commands_change_nothing,
+    idempotency_keys_apply_a_request_once,
+    concurrent_fires_one_wins_the_rest_conflict,
+    concurrent_opens_create_one_case,
+    tampering_is_detected,
+    timers_and_outbox_follow_the_case,
+    listing_filters_cases,
+);
+
+async fn deploy(store: &SqlStore) {
+    store
+        .deploy(
+            "swakelola-tipe-3.yaml",
+            &read("workflows/swakelola-tipe-3.yaml"),
+            &calendars(),
+            now(),
+        )
+        .await
+        .unwrap();
+}
+
+fn seed_request(key: &str) -> OpenCase {
+    OpenCase {
+        workflow_id: "swakelola-tipe-3".into(),
+        organisation: "dp3a-palembang".into(),
+        business_key: key.into(),
+        actor: Actor::new("Siti Aminah", "pimpinan_ormas"),
+        fields: vec![
+            (
+                "nama_kegiatan".into(),
+                "Pendampingan korban kekerasan".into(),
+            ),
+            ("instansi".into(), "DP3A Kota Palembang".into()),
+            ("ormas".into(), "Yayasan Intan Maharani".into()),
+            ("tahun_anggaran".into(), "2025".into()),
+        ],
+        parties: Parties {
+            organisations: [
+                ("instansi".into(), "dp3a-palembang".into()),
+                ("ormas".into(), "yayasan-intan-maharani".into()),
+            ]
+            .into_iter()
+            .collect(),
+            contacts: [(
+                "ppk".to_owned(),
+                vec![Contact {
+                    name: "Budi".into(),
+                    address: "email:budi@dp3a.example".into(),
+                }],
+            )]
+            .into_iter()
+            .collect(),
+        },
+    }
+}
+
+fn command(case_id: &str, role: &str, action: Action) -> CaseCommand {
+    CaseCommand {
+        case_id: case_id.into(),
+        actor: Actor::new(format!("staf {role}"), role),
+        action,
+        expected_revision: None,
+        idempotency_key: None,
+        content: None,
+    }
+}
+
+fn attach(case_id: &str, role: &str, document_type: &str, content: &[u8]) -> CaseCommand {
+    use sha2::Digest;
+    CaseCommand {
+        content: Some(content.to_vec()),
+        ..command(
+            case_id,
+            role,
+            Action::Attach {
+                document_type: document_type.into(),
+                file_name: format!("{document_type}.pdf"),
+                sha256: hex::encode(sha2::Sha256::digest(content)),
+                size: content.len() as u64,
+            },
+        )
+    }
+}
+
+/// Meets the guards of `transition` and fires it, as the workflow's first allowed roles.
+async fn force(store: &SqlStore, case_id: &str, transition: &str) {
+    let record = store.case(case_id).await.unwrap();
+    let engine = store
+        .engine_for(&record.workflow_id, record.workflow_version)
+        .await
+        .unwrap();
+    let t = engine.workflow.transition(transition).unwrap().clone();
+    for document in &t.guard.documents {
+        if !store
+            .case(case_id)
+            .await
+            .unwrap()
+            .state
+            .has_document(document)
+        {
+            let role = engine
+                .workflow
+                .document(document)
+                .unwrap()
+                .attach_by
+                .first()
+                .unwrap_or(&t.roles[0])
+                .clone();
+            store
+                .execute(
+                    &attach(
+                        case_id,
+                        &role,
+                        document,
+                        format!("isi {document}").as_bytes(),
+                    ),
+                    now(),
+                )
+                .await
+                .unwrap();
+        }
+    }
+    let mut fields = t.guard.fields.clone();
+    fields.extend(t.guard.conditions.iter().map(|c| c.field.clone()));
+    for field in fields {
+        if store
+            .case(case_id)
+            .await
+            .unwrap()
+            .state
+            .fields
+            .contains_key(&field)
+        {
+            continue;
+        }
+        let value = match field.as_str() {
+            "sumber_dana" => "apbd",
+            "rute_penetapan" => "permintaan_kesediaan",
+            "tanggal_kontrak" => "2025-03-24",
+            "tanggal_selesai" => "2025-06-30",
+            "pagu" | "nilai_kontrak" | "nilai_realisasi" | "nilai_estimasi" => "Rp34.500.000",
+            _ => "027/2025",
+        };
+        let role = engine
+            .workflow
+            .field(&field)
+            .unwrap()
+            .set_by
+            .first()
+            .unwrap_or(&t.roles[0])
+            .clone();
+        store
+            .execute(
+                &command(
+                    case_id,
+                    &role,
+                    Action::SetField {
+                        field: field.clone(),
+                        value: value.into(),
+                    },
+                ),
+                now(),
+            )
+            .await
+            .unwrap();
+    }
+    store
+        .execute(
+            &command(
+                case_id,
+                &t.roles[0],
+                Action::Fire {
+                    transition: transition.into(),
+                    comment: Some("ok".into()),
+                },
+            ),
+            now(),
+        )
+        .await
+        .unwrap();
+}
+
+/// Everything a command could change, to compare before and after a refused one.
+async fn snapshot(store: &SqlStore, case_id: &str) -> (String, usize, i64, i64, i64) {
+    let record = store.case(case_id).await.unwrap();
+    let history = store.history(case_id).await.unwrap();
+    let count = |table: &'static str| async move {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+    };
+    (
+        serde_json::to_string(&record).unwrap(),
+        history.len(),
+        count("timers").await,
+        count("outbox").await,
+        count("idempotency").await + count("documents").await + count("blobs").await,
+    )
+}
+
+async fn deploying_is_versioned_and_idempotent(store: Arc<SqlStore>) {
+    let source = read("workflows/persetujuan-dokumen.yaml");
+    let first = store
+        .deploy("a.yaml", &source, &calendars(), now())
+        .await
+        .unwrap();
+    assert!(first.created);
+    assert_eq!(first.workflow.version, 1);
+    let again = store
+        .deploy("a.yaml", &source, &calendars(), now())
+        .await
+        .unwrap();
+    assert!(!again.created);
+    assert_eq!(again.workflow.version, 1);
+    let changed = source.replace("after: 5 working days", "after: 6 working days");
+    let second = store
+        .deploy("a.yaml", &changed, &calendars(), now())
+        .await
+        .unwrap();
+    assert_eq!((second.workflow.version, second.created), (2, true));
+    let broken = source.replace("to: pemeriksaan", "to: nowhere");
+    let err = store
+        .deploy("a.yaml", &broken, &calendars(), now())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidWorkflow(_)), "{err}");
+    assert!(err.to_string().contains("unknown stage `nowhere`"), "{err}");
+    let versions: Vec<u32> = store
+        .workflows()
+        .await
+        .unwrap()
+        .iter()
+        .map(|w| w.version)
+        .collect();
+    assert_eq!(versions, [1, 2]);
+}
+
+async fn the_seed_partnership_runs_to_closed(store: Arc<SqlStore>) {
+    deploy(&store).await;
+    let opened = store
+        .open(&seed_request("DP3A-2025-001"), now())
+        .await
+        .unwrap();
+    assert!(opened.created);
+    let id = opened.case.id.clone();
+    for transition in [
+        "catat_audiensi",
+        "serahkan_kak",
+        "terima_kak",
+        "tandatangani_mou",
+        "masuk_apbd",
+        "sahkan_dpa",
+        "umumkan_rup",
+        "kirim_permintaan_kesediaan",
+        "nyatakan_kesediaan",
+        "tetapkan_ormas",
+        "ajukan_proposal",
+        "setujui_proposal",
+        "tandatangani_kontrak",
+        "serahkan_hasil",
+        "tandatangani_bast",
+        "serahkan_ke_pa",
+        "ajukan_laporan_akhir",
+        "tutup",
+    ] {
+        force(&store, &id, transition).await;
+    }
+    let record = store.case(&id).await.unwrap();
+    assert_eq!(record.state.stage, "selesai");
+    assert!(record.state.is_closed());
+    let history = store.history(&id).await.unwrap();
+    assert_eq!(history.len() as u64, record.state.revision);
+    let verification = store.verify(&id).await.unwrap();
+    assert_eq!(verification.first_tampered, None);
+    assert_eq!(verification.events, record.state.revision);
+    // Documents are stored and retrievable by digest.
+    let kak = record
+        .state
+        .documents
+        .iter()
+        .find(|d| d.document_type == "kak")
+        .unwrap();
+    assert_eq!(store.document(&kak.sha256).await.unwrap(), b"isi kak");
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM timers")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(pending, 0, "a closed case has no timers");
+}
+
+async fn opening_twice_returns_the_same_case(store: Arc<SqlStore>) {
+    deploy(&store).await;
+    let first = store.open(&seed_request("K-1"), now()).await.unwrap();
+    let second = store.open(&seed_request("K-1"), now()).await.unwrap();
+    assert_eq!(first.case.id, second.case.id);
+    assert!(!second.created && second.event.is_none());
+    let mut different = seed_request("K-1");
+    different.fields[3].1 = "2026".into();
+    let err = store.open(&different, now()).await.unwrap_err();
+    assert!(matches!(err, Error::Conflict(_)), "{err}");
+    let mut unknown = seed_request("K-2");
+    unknown.workflow_id = "tidak-ada".into();
+    assert!(matches!(
+        store.open(&unknown, now()).await.unwrap_err(),
+        Error::WorkflowNotFound(_)
+    ));
+    let mut invalid = seed_request("K-3");
+    invalid.fields[3].1 = "dua ribu".into();
+    assert_eq!(
+        store.open(&invalid, now()).await.unwrap_err().code(),
+        "invalid_field_value"
+    );
+    let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(cases, 1);
+}
+
+async fn bad_commands_change_nothing(store: Arc<SqlStore>) {
+    deploy(&store).await;
+    let id = store
+        .open(&seed_request("K-1"), now())
+        .await
+        .unwrap()
+        .case
+        .id;
+    let before = snapshot(&store, &id).await;
+    let fire = |role: &str, transition: &str| {
+        command(
+            &id,
+            role,
+            Action::Fire {
+                transition: transition.into(),
+                comment: None,
+            },
+        )
+    };
+    let bad = [
+        (fire("ppk", "terima_kak"), "wrong_stage"),
+        (fire("ppk", "catat_audiensi"), "role_not_allowed"),
+        (fire("pimpinan_ormas", "catat_audiensi"), "guards_not_met"),
+        (
+            command(
+                &id,
+                "ppk",
+                Action::SetField {
+                    field: "pagu".into(),
+                    value: "banyak".into(),
+                },
+            ),
+            "invalid_field_value",
+        ),
+        (
+            CaseCommand {
+                idempotency_key: Some("bukan kunci!".into()),
+                ..fire("pimpinan_ormas", "catat_audiensi")
+            },
+            "invalid_request",
+        ),
+        (
+            CaseCommand {
+                content: Some(b"other bytes".to_vec()),
+                ..attach(&id, "fasilitator", "notulen_audiensi", b"notulen")
+            },
+            "invalid_request",
+        ),
+        (
+            CaseCommand {
+                content: None,
+                ..attach(&id, "fasilitator", "notulen_audiensi", b"notulen")
+            },
+            "invalid_request",
+        ),
+        (
+            CaseCommand {
+                case_id: "tidak-ada".into(),
+                ..fire("ppk", "batalkan")
+            },
+            "case_not_found",
+        ),
+        (
+            CaseCommand {
+                expected_revision: Some(7),
+                ..fire("ppk", "batalkan")
+            },
+            "conflict",
+        ),
+    ];
+    for (bad, code) in bad {
+        let err = store.execute(&bad, now()).await.unwrap_err();
+        assert_eq!(err.code(), code, "{err}");
+        assert_eq!(snapshot(&store, &id).await, before, "after {code}");
+    }
+    let err = store.case("tidak-ada").await.unwrap_err();
+    assert!(err.to_string().contains("swakelola case list"), "{err}");
+}
+
+async fn idempotency_keys_apply_a_request_once(store: Arc<SqlStore>) {
+    deploy(&store).await;
+    let id = store
+        .open(&seed_request("K-1"), now())
+        .await
+        .unwrap()
+        .case
+        .id;
+    let mut request = attach(&id, "fasilitator", "notulen_audiensi", b"notulen rapat");
+    request.idempotency_key = Some("0192b1c4-attach-1".into());
+    let first = store.execute(&request, now()).await.unwrap();
+    assert!(first.created);
+    let again = store.execute(&request, now()).await.unwrap();
+    assert!(!again.created && again.event.is_none());
+    assert_eq!(store.history(&id).await.unwrap().len(), 2);
+    let mut other = command(
+        &id,
+        "ppk",
+        Action::SetField {
+            field: "pagu".into(),
+            value: "1000".into(),
+        },
+    );
+    other.idempotency_key = request.idempotency_key.clone();
+    assert_eq!(
+        store.execute(&other, now()).await.unwrap_err().code(),
+        "conflict"
+    );
+}
+
+async fn concurrent_fires_one_wins_the_rest_conflict(store: Arc<SqlStore>) {
+    deploy(&store).await;
+    let id = store
+        .open(&seed_request("K-1"), now())
+        .await
+        .unwrap()
+        .case
+        .id;
+    let revision = store.case(&id).await.unwrap().state.revision;
+    let mut tasks = Vec::new();
+    for n in 0..12 {
+        let store = store.clone();
+        let id = id.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut request = command(
+                &id,
+                "ppk",
+                Action::SetField {
+                    field: "pagu".into(),
+                    value: format!("{}", 1000 + n),
+                },
+            );
+            request.expected_revision = Some(revision);
+            store.execute(&request, now()).await
+        }));
+    }
+    let mut won = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => won += 1,
+            Err(Error::Conflict(_)) => {}
+            Err(other) => panic!("expected success or conflict, got {other}"),
+        }
+    }
+    assert_eq!(won, 1);
+    // Without an expected revision every command applies, one after the other.
+    let mut tasks = Vec::new();
+    for n in 0..12 {
+        let store = store.clone();
+        let id = id.clone();
+        tasks.push(tokio::spawn(async move {
+            let request = command(
+                &id,
+                "ppk",
+                Action::SetField {
+                    field: "pagu".into(),
+                    value: format!("{}", 2000 + n),
+                },
+            );
+            loop {
+                match store.execute(&request, now()).await {
+                    Err(Error::Conflict(_)) => continue,
+                    other => break other,
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let history = store.history(&id).await.unwrap();
+    let seqs: Vec<u64> = history.iter().map(|e| e.event.revision).collect();
+    assert_eq!(seqs, (1..=14).collect::<Vec<_>>());
+    assert_eq!(store.verify(&id).await.unwrap().first_tampered, None);
+}
+
+async fn concurrent_opens_create_one_case(store: Arc<SqlStore>) {
+    deploy(&store).await;
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store.open(&seed_request("SAME"), now()).await
+        }));
+    }
+    let mut ids = Vec::new();
+    for task in tasks {
+        ids.push(task.await.unwrap().unwrap().case.id);
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(cases, 1);
+}
+
+async fn tampering_is_detected(store: Arc<SqlStore>) {
+    deploy(&store).await;
+    let id = store
+        .open(&seed_request("K-1"), now())
+        .await
+        .unwrap()
+        .case
+        .id;
+    force(&store, &id, "catat_audiensi").await;
+    force(&store, &id, "serahkan_kak").await;
+    let events = store.verify(&id).await.unwrap().events;
+    assert!(events >= 5);
+    sqlx::query("UPDATE events SET actor = 'penyusup' WHERE case_id = $1 AND seq = 3")
+        .bind(id.as_str())
+        .execute(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(store.verify(&id).await.unwrap().first_tampered, Some(3));
+    // Removing the newest event leaves a shorter, internally consistent chain: the case's
+    // revision still gives it away.
+    let other = store
+        .open(&seed_request("K-2"), now())
+        .await
+        .unwrap()
+        .case
+        .id;
+    force(&store, &other, "catat_audiensi").await;
+    let revision = store.case(&other).await.unwrap().state.revision as i64;
+    sqlx::query("DELETE FROM events WHERE case_id = $1 AND seq = $2")
+        .bind(other.as_str())
+        .bind(revision)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let verification = store.verify(&other).await.unwrap();
+    assert_eq!(verification.first_tampered, Some(revision as u64));
+    assert_eq!(verification.events, revision as u64 - 1);
+}
+
+async fn timers_and_outbox_follow_the_case(store: Arc<SqlStore>) {
+    deploy(&store).await;
+    let id = store
+        .open(&seed_request("K-1"), now())
+        .await
+        .unwrap()
+        .case
+        .id;
+    let keys = |store: Arc<SqlStore>| async move {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT key, due_at FROM timers ORDER BY key")
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+        rows
+    };
+    let record = store.case(&id).await.unwrap();
+    let timers = keys(store.clone()).await;
+    assert_eq!(timers.len(), record.state.timers.len());
+    assert!(
+        timers
+            .iter()
+            .all(|(k, _)| k.starts_with("deadline:audiensi:1"))
+    );
+    let next_due: Option<i64> = sqlx::query_scalar("SELECT next_due_at FROM cases WHERE id = $1")
+        .bind(id.as_str())
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        next_due,
+        record.state.next_due_at().map(|t| t.as_millisecond())
+    );
+    force(&store, &id, "catat_audiensi").await;
+    let timers = keys(store.clone()).await;
+    assert!(
+        timers
+            .iter()
+            .all(|(k, _)| k.starts_with("deadline:penyusunan_kak")),
+        "{timers:?}"
+    );
+    // catat_audiensi notifies tim_persiapan and fasilitator: no contacts, so log rows.
+    let outbox: Vec<(String, String)> =
+        sqlx::query_as("SELECT channel, recipient FROM outbox ORDER BY recipient")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        outbox,
+        [
+            ("log".to_owned(), "role:fasilitator".to_owned()),
+            ("log".into(), "role:tim_persiapan".into())
+        ]
+    );
+    // serahkan_kak notifies the PPK, who has an email contact.
+    force(&store, &id, "serahkan_kak").await;
+    let emails: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE channel = 'email' AND recipient = 'email:budi@dp3a.example'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(emails, 1);
+}
+
+async fn listing_filters_cases(store: Arc<SqlStore>) {
+    deploy(&store).await;
+    let a = store.open(&seed_request("A"), now()).await.unwrap().case.id;
+    let mut other = seed_request("B");
+    other.organisation = "dinsos-palembang".into();
+    other.fields[3].1 = "2026".into();
+    store.open(&other, now()).await.unwrap();
+    force(&store, &a, "catat_audiensi").await;
+    let all = store.cases(&CaseFilter::default()).await.unwrap();
+    assert_eq!(all.len(), 2);
+    let by_stage = store
+        .cases(&CaseFilter {
+            stage: Some("penyusunan_kak".into()),
+            ..CaseFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        by_stage.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        [a.as_str()]
+    );
+    let by_org = store
+        .cases(&CaseFilter {
+            organisation: Some("dinsos-palembang".into()),
+            ..CaseFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(by_org.len(), 1);
+    let by_year = store
+        .cases(&CaseFilter {
+            fiscal_year: Some(2026),
+            ..CaseFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(by_year.len(), 1);
+    // The 2025 case's KAK deadline (31 Aug 2024) has long passed; the 2026 one's has not.
+    let overdue = store
+        .cases(&CaseFilter {
+            overdue_at: Some(now()),
+            ..CaseFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        overdue.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        [a.as_str()]
+    );
+}

@@ -1,0 +1,105 @@
+-- swakelola schema, PostgreSQL dialect. Instants are epoch milliseconds (BIGINT).
+
+CREATE TABLE workflows (
+    id           TEXT    NOT NULL,
+    version      BIGINT NOT NULL,
+    source       TEXT    NOT NULL,
+    content_hash TEXT    NOT NULL,
+    deployed_at  BIGINT NOT NULL,
+    PRIMARY KEY (id, version),
+    UNIQUE (id, content_hash)
+);
+
+-- The calendar files deployed with the newest workflow; deadlines always use the newest.
+CREATE TABLE calendar_files (
+    file        TEXT    NOT NULL PRIMARY KEY,
+    source      TEXT    NOT NULL,
+    deployed_at BIGINT NOT NULL
+);
+
+CREATE TABLE cases (
+    id                TEXT    NOT NULL PRIMARY KEY,
+    workflow_id       TEXT    NOT NULL,
+    workflow_version  BIGINT NOT NULL,
+    organisation      TEXT    NOT NULL,
+    business_key      TEXT    NOT NULL,
+    open_request_hash TEXT    NOT NULL,
+    stage             TEXT    NOT NULL,
+    revision          BIGINT NOT NULL,
+    state             TEXT    NOT NULL,
+    parties           TEXT    NOT NULL,
+    fiscal_year       BIGINT,
+    next_due_at       BIGINT,
+    opened_at         BIGINT NOT NULL,
+    closed_at         BIGINT,
+    UNIQUE (workflow_id, organisation, business_key),
+    FOREIGN KEY (workflow_id, workflow_version) REFERENCES workflows (id, version)
+);
+CREATE INDEX cases_next_due ON cases (next_due_at) WHERE next_due_at IS NOT NULL;
+
+-- Append-only: each event's hash covers its content and the previous event's hash.
+CREATE TABLE events (
+    case_id   TEXT    NOT NULL REFERENCES cases (id),
+    seq       BIGINT NOT NULL,
+    at        BIGINT NOT NULL,
+    actor     TEXT    NOT NULL,
+    role      TEXT    NOT NULL,
+    kind      TEXT    NOT NULL,
+    payload   TEXT    NOT NULL,
+    prev_hash TEXT    NOT NULL,
+    hash      TEXT    NOT NULL,
+    PRIMARY KEY (case_id, seq)
+);
+
+CREATE TABLE blobs (
+    sha256  TEXT NOT NULL PRIMARY KEY,
+    content BYTEA NOT NULL
+);
+
+CREATE TABLE documents (
+    case_id       TEXT    NOT NULL REFERENCES cases (id),
+    seq           BIGINT NOT NULL,
+    document_type TEXT    NOT NULL,
+    file_name     TEXT    NOT NULL,
+    size          BIGINT NOT NULL,
+    sha256        TEXT    NOT NULL REFERENCES blobs (sha256),
+    attached_at   BIGINT NOT NULL,
+    attached_by   TEXT    NOT NULL,
+    PRIMARY KEY (case_id, seq)
+);
+
+CREATE TABLE timers (
+    case_id     TEXT    NOT NULL REFERENCES cases (id),
+    key         TEXT    NOT NULL,
+    due_at      BIGINT NOT NULL,
+    kind        TEXT    NOT NULL,
+    payload     TEXT    NOT NULL,
+    state       TEXT    NOT NULL DEFAULT 'pending',
+    lease_owner TEXT,
+    lease_until BIGINT,
+    attempts    BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (case_id, key)
+);
+CREATE INDEX timers_pending ON timers (due_at) WHERE state = 'pending';
+
+CREATE TABLE outbox (
+    key             TEXT    NOT NULL PRIMARY KEY,
+    case_id         TEXT    NOT NULL REFERENCES cases (id),
+    channel         TEXT    NOT NULL,
+    recipient       TEXT    NOT NULL,
+    payload         TEXT    NOT NULL,
+    state           TEXT    NOT NULL DEFAULT 'pending',
+    attempts        BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL,
+    last_error      TEXT,
+    created_at      BIGINT NOT NULL
+);
+CREATE INDEX outbox_pending ON outbox (next_attempt_at) WHERE state = 'pending';
+
+CREATE TABLE idempotency (
+    key          TEXT    NOT NULL PRIMARY KEY,
+    case_id      TEXT    NOT NULL,
+    request_hash TEXT    NOT NULL,
+    revision     BIGINT NOT NULL,
+    created_at   BIGINT NOT NULL
+);
