@@ -48,3 +48,54 @@ pub fn stdout(output: &Output) -> String {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// Runs `swakelola ARGS` against the database at `url`, from `dir`.
+pub fn swakelola_in(dir: &Path, url: &str, args: &[&str]) -> Output {
+    Command::new(binary())
+        .args(args)
+        .current_dir(dir)
+        .env("SWAKELOLA_DATABASE_URL", url)
+        .output()
+        .expect("run swakelola")
+}
+
+/// A fresh, empty PostgreSQL database on the server named by `SWAKELOLA_TEST_POSTGRES_URL`,
+/// or `None` (with a note on stderr) when none is configured. With
+/// `SWAKELOLA_REQUIRE_POSTGRES=1` a missing server is a test failure, not a skip.
+pub fn fresh_postgres_database() -> Option<String> {
+    let Ok(admin_url) = std::env::var("SWAKELOLA_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("SWAKELOLA_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "SWAKELOLA_REQUIRE_POSTGRES=1 but SWAKELOLA_TEST_POSTGRES_URL is not set"
+        );
+        eprintln!("PostgreSQL test did not run: set SWAKELOLA_TEST_POSTGRES_URL to run it");
+        return None;
+    };
+    let name = format!("swk_{}", uuid::Uuid::now_v7().simple());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        use sqlx::Executor;
+        let admin = swakelola_store::SqlStore::connect(&admin_url)
+            .await
+            .expect("connect to PostgreSQL");
+        admin
+            .pool()
+            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await
+            .expect("create a test database");
+    });
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(base, _)| base);
+    Some(format!("{base}/{name}"))
+}
+
+/// A new empty folder under the system's temporary directory.
+pub fn temp_dir(prefix: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("{prefix}-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

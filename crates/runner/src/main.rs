@@ -1,9 +1,11 @@
 //! `swakelola`: the command administrators and staff use.
 //!
-//! This binary is a thin shell: it parses the command line, calls the definition loader and
-//! the core, and prints results for people (Indonesian first) or for machines (`--format
+//! This binary is a thin shell: it parses the command line, calls the definition loader, the
+//! store and the core, reads the clock once per command, and prints results for people (Indonesian first) or for machines (`--format
 //! json`). It must never decide anything about a case itself: every rule lives in
 //! `swakelola-core`.
+
+mod cases;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -15,12 +17,18 @@ use swakelola_definition::{Bundle, Diagnostic, diagnostic, graph, load};
 /// Swakelola Tipe III workflow engine: keeps government–civil-society partnerships on time.
 ///
 /// Workflows are YAML files (see workflows/ and the README). Start with
-/// `swakelola validate workflows/` to check them, and `swakelola graph FILE` to see one.
+/// `swakelola validate workflows/` to check them, `swakelola workflow deploy FILE` to store
+/// one, then `swakelola case open …`, `case show`, `case fire`. Cases live in SQLite
+/// (`swakelola.db` in this folder) unless --database-url says otherwise.
+///
+/// Exit codes: 0 done, 1 refused / invalid / not found, 2 wrong usage, 3 database unavailable.
 #[derive(Debug, Parser)]
 #[command(name = "swakelola", version, propagate_version = true)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    database: cases::Database,
 }
 
 #[derive(Debug, Subcommand)]
@@ -55,6 +63,15 @@ enum Command {
         #[arg(value_name = "CODE")]
         code: String,
     },
+    /// Database maintenance.
+    #[command(subcommand)]
+    Db(cases::DbCommand),
+    /// Deploy and list workflow versions.
+    #[command(subcommand)]
+    Workflow(cases::WorkflowCommand),
+    /// Open, inspect and move cases.
+    #[command(subcommand)]
+    Case(cases::CaseCommandLine),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -89,6 +106,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => validate(&paths, format, deny_warnings),
         Command::Graph { file, format } => draw(&file, format),
         Command::Explain { code } => Ok(explain(&code)),
+        Command::Db(command) => Ok(cases::db(&cli.database, &command)),
+        Command::Workflow(command) => Ok(cases::workflow(&cli.database, &command)),
+        Command::Case(command) => Ok(cases::case(&cli.database, &command)),
     }
 }
 

@@ -21,6 +21,7 @@ use swakelola_core::step::Action;
 use swakelola_core::{Actor, CaseState, Event};
 
 pub use error::Error;
+pub use hash::sha256_hex;
 pub use sql::SqlStore;
 
 pub type Result<T> = std::result::Result<T, Error>;

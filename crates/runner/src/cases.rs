@@ -1,0 +1,741 @@
+//! `swakelola db|workflow|case …`: the commands staff use on stored cases.
+//!
+//! Each command reads the clock once, opens the store (applying migrations), and either
+//! prints its result — Indonesian first, or JSON with `--json` — or an error that says what
+//! to do. Nothing here decides anything about a case: that is `swakelola_core::step`, called
+//! by the store.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use jiff::Timestamp;
+use serde_json::json;
+use swakelola_core::format::{self, Language};
+use swakelola_core::step::{Action, guard_failures, missing_documents, transitions_for};
+use swakelola_core::{Actor, Calendar};
+use swakelola_store::{
+    Applied, CaseCommand, CaseFilter, CaseRecord, Contact, Error, OpenCase, Parties, SqlStore,
+    Store, sha256_hex,
+};
+
+/// Where cases live.
+#[derive(Debug, Clone, Args)]
+pub struct Database {
+    /// Database URL: sqlite://FILE (created if missing) or postgres://USER@HOST/DB.
+    #[arg(
+        long,
+        global = true,
+        env = "SWAKELOLA_DATABASE_URL",
+        default_value = "sqlite://swakelola.db",
+        value_name = "URL"
+    )]
+    pub database_url: String,
+    /// Print results as JSON for scripts instead of text for people.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Apply pending schema migrations (also done automatically by every command).
+    Migrate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkflowCommand {
+    /// Validate a workflow and store it as a new version (identical content changes nothing).
+    ///
+    /// The calendars in the calendars/ folder next to the file are deployed with it.
+    Deploy {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// List deployed workflow versions.
+    List,
+}
+
+/// Who is acting.
+#[derive(Debug, Clone, Args)]
+pub struct Acting {
+    /// The role you act in (e.g. ppk, pimpinan_ormas).
+    #[arg(long = "as", value_name = "ROLE")]
+    pub role: String,
+    /// Your name, recorded in the history.
+    #[arg(long, value_name = "NAME")]
+    pub actor: String,
+}
+
+/// Options every changing command takes.
+#[derive(Debug, Clone, Args)]
+pub struct Change {
+    /// A retried command with the same key is applied only once.
+    #[arg(long, value_name = "KEY")]
+    pub idempotency_key: Option<String>,
+    /// Refuse (conflict) unless the case is still at this revision.
+    #[arg(long, value_name = "N")]
+    pub expected_revision: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaseCommandLine {
+    /// Open a case (or get the existing one with the same business key and details).
+    Open {
+        #[arg(long, value_name = "WORKFLOW")]
+        workflow: String,
+        /// Business key, unique per workflow and organisation (e.g. DP3A-2025-001).
+        #[arg(long, value_name = "KEY")]
+        key: String,
+        /// The organisation opening the case (e.g. dp3a-palembang).
+        #[arg(long, value_name = "ORG")]
+        organisation: String,
+        /// A field value, FIELD=VALUE (repeat).
+        #[arg(long = "field", value_name = "FIELD=VALUE")]
+        fields: Vec<String>,
+        /// A party of the partnership, PARTY=ORG (repeat), e.g. ormas=yayasan-intan-maharani.
+        #[arg(long = "party", value_name = "PARTY=ORG")]
+        parties: Vec<String>,
+        /// A contact for a role, ROLE=email:ADDRESS or ROLE=webhook:URL (repeat).
+        #[arg(long = "contact", value_name = "ROLE=ADDRESS")]
+        contacts: Vec<String>,
+        #[command(flatten)]
+        acting: Acting,
+    },
+    /// List cases.
+    List {
+        #[arg(long)]
+        workflow: Option<String>,
+        #[arg(long)]
+        stage: Option<String>,
+        #[arg(long)]
+        organisation: Option<String>,
+        #[arg(long, value_name = "YEAR")]
+        fiscal_year: Option<i16>,
+        /// Only cases with something past due.
+        #[arg(long)]
+        overdue: bool,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Show a case: stage, fields, deadlines, and what can happen next.
+    Show {
+        case: String,
+        /// Show the transitions this role may fire, and what each still needs.
+        #[arg(long = "as", value_name = "ROLE")]
+        role: Option<String>,
+    },
+    /// Fire a transition.
+    Fire {
+        case: String,
+        transition: String,
+        #[arg(long)]
+        comment: Option<String>,
+        #[command(flatten)]
+        acting: Acting,
+        #[command(flatten)]
+        change: Change,
+    },
+    /// Attach a document (the file's content is stored by its SHA-256).
+    Attach {
+        case: String,
+        document_type: String,
+        file: PathBuf,
+        #[command(flatten)]
+        acting: Acting,
+        #[command(flatten)]
+        change: Change,
+    },
+    /// Set a field, FIELD=VALUE (e.g. pagu=Rp34.500.000).
+    Set {
+        case: String,
+        #[arg(value_name = "FIELD=VALUE")]
+        assignment: String,
+        #[command(flatten)]
+        acting: Acting,
+        #[command(flatten)]
+        change: Change,
+    },
+    /// Show a case's full history.
+    History { case: String },
+    /// Recompute a case's hash chain; exit 1 and name the first tampered event if broken.
+    Verify { case: String },
+}
+
+/// Exit codes: 1 refused or not found, 3 database unavailable.
+fn fail(error: &Error, json_output: bool) -> ExitCode {
+    if json_output {
+        eprintln!(
+            "{}",
+            json!({ "error": { "code": error.code(), "message": error.to_string() } })
+        );
+    } else {
+        eprintln!("error: {error}");
+    }
+    match error {
+        Error::Database(_) | Error::Migration(_) => ExitCode::from(3),
+        _ => ExitCode::FAILURE,
+    }
+}
+
+async fn open_store(database: &Database) -> Result<SqlStore, Error> {
+    let store = SqlStore::connect(&database.database_url).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+pub fn db(database: &Database, command: &DbCommand) -> ExitCode {
+    runtime().block_on(async {
+        match command {
+            DbCommand::Migrate => match open_store(database).await {
+                Ok(_) => {
+                    println!(
+                        "database is up to date ({})",
+                        redact(&database.database_url)
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(error) => fail(&error, database.json),
+            },
+        }
+    })
+}
+
+/// The URL without a password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub fn workflow(database: &Database, command: &WorkflowCommand) -> ExitCode {
+    runtime().block_on(async {
+        let result = async {
+            let store = open_store(database).await?;
+            match command {
+                WorkflowCommand::Deploy { file } => {
+                    let source = std::fs::read_to_string(file).map_err(|e| {
+                        Error::InvalidRequest(format!("cannot read `{}`: {e}", file.display()))
+                    })?;
+                    let calendars = calendar_files(file)?;
+                    let deployment = store
+                        .deploy(&file.display().to_string(), &source, &calendars, Timestamp::now())
+                        .await?;
+                    if database.json {
+                        println!("{}", json!(deployment));
+                    } else if deployment.created {
+                        println!(
+                            "deployed `{}` version {} (new cases use it; open cases keep their version)",
+                            deployment.workflow.id, deployment.workflow.version
+                        );
+                    } else {
+                        println!(
+                            "`{}` version {} already has this content; nothing changed",
+                            deployment.workflow.id, deployment.workflow.version
+                        );
+                    }
+                }
+                WorkflowCommand::List => {
+                    let workflows = store.workflows().await?;
+                    if database.json {
+                        println!("{}", json!(workflows));
+                    } else if workflows.is_empty() {
+                        println!("no workflow deployed yet; deploy one with `swakelola workflow deploy workflows/swakelola-tipe-3.yaml`");
+                    } else {
+                        for w in workflows {
+                            println!("{:<24} v{:<3} {}  sha256:{}", w.id, w.version, w.deployed_at, &w.content_hash[..12]);
+                        }
+                    }
+                }
+            }
+            Ok::<_, Error>(())
+        }
+        .await;
+        match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => fail(&error, database.json),
+        }
+    })
+}
+
+/// `(file name, text)` of every calendar next to a workflow file.
+fn calendar_files(workflow_file: &Path) -> Result<Vec<(String, String)>, Error> {
+    let folder = workflow_file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .join("calendars");
+    let mut files = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(&folder) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml")
+            ) {
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    Error::InvalidRequest(format!("cannot read `{}`: {e}", path.display()))
+                })?;
+                files.push((
+                    path.file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                        .into_owned(),
+                    text,
+                ));
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn split_pair<'a>(text: &'a str, what: &str) -> Result<(&'a str, &'a str), Error> {
+    text.split_once('=')
+        .filter(|(k, _)| !k.trim().is_empty())
+        .map(|(k, v)| (k.trim(), v))
+        .ok_or_else(|| {
+            Error::InvalidRequest(format!("`{text}` is not {what}; write it as NAME=VALUE"))
+        })
+}
+
+pub fn case(database: &Database, command: &CaseCommandLine) -> ExitCode {
+    runtime().block_on(async {
+        let result = async {
+            let store = open_store(database).await?;
+            run_case(&store, database.json, command).await
+        }
+        .await;
+        match result {
+            Ok(code) => code,
+            Err(error) => fail(&error, database.json),
+        }
+    })
+}
+
+async fn run_case(
+    store: &SqlStore,
+    json_output: bool,
+    command: &CaseCommandLine,
+) -> Result<ExitCode, Error> {
+    let now = Timestamp::now();
+    let change =
+        |case: &str, acting: &Acting, change: &Change, action: Action, content: Option<Vec<u8>>| {
+            CaseCommand {
+                case_id: case.to_owned(),
+                actor: Actor::new(acting.actor.clone(), acting.role.clone()),
+                action,
+                expected_revision: change.expected_revision,
+                idempotency_key: change.idempotency_key.clone(),
+                content,
+            }
+        };
+    match command {
+        CaseCommandLine::Open {
+            workflow,
+            key,
+            organisation,
+            fields,
+            parties,
+            contacts,
+            acting,
+        } => {
+            let mut request = OpenCase {
+                workflow_id: workflow.clone(),
+                organisation: organisation.clone(),
+                business_key: key.clone(),
+                actor: Actor::new(acting.actor.clone(), acting.role.clone()),
+                fields: Vec::new(),
+                parties: Parties::default(),
+            };
+            for field in fields {
+                let (name, value) = split_pair(field, "a field value")?;
+                request.fields.push((name.to_owned(), value.to_owned()));
+            }
+            for party in parties {
+                let (name, org) = split_pair(party, "a party")?;
+                request
+                    .parties
+                    .organisations
+                    .insert(name.to_owned(), org.to_owned());
+            }
+            for contact in contacts {
+                let (role, address) = split_pair(contact, "a contact")?;
+                if !(address.starts_with("email:") || address.starts_with("webhook:")) {
+                    return Err(Error::InvalidRequest(format!(
+                        "contact `{address}` must start with `email:` or `webhook:`"
+                    )));
+                }
+                request
+                    .parties
+                    .contacts
+                    .entry(role.to_owned())
+                    .or_default()
+                    .push(Contact {
+                        name: role.to_owned(),
+                        address: address.to_owned(),
+                    });
+            }
+            let applied = store.open(&request, now).await?;
+            print_applied(
+                store,
+                &applied,
+                json_output,
+                if applied.created {
+                    "dibuka"
+                } else {
+                    "sudah ada"
+                },
+            )
+            .await?;
+        }
+        CaseCommandLine::List {
+            workflow,
+            stage,
+            organisation,
+            fiscal_year,
+            overdue,
+            limit,
+        } => {
+            let filter = CaseFilter {
+                workflow_id: workflow.clone(),
+                stage: stage.clone(),
+                organisation: organisation.clone(),
+                fiscal_year: *fiscal_year,
+                overdue_at: overdue.then_some(now),
+                limit: *limit,
+            };
+            let cases = store.cases(&filter).await?;
+            if json_output {
+                println!("{}", json!(cases));
+            } else if cases.is_empty() {
+                println!("tidak ada kasus (no cases match)");
+            } else {
+                for case in &cases {
+                    let engine = store
+                        .engine_for(&case.workflow_id, case.workflow_version)
+                        .await?;
+                    let stage = engine
+                        .workflow
+                        .stage(&case.state.stage)
+                        .map_or(case.state.stage.as_str(), |s| s.label.id.as_str());
+                    let due = next_deadline(case, &engine.calendar, now).unwrap_or_default();
+                    println!(
+                        "{}  {:<16} {:<28} {stage}{due}",
+                        case.id, case.business_key, case.workflow_id
+                    );
+                }
+            }
+        }
+        CaseCommandLine::Show { case, role } => {
+            let record = store.case(case).await?;
+            show(store, &record, role.as_deref(), json_output, now).await?;
+        }
+        CaseCommandLine::Fire {
+            case,
+            transition,
+            comment,
+            acting,
+            change: options,
+        } => {
+            let action = Action::Fire {
+                transition: transition.clone(),
+                comment: comment.clone(),
+            };
+            let applied = store
+                .execute(&change(case, acting, options, action, None), now)
+                .await?;
+            print_applied(store, &applied, json_output, "berpindah tahap").await?;
+        }
+        CaseCommandLine::Attach {
+            case,
+            document_type,
+            file,
+            acting,
+            change: options,
+        } => {
+            let content = std::fs::read(file).map_err(|e| {
+                Error::InvalidRequest(format!(
+                    "cannot read `{}`: {e}; nothing was attached",
+                    file.display()
+                ))
+            })?;
+            let action = Action::Attach {
+                document_type: document_type.clone(),
+                file_name: file
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned(),
+                sha256: sha256_hex(&content),
+                size: content.len() as u64,
+            };
+            let applied = store
+                .execute(&change(case, acting, options, action, Some(content)), now)
+                .await?;
+            print_applied(store, &applied, json_output, "dokumen dilampirkan").await?;
+        }
+        CaseCommandLine::Set {
+            case,
+            assignment,
+            acting,
+            change: options,
+        } => {
+            let (field, value) = split_pair(assignment, "a field value")?;
+            let action = Action::SetField {
+                field: field.to_owned(),
+                value: value.to_owned(),
+            };
+            let applied = store
+                .execute(&change(case, acting, options, action, None), now)
+                .await?;
+            print_applied(store, &applied, json_output, "data diperbarui").await?;
+        }
+        CaseCommandLine::History { case } => {
+            let history = store.history(case).await?;
+            if json_output {
+                println!("{}", json!(history));
+            } else {
+                let record = store.case(case).await?;
+                let engine = store
+                    .engine_for(&record.workflow_id, record.workflow_version)
+                    .await?;
+                for stored in &history {
+                    let event = &stored.event;
+                    println!(
+                        "#{:<3} {}  {} ({})  {}",
+                        event.revision,
+                        wib(event.at, &engine.calendar),
+                        event.actor.name,
+                        event.actor.role,
+                        describe(&event.kind)
+                    );
+                }
+            }
+        }
+        CaseCommandLine::Verify { case } => {
+            let verification = store.verify(case).await?;
+            if json_output {
+                println!("{}", json!(verification));
+            } else {
+                match verification.first_tampered {
+                    None => println!("ok: {} events, hash chain intact", verification.events),
+                    Some(seq) => println!(
+                        "TAMPERED: event #{seq} does not match the hash chain ({} events stored); restore the case from a backup",
+                        verification.events
+                    ),
+                }
+            }
+            if verification.first_tampered.is_some() {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn print_applied(
+    store: &SqlStore,
+    applied: &Applied,
+    json_output: bool,
+    what: &str,
+) -> Result<(), Error> {
+    if json_output {
+        println!("{}", json!(applied));
+        return Ok(());
+    }
+    let engine = store
+        .engine_for(&applied.case.workflow_id, applied.case.workflow_version)
+        .await?;
+    let stage = engine
+        .workflow
+        .stage(&applied.case.state.stage)
+        .map_or(applied.case.state.stage.as_str(), |s| s.label.id.as_str());
+    let note = if applied.event.is_none() && !applied.created {
+        " (tidak ada perubahan: permintaan yang sama sudah diterapkan)"
+    } else {
+        ""
+    };
+    println!(
+        "{}: {what}{note} — tahap: {stage}, revisi {}",
+        applied.case.id, applied.case.state.revision
+    );
+    Ok(())
+}
+
+fn wib(instant: Timestamp, calendar: &Calendar) -> String {
+    let local = calendar.time_zone().to_datetime(instant);
+    format!(
+        "{} {:02}.{:02} WIB",
+        format::date(local.date(), Language::Id),
+        local.hour(),
+        local.minute()
+    )
+}
+
+/// `  · tenggat 16 April 2025 (3 hari kerja lagi)` for the earliest open obligation.
+fn next_deadline(case: &CaseRecord, calendar: &Calendar, now: Timestamp) -> Option<String> {
+    let obligation = case.state.obligations.values().min_by_key(|o| o.due_at)?;
+    let today = calendar.date_of(now);
+    let left = calendar.working_days_between(today, obligation.due_date);
+    let when = if obligation.due_at <= now {
+        format!("terlambat {} hari kerja", -left.min(0))
+    } else if left == 0 {
+        "hari ini".to_owned()
+    } else {
+        format!("{left} hari kerja lagi")
+    };
+    Some(format!(
+        "  · tenggat {} ({when})",
+        format::date(obligation.due_date, Language::Id)
+    ))
+}
+
+fn describe(kind: &swakelola_core::EventKind) -> String {
+    use swakelola_core::EventKind;
+    match kind {
+        EventKind::Opened { stage, .. } => format!("kasus dibuka di tahap `{stage}`"),
+        EventKind::Transitioned {
+            transition,
+            to,
+            comment,
+            ..
+        } => match comment {
+            Some(comment) => format!("`{transition}` → `{to}` — “{comment}”"),
+            None => format!("`{transition}` → `{to}`"),
+        },
+        EventKind::DocumentAttached { document, .. } => format!(
+            "dokumen `{}` dilampirkan: {} ({} bytes)",
+            document.document_type, document.file_name, document.size
+        ),
+        EventKind::FieldSet { field, value, .. } => format!("`{field}` = {value}"),
+        EventKind::TimerFired { timer, .. } => format!("pengingat/tenggat `{timer}`"),
+    }
+}
+
+async fn show(
+    store: &SqlStore,
+    record: &CaseRecord,
+    role: Option<&str>,
+    json_output: bool,
+    now: Timestamp,
+) -> Result<(), Error> {
+    let engine = store
+        .engine_for(&record.workflow_id, record.workflow_version)
+        .await?;
+    let workflow = &engine.workflow;
+    let state = &record.state;
+    let transitions: Vec<_> = match role {
+        Some(role) => transitions_for(workflow, state, role).collect(),
+        None => workflow.transitions_from(&state.stage).collect(),
+    };
+    let missing = missing_documents(workflow, state);
+    if json_output {
+        let next: Vec<_> = transitions
+            .iter()
+            .map(|t| {
+                json!({
+                    "transition": t.id,
+                    "label": t.label,
+                    "to": t.to,
+                    "roles": t.roles,
+                    "missing": guard_failures(workflow, state, t, Some("-")).iter().map(ToString::to_string).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            json!({ "case": record, "next": next, "missing_documents": missing, "next_due_at": state.next_due_at() })
+        );
+        return Ok(());
+    }
+    let stage = workflow.stage(&state.stage);
+    println!(
+        "Kasus {} — {} (versi {})",
+        record.id, workflow.label.id, record.workflow_version
+    );
+    println!(
+        "  Kunci: {} · Organisasi: {}",
+        record.business_key, record.organisation
+    );
+    println!(
+        "  Tahap: {} (`{}`) · revisi {}{}",
+        stage.map_or("?", |s| s.label.id.as_str()),
+        state.stage,
+        state.revision,
+        if state.is_closed() { " · DITUTUP" } else { "" }
+    );
+    for (id, value) in &state.fields {
+        let label = workflow
+            .field(id)
+            .map_or(id.as_str(), |f| f.label.id.as_str());
+        println!("  {label}: {value}");
+    }
+    for obligation in state.obligations.values() {
+        let status = if obligation.overdue || obligation.due_at <= now {
+            "TERLAMBAT"
+        } else {
+            "menunggu"
+        };
+        let what = match &obligation.source {
+            swakelola_core::state::ObligationSource::StageDeadline { .. } => {
+                "tenggat tahap".to_owned()
+            }
+            swakelola_core::state::ObligationSource::Recurring {
+                rule, period_start, ..
+            } => {
+                format!(
+                    "{rule} periode {}",
+                    format::date(*period_start, Language::Id)
+                )
+            }
+        };
+        println!(
+            "  {what}: {} ({status})",
+            format::date(obligation.due_date, Language::Id)
+        );
+    }
+    if !missing.is_empty() {
+        println!("  Dokumen yang belum ada: {}", missing.join(", "));
+    }
+    if transitions.is_empty() {
+        println!(
+            "  Tidak ada langkah berikutnya{}",
+            role.map(|r| format!(" untuk peran `{r}`"))
+                .unwrap_or_default()
+        );
+    } else {
+        println!(
+            "  Langkah berikutnya{}:",
+            role.map(|r| format!(" untuk `{r}`")).unwrap_or_default()
+        );
+        for t in transitions {
+            let failures = guard_failures(workflow, state, t, Some("-"));
+            let mark = if failures.is_empty() { "siap" } else { "belum" };
+            println!(
+                "    [{mark}] {} — {} → {} [{}]",
+                t.id,
+                t.label.id,
+                t.to,
+                t.roles.join(", ")
+            );
+            for failure in failures {
+                println!("           · {failure}");
+            }
+        }
+    }
+    Ok(())
+}

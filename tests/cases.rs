@@ -1,0 +1,702 @@
+//! The seed partnership driven through the built binary, from audience to closed: Yayasan
+//! Intan Maharani and DP3A Kota Palembang, fiscal year 2025, pagu Rp34.500.000 — on SQLite
+//! and on PostgreSQL.
+
+use std::path::Path;
+
+use swakelola_tests::{fresh_postgres_database, root, stderr, stdout, swakelola_in, temp_dir};
+
+/// Each step of the partnership as the people involved would type it (after `case`).
+/// `{}` is replaced by the case id; documents are small files written by the test.
+const STEPS: &[&[&str]] = &[
+    &[
+        "attach",
+        "{}",
+        "notulen_audiensi",
+        "notulen.pdf",
+        "--as",
+        "fasilitator",
+        "--actor",
+        "Rina (OPSI)",
+    ],
+    &[
+        "fire",
+        "{}",
+        "catat_audiensi",
+        "--as",
+        "pimpinan_ormas",
+        "--actor",
+        "Siti Aminah",
+    ],
+    &[
+        "attach",
+        "{}",
+        "kak",
+        "kak.pdf",
+        "--as",
+        "pimpinan_ormas",
+        "--actor",
+        "Siti Aminah",
+    ],
+    &[
+        "attach",
+        "{}",
+        "rab",
+        "rab.xlsx",
+        "--as",
+        "pimpinan_ormas",
+        "--actor",
+        "Siti Aminah",
+    ],
+    &[
+        "set",
+        "{}",
+        "nilai_estimasi=34.500.000",
+        "--as",
+        "pimpinan_ormas",
+        "--actor",
+        "Siti Aminah",
+    ],
+    &[
+        "fire",
+        "{}",
+        "serahkan_kak",
+        "--as",
+        "pimpinan_ormas",
+        "--actor",
+        "Siti Aminah",
+    ],
+    &[
+        "fire",
+        "{}",
+        "terima_kak",
+        "--as",
+        "ppk",
+        "--actor",
+        "Budi Santoso",
+    ],
+    &[
+        "attach",
+        "{}",
+        "mou",
+        "mou.pdf",
+        "--as",
+        "pa_kpa",
+        "--actor",
+        "Kepala DP3A",
+    ],
+    &[
+        "fire",
+        "{}",
+        "tandatangani_mou",
+        "--as",
+        "pa_kpa",
+        "--actor",
+        "Kepala DP3A",
+    ],
+    &[
+        "attach",
+        "{}",
+        "rka",
+        "rka.pdf",
+        "--as",
+        "perencana",
+        "--actor",
+        "Dewi",
+    ],
+    &[
+        "set",
+        "{}",
+        "pagu=Rp34.500.000",
+        "--as",
+        "perencana",
+        "--actor",
+        "Dewi",
+    ],
+    &[
+        "set",
+        "{}",
+        "sumber_dana=apbd_perubahan",
+        "--as",
+        "perencana",
+        "--actor",
+        "Dewi",
+    ],
+    &[
+        "fire",
+        "{}",
+        "masuk_apbd",
+        "--as",
+        "perencana",
+        "--actor",
+        "Dewi",
+    ],
+    &[
+        "attach",
+        "{}",
+        "dpa",
+        "dppa.pdf",
+        "--as",
+        "perencana",
+        "--actor",
+        "Dewi",
+    ],
+    &[
+        "set",
+        "{}",
+        "kode_anggaran=2.08.01.2.01.0001",
+        "--as",
+        "perencana",
+        "--actor",
+        "Dewi",
+    ],
+    &[
+        "fire",
+        "{}",
+        "sahkan_dpa",
+        "--as",
+        "perencana",
+        "--actor",
+        "Dewi",
+    ],
+    &[
+        "attach",
+        "{}",
+        "pengumuman_rup",
+        "rup.pdf",
+        "--as",
+        "ppk",
+        "--actor",
+        "Budi Santoso",
+    ],
+    &[
+        "set",
+        "{}",
+        "kode_rup=52719384",
+        "--as",
+        "ppk",
+        "--actor",
+        "Budi Santoso",
+    ],
+    &[
+        "fire",
+        "{}",
+        "umumkan_rup",
+        "--as",
+        "ppk",
+        "--actor",
+        "Budi Santoso",
+    ],
+    &[
+        "attach",
+        "{}",
+        "sk_tim",
+        "sk-tim.pdf",
+        "--as",
+        "pa_kpa",
+        "--actor",
+        "Kepala DP3A",
+    ],
+    &[
+        "attach",
+        "{}",
+        "surat_permintaan_kesediaan",
+        "permintaan.pdf",
+        "--as",
+        "pa_kpa",
+        "--actor",
+        "Kepala DP3A",
+    ],
+    &[
+        "set",
+        "{}",
+        "rute_penetapan=permintaan_kesediaan",
+        "--as",
+        "pa_kpa",
+        "--actor",
+        "Kepala DP3A",
+    ],
+    &[
+        "fire",
+        "{}",
+        "kirim_permintaan_kesediaan",
+        "--as",
+        "pa_kpa",
+        "--actor",
+        "Kepala DP3A",
+    ],
+    &[
+        "attach",
+        "{}",
+        "pernyataan_kesediaan",
+        "kesediaan.pdf",
+        "--as",
+        "pimpinan_ormas",
+        "--actor",
+        "Siti Aminah",
+    ],
+    &[
+        "attach",
+        "{}",
+        "legalitas_ormas",
+        "akta.pdf",
+        "--as",
+        "pimpinan_ormas",
+        "--actor",
+        "Siti Aminah",
+    ],
+    &[
+        "fire",
+        "{}",
+        "nyatakan_kesediaan",
+        "--as",
+        "pimpinan_ormas",
+        "--actor",
+        "Siti Aminah",
+    ],
+    &[
+        "attach",
+        "{}",
+        "surat_penetapan",
+        "penetapan.pdf",
+        "--as",
+        "pa_kpa",
+        "--actor",
+        "Kepala DP3A",
+    ],
+    &[
+        "fire",
+        "{}",
+        "tetapkan_ormas",
+        "--as",
+        "pa_kpa",
+        "--actor",
+        "Kepala DP3A",
+    ],
+    &[
+        "attach",
+        "{}",
+        "sk_tim_pelaksana",
+        "sk-pelaksana.pdf",
+        "--as",
+        "pimpinan_ormas",
+        "--actor",
+        "Siti Aminah",
+    ],
+    &[
+        "attach",
+        "{}",
+        "proposal",
+        "proposal.pdf",
+        "--as",
+        "pimpinan_ormas",
+        "--actor",
+        "Siti Aminah",
+    ],
+    &[
+        "fire",
+        "{}",
+        "ajukan_proposal",
+        "--as",
+        "pimpinan_ormas",
+        "--actor",
+        "Siti Aminah",
+    ],
+    &[
+        "attach",
+        "{}",
+        "berita_acara_reviu",
+        "reviu.pdf",
+        "--as",
+        "ppk",
+        "--actor",
+        "Budi Santoso",
+    ],
+    &[
+        "fire",
+        "{}",
+        "setujui_proposal",
+        "--as",
+        "ppk",
+        "--actor",
+        "Budi Santoso",
+    ],
+    &[
+        "attach",
+        "{}",
+        "kontrak",
+        "kontrak.pdf",
+        "--as",
+        "ppk",
+        "--actor",
+        "Budi Santoso",
+    ],
+    &[
+        "set",
+        "{}",
+        "nomor_kontrak=027/KTR/DP3A/2025",
+        "--as",
+        "ppk",
+        "--actor",
+        "Budi Santoso",
+    ],
+    &[
+        "set",
+        "{}",
+        "nilai_kontrak=34500000",
+        "--as",
+        "ppk",
+        "--actor",
+        "Budi Santoso",
+    ],
+    &[
+        "set",
+        "{}",
+        "tanggal_kontrak=2025-07-01",
+        "--as",
+        "ppk",
+        "--actor",
+        "Budi Santoso",
+    ],
+    &[
+        "set",
+        "{}",
+        "tanggal_selesai=2025-11-28",
+        "--as",
+        "ppk",
+        "--actor",
+        "Budi Santoso",
+    ],
+    &[
+        "fire",
+        "{}",
+        "tandatangani_kontrak",
+        "--as",
+        "ppk",
+        "--actor",
+        "Budi Santoso",
+    ],
+    &[
+        "attach",
+        "{}",
+        "laporan_awal",
+        "laporan-awal.pdf",
+        "--as",
+        "tim_pelaksana",
+        "--actor",
+        "Tim Yayasan",
+    ],
+    &[
+        "attach",
+        "{}",
+        "laporan_kemajuan",
+        "kemajuan-juli.pdf",
+        "--as",
+        "tim_pelaksana",
+        "--actor",
+        "Tim Yayasan",
+    ],
+    &[
+        "fire",
+        "{}",
+        "serahkan_hasil",
+        "--as",
+        "pimpinan_ormas",
+        "--actor",
+        "Siti Aminah",
+    ],
+    &[
+        "attach",
+        "{}",
+        "bast",
+        "bast.pdf",
+        "--as",
+        "ppk",
+        "--actor",
+        "Budi Santoso",
+    ],
+    &[
+        "fire",
+        "{}",
+        "tandatangani_bast",
+        "--as",
+        "ppk",
+        "--actor",
+        "Budi Santoso",
+    ],
+    &[
+        "attach",
+        "{}",
+        "bast_pa",
+        "bast-pa.pdf",
+        "--as",
+        "ppk",
+        "--actor",
+        "Budi Santoso",
+    ],
+    &[
+        "fire",
+        "{}",
+        "serahkan_ke_pa",
+        "--as",
+        "ppk",
+        "--actor",
+        "Budi Santoso",
+    ],
+    &[
+        "attach",
+        "{}",
+        "laporan_akhir",
+        "laporan-akhir.pdf",
+        "--as",
+        "pimpinan_ormas",
+        "--actor",
+        "Siti Aminah",
+    ],
+    &[
+        "attach",
+        "{}",
+        "laporan_keuangan",
+        "keuangan.pdf",
+        "--as",
+        "pimpinan_ormas",
+        "--actor",
+        "Siti Aminah",
+    ],
+    &[
+        "attach",
+        "{}",
+        "permohonan_pembayaran",
+        "pembayaran.pdf",
+        "--as",
+        "pimpinan_ormas",
+        "--actor",
+        "Siti Aminah",
+    ],
+    &[
+        "fire",
+        "{}",
+        "ajukan_laporan_akhir",
+        "--as",
+        "pimpinan_ormas",
+        "--actor",
+        "Siti Aminah",
+    ],
+    &[
+        "attach",
+        "{}",
+        "pencatatan_spse",
+        "spse.pdf",
+        "--as",
+        "ppk",
+        "--actor",
+        "Budi Santoso",
+    ],
+    &[
+        "set",
+        "{}",
+        "nilai_realisasi=34500000",
+        "--as",
+        "ppk",
+        "--actor",
+        "Budi Santoso",
+    ],
+    &[
+        "fire",
+        "{}",
+        "tutup",
+        "--as",
+        "ppk",
+        "--actor",
+        "Budi Santoso",
+        "--comment",
+        "Laporan diterima",
+    ],
+];
+
+fn run_partnership(dir: &Path, url: &str) {
+    let ok = |args: &[&str]| {
+        let output = swakelola_in(dir, url, args);
+        assert!(
+            output.status.success(),
+            "swakelola {args:?} failed:\n{}",
+            stderr(&output)
+        );
+        stdout(&output)
+    };
+    let workflow = root().join("workflows/swakelola-tipe-3.yaml");
+    let out = ok(&["workflow", "deploy", workflow.to_str().unwrap()]);
+    assert!(
+        out.contains("deployed `swakelola-tipe-3` version 1"),
+        "{out}"
+    );
+    let open = [
+        "case",
+        "open",
+        "--workflow",
+        "swakelola-tipe-3",
+        "--key",
+        "DP3A-2025-001",
+        "--organisation",
+        "dp3a-palembang",
+        "--field",
+        "nama_kegiatan=Pendampingan perempuan dan anak korban kekerasan",
+        "--field",
+        "instansi=DP3A Kota Palembang",
+        "--field",
+        "ormas=Yayasan Intan Maharani",
+        "--field",
+        "tahun_anggaran=2025",
+        "--party",
+        "instansi=dp3a-palembang",
+        "--party",
+        "ormas=yayasan-intan-maharani",
+        "--contact",
+        "ppk=email:budi@dp3a.example",
+        "--as",
+        "pimpinan_ormas",
+        "--actor",
+        "Siti Aminah",
+        "--json",
+    ];
+    let opened: serde_json::Value = serde_json::from_str(&ok(&open)).unwrap();
+    let id = opened["case"]["id"].as_str().unwrap().to_owned();
+    // Opening again with the same key and details returns the same case.
+    let again: serde_json::Value = serde_json::from_str(&ok(&open)).unwrap();
+    assert_eq!(again["case"]["id"], opened["case"]["id"]);
+    assert_eq!(again["created"], false);
+
+    // A step out of order is refused with the allowed steps, and changes nothing.
+    let refused = swakelola_in(
+        dir,
+        url,
+        &[
+            "case",
+            "fire",
+            &id,
+            "terima_kak",
+            "--as",
+            "ppk",
+            "--actor",
+            "Budi Santoso",
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains(
+            "cannot fire `terima_kak` from stage `audiensi`; allowed: catat_audiensi, batalkan"
+        ),
+        "{}",
+        stderr(&refused)
+    );
+
+    for step in STEPS {
+        if step[0] == "attach" {
+            std::fs::write(dir.join(step[3]), format!("isi {}", step[3])).unwrap();
+        }
+        let mut args = vec!["case"];
+        args.extend(
+            step.iter()
+                .map(|a| if *a == "{}" { id.as_str() } else { a }),
+        );
+        ok(&args);
+    }
+
+    let shown = ok(&["case", "show", &id]);
+    assert!(shown.contains("Tahap: Selesai (`selesai`)"), "{shown}");
+    assert!(shown.contains("DITUTUP"), "{shown}");
+    assert!(shown.contains("Pagu anggaran: Rp34.500.000"), "{shown}");
+    let history: serde_json::Value =
+        serde_json::from_str(&ok(&["case", "history", &id, "--json"])).unwrap();
+    assert_eq!(history.as_array().unwrap().len(), STEPS.len() + 1);
+    assert!(ok(&["case", "verify", &id]).contains("hash chain intact"));
+    let closed = swakelola_in(
+        dir,
+        url,
+        &[
+            "case",
+            "fire",
+            &id,
+            "batalkan",
+            "--as",
+            "ppk",
+            "--actor",
+            "Budi",
+            "--comment",
+            "x",
+        ],
+    );
+    assert_eq!(closed.status.code(), Some(1));
+    assert!(
+        stderr(&closed).contains("the case is closed"),
+        "{}",
+        stderr(&closed)
+    );
+    let listed = ok(&["case", "list", "--stage", "selesai"]);
+    assert!(listed.contains("DP3A-2025-001"), "{listed}");
+}
+
+#[test]
+fn the_seed_partnership_from_audience_to_closed_on_sqlite() {
+    let dir = temp_dir("swakelola-e2e");
+    let url = format!("sqlite://{}", dir.join("swakelola.db").display());
+    run_partnership(&dir, &url);
+}
+
+#[test]
+fn the_seed_partnership_from_audience_to_closed_on_postgres() {
+    let Some(url) = fresh_postgres_database() else {
+        return;
+    };
+    run_partnership(&temp_dir("swakelola-e2e-pg"), &url);
+}
+
+#[test]
+fn bad_input_is_refused_with_a_hint_and_nothing_is_written() {
+    let dir = temp_dir("swakelola-e2e-bad");
+    let url = format!("sqlite://{}", dir.join("swakelola.db").display());
+    let run = |args: &[&str]| swakelola_in(&dir, &url, args);
+    let output = run(&["case", "show", "no-such-case"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("case `no-such-case` does not exist"),
+        "{}",
+        stderr(&output)
+    );
+    let output = run(&[
+        "case",
+        "open",
+        "--workflow",
+        "swakelola-tipe-3",
+        "--key",
+        "K",
+        "--organisation",
+        "o",
+        "--as",
+        "ppk",
+        "--actor",
+        "B",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("workflow deploy"),
+        "{}",
+        stderr(&output)
+    );
+    let broken = root().join("tests/fixtures/invalid/e011-unknown-stage.yaml");
+    let output = run(&["workflow", "deploy", broken.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("unknown stage `finished`"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stdout(&run(&["workflow", "list"])).contains("no workflow deployed yet"));
+    let output = swakelola_in(&dir, "mysql://localhost/x", &["case", "list"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("unsupported database URL"),
+        "{}",
+        stderr(&output)
+    );
+}
