@@ -26,6 +26,8 @@ CREATE TABLE cases (
     open_request_hash TEXT    NOT NULL,
     stage             TEXT    NOT NULL,
     revision          BIGINT NOT NULL,
+    -- Hash of the newest event: the head of the chain, so a removed tail is noticed.
+    last_hash         TEXT    NOT NULL DEFAULT '',
     state             TEXT    NOT NULL,
     parties           TEXT    NOT NULL,
     fiscal_year       BIGINT,

@@ -148,29 +148,18 @@ impl SqlStore {
         &self,
         tx: &mut Transaction<'static, Any>,
         case_id: &str,
+        prev_hash: &str,
         parties: &Parties,
         outcome: &Outcome,
         content: Option<&[u8]>,
     ) -> Result<()> {
         let event = &outcome.event;
         let seq = event.revision as i64;
-        let prev_hash: String = if seq == 1 {
-            GENESIS.to_owned()
-        } else {
-            sqlx::query_scalar("SELECT hash FROM events WHERE case_id = $1 AND seq = $2")
-                .bind(case_id)
-                .bind(seq - 1)
-                .fetch_optional(&mut **tx)
-                .await?
-                .ok_or_else(|| {
-                    Error::Corrupt(format!("event {} of case {case_id} is missing", seq - 1))
-                })?
-        };
         let kind = event_kind_name(&event.kind);
         let payload = json(&event.kind);
         let at = millis(event.at);
         let hash = hash::chain(
-            &prev_hash,
+            prev_hash,
             &hash::Row {
                 case_id,
                 seq,
@@ -193,14 +182,14 @@ impl SqlStore {
         .bind(kind)
         .bind(payload)
         .bind(prev_hash)
-        .bind(hash)
+        .bind(hash.as_str())
         .execute(&mut **tx)
         .await?;
 
         let state = &outcome.state;
         let updated = sqlx::query(
             "UPDATE cases SET stage = $1, revision = $2, state = $3, next_due_at = $4, closed_at = $5,
-                              fiscal_year = $6
+                              fiscal_year = $6, last_hash = $9
              WHERE id = $7 AND revision = $8",
         )
         .bind(state.stage.as_str())
@@ -211,6 +200,7 @@ impl SqlStore {
         .bind(fiscal_year(state))
         .bind(case_id)
         .bind(seq - 1)
+        .bind(hash.as_str())
         .execute(&mut **tx)
         .await?;
         if updated.rows_affected() != 1 {
@@ -219,45 +209,70 @@ impl SqlStore {
             ));
         }
 
-        for key in &outcome.cancel {
-            sqlx::query("DELETE FROM timers WHERE case_id = $1 AND key = $2")
-                .bind(case_id)
-                .bind(key.as_str())
-                .execute(&mut **tx)
-                .await?;
+        // One statement per kind of change, not one per row: round trips dominate the cost
+        // of a transition (BENCHMARKS.md).
+        if !outcome.cancel.is_empty() {
+            let sql = format!(
+                "DELETE FROM timers WHERE case_id = $1 AND key IN ({})",
+                placeholders(2, outcome.cancel.len(), 1)
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(case_id);
+            for key in &outcome.cancel {
+                query = query.bind(key.as_str());
+            }
+            query.execute(&mut **tx).await?;
         }
-        for timer in &outcome.schedule {
-            sqlx::query(
-                "INSERT INTO timers (case_id, key, due_at, kind, payload, state, lease_owner, lease_until, attempts)
-                 VALUES ($1, $2, $3, $4, $5, 'pending', NULL, NULL, 0)
+        if !outcome.schedule.is_empty() {
+            let sql = format!(
+                "INSERT INTO timers (case_id, key, due_at, kind, payload) VALUES {}
                  ON CONFLICT (case_id, key) DO UPDATE SET
                      due_at = excluded.due_at, kind = excluded.kind, payload = excluded.payload,
                      state = 'pending', lease_owner = NULL, lease_until = NULL, attempts = 0",
-            )
-            .bind(case_id)
-            .bind(timer.key.as_str())
-            .bind(millis(timer.due_at))
-            .bind(timer.kind.name())
-            .bind(json(&timer.kind))
-            .execute(&mut **tx)
-            .await?;
-        }
-        for notification in &outcome.notifications {
-            for (channel, recipient) in recipients(notification, parties) {
-                sqlx::query(
-                    "INSERT INTO outbox (key, case_id, channel, recipient, payload, state, attempts, next_attempt_at, created_at)
-                     VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)
-                     ON CONFLICT (key) DO NOTHING",
-                )
-                .bind(format!("{case_id}/{}/{recipient}", notification.key))
-                .bind(case_id)
-                .bind(channel)
-                .bind(recipient.as_str())
-                .bind(json(&serde_json::json!({ "case_id": case_id, "notification": notification })))
-                .bind(at)
-                .execute(&mut **tx)
-                .await?;
+                placeholders(1, outcome.schedule.len(), 5)
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for timer in &outcome.schedule {
+                query = query
+                    .bind(case_id)
+                    .bind(timer.key.as_str())
+                    .bind(millis(timer.due_at))
+                    .bind(timer.kind.name())
+                    .bind(json(&timer.kind));
             }
+            query.execute(&mut **tx).await?;
+        }
+        let messages: Vec<(String, &str, String, String)> = outcome
+            .notifications
+            .iter()
+            .flat_map(|notification| {
+                recipients(notification, parties).into_iter().map(move |(channel, recipient)| {
+                    (
+                        format!("{case_id}/{}/{recipient}", notification.key),
+                        channel,
+                        recipient,
+                        json(&serde_json::json!({ "case_id": case_id, "notification": notification })),
+                    )
+                })
+            })
+            .collect();
+        if !messages.is_empty() {
+            let sql = format!(
+                "INSERT INTO outbox (key, case_id, channel, recipient, payload, next_attempt_at, created_at) VALUES {}
+                 ON CONFLICT (key) DO NOTHING",
+                placeholders(1, messages.len(), 7)
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for (key, channel, recipient, payload) in messages {
+                query = query
+                    .bind(key)
+                    .bind(case_id)
+                    .bind(channel)
+                    .bind(recipient)
+                    .bind(payload)
+                    .bind(at)
+                    .bind(at);
+            }
+            query.execute(&mut **tx).await?;
         }
         if let (EventKind::DocumentAttached { document, .. }, Some(content)) =
             (&event.kind, content)
@@ -341,6 +356,27 @@ fn recipients(notification: &Notification, parties: &Parties) -> Vec<(&'static s
     out
 }
 
+/// `($first, …), (…)` for `rows` rows of `columns` numbered placeholders; with one column,
+/// a plain list `$first, $first+1, …`.
+fn placeholders(first: usize, rows: usize, columns: usize) -> String {
+    let mut next = first;
+    let mut groups = Vec::with_capacity(rows);
+    for _ in 0..rows {
+        let row: Vec<String> = (0..columns)
+            .map(|_| {
+                next += 1;
+                format!("${}", next - 1)
+            })
+            .collect();
+        groups.push(if columns == 1 {
+            row.join(", ")
+        } else {
+            format!("({})", row.join(", "))
+        });
+    }
+    groups.join(", ")
+}
+
 fn fiscal_year(state: &CaseState) -> Option<i64> {
     state.fields.values().find_map(|v| match v {
         swakelola_core::FieldValue::FiscalYear(year) => Some(i64::from(*year)),
@@ -374,7 +410,7 @@ fn check_idempotency_key(key: &str) -> Result<()> {
 }
 
 const CASE_COLUMNS_BY_ID: &str =
-    "SELECT id, workflow_id, workflow_version, organisation, business_key, parties, state
+    "SELECT id, workflow_id, workflow_version, organisation, business_key, parties, state, last_hash
                                   FROM cases WHERE id = $1";
 
 #[derive(sqlx::FromRow)]
@@ -386,6 +422,7 @@ struct CaseRow {
     business_key: String,
     parties: String,
     state: String,
+    last_hash: String,
 }
 
 impl CaseRow {
@@ -616,7 +653,8 @@ impl Store for SqlStore {
             .bind(millis(now))
             .execute(&mut *tx)
             .await?;
-            self.persist(&mut tx, &case_id, &request.parties, &outcome, None).await?;
+            self.persist(&mut tx, &case_id, GENESIS, &request.parties, &outcome, None)
+                .await?;
             tx.commit().await?;
             Ok(())
         }
@@ -662,15 +700,6 @@ impl Store for SqlStore {
                 ));
             }
         }
-        // Load the workflow before taking the write lock: it may need its own queries.
-        let header: Option<(String, i64)> =
-            sqlx::query_as("SELECT workflow_id, workflow_version FROM cases WHERE id = $1")
-                .bind(command.case_id.as_str())
-                .fetch_optional(&self.pool)
-                .await?;
-        let (workflow_id, version) =
-            header.ok_or_else(|| Error::CaseNotFound(command.case_id.clone()))?;
-        let engine = self.engine_for(&workflow_id, version as u32).await?;
         let request_hash = hash::sha256_hex(
             format!(
                 "{}|{:?}|{:?}|{:?}",
@@ -678,82 +707,53 @@ impl Store for SqlStore {
             )
             .as_bytes(),
         );
-
-        let mut tx = self.begin().await?;
-        if let Some(key) = &command.idempotency_key {
-            let earlier: Option<(String, String)> =
-                sqlx::query_as("SELECT case_id, request_hash FROM idempotency WHERE key = $1")
-                    .bind(key.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if let Some((case_id, stored)) = earlier {
-                tx.rollback().await?;
-                if case_id != command.case_id || stored != request_hash {
-                    return Err(Error::Conflict(format!(
-                        "idempotency key `{key}` was already used for a different request; use a new key"
-                    )));
+        loop {
+            let mut tx = self.begin().await?;
+            if let Some(key) = &command.idempotency_key {
+                let earlier: Option<(String, String)> =
+                    sqlx::query_as("SELECT case_id, request_hash FROM idempotency WHERE key = $1")
+                        .bind(key.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if let Some((case_id, stored)) = earlier {
+                    tx.rollback().await?;
+                    if case_id != command.case_id || stored != request_hash {
+                        return Err(Error::Conflict(format!(
+                            "idempotency key `{key}` was already used for a different request; use a new key"
+                        )));
+                    }
+                    return Ok(Applied {
+                        case: self.record(&case_id).await?,
+                        event: None,
+                        created: false,
+                    });
                 }
-                return Ok(Applied {
-                    case: self.record(&case_id).await?,
-                    event: None,
-                    created: false,
-                });
             }
+            let row: CaseRow = sqlx::query_as(CASE_COLUMNS_BY_ID)
+                .bind(command.case_id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| Error::CaseNotFound(command.case_id.clone()))?;
+            let cached = self
+                .engines
+                .lock()
+                .expect("engine cache")
+                .get(&(row.workflow_id.clone(), row.workflow_version as u32))
+                .cloned();
+            let Some(engine) = cached else {
+                // Loading a workflow takes queries of its own: never while holding the write
+                // lock. Load it, then start again.
+                tx.rollback().await?;
+                self.engine_for(&row.workflow_id, row.workflow_version as u32)
+                    .await?;
+                continue;
+            };
+            let prev_hash = row.last_hash.clone();
+            let record = row.into_record()?;
+            return self
+                .apply(tx, &engine, record, &prev_hash, command, &request_hash, now)
+                .await;
         }
-        let row: CaseRow = sqlx::query_as(CASE_COLUMNS_BY_ID)
-            .bind(command.case_id.as_str())
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| Error::CaseNotFound(command.case_id.clone()))?;
-        let record = row.into_record()?;
-        if let Some(expected) = command.expected_revision
-            && expected != record.state.revision
-        {
-            return Err(Error::Conflict(format!(
-                "the case is at revision {}, not {expected}: someone else changed it; reload it and decide again",
-                record.state.revision
-            )));
-        }
-        let core_command = Command {
-            actor: command.actor.clone(),
-            action: command.action.clone(),
-        };
-        let outcome = step(
-            &engine.workflow,
-            Some(&record.state),
-            &core_command,
-            now,
-            &engine.calendar,
-        )?;
-        self.persist(
-            &mut tx,
-            &record.id,
-            &record.parties,
-            &outcome,
-            command.content.as_deref(),
-        )
-        .await?;
-        if let Some(key) = &command.idempotency_key {
-            sqlx::query(
-                "INSERT INTO idempotency (key, case_id, request_hash, revision, created_at) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(key.as_str())
-            .bind(record.id.as_str())
-            .bind(request_hash.as_str())
-            .bind(outcome.event.revision as i64)
-            .bind(millis(now))
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(Applied {
-            case: CaseRecord {
-                state: outcome.state,
-                ..record
-            },
-            event: Some(outcome.event),
-            created: true,
-        })
     }
 
     async fn case(&self, id: &str) -> Result<CaseRecord> {
@@ -762,7 +762,7 @@ impl Store for SqlStore {
 
     async fn cases(&self, filter: &CaseFilter) -> Result<Vec<CaseRecord>> {
         let mut sql = String::from(
-            "SELECT id, workflow_id, workflow_version, organisation, business_key, parties, state FROM cases WHERE 1 = 1",
+            "SELECT id, workflow_id, workflow_version, organisation, business_key, parties, state, last_hash FROM cases WHERE 1 = 1",
         );
         let mut values: Vec<String> = Vec::new();
         let mut condition = |column: &str, value: String| {
@@ -829,11 +829,12 @@ impl Store for SqlStore {
     }
 
     async fn verify(&self, id: &str) -> Result<Verification> {
-        let revision: Option<i64> = sqlx::query_scalar("SELECT revision FROM cases WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        let revision = revision.ok_or_else(|| Error::CaseNotFound(id.to_owned()))?;
+        let head: Option<(i64, String)> =
+            sqlx::query_as("SELECT revision, last_hash FROM cases WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let (revision, last_hash) = head.ok_or_else(|| Error::CaseNotFound(id.to_owned()))?;
         let rows: Vec<(i64, i64, String, String, String, String, String, String)> = sqlx::query_as(
             "SELECT seq, at, actor, role, kind, payload, prev_hash, hash FROM events WHERE case_id = $1 ORDER BY seq",
         )
@@ -871,8 +872,18 @@ impl Store for SqlStore {
             }
             previous = stored_hash;
         }
-        // A removed tail leaves the chain intact but shorter than the case's revision.
-        let first_tampered = (count != revision as u64).then_some(count + 1);
+        // A removed tail leaves the chain intact but shorter than the case's revision, and its
+        // head no longer the hash the case recorded last.
+        let revision = revision as u64;
+        let first_tampered = if count < revision {
+            Some(count + 1)
+        } else if count > revision {
+            Some(revision + 1)
+        } else if previous != last_hash {
+            Some(count.max(1))
+        } else {
+            None
+        };
         Ok(Verification {
             events: count,
             first_tampered,
@@ -898,5 +909,70 @@ impl FromStr for Dialect {
             "postgres" => Ok(Dialect::Postgres),
             other => Err(Error::InvalidRequest(format!("unknown dialect `{other}`"))),
         }
+    }
+}
+
+impl SqlStore {
+    /// The locked part of [`Store::execute`]: step, persist, record the idempotency key.
+    #[allow(clippy::too_many_arguments)]
+    async fn apply(
+        &self,
+        mut tx: Transaction<'static, Any>,
+        engine: &Engine,
+        record: CaseRecord,
+        prev_hash: &str,
+        command: &CaseCommand,
+        request_hash: &str,
+        now: Timestamp,
+    ) -> Result<Applied> {
+        if let Some(expected) = command.expected_revision
+            && expected != record.state.revision
+        {
+            return Err(Error::Conflict(format!(
+                "the case is at revision {}, not {expected}: someone else changed it; reload it and decide again",
+                record.state.revision
+            )));
+        }
+        let core_command = Command {
+            actor: command.actor.clone(),
+            action: command.action.clone(),
+        };
+        let outcome = step(
+            &engine.workflow,
+            Some(&record.state),
+            &core_command,
+            now,
+            &engine.calendar,
+        )?;
+        self.persist(
+            &mut tx,
+            &record.id,
+            prev_hash,
+            &record.parties,
+            &outcome,
+            command.content.as_deref(),
+        )
+        .await?;
+        if let Some(key) = &command.idempotency_key {
+            sqlx::query(
+                "INSERT INTO idempotency (key, case_id, request_hash, revision, created_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(key.as_str())
+            .bind(record.id.as_str())
+            .bind(request_hash)
+            .bind(outcome.event.revision as i64)
+            .bind(millis(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Applied {
+            case: CaseRecord {
+                state: outcome.state,
+                ..record
+            },
+            event: Some(outcome.event),
+            created: true,
+        })
     }
 }

@@ -1,0 +1,225 @@
+//! Committed transitions per second, next to the raw commit rate of the same database.
+//!
+//! `cargo bench -p swakelola-store --bench transitions` measures SQLite (a file in the
+//! temporary directory, WAL, synchronous=NORMAL) and, when `SWAKELOLA_TEST_POSTGRES_URL`
+//! names a server, PostgreSQL (a fresh database, default durability). For each it measures,
+//! in the same run and on the same pool:
+//! - baseline: one single-row INSERT per transaction, committed (the floor of any durable
+//!   write with these settings);
+//! - store: `case fire` of a transition through `Store::execute` — load, step, event with
+//!   hash, case update, timer replacement, outbox rows, one commit.
+//!
+//! Both run with 1 client and with 4 concurrent clients (each on its own case).
+//! `SWAKELOLA_BENCH_OPS` sets the operations per measurement (default 2000).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use jiff::Timestamp;
+use sqlx::Executor;
+use swakelola_core::Actor;
+use swakelola_core::step::Action;
+use swakelola_store::{CaseCommand, OpenCase, Parties, SqlStore, Store};
+
+fn now() -> Timestamp {
+    "2025-03-24T02:00:00Z".parse().unwrap()
+}
+
+fn repo_file(path: &str) -> String {
+    std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(path),
+    )
+    .unwrap()
+}
+
+async fn prepare(store: &SqlStore) {
+    store.migrate().await.unwrap();
+    let calendars: Vec<(String, String)> = ["indonesia-2025.yaml", "indonesia-2026.yaml"]
+        .iter()
+        .map(|f| {
+            (
+                f.to_string(),
+                repo_file(&format!("workflows/calendars/{f}")),
+            )
+        })
+        .collect();
+    store
+        .deploy(
+            "persetujuan-dokumen.yaml",
+            &repo_file("workflows/persetujuan-dokumen.yaml"),
+            &calendars,
+            now(),
+        )
+        .await
+        .unwrap();
+    store
+        .pool()
+        .execute("CREATE TABLE IF NOT EXISTS bench_baseline (id BIGINT PRIMARY KEY, payload TEXT NOT NULL)")
+        .await
+        .unwrap();
+}
+
+/// A case in `penyusunan` with its draft attached, ready to loop ajukan ↔ minta_revisi.
+async fn ready_case(store: &SqlStore, key: &str) -> String {
+    let id = store
+        .open(
+            &OpenCase {
+                workflow_id: "persetujuan-dokumen".into(),
+                organisation: "bench".into(),
+                business_key: key.into(),
+                actor: Actor::new("bench", "penyusun"),
+                fields: vec![("judul".into(), "Laporan".into())],
+                parties: Parties::default(),
+            },
+            now(),
+        )
+        .await
+        .unwrap()
+        .case
+        .id;
+    let content = b"draf".to_vec();
+    store
+        .execute(
+            &CaseCommand {
+                case_id: id.clone(),
+                actor: Actor::new("bench", "penyusun"),
+                action: Action::Attach {
+                    document_type: "draf".into(),
+                    file_name: "draf.pdf".into(),
+                    sha256: swakelola_store::sha256_hex(&content),
+                    size: content.len() as u64,
+                },
+                expected_revision: None,
+                idempotency_key: None,
+                content: Some(content),
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+    id
+}
+
+async fn transitions(store: &SqlStore, case_id: &str, ops: usize) {
+    for n in 0..ops {
+        let (role, transition, comment) = if n % 2 == 0 {
+            ("penyusun", "ajukan", None)
+        } else {
+            ("pemeriksa", "minta_revisi", Some("perbaiki".to_owned()))
+        };
+        store
+            .execute(
+                &CaseCommand {
+                    case_id: case_id.to_owned(),
+                    actor: Actor::new("bench", role),
+                    action: Action::Fire {
+                        transition: transition.into(),
+                        comment,
+                    },
+                    expected_revision: None,
+                    idempotency_key: None,
+                    content: None,
+                },
+                now(),
+            )
+            .await
+            .unwrap();
+    }
+}
+
+async fn baseline(store: &SqlStore, first_id: i64, ops: usize) {
+    for n in 0..ops as i64 {
+        let mut tx = store.begin().await.unwrap();
+        sqlx::query("INSERT INTO bench_baseline (id, payload) VALUES ($1, $2)")
+            .bind(first_id + n)
+            .bind("payload of a similar size to an event row's hash and actor")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+}
+
+/// Operations per second with `clients` concurrent clients doing `ops` in total.
+async fn measure<F, Fut>(clients: usize, ops: usize, work: F) -> f64
+where
+    F: Fn(usize, usize) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|c| tokio::spawn(work(c, ops / clients)))
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    ops as f64 / started.elapsed().as_secs_f64()
+}
+
+async fn bench(name: &str, store: SqlStore, ops: usize) {
+    prepare(&store).await;
+    let store = Arc::new(store);
+    let mut cases = Vec::new();
+    for c in 0..4 {
+        cases.push(ready_case(&store, &format!("bench-{c}")).await);
+    }
+    // Warm up both paths.
+    transitions(&store, &cases[0], 20).await;
+    baseline(&store, 10_000_000, 20).await;
+    for clients in [1, 4] {
+        let s = store.clone();
+        let base = measure(clients, ops, move |c, n| {
+            let s = s.clone();
+            async move { baseline(&s, (clients * 1_000_000 + c * 100_000) as i64, n).await }
+        })
+        .await;
+        let s = store.clone();
+        let cases = cases.clone();
+        let fired = measure(clients, ops, move |c, n| {
+            let s = s.clone();
+            let case = cases[c].clone();
+            async move { transitions(&s, &case, n).await }
+        })
+        .await;
+        println!(
+            "| {name} | {clients} | {base:>8.0} | {fired:>8.0} | {:.2} |",
+            fired / base
+        );
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let ops: usize = std::env::var("SWAKELOLA_BENCH_OPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    println!("| database | clients | baseline commits/s | transitions/s | ratio |");
+    println!("|---|---|---|---|---|");
+    let dir = std::env::temp_dir().join(format!("swakelola-bench-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sqlite = SqlStore::connect(&format!("sqlite://{}", dir.join("bench.db").display()))
+        .await
+        .unwrap();
+    bench("SQLite (WAL, synchronous=NORMAL)", sqlite, ops).await;
+    std::fs::remove_dir_all(&dir).ok();
+    match std::env::var("SWAKELOLA_TEST_POSTGRES_URL") {
+        Ok(admin_url) => {
+            let name = format!("swk_bench_{}", uuid::Uuid::now_v7().simple());
+            let admin = SqlStore::connect(&admin_url).await.unwrap();
+            admin
+                .pool()
+                .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .await
+                .unwrap();
+            let base = admin_url
+                .rsplit_once('/')
+                .map_or(admin_url.as_str(), |(b, _)| b);
+            let pg = SqlStore::connect(&format!("{base}/{name}")).await.unwrap();
+            bench("PostgreSQL 15 (fsync on, synchronous_commit on)", pg, ops).await;
+        }
+        Err(_) => println!("(PostgreSQL not measured: set SWAKELOLA_TEST_POSTGRES_URL)"),
+    }
+}
