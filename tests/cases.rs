@@ -700,3 +700,67 @@ fn bad_input_is_refused_with_a_hint_and_nothing_is_written() {
         stderr(&output)
     );
 }
+
+#[test]
+fn case_verify_names_the_first_event_changed_behind_the_engines_back() {
+    let dir = temp_dir("swakelola-e2e-tamper");
+    let url = format!("sqlite://{}", dir.join("swakelola.db").display());
+    let ok = |args: &[&str]| {
+        let output = swakelola_in(&dir, &url, args);
+        assert!(
+            output.status.success(),
+            "swakelola {args:?} failed:\n{}",
+            stderr(&output)
+        );
+        stdout(&output)
+    };
+    let workflow = root().join("workflows/persetujuan-dokumen.yaml");
+    ok(&["workflow", "deploy", workflow.to_str().unwrap()]);
+    let opened: serde_json::Value = serde_json::from_str(&ok(&[
+        "case",
+        "open",
+        "--workflow",
+        "persetujuan-dokumen",
+        "--key",
+        "DOC-1",
+        "--organisation",
+        "dp3a-palembang",
+        "--field",
+        "judul=Laporan triwulan",
+        "--as",
+        "penyusun",
+        "--actor",
+        "Siti",
+        "--json",
+    ]))
+    .unwrap();
+    let id = opened["case"]["id"].as_str().unwrap().to_owned();
+    std::fs::write(dir.join("draf.pdf"), "draf").unwrap();
+    ok(&[
+        "case", "attach", &id, "draf", "draf.pdf", "--as", "penyusun", "--actor", "Siti",
+    ]);
+    ok(&[
+        "case", "fire", &id, "ajukan", "--as", "penyusun", "--actor", "Siti",
+    ]);
+    assert!(ok(&["case", "verify", &id]).contains("ok: 3 events"));
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let store = swakelola_store::SqlStore::connect(&url).await.unwrap();
+        sqlx::query("UPDATE events SET actor = 'Orang lain' WHERE case_id = $1 AND seq = 2")
+            .bind(id.as_str())
+            .execute(store.pool())
+            .await
+            .unwrap();
+    });
+    let output = swakelola_in(&dir, &url, &["case", "verify", &id]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stdout(&output).contains("TAMPERED: event #2"),
+        "{}",
+        stdout(&output)
+    );
+}
