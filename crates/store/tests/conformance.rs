@@ -104,6 +104,7 @@ conformance!(
     tampering_is_detected,
     timers_and_outbox_follow_the_case,
     listing_filters_cases,
+    open_cases_keep_their_workflow_version,
 );
 
 async fn deploy(store: &SqlStore) {
@@ -765,5 +766,54 @@ async fn listing_filters_cases(store: Arc<SqlStore>) {
     assert_eq!(
         overdue.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
         [a.as_str()]
+    );
+}
+
+async fn open_cases_keep_their_workflow_version(store: Arc<SqlStore>) {
+    let v1 = read("workflows/persetujuan-dokumen.yaml");
+    store
+        .deploy("doc.yaml", &v1, &calendars(), now())
+        .await
+        .unwrap();
+    let open = |key: &str| OpenCase {
+        workflow_id: "persetujuan-dokumen".into(),
+        organisation: "dp3a-palembang".into(),
+        business_key: key.into(),
+        actor: Actor::new("Siti", "penyusun"),
+        fields: vec![("judul".into(), "Laporan".into())],
+        parties: Parties::default(),
+    };
+    let old = store.open(&open("OLD"), now()).await.unwrap().case;
+    assert_eq!(old.workflow_version, 1);
+    // Version 2 lets the author submit without attaching a draft.
+    let v2 = v1.replace("    requires:\n      documents: [draf]\n", "");
+    assert_ne!(v1, v2);
+    assert_eq!(
+        store
+            .deploy("doc.yaml", &v2, &calendars(), now())
+            .await
+            .unwrap()
+            .workflow
+            .version,
+        2
+    );
+    let new = store.open(&open("NEW"), now()).await.unwrap().case;
+    assert_eq!(new.workflow_version, 2);
+    let submit = |id: &str| {
+        command(
+            id,
+            "penyusun",
+            Action::Fire {
+                transition: "ajukan".into(),
+                comment: None,
+            },
+        )
+    };
+    store.execute(&submit(&new.id), now()).await.unwrap();
+    let err = store.execute(&submit(&old.id), now()).await.unwrap_err();
+    assert_eq!(
+        err.code(),
+        "guards_not_met",
+        "the old case still follows version 1: {err}"
     );
 }
