@@ -71,26 +71,17 @@ pub fn fresh_postgres_database() -> Option<String> {
         eprintln!("PostgreSQL test did not run: set SWAKELOLA_TEST_POSTGRES_URL to run it");
         return None;
     };
-    let name = format!("swk_{}", uuid::Uuid::now_v7().simple());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(async {
-        use sqlx::Executor;
-        let admin = swakelola_store::SqlStore::connect(&admin_url)
-            .await
-            .expect("connect to PostgreSQL");
-        admin
-            .pool()
-            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .await
-            .expect("create a test database");
-    });
-    let base = admin_url
-        .rsplit_once('/')
-        .map_or(admin_url.as_str(), |(base, _)| base);
-    Some(format!("{base}/{name}"))
+    Some(
+        runtime
+            .block_on(swakelola_store::SqlStore::create_scratch_database(
+                &admin_url,
+            ))
+            .expect("create a PostgreSQL test database"),
+    )
 }
 
 /// A new empty folder under the system's temporary directory.

@@ -207,17 +207,8 @@ async fn main() {
     std::fs::remove_dir_all(&dir).ok();
     match std::env::var("SWAKELOLA_TEST_POSTGRES_URL") {
         Ok(admin_url) => {
-            let name = format!("swk_bench_{}", uuid::Uuid::now_v7().simple());
-            let admin = SqlStore::connect(&admin_url).await.unwrap();
-            admin
-                .pool()
-                .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .await
-                .unwrap();
-            let base = admin_url
-                .rsplit_once('/')
-                .map_or(admin_url.as_str(), |(b, _)| b);
-            let pg = SqlStore::connect(&format!("{base}/{name}")).await.unwrap();
+            let url = SqlStore::create_scratch_database(&admin_url).await.unwrap();
+            let pg = SqlStore::connect(&url).await.unwrap();
             bench("PostgreSQL 15 (fsync on, synchronous_commit on)", pg, ops).await;
         }
         Err(_) => println!("(PostgreSQL not measured: set SWAKELOLA_TEST_POSTGRES_URL)"),

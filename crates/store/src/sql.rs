@@ -105,6 +105,28 @@ impl SqlStore {
         })
     }
 
+    /// Creates an empty PostgreSQL database with a unique name on the server at `admin_url`
+    /// and returns its URL. For tests and benchmarks, which need a clean database each.
+    pub async fn create_scratch_database(admin_url: &str) -> Result<String> {
+        let admin = Self::connect(admin_url).await?;
+        if admin.dialect != Dialect::Postgres {
+            return Err(Error::InvalidRequest(
+                "scratch databases are created on PostgreSQL only".into(),
+            ));
+        }
+        let name = format!("swk_{}", uuid::Uuid::now_v7().simple());
+        // The name is generated above from hex digits only.
+        admin
+            .pool
+            .execute(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await?;
+        admin.pool.close().await;
+        let base = admin_url
+            .rsplit_once('/')
+            .map_or(admin_url, |(base, _)| base);
+        Ok(format!("{base}/{name}"))
+    }
+
     pub fn dialect(&self) -> Dialect {
         self.dialect
     }

@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use sqlx::Executor;
 use swakelola_core::Actor;
 use swakelola_core::step::Action;
 use swakelola_store::{
@@ -53,19 +52,10 @@ async fn postgres() -> Option<SqlStore> {
         eprintln!("PostgreSQL test did not run: set SWAKELOLA_TEST_POSTGRES_URL to run it");
         return None;
     };
-    let name = format!("swk_{}", uuid::Uuid::now_v7().simple());
-    let admin = SqlStore::connect(&admin_url)
+    let url = SqlStore::create_scratch_database(&admin_url)
         .await
-        .expect("connect to PostgreSQL");
-    admin
-        .pool()
-        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .await
-        .unwrap();
-    let base = admin_url
-        .rsplit_once('/')
-        .map_or(admin_url.as_str(), |(base, _)| base);
-    let store = SqlStore::connect(&format!("{base}/{name}")).await.unwrap();
+        .expect("create a PostgreSQL test database");
+    let store = SqlStore::connect(&url).await.unwrap();
     store.migrate().await.unwrap();
     Some(store)
 }
