@@ -11,6 +11,7 @@
 mod error;
 mod hash;
 mod sql;
+mod work;
 
 use std::collections::BTreeMap;
 
@@ -22,7 +23,8 @@ use swakelola_core::{Actor, CaseState, Event};
 
 pub use error::Error;
 pub use hash::sha256_hex;
-pub use sql::SqlStore;
+pub use sql::{Dialect, SqlStore};
+pub use work::{ClaimedTimer, Fired, OutboxMessage};
 
 pub type Result<T> = std::result::Result<T, Error>;
 

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use swakelola_core::Actor;
 use swakelola_core::step::Action;
 use swakelola_store::{
-    CaseCommand, CaseFilter, Contact, Error, OpenCase, Parties, SqlStore, Store,
+    CaseCommand, CaseFilter, Contact, Error, Fired, OpenCase, Parties, SqlStore, Store,
 };
 
 fn repo() -> PathBuf {
@@ -95,6 +95,8 @@ conformance!(
     timers_and_outbox_follow_the_case,
     listing_filters_cases,
     open_cases_keep_their_workflow_version,
+    due_timers_fire_exactly_once_across_runners,
+    an_expired_lease_is_taken_over,
 );
 
 async fn deploy(store: &SqlStore) {
@@ -805,5 +807,145 @@ async fn open_cases_keep_their_workflow_version(store: Arc<SqlStore>) {
         err.code(),
         "guards_not_met",
         "the old case still follows version 1: {err}"
+    );
+}
+
+async fn open_documents(store: &SqlStore, count: usize) -> Vec<String> {
+    store
+        .deploy(
+            "doc.yaml",
+            &read("workflows/persetujuan-dokumen.yaml"),
+            &calendars(),
+            now(),
+        )
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for n in 0..count {
+        let request = OpenCase {
+            workflow_id: "persetujuan-dokumen".into(),
+            organisation: "dp3a-palembang".into(),
+            business_key: format!("DOC-{n}"),
+            actor: Actor::new("Siti", "penyusun"),
+            fields: vec![("judul".into(), format!("Dokumen {n}"))],
+            parties: Parties::default(),
+        };
+        ids.push(store.open(&request, now()).await.unwrap().case.id);
+    }
+    ids
+}
+
+async fn due_timers_fire_exactly_once_across_runners(store: Arc<SqlStore>) {
+    let cases = open_documents(&store, 15).await;
+    // Six weeks later every deadline, reminder and repeat of the drafting stage is due.
+    let later: Timestamp = "2025-05-05T02:00:00Z".parse().unwrap();
+    let mut runners = Vec::new();
+    for runner in 0..3 {
+        let store = store.clone();
+        runners.push(tokio::spawn(async move {
+            let owner = format!("runner-{runner}");
+            let mut fired = Vec::new();
+            loop {
+                let lease = later
+                    .checked_add(jiff::SignedDuration::from_secs(30))
+                    .unwrap();
+                let claimed = store
+                    .claim_due_timers(&owner, later, lease, 4)
+                    .await
+                    .unwrap();
+                if claimed.is_empty() {
+                    break fired;
+                }
+                for timer in claimed {
+                    if store.fire_timer(&owner, &timer, later).await.unwrap() == Fired::Fired {
+                        fired.push((timer.case_id.clone(), timer.key.clone()));
+                    }
+                }
+            }
+        }));
+    }
+    let mut all = Vec::new();
+    for runner in runners {
+        all.extend(runner.await.unwrap());
+    }
+    let total = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), total, "a timer fired twice");
+    // Every fired timer is in its case's history exactly once, and nothing due is left.
+    let mut in_history = 0;
+    for id in &cases {
+        for stored in store.history(id).await.unwrap() {
+            if let swakelola_core::EventKind::TimerFired { timer, .. } = &stored.event.kind {
+                assert!(
+                    all.contains(&(id.clone(), timer.clone())),
+                    "{timer} fired outside the runners"
+                );
+                in_history += 1;
+            }
+        }
+        assert_eq!(store.verify(id).await.unwrap().first_tampered, None);
+        let state = store.case(id).await.unwrap().state;
+        assert!(
+            state.timers.values().all(|t| t.due_at > later),
+            "a due timer was left behind"
+        );
+    }
+    assert_eq!(in_history, total);
+    // Per case: reminder (1 working day before), due, and the first overdue repeat.
+    assert!(total >= cases.len() * 3, "only {total} timers fired");
+}
+
+async fn an_expired_lease_is_taken_over(store: Arc<SqlStore>) {
+    open_documents(&store, 2).await;
+    let later: Timestamp = "2025-05-05T02:00:00Z".parse().unwrap();
+    let seconds = |n: i64| {
+        later
+            .checked_add(jiff::SignedDuration::from_secs(n))
+            .unwrap()
+    };
+    let claimed = store
+        .claim_due_timers("dies", later, seconds(10), 100)
+        .await
+        .unwrap();
+    assert!(!claimed.is_empty());
+    // While the lease holds, nobody else gets them.
+    assert!(
+        store
+            .claim_due_timers("other", seconds(5), seconds(40), 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // After it expires, they are taken over, and the first runner is fenced off.
+    let taken = store
+        .claim_due_timers("other", seconds(11), seconds(40), 100)
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), claimed.len());
+    assert_eq!(
+        store
+            .fire_timer("dies", &claimed[0], seconds(11))
+            .await
+            .unwrap(),
+        Fired::LeaseLost
+    );
+    assert_eq!(
+        store
+            .fire_timer("other", &taken[0], seconds(11))
+            .await
+            .unwrap(),
+        Fired::Fired
+    );
+    // Released timers are claimable at once.
+    store.release_timer("other", &taken[1]).await.unwrap();
+    let again = store
+        .claim_due_timers("third", seconds(12), seconds(40), 100)
+        .await
+        .unwrap();
+    assert!(
+        again
+            .iter()
+            .any(|t| t.key == taken[1].key && t.case_id == taken[1].case_id)
     );
 }

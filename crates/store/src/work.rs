@@ -1,0 +1,317 @@
+//! Work for the runner: claiming due timers and outbox messages with a lease, completing them
+//! fenced on that lease, and retrying with backoff.
+//!
+//! A claim is one statement: PostgreSQL uses `FOR UPDATE SKIP LOCKED` so that several runners
+//! never wait on each other's rows; SQLite serialises writers, so `UPDATE … WHERE … IN
+//! (SELECT … LIMIT n) RETURNING` is enough. A lease that expires (its runner died) makes the
+//! row claimable again. Firing a timer twice is harmless: the core refuses a timer that is no
+//! longer pending, so the history records each timer once.
+
+use jiff::Timestamp;
+use serde::Serialize;
+use sqlx::AssertSqlSafe;
+use swakelola_core::Actor;
+use swakelola_core::step::{Action, Rejection};
+
+use crate::sql::{Dialect, SqlStore};
+use crate::{CaseCommand, Error, Result, Store};
+
+/// A timer claimed by one runner until `lease_until`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClaimedTimer {
+    pub case_id: String,
+    pub key: String,
+    pub due_at: Timestamp,
+}
+
+/// What happened to a claimed timer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fired {
+    /// The timer fired; its event is in the case's history.
+    Fired,
+    /// The case no longer had it pending (already fired, or cancelled): the row was removed.
+    Stale,
+    /// Another runner holds the lease now; nothing was done.
+    LeaseLost,
+}
+
+/// An outbox message claimed for delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutboxMessage {
+    pub key: String,
+    pub case_id: String,
+    pub channel: String,
+    pub recipient: String,
+    pub payload: serde_json::Value,
+    pub attempts: u32,
+    pub state: String,
+    pub last_error: Option<String>,
+}
+
+fn ms(instant: Timestamp) -> i64 {
+    instant.as_millisecond()
+}
+
+impl SqlStore {
+    /// Claims up to `limit` timers due at `now` for `owner` until `lease_until`, earliest first.
+    pub async fn claim_due_timers(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<ClaimedTimer>> {
+        let sql = match self.dialect() {
+            Dialect::Postgres => {
+                "WITH due AS (
+                     SELECT case_id, key FROM timers
+                     WHERE state = 'pending' AND due_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
+                     ORDER BY due_at, case_id, key
+                     LIMIT $2
+                     FOR UPDATE SKIP LOCKED)
+                 UPDATE timers SET lease_owner = $3, lease_until = $4, attempts = timers.attempts + 1
+                 FROM due WHERE timers.case_id = due.case_id AND timers.key = due.key
+                 RETURNING timers.case_id, timers.key, timers.due_at"
+            }
+            Dialect::Sqlite => {
+                "UPDATE timers SET lease_owner = $3, lease_until = $4, attempts = attempts + 1
+                 WHERE (case_id, key) IN (
+                     SELECT case_id, key FROM timers
+                     WHERE state = 'pending' AND due_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
+                     ORDER BY due_at, case_id, key
+                     LIMIT $2)
+                 RETURNING case_id, key, due_at"
+            }
+        };
+        let mut tx = self.begin().await?;
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(sql)
+            .bind(ms(now))
+            .bind(i64::from(limit))
+            .bind(owner)
+            .bind(ms(lease_until))
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let mut claimed: Vec<ClaimedTimer> = rows
+            .into_iter()
+            .map(|(case_id, key, due_at)| ClaimedTimer {
+                case_id,
+                key,
+                due_at: Timestamp::from_millisecond(due_at).unwrap_or(Timestamp::UNIX_EPOCH),
+            })
+            .collect();
+        claimed.sort_by(|a, b| (a.due_at, &a.case_id, &a.key).cmp(&(b.due_at, &b.case_id, &b.key)));
+        Ok(claimed)
+    }
+
+    /// Fires a claimed timer through the same step and transaction as any command, unless
+    /// `owner` has lost its lease.
+    pub async fn fire_timer(
+        &self,
+        owner: &str,
+        timer: &ClaimedTimer,
+        now: Timestamp,
+    ) -> Result<Fired> {
+        let holder: Option<Option<String>> =
+            sqlx::query_scalar("SELECT lease_owner FROM timers WHERE case_id = $1 AND key = $2")
+                .bind(timer.case_id.as_str())
+                .bind(timer.key.as_str())
+                .fetch_optional(self.pool())
+                .await?;
+        match holder {
+            None => return Ok(Fired::Stale),
+            Some(holder) if holder.as_deref() != Some(owner) => return Ok(Fired::LeaseLost),
+            Some(_) => {}
+        }
+        let command = CaseCommand {
+            case_id: timer.case_id.clone(),
+            actor: Actor::system(),
+            action: Action::FireTimer {
+                key: timer.key.clone(),
+            },
+            expected_revision: None,
+            idempotency_key: None,
+            content: None,
+        };
+        match self.execute(&command, now).await {
+            Ok(_) => Ok(Fired::Fired),
+            Err(Error::Rejected(Rejection::TimerNotPending { .. })) => {
+                sqlx::query(
+                    "DELETE FROM timers WHERE case_id = $1 AND key = $2 AND lease_owner = $3",
+                )
+                .bind(timer.case_id.as_str())
+                .bind(timer.key.as_str())
+                .bind(owner)
+                .execute(self.pool())
+                .await?;
+                Ok(Fired::Stale)
+            }
+            Err(Error::Rejected(Rejection::Closed { .. })) => {
+                sqlx::query("DELETE FROM timers WHERE case_id = $1")
+                    .bind(timer.case_id.as_str())
+                    .execute(self.pool())
+                    .await?;
+                Ok(Fired::Stale)
+            }
+            Err(other) => {
+                self.release_timer(owner, timer).await?;
+                Err(other)
+            }
+        }
+    }
+
+    /// Gives a claimed timer back (e.g. on shutdown) so another runner may take it at once.
+    pub async fn release_timer(&self, owner: &str, timer: &ClaimedTimer) -> Result<()> {
+        sqlx::query(
+            "UPDATE timers SET lease_owner = NULL, lease_until = NULL
+             WHERE case_id = $1 AND key = $2 AND lease_owner = $3",
+        )
+        .bind(timer.case_id.as_str())
+        .bind(timer.key.as_str())
+        .bind(owner)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The earliest instant a pending timer is due, for the runner to sleep until.
+    pub async fn next_timer_due(&self) -> Result<Option<Timestamp>> {
+        let next: Option<i64> =
+            sqlx::query_scalar("SELECT MIN(due_at) FROM timers WHERE state = 'pending'")
+                .fetch_one(self.pool())
+                .await?;
+        Ok(next.and_then(|ms| Timestamp::from_millisecond(ms).ok()))
+    }
+
+    /// Claims up to `limit` outbox messages of `channels` ready at `now`.
+    pub async fn claim_outbox(
+        &self,
+        channels: &[&str],
+        now: Timestamp,
+        retry_at: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>> {
+        if channels.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<String> = (0..channels.len()).map(|i| format!("${}", i + 4)).collect();
+        let lock = match self.dialect() {
+            Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
+            Dialect::Sqlite => "",
+        };
+        // Only numbered placeholders are formatted in; channel names are bound.
+        let sql = format!(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $3
+             WHERE key IN (
+                 SELECT key FROM outbox
+                 WHERE state = 'pending' AND next_attempt_at <= $1 AND channel IN ({})
+                 ORDER BY next_attempt_at, key
+                 LIMIT $2 {lock})
+             RETURNING key, case_id, channel, recipient, payload, attempts, state, last_error",
+            list.join(", ")
+        );
+        let mut query = sqlx::query_as::<
+            _,
+            (
+                String,
+                String,
+                String,
+                String,
+                String,
+                i64,
+                String,
+                Option<String>,
+            ),
+        >(AssertSqlSafe(sql))
+        .bind(ms(now))
+        .bind(i64::from(limit))
+        .bind(ms(retry_at));
+        for channel in channels {
+            query = query.bind(*channel);
+        }
+        let mut tx = self.begin().await?;
+        let rows = query.fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        rows.into_iter().map(message).collect()
+    }
+
+    /// Marks a message delivered.
+    pub async fn outbox_sent(&self, key: &str) -> Result<()> {
+        sqlx::query("UPDATE outbox SET state = 'sent', last_error = NULL WHERE key = $1")
+            .bind(key)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Records a failed attempt: retry at `retry_at`, or mark the message dead.
+    pub async fn outbox_failed(
+        &self,
+        key: &str,
+        error: &str,
+        retry_at: Option<Timestamp>,
+    ) -> Result<()> {
+        let (state, next) = match retry_at {
+            Some(at) => ("pending", ms(at)),
+            None => ("dead", 0),
+        };
+        sqlx::query(
+            "UPDATE outbox SET state = $1, last_error = $2,
+                               next_attempt_at = CASE WHEN $1 = 'dead' THEN next_attempt_at ELSE $3 END
+             WHERE key = $4",
+        )
+        .bind(state)
+        .bind(error)
+        .bind(next)
+        .bind(key)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Messages of a case (all of them when `case_id` is `None`), oldest first.
+    pub async fn outbox(
+        &self,
+        case_id: Option<&str>,
+        failed_only: bool,
+    ) -> Result<Vec<OutboxMessage>> {
+        let rows: Vec<(String, String, String, String, String, i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT key, case_id, channel, recipient, payload, attempts, state, last_error FROM outbox
+             WHERE ($1 = '' OR case_id = $1) AND ($2 = 0 OR state = 'dead' OR last_error IS NOT NULL)
+             ORDER BY created_at, key",
+        )
+        .bind(case_id.unwrap_or(""))
+        .bind(i64::from(failed_only))
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter().map(message).collect()
+    }
+}
+
+type MessageRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    Option<String>,
+);
+
+fn message(
+    (key, case_id, channel, recipient, payload, attempts, state, last_error): MessageRow,
+) -> Result<OutboxMessage> {
+    Ok(OutboxMessage {
+        payload: serde_json::from_str(&payload)
+            .map_err(|e| Error::Corrupt(format!("outbox payload: {e}")))?,
+        key,
+        case_id,
+        channel,
+        recipient,
+        attempts: attempts as u32,
+        state,
+        last_error,
+    })
+}
