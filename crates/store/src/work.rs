@@ -276,7 +276,7 @@ impl SqlStore {
         case_id: Option<&str>,
         failed_only: bool,
     ) -> Result<Vec<OutboxMessage>> {
-        let rows: Vec<(String, String, String, String, String, i64, String, Option<String>)> = sqlx::query_as(
+        let rows: Vec<MessageRow> = sqlx::query_as(
             "SELECT key, case_id, channel, recipient, payload, attempts, state, last_error FROM outbox
              WHERE ($1 = '' OR case_id = $1) AND ($2 = 0 OR state = 'dead' OR last_error IS NOT NULL)
              ORDER BY created_at, key",
