@@ -136,3 +136,28 @@ fn help_explains_the_commands() {
         assert!(help.contains(command), "{help}");
     }
 }
+
+#[test]
+fn the_demo_tells_the_seed_partnership_from_audience_to_closed() {
+    let output = swakelola(&["demo"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let story = stdout(&output);
+    for line in [
+        "10 Desember 2024 10.00  Audiensi: kasus dibuka",
+        // The KAK arrived after the 2025 budget window: overdue and escalated at once.
+        "12 Desember 2024 09.05  📣 Eskalasi: tahap «Penyusunan KAK dan RAB» jatuh tempo 31 Agustus 2024 → tim_persiapan, ppk",
+        // 30 November 2024 passed: the case moves to the revision budget by itself.
+        "⏩ Otomatis: «Penganggaran (RKA-SKPD → APBD)» → «Penganggaran melalui APBD Perubahan» · tenggat 30 September 2025",
+        // The October report is late: reminders, then escalation to the PPK and supervisors.
+        "12 November 2025 08.00  📣 Eskalasi: laporan kemajuan Oktober 2025 jatuh tempo 7 November 2025 → ppk, tim_pengawas",
+        "rantai hash utuh: ya. Kasus ditutup pada tahap «Selesai».",
+    ] {
+        assert!(story.contains(line), "missing `{line}` in:\n{story}");
+    }
+    // Reminders stop once the report is in: none for October after 13 November 10.00.
+    let after_attach = story.split("13 November 2025 10.00").nth(1).unwrap();
+    assert!(
+        !after_attach.contains("laporan kemajuan Oktober"),
+        "{after_attach}"
+    );
+}

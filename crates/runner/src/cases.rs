@@ -183,11 +183,49 @@ async fn open_store(database: &Database) -> Result<SqlStore, Error> {
     Ok(store)
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a tokio runtime")
+}
+
+/// `swakelola run`: the daemon until Ctrl-C or SIGTERM; in-flight work finishes, then exit 0.
+pub fn run_daemon(database: &Database, poll: std::time::Duration) -> ExitCode {
+    runtime().block_on(async {
+        let store = match open_store(database).await {
+            Ok(store) => std::sync::Arc::new(store),
+            Err(error) => return fail(&error, database.json),
+        };
+        let runner = crate::runner::Runner::new(store);
+        eprintln!(
+            "{}",
+            json!({"event": "started", "database": redact(&database.database_url), "runner": runner.owner, "channels": crate::runner::DELIVERED_CHANNELS, "poll_seconds": poll.as_secs()})
+        );
+        // Install the handlers before the first tick, so a signal is never missed.
+        use tokio::signal::unix::{SignalKind, signal};
+        let (mut terminate, mut interrupt) =
+            match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+                (Ok(terminate), Ok(interrupt)) => (terminate, interrupt),
+                _ => {
+                    eprintln!("error: cannot install signal handlers");
+                    return ExitCode::FAILURE;
+                }
+            };
+        let shutdown = async move {
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = interrupt.recv() => {}
+            }
+        };
+        match runner.run(&crate::runner::SystemClock, poll, shutdown).await {
+            Ok(()) => {
+                eprintln!("{}", json!({"event": "stopped", "runner": runner.owner}));
+                ExitCode::SUCCESS
+            }
+            Err(error) => fail(&error, database.json),
+        }
+    })
 }
 
 pub fn db(database: &Database, command: &DbCommand) -> ExitCode {

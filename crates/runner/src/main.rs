@@ -6,6 +6,8 @@
 //! `swakelola-core`.
 
 mod cases;
+mod demo;
+mod runner;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -63,6 +65,17 @@ enum Command {
         #[arg(value_name = "CODE")]
         code: String,
     },
+    /// Watch the seed partnership run from audience to closed, in a few seconds.
+    ///
+    /// Uses a temporary SQLite database and an accelerated clock; nothing is left behind.
+    Demo,
+    /// Run the daemon: fire due deadlines, reminders and escalations and deliver notifications
+    /// until stopped with Ctrl-C or SIGTERM.
+    Run {
+        /// Longest sleep between two looks at the database, in seconds.
+        #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+        poll: u64,
+    },
     /// Database maintenance.
     #[command(subcommand)]
     Db(cases::DbCommand),
@@ -106,6 +119,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => validate(&paths, format, deny_warnings),
         Command::Graph { file, format } => draw(&file, format),
         Command::Explain { code } => Ok(explain(&code)),
+        Command::Demo => {
+            cases::runtime().block_on(demo::run())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run { poll } => Ok(cases::run_daemon(
+            &cli.database,
+            std::time::Duration::from_secs(poll.max(1)),
+        )),
         Command::Db(command) => Ok(cases::db(&cli.database, &command)),
         Command::Workflow(command) => Ok(cases::workflow(&cli.database, &command)),
         Command::Case(command) => Ok(cases::case(&cli.database, &command)),

@@ -1,0 +1,166 @@
+//! The runner: advances cases by time. Each tick reads the clock once, fires every due timer
+//! through the store (the same step and transaction as a person's command) and delivers the
+//! notifications that are ready. Between ticks it sleeps until the earliest due timer, at most
+//! `poll` long, and wakes at once on shutdown.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use swakelola_store::{Fired, OutboxMessage, SqlStore};
+
+/// Where "now" comes from. The daemon reads the system clock; the demo and tests move a
+/// manual one.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Timestamp;
+}
+
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// A clock that only moves when told to.
+#[derive(Debug)]
+pub struct ManualClock(Mutex<Timestamp>);
+
+impl ManualClock {
+    pub fn new(start: Timestamp) -> Self {
+        Self(Mutex::new(start))
+    }
+
+    pub fn set(&self, now: Timestamp) {
+        *self.0.lock().expect("clock") = now;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        *self.0.lock().expect("clock")
+    }
+}
+
+/// Channels this runner delivers itself. Messages for other channels (email, webhook) stay
+/// pending in the outbox until a runner that delivers them picks them up.
+pub const DELIVERED_CHANNELS: &[&str] = &["log"];
+
+/// What one tick did.
+#[derive(Debug, Default)]
+pub struct Tick {
+    pub fired: usize,
+    pub stale: usize,
+    pub delivered: Vec<OutboxMessage>,
+}
+
+#[derive(Debug)]
+pub struct Runner {
+    pub store: Arc<SqlStore>,
+    pub owner: String,
+    pub lease: SignedDuration,
+    pub batch: u32,
+}
+
+impl Runner {
+    pub fn new(store: Arc<SqlStore>) -> Self {
+        Self {
+            store,
+            owner: format!("runner-{}", uuid_like()),
+            lease: SignedDuration::from_secs(60),
+            batch: 100,
+        }
+    }
+
+    /// Fires everything due at `now` and hands each ready `log` message to `deliver` before
+    /// marking it sent (so a crash in between delivers it again rather than never).
+    pub async fn tick(
+        &self,
+        now: Timestamp,
+        deliver: &mut (dyn FnMut(&OutboxMessage) + Send),
+    ) -> swakelola_store::Result<Tick> {
+        let mut tick = Tick::default();
+        let lease_until = now.checked_add(self.lease).unwrap_or(now);
+        loop {
+            let claimed = self
+                .store
+                .claim_due_timers(&self.owner, now, lease_until, self.batch)
+                .await?;
+            if claimed.is_empty() {
+                break;
+            }
+            for timer in &claimed {
+                match self.store.fire_timer(&self.owner, timer, now).await? {
+                    Fired::Fired => tick.fired += 1,
+                    Fired::Stale | Fired::LeaseLost => tick.stale += 1,
+                }
+            }
+        }
+        let retry_at = now.checked_add(SignedDuration::from_mins(5)).unwrap_or(now);
+        for message in self
+            .store
+            .claim_outbox(DELIVERED_CHANNELS, now, retry_at, 1000)
+            .await?
+        {
+            deliver(&message);
+            self.store.outbox_sent(&message.key).await?;
+            tick.delivered.push(message);
+        }
+        Ok(tick)
+    }
+
+    /// Ticks until `shutdown` resolves; sleeps until the next due timer, at most `poll`.
+    pub async fn run(
+        &self,
+        clock: &dyn Clock,
+        poll: Duration,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> swakelola_store::Result<()> {
+        tokio::pin!(shutdown);
+        loop {
+            let now = clock.now();
+            let tick = self.tick(now, &mut deliver_to_log).await?;
+            if tick.fired + tick.delivered.len() > 0 {
+                eprintln!(
+                    "{}",
+                    serde_json::json!({"at": now, "event": "tick", "timers_fired": tick.fired, "stale": tick.stale, "delivered": tick.delivered.len()})
+                );
+            }
+            let wait = match self.store.next_timer_due().await? {
+                Some(next) if next > now => Duration::try_from(next.duration_since(now))
+                    .unwrap_or(poll)
+                    .min(poll),
+                Some(_) => Duration::ZERO,
+                None => poll,
+            };
+            tokio::select! {
+                () = &mut shutdown => return Ok(()),
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+}
+
+/// The `log` channel: one JSON line per message on stdout.
+fn deliver_to_log(message: &OutboxMessage) {
+    println!(
+        "{}",
+        serde_json::json!({
+            "event": "notification",
+            "key": message.key,
+            "case_id": message.case_id,
+            "recipient": message.recipient,
+            "notification": message.payload["notification"],
+        })
+    );
+}
+
+fn uuid_like() -> String {
+    format!(
+        "{}-{}",
+        std::process::id(),
+        Timestamp::now().as_millisecond()
+    )
+}
