@@ -191,13 +191,22 @@ pub fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// `swakelola run`: the daemon until Ctrl-C or SIGTERM; in-flight work finishes, then exit 0.
-pub fn run_daemon(database: &Database, poll: std::time::Duration) -> ExitCode {
+pub fn run_daemon(
+    database: &Database,
+    poll: std::time::Duration,
+    lease: jiff::SignedDuration,
+    batch: u32,
+) -> ExitCode {
     runtime().block_on(async {
         let store = match open_store(database).await {
             Ok(store) => std::sync::Arc::new(store),
             Err(error) => return fail(&error, database.json),
         };
-        let runner = crate::runner::Runner::new(store);
+        let runner = crate::runner::Runner {
+            lease,
+            batch,
+            ..crate::runner::Runner::new(store, std::sync::Arc::new(crate::runner::SystemClock))
+        };
         eprintln!(
             "{}",
             json!({"event": "started", "database": redact(&database.database_url), "runner": runner.owner, "channels": crate::runner::DELIVERED_CHANNELS, "poll_seconds": poll.as_secs()})
@@ -218,7 +227,7 @@ pub fn run_daemon(database: &Database, poll: std::time::Duration) -> ExitCode {
                 _ = interrupt.recv() => {}
             }
         };
-        match runner.run(&crate::runner::SystemClock, poll, shutdown).await {
+        match runner.run(poll, shutdown).await {
             Ok(()) => {
                 eprintln!("{}", json!({"event": "stopped", "runner": runner.owner}));
                 ExitCode::SUCCESS

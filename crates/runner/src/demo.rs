@@ -457,8 +457,8 @@ async fn story(url: &str) -> anyhow::Result<()> {
         workflow: &engine.workflow,
         calendar: &engine.calendar,
     };
-    let clock = ManualClock::new(start);
-    let runner = Runner::new(store.clone());
+    let clock = Arc::new(ManualClock::new(start));
+    let runner = Runner::new(store.clone(), clock.clone());
 
     println!("swakelola demo — Yayasan Intan Maharani × DP3A Kota Palembang, tahun anggaran 2025");
     println!(

@@ -75,6 +75,13 @@ enum Command {
         /// Longest sleep between two looks at the database, in seconds.
         #[arg(long, default_value_t = 30, value_name = "SECONDS")]
         poll: u64,
+        /// How long a claimed timer or message stays reserved for this runner; if the runner
+        /// dies, another takes the work over after this long.
+        #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+        lease: u64,
+        /// Timers claimed per database round trip.
+        #[arg(long, default_value_t = 100, value_name = "N")]
+        batch: u32,
     },
     /// Database maintenance.
     #[command(subcommand)]
@@ -123,9 +130,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             cases::runtime().block_on(demo::run())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Run { poll } => Ok(cases::run_daemon(
+        Command::Run { poll, lease, batch } => Ok(cases::run_daemon(
             &cli.database,
             std::time::Duration::from_secs(poll.max(1)),
+            jiff::SignedDuration::from_secs(lease.max(1) as i64),
+            batch.max(1),
         )),
         Command::Db(command) => Ok(cases::db(&cli.database, &command)),
         Command::Workflow(command) => Ok(cases::workflow(&cli.database, &command)),

@@ -56,22 +56,40 @@ pub struct Tick {
     pub delivered: Vec<OutboxMessage>,
 }
 
-#[derive(Debug)]
 pub struct Runner {
     pub store: Arc<SqlStore>,
+    /// Leases are measured on this clock at the moment of each claim, not at the start of the
+    /// tick: a long tick must not hand out leases that have already run out.
+    pub clock: Arc<dyn Clock>,
     pub owner: String,
     pub lease: SignedDuration,
     pub batch: u32,
 }
 
+impl std::fmt::Debug for Runner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runner")
+            .field("owner", &self.owner)
+            .field("lease", &self.lease)
+            .field("batch", &self.batch)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Runner {
-    pub fn new(store: Arc<SqlStore>) -> Self {
+    pub fn new(store: Arc<SqlStore>, clock: Arc<dyn Clock>) -> Self {
         Self {
             store,
+            clock,
             owner: format!("runner-{}", uuid_like()),
             lease: SignedDuration::from_secs(60),
             batch: 100,
         }
+    }
+
+    fn lease_until(&self) -> Timestamp {
+        let now = self.clock.now();
+        now.checked_add(self.lease).unwrap_or(now)
     }
 
     /// Fires everything due at `now` and hands each ready `log` message to `deliver` before
@@ -82,11 +100,10 @@ impl Runner {
         deliver: &mut (dyn FnMut(&OutboxMessage) + Send),
     ) -> swakelola_store::Result<Tick> {
         let mut tick = Tick::default();
-        let lease_until = now.checked_add(self.lease).unwrap_or(now);
         loop {
             let claimed = self
                 .store
-                .claim_due_timers(&self.owner, now, lease_until, self.batch)
+                .claim_due_timers(&self.owner, now, self.lease_until(), self.batch)
                 .await?;
             if claimed.is_empty() {
                 break;
@@ -98,15 +115,21 @@ impl Runner {
                 }
             }
         }
-        let retry_at = now.checked_add(SignedDuration::from_mins(5)).unwrap_or(now);
-        for message in self
-            .store
-            .claim_outbox(DELIVERED_CHANNELS, now, retry_at, 1000)
-            .await?
-        {
-            deliver(&message);
-            self.store.outbox_sent(&message.key).await?;
-            tick.delivered.push(message);
+        // A claimed message is reserved for one lease; if this runner dies before marking it
+        // sent, another delivers it again after that.
+        loop {
+            let messages = self
+                .store
+                .claim_outbox(DELIVERED_CHANNELS, now, self.lease_until(), self.batch)
+                .await?;
+            if messages.is_empty() {
+                break;
+            }
+            for message in messages {
+                deliver(&message);
+                self.store.outbox_sent(&message.key).await?;
+                tick.delivered.push(message);
+            }
         }
         Ok(tick)
     }
@@ -114,13 +137,12 @@ impl Runner {
     /// Ticks until `shutdown` resolves; sleeps until the next due timer, at most `poll`.
     pub async fn run(
         &self,
-        clock: &dyn Clock,
         poll: Duration,
         shutdown: impl std::future::Future<Output = ()>,
     ) -> swakelola_store::Result<()> {
         tokio::pin!(shutdown);
         loop {
-            let now = clock.now();
+            let now = self.clock.now();
             let tick = self.tick(now, &mut deliver_to_log).await?;
             if tick.fired + tick.delivered.len() > 0 {
                 eprintln!(

@@ -1,0 +1,298 @@
+//! The runner's promise under failure: killed with SIGKILL again and again while it works
+//! through many due timers, every timer still fires exactly once and every notification is
+//! delivered at least once; three runners on one PostgreSQL share the work, and the work of a
+//! runner that dies mid-lease is taken over.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use swakelola_core::Actor;
+use swakelola_core::step::Action;
+use swakelola_store::{CaseCommand, OpenCase, Parties, SqlStore, Store, sha256_hex};
+use swakelola_tests::{binary, fresh_postgres_database, root, temp_dir};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// `cases` partnerships whose KAK deadline (31 August 2024) and its escalation are due now:
+/// two due timers each.
+async fn seed(url: &str, cases: usize) -> SqlStore {
+    let store = SqlStore::connect(url).await.unwrap();
+    store.migrate().await.unwrap();
+    let read = |p: &str| std::fs::read_to_string(root().join(p)).unwrap();
+    let calendars: Vec<(String, String)> = ["indonesia-2025.yaml", "indonesia-2026.yaml"]
+        .iter()
+        .map(|f| (f.to_string(), read(&format!("workflows/calendars/{f}"))))
+        .collect();
+    let now = Timestamp::now();
+    store
+        .deploy(
+            "swakelola-tipe-3.yaml",
+            &read("workflows/swakelola-tipe-3.yaml"),
+            &calendars,
+            now,
+        )
+        .await
+        .unwrap();
+    for n in 0..cases {
+        let id = store
+            .open(
+                &OpenCase {
+                    workflow_id: "swakelola-tipe-3".into(),
+                    organisation: "dp3a-palembang".into(),
+                    business_key: format!("K-{n}"),
+                    actor: Actor::new("Siti", "pimpinan_ormas"),
+                    fields: [
+                        ("nama_kegiatan", "x"),
+                        ("instansi", "DP3A"),
+                        ("ormas", "Yayasan"),
+                        ("tahun_anggaran", "2025"),
+                    ]
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+                    parties: Parties::default(),
+                },
+                now,
+            )
+            .await
+            .unwrap()
+            .case
+            .id;
+        let content = b"notulen".to_vec();
+        let command = |actor: Actor, action: Action, content: Option<Vec<u8>>| CaseCommand {
+            case_id: id.clone(),
+            actor,
+            action,
+            expected_revision: None,
+            idempotency_key: None,
+            content,
+        };
+        store
+            .execute(
+                &command(
+                    Actor::new("Rina", "fasilitator"),
+                    Action::Attach {
+                        document_type: "notulen_audiensi".into(),
+                        file_name: "notulen.pdf".into(),
+                        sha256: sha256_hex(&content),
+                        size: content.len() as u64,
+                    },
+                    Some(content.clone()),
+                ),
+                now,
+            )
+            .await
+            .unwrap();
+        store
+            .execute(
+                &command(
+                    Actor::new("Siti", "pimpinan_ormas"),
+                    Action::Fire {
+                        transition: "catat_audiensi".into(),
+                        comment: None,
+                    },
+                    None,
+                ),
+                now,
+            )
+            .await
+            .unwrap();
+    }
+    store
+}
+
+fn spawn_runner(dir: &Path, url: &str, log: &str) -> Child {
+    let stdout = std::fs::File::create(dir.join(format!("{log}.out"))).unwrap();
+    let stderr = std::fs::File::create(dir.join(format!("{log}.err"))).unwrap();
+    Command::new(binary())
+        .args(["run", "--poll", "1", "--lease", "2", "--batch", "5"])
+        .current_dir(dir)
+        .env("SWAKELOLA_DATABASE_URL", url)
+        .stdout(Stdio::from(stdout))
+        .stderr(Stdio::from(stderr))
+        .spawn()
+        .unwrap()
+}
+
+fn terminate(mut child: Child) {
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "a runner did not stop cleanly");
+}
+
+/// Due timers and undelivered log messages left in the database.
+async fn remaining(store: &SqlStore) -> (i64, i64) {
+    let now = Timestamp::now().as_millisecond();
+    let timers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM timers WHERE due_at <= $1")
+        .bind(now)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    let messages: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE channel = 'log' AND state <> 'sent'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    (timers, messages)
+}
+
+async fn wait_until_done(store: &SqlStore, limit: Duration) {
+    let started = Instant::now();
+    while remaining(store).await != (0, 0) {
+        assert!(
+            started.elapsed() < limit,
+            "work left after {limit:?}: {:?}",
+            remaining(store).await
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Checks the history and the delivered log; returns (timers fired, duplicate deliveries).
+async fn check_exactly_once(store: &SqlStore, dir: &Path, cases: usize) -> (usize, usize) {
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM cases")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), cases);
+    let mut fired = 0;
+    for id in &ids {
+        let mut timers: Vec<String> = store
+            .history(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|e| match e.event.kind {
+                swakelola_core::EventKind::TimerFired { timer, .. } => Some(timer),
+                _ => None,
+            })
+            .collect();
+        let count = timers.len();
+        timers.sort();
+        timers.dedup();
+        assert_eq!(timers.len(), count, "case {id}: a timer fired twice");
+        assert_eq!(
+            timers,
+            [
+                "deadline:penyusunan_kak:3:due",
+                "deadline:penyusunan_kak:3:escalation:0"
+            ],
+            "case {id}"
+        );
+        fired += count;
+        assert_eq!(store.verify(id).await.unwrap().first_tampered, None);
+    }
+    // Every stored log message was printed by some runner at least once.
+    let keys: Vec<String> = sqlx::query_scalar("SELECT key FROM outbox WHERE channel = 'log'")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    let mut printed: BTreeMap<String, usize> = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) == Some("out") {
+            for line in std::fs::read_to_string(&path).unwrap().lines() {
+                // A SIGKILL may cut the last line of a log short.
+                if let Ok(value) = serde_json::from_str::<serde_json::Value>(line) {
+                    *printed
+                        .entry(value["key"].as_str().unwrap_or_default().to_owned())
+                        .or_default() += 1;
+                }
+            }
+        }
+    }
+    for key in &keys {
+        assert!(
+            printed.contains_key(key),
+            "message {key} was never delivered"
+        );
+    }
+    let duplicates = printed.values().map(|n| n - 1).sum();
+    (fired, duplicates)
+}
+
+#[test]
+fn killed_runners_lose_nothing_and_fire_nothing_twice() {
+    let dir = temp_dir("swakelola-crash");
+    let url = format!("sqlite://{}", dir.join("swakelola.db").display());
+    let cases = 120;
+    runtime().block_on(async {
+        let store = seed(&url, cases).await;
+        // Kill the runner at arbitrary moments while it works.
+        for round in 0..8 {
+            let mut child = spawn_runner(&dir, &url, &format!("killed-{round}"));
+            tokio::time::sleep(Duration::from_millis(120 + 40 * round)).await;
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+        let last = spawn_runner(&dir, &url, "final");
+        wait_until_done(&store, Duration::from_secs(120)).await;
+        terminate(last);
+        let (fired, duplicates) = check_exactly_once(&store, &dir, cases).await;
+        assert_eq!(fired, 2 * cases);
+        eprintln!("crash test: {fired} timers fired exactly once; {duplicates} duplicate deliveries after 8 SIGKILLs");
+    });
+}
+
+#[test]
+fn three_runners_share_one_postgres_and_take_over_a_dead_ones_work() {
+    let Some(url) = fresh_postgres_database() else {
+        return;
+    };
+    let dir = temp_dir("swakelola-scale");
+    let cases = 1000;
+    runtime().block_on(async {
+        let store = seed(&url, cases).await;
+        // A runner that claimed 50 timers and died holding them: nobody may fire them until
+        // the lease runs out, then the others must.
+        let now = Timestamp::now();
+        let lease = now.checked_add(jiff::SignedDuration::from_secs(2)).unwrap();
+        let orphaned = store
+            .claim_due_timers("died-holding-leases", now, lease, 50)
+            .await
+            .unwrap();
+        assert_eq!(orphaned.len(), 50);
+        let doomed = spawn_runner(&dir, &url, "doomed");
+        let runners: Vec<Child> = (0..3)
+            .map(|n| spawn_runner(&dir, &url, &format!("runner-{n}")))
+            .collect();
+        // One runner dies mid-lease; its claimed timers go to the others when the lease ends.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let mut doomed = doomed;
+        doomed.kill().unwrap();
+        doomed.wait().unwrap();
+        wait_until_done(&store, Duration::from_secs(180)).await;
+        for runner in runners {
+            terminate(runner);
+        }
+        let (fired, duplicates) = check_exactly_once(&store, &dir, cases).await;
+        assert_eq!(fired, 2 * cases);
+        // The work was shared: every surviving runner fired timers.
+        let mut shares = Vec::new();
+        for n in 0..3 {
+            let log = std::fs::read_to_string(dir.join(format!("runner-{n}.err"))).unwrap();
+            let share: u64 = log
+                .lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .filter_map(|v| v["timers_fired"].as_u64())
+                .sum();
+            shares.push(share);
+        }
+        assert!(shares.iter().all(|s| *s > 0), "work not shared: {shares:?}");
+        eprintln!(
+            "scale-out: {fired} timers, shares {shares:?}, {duplicates} duplicate deliveries"
+        );
+    });
+}
