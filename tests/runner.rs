@@ -70,6 +70,25 @@ fn the_daemon_fires_due_timers_and_stops_on_sigterm() {
         "Siti",
     ]);
 
+    // Before any runner: the agenda shows what is already due (marked `!`) and who hears of it.
+    let agenda = ok(&["agenda", "--days", "30"]);
+    assert!(agenda.contains("! "), "{agenda}");
+    assert!(
+        agenda.contains(
+            "eskalasi: Penyusunan KAK dan RAB (jatuh tempo 31 Agustus 2024) → tim_persiapan, ppk"
+        ),
+        "{agenda}"
+    );
+    let pending: serde_json::Value =
+        serde_json::from_str(&ok(&["outbox", "list", "--json"])).unwrap();
+    assert!(
+        pending
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["state"] == "pending")
+    );
+
     let daemon = Command::new(binary())
         .args(["run", "--poll", "1"])
         .current_dir(&dir)
@@ -121,6 +140,18 @@ fn the_daemon_fires_due_timers_and_stops_on_sigterm() {
         stderr(&output).contains("\"event\":\"stopped\""),
         "{}",
         stderr(&output)
+    );
+    let messages: serde_json::Value =
+        serde_json::from_str(&ok(&["outbox", "list", "--json"])).unwrap();
+    let messages = messages.as_array().unwrap();
+    assert!(messages.len() >= 6, "{messages:?}");
+    assert!(
+        messages.iter().all(|m| m["state"] == "sent"),
+        "{messages:?}"
+    );
+    assert!(
+        !ok(&["agenda", "--days", "1"]).contains("! "),
+        "nothing is left overdue"
     );
     // Each timer fired once.
     let mut unique = fired.clone();

@@ -786,3 +786,144 @@ async fn show(
     }
     Ok(())
 }
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// List notification messages and their delivery state.
+    List {
+        /// Only messages that failed or are dead.
+        #[arg(long)]
+        failed: bool,
+        /// Only the messages of one case.
+        #[arg(long, value_name = "CASE")]
+        case: Option<String>,
+    },
+    /// Deliver a failed or dead message again.
+    Retry {
+        #[arg(value_name = "KEY")]
+        key: String,
+    },
+}
+
+pub fn outbox(database: &Database, command: &OutboxCommand) -> ExitCode {
+    runtime().block_on(async {
+        let result = async {
+            let store = open_store(database).await?;
+            match command {
+                OutboxCommand::List { failed, case } => {
+                    let messages = store.outbox(case.as_deref(), *failed).await?;
+                    if database.json {
+                        println!("{}", json!(messages));
+                    } else if messages.is_empty() {
+                        println!("no messages");
+                    } else {
+                        for m in messages {
+                            let error =
+                                m.last_error.map(|e| format!("  ({e})")).unwrap_or_default();
+                            println!(
+                                "{:<8} {:<8} attempts {:<2} {:<40} {}{error}",
+                                m.state, m.channel, m.attempts, m.recipient, m.key
+                            );
+                        }
+                    }
+                }
+                OutboxCommand::Retry { key } => {
+                    store.outbox_retry(key, Timestamp::now()).await?;
+                    println!("message `{key}` will be delivered again by the next runner tick");
+                }
+            }
+            Ok::<_, Error>(())
+        }
+        .await;
+        match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => fail(&error, database.json),
+        }
+    })
+}
+
+/// `swakelola agenda`: what falls due, and which reminders and escalations go out, in the
+/// coming days — plus anything already overdue that no runner has handled yet.
+pub fn agenda(database: &Database, days: u32) -> ExitCode {
+    use swakelola_core::state::TimerKind;
+    runtime().block_on(async {
+        let result = async {
+            let store = open_store(database).await?;
+            let now = Timestamp::now();
+            let until = now
+                .checked_add(jiff::SignedDuration::from_hours(24 * i64::from(days)))
+                .unwrap_or(now);
+            let timers = store.timers_due_before(until, 10_000).await?;
+            let mut rows = Vec::new();
+            for timer in timers {
+                let record = store.case(&timer.case_id).await?;
+                let engine = store.engine_for(&record.workflow_id, record.workflow_version).await?;
+                let Some(pending) = record.state.timers.get(&timer.key) else { continue };
+                let stage = engine.workflow.stage(&record.state.stage);
+                let obligation = match &pending.kind {
+                    TimerKind::Reminder { obligation, .. }
+                    | TimerKind::Due { obligation }
+                    | TimerKind::Escalation { obligation, .. } => record.state.obligations.get(obligation),
+                    TimerKind::PeriodStart { .. } => None,
+                };
+                let follow_up = obligation.and_then(|o| match &o.source {
+                    swakelola_core::state::ObligationSource::StageDeadline { .. } => {
+                        stage.and_then(|s| s.deadline.as_ref()).map(|d| &d.follow_up)
+                    }
+                    swakelola_core::state::ObligationSource::Recurring { rule, .. } => stage
+                        .and_then(|s| s.recurring.iter().find(|r| &r.id == rule))
+                        .map(|r| &r.follow_up),
+                });
+                let to: Vec<String> = match (&pending.kind, follow_up) {
+                    (TimerKind::Reminder { reminder, .. }, Some(f)) => {
+                        let to = &f.reminders[*reminder].to;
+                        if to.is_empty() { f.responsible.clone() } else { to.clone() }
+                    }
+                    (TimerKind::Escalation { escalation, .. }, Some(f)) => f.escalations[*escalation].to.clone(),
+                    (TimerKind::Due { .. }, Some(f)) => f.responsible.clone(),
+                    _ => Vec::new(),
+                };
+                let what = match &pending.kind {
+                    TimerKind::Reminder { .. } => "pengingat",
+                    TimerKind::Due { .. } => "tenggat",
+                    TimerKind::Escalation { .. } => "eskalasi",
+                    TimerKind::PeriodStart { .. } => "periode laporan baru",
+                };
+                rows.push(json!({
+                    "at": timer.due_at,
+                    "overdue": timer.due_at <= now,
+                    "case_id": record.id,
+                    "business_key": record.business_key,
+                    "stage": record.state.stage,
+                    "kind": pending.kind.name(),
+                    "due_date": obligation.map(|o| o.due_date),
+                    "to": to,
+                    "text": format!(
+                        "{}  {:<16} {what}: {}{} → {}",
+                        wib(timer.due_at, &engine.calendar),
+                        record.business_key,
+                        stage.map_or(record.state.stage.as_str(), |s| s.label.id.as_str()),
+                        obligation.map(|o| format!(" (jatuh tempo {})", format::date(o.due_date, Language::Id))).unwrap_or_default(),
+                        if to.is_empty() { "-".to_owned() } else { to.join(", ") },
+                    ),
+                }));
+            }
+            if database.json {
+                println!("{}", json!(rows));
+            } else if rows.is_empty() {
+                println!("tidak ada yang jatuh tempo dalam {days} hari ke depan (nothing due in the next {days} days)");
+            } else {
+                for row in rows {
+                    let mark = if row["overdue"] == true { "!" } else { " " };
+                    println!("{mark} {}", row["text"].as_str().unwrap_or_default());
+                }
+            }
+            Ok::<_, Error>(())
+        }
+        .await;
+        match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => fail(&error, database.json),
+        }
+    })
+}

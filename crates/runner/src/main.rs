@@ -83,6 +83,16 @@ enum Command {
         #[arg(long, default_value_t = 100, value_name = "N")]
         batch: u32,
     },
+    /// What falls due, and which reminders and escalations go out, in the coming days.
+    ///
+    /// Lines marked `!` are already due and wait for a runner (`swakelola run`).
+    Agenda {
+        #[arg(long, default_value_t = 14, value_name = "N")]
+        days: u32,
+    },
+    /// Inspect and retry notification messages.
+    #[command(subcommand)]
+    Outbox(cases::OutboxCommand),
     /// Database maintenance.
     #[command(subcommand)]
     Db(cases::DbCommand),
@@ -136,6 +146,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             jiff::SignedDuration::from_secs(lease.max(1) as i64),
             batch.max(1),
         )),
+        Command::Agenda { days } => Ok(cases::agenda(&cli.database, days)),
+        Command::Outbox(command) => Ok(cases::outbox(&cli.database, &command)),
         Command::Db(command) => Ok(cases::db(&cli.database, &command)),
         Command::Workflow(command) => Ok(cases::workflow(&cli.database, &command)),
         Command::Case(command) => Ok(cases::case(&cli.database, &command)),

@@ -315,3 +315,57 @@ fn message(
         last_error,
     })
 }
+
+impl SqlStore {
+    /// Pending timers due before `until` (overdue ones included), earliest first.
+    pub async fn timers_due_before(
+        &self,
+        until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<ClaimedTimer>> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT case_id, key, due_at FROM timers WHERE state = 'pending' AND due_at <= $1
+             ORDER BY due_at, case_id, key LIMIT $2",
+        )
+        .bind(ms(until))
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(case_id, key, due_at)| ClaimedTimer {
+                case_id,
+                key,
+                due_at: Timestamp::from_millisecond(due_at).unwrap_or(Timestamp::UNIX_EPOCH),
+            })
+            .collect())
+    }
+
+    /// Makes a failed or dead message pending again, to be delivered at `now`.
+    pub async fn outbox_retry(&self, key: &str, now: Timestamp) -> Result<()> {
+        let updated = sqlx::query(
+            "UPDATE outbox SET state = 'pending', next_attempt_at = $1, last_error = NULL
+             WHERE key = $2 AND (state = 'dead' OR last_error IS NOT NULL)",
+        )
+        .bind(ms(now))
+        .bind(key)
+        .execute(self.pool())
+        .await?;
+        if updated.rows_affected() == 0 {
+            let exists: Option<String> =
+                sqlx::query_scalar("SELECT state FROM outbox WHERE key = $1")
+                    .bind(key)
+                    .fetch_optional(self.pool())
+                    .await?;
+            return Err(match exists {
+                None => Error::InvalidRequest(format!(
+                    "there is no outbox message `{key}`; see `swakelola outbox list`"
+                )),
+                Some(state) => Error::InvalidRequest(format!(
+                    "message `{key}` is {state}, not failed; only failed or dead messages are retried"
+                )),
+            });
+        }
+        Ok(())
+    }
+}
