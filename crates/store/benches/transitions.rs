@@ -10,6 +10,10 @@
 //!   hash, case update, timer replacement, outbox rows, one commit.
 //!
 //! Both run with 1 client and with 4 concurrent clients (each on its own case).
+//!
+//! A second table measures firing due timers the way `swakelola run` does (claim a batch
+//! with a lease, fire each through `execute`), with 1 and 3 runners draining the same due
+//! timers, next to the same baseline.
 //! `SWAKELOLA_BENCH_OPS` sets the operations per measurement (default 2000).
 
 use std::sync::Arc;
@@ -190,6 +194,77 @@ async fn bench(name: &str, store: SqlStore, ops: usize) {
     }
 }
 
+/// `cases` documents in review whose review deadline and escalation are due at `later`.
+async fn due_timers(store: &SqlStore, prefix: &str, cases: usize) {
+    for n in 0..cases {
+        let id = ready_case(store, &format!("{prefix}-{n}")).await;
+        transitions(store, &id, 1).await;
+    }
+}
+
+fn later() -> Timestamp {
+    "2025-06-02T02:00:00Z".parse().unwrap()
+}
+
+async fn drain(store: Arc<SqlStore>, runners: usize) -> usize {
+    let tasks: Vec<_> = (0..runners)
+        .map(|r| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let owner = format!("bench-runner-{r}");
+                let mut fired = 0;
+                loop {
+                    let lease = later()
+                        .checked_add(jiff::SignedDuration::from_secs(60))
+                        .unwrap();
+                    let claimed = store
+                        .claim_due_timers(&owner, later(), lease, 20)
+                        .await
+                        .unwrap();
+                    if claimed.is_empty() {
+                        break fired;
+                    }
+                    for timer in &claimed {
+                        if store.fire_timer(&owner, timer, later()).await.unwrap()
+                            == swakelola_store::Fired::Fired
+                        {
+                            fired += 1;
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut fired = 0;
+    for task in tasks {
+        fired += task.await.unwrap();
+    }
+    fired
+}
+
+async fn bench_timers(name: &str, store: SqlStore, cases: usize) {
+    prepare(&store).await;
+    let store = Arc::new(store);
+    for runners in [1, 3] {
+        let base = measure(1, 1000, {
+            let s = store.clone();
+            move |_, n| {
+                let s = s.clone();
+                async move { baseline(&s, 50_000_000 + runners as i64 * 1_000_000, n).await }
+            }
+        })
+        .await;
+        due_timers(&store, &format!("timers-{runners}"), cases).await;
+        let started = Instant::now();
+        let fired = drain(store.clone(), runners).await;
+        let rate = fired as f64 / started.elapsed().as_secs_f64();
+        println!(
+            "| {name} | {runners} | {fired} | {base:>8.0} | {rate:>8.0} | {:.2} |",
+            rate / base
+        );
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let ops: usize = std::env::var("SWAKELOLA_BENCH_OPS")
@@ -205,12 +280,38 @@ async fn main() {
         .unwrap();
     bench("SQLite (WAL, synchronous=NORMAL)", sqlite, ops).await;
     std::fs::remove_dir_all(&dir).ok();
-    match std::env::var("SWAKELOLA_TEST_POSTGRES_URL") {
-        Ok(admin_url) => {
-            let url = SqlStore::create_scratch_database(&admin_url).await.unwrap();
-            let pg = SqlStore::connect(&url).await.unwrap();
-            bench("PostgreSQL 15 (fsync on, synchronous_commit on)", pg, ops).await;
-        }
-        Err(_) => println!("(PostgreSQL not measured: set SWAKELOLA_TEST_POSTGRES_URL)"),
+    let postgres = std::env::var("SWAKELOLA_TEST_POSTGRES_URL").ok();
+    if let Some(admin_url) = &postgres {
+        let url = SqlStore::create_scratch_database(admin_url).await.unwrap();
+        bench(
+            "PostgreSQL 15 (fsync on, synchronous_commit on)",
+            SqlStore::connect(&url).await.unwrap(),
+            ops,
+        )
+        .await;
+    } else {
+        println!("(PostgreSQL not measured: set SWAKELOLA_TEST_POSTGRES_URL)");
+    }
+
+    let cases = ops / 2;
+    println!(
+        "\n| database | runners | timers fired | baseline commits/s | timers fired/s | ratio |"
+    );
+    println!("|---|---|---|---|---|---|");
+    let dir = std::env::temp_dir().join(format!("swakelola-bench-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sqlite = SqlStore::connect(&format!("sqlite://{}", dir.join("timers.db").display()))
+        .await
+        .unwrap();
+    bench_timers("SQLite", sqlite, cases).await;
+    std::fs::remove_dir_all(&dir).ok();
+    if let Some(admin_url) = &postgres {
+        let url = SqlStore::create_scratch_database(admin_url).await.unwrap();
+        bench_timers(
+            "PostgreSQL 15",
+            SqlStore::connect(&url).await.unwrap(),
+            cases,
+        )
+        .await;
     }
 }
