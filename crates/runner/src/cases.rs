@@ -190,26 +190,33 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("a tokio runtime")
 }
 
+/// How `swakelola run` behaves.
+#[derive(Debug)]
+pub struct DaemonOptions {
+    pub poll: std::time::Duration,
+    pub lease: jiff::SignedDuration,
+    pub batch: u32,
+    pub webhooks: Option<crate::delivery::Webhooks>,
+    pub retry: crate::delivery::RetryPolicy,
+}
+
 /// `swakelola run`: the daemon until Ctrl-C or SIGTERM; in-flight work finishes, then exit 0.
-pub fn run_daemon(
-    database: &Database,
-    poll: std::time::Duration,
-    lease: jiff::SignedDuration,
-    batch: u32,
-) -> ExitCode {
+pub fn run_daemon(database: &Database, options: DaemonOptions) -> ExitCode {
     runtime().block_on(async {
         let store = match open_store(database).await {
             Ok(store) => std::sync::Arc::new(store),
             Err(error) => return fail(&error, database.json),
         };
         let runner = crate::runner::Runner {
-            lease,
-            batch,
+            lease: options.lease,
+            batch: options.batch,
+            webhooks: options.webhooks,
+            retry: options.retry,
             ..crate::runner::Runner::new(store, std::sync::Arc::new(crate::runner::SystemClock))
         };
         eprintln!(
             "{}",
-            json!({"event": "started", "database": redact(&database.database_url), "runner": runner.owner, "channels": crate::runner::DELIVERED_CHANNELS, "poll_seconds": poll.as_secs()})
+            json!({"event": "started", "database": redact(&database.database_url), "runner": runner.owner, "channels": runner.channels(), "poll_seconds": options.poll.as_secs()})
         );
         // Install the handlers before the first tick, so a signal is never missed.
         use tokio::signal::unix::{SignalKind, signal};
@@ -227,7 +234,7 @@ pub fn run_daemon(
                 _ = interrupt.recv() => {}
             }
         };
-        match runner.run(poll, shutdown).await {
+        match runner.run(options.poll, shutdown).await {
             Ok(()) => {
                 eprintln!("{}", json!({"event": "stopped", "runner": runner.owner}));
                 ExitCode::SUCCESS

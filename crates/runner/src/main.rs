@@ -6,6 +6,7 @@
 //! `swakelola-core`.
 
 mod cases;
+mod delivery;
 mod demo;
 mod runner;
 
@@ -82,6 +83,21 @@ enum Command {
         /// Timers claimed per database round trip.
         #[arg(long, default_value_t = 100, value_name = "N")]
         batch: u32,
+        /// Secret that signs webhook deliveries (`whsec_<base64>`); without it webhook
+        /// messages wait in the outbox.
+        #[arg(
+            long,
+            env = "SWAKELOLA_WEBHOOK_SECRET",
+            hide_env_values = true,
+            value_name = "SECRET"
+        )]
+        webhook_secret: Option<String>,
+        /// Delivery attempts before a message is dead.
+        #[arg(long, default_value_t = 8, value_name = "N")]
+        max_attempts: u32,
+        /// Wait after a first failed delivery, in seconds; doubles with each failure (≤ 1 h).
+        #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+        retry_base: u64,
     },
     /// What falls due, and which reminders and escalations go out, in the coming days.
     ///
@@ -140,11 +156,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             cases::runtime().block_on(demo::run())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Run { poll, lease, batch } => Ok(cases::run_daemon(
+        Command::Run {
+            poll,
+            lease,
+            batch,
+            webhook_secret,
+            max_attempts,
+            retry_base,
+        } => Ok(cases::run_daemon(
             &cli.database,
-            std::time::Duration::from_secs(poll.max(1)),
-            jiff::SignedDuration::from_secs(lease.max(1) as i64),
-            batch.max(1),
+            cases::DaemonOptions {
+                poll: std::time::Duration::from_secs(poll.max(1)),
+                lease: jiff::SignedDuration::from_secs(lease.max(1) as i64),
+                batch: batch.max(1),
+                webhooks: webhook_secret.as_deref().map(delivery::Webhooks::new),
+                retry: delivery::RetryPolicy {
+                    max_attempts: max_attempts.max(1),
+                    base: jiff::SignedDuration::from_secs(retry_base.max(1) as i64),
+                },
+            },
         )),
         Command::Agenda { days } => Ok(cases::agenda(&cli.database, days)),
         Command::Outbox(command) => Ok(cases::outbox(&cli.database, &command)),

@@ -44,9 +44,7 @@ impl Clock for ManualClock {
     }
 }
 
-/// Channels this runner delivers itself. Messages for other channels (email, webhook) stay
-/// pending in the outbox until a runner that delivers them picks them up.
-pub const DELIVERED_CHANNELS: &[&str] = &["log"];
+use crate::delivery::{RetryPolicy, Webhooks};
 
 /// What one tick did.
 #[derive(Debug, Default)]
@@ -54,6 +52,7 @@ pub struct Tick {
     pub fired: usize,
     pub stale: usize,
     pub delivered: Vec<OutboxMessage>,
+    pub failed: usize,
 }
 
 pub struct Runner {
@@ -64,6 +63,9 @@ pub struct Runner {
     pub owner: String,
     pub lease: SignedDuration,
     pub batch: u32,
+    /// The webhook channel; without it webhook messages wait in the outbox.
+    pub webhooks: Option<Webhooks>,
+    pub retry: RetryPolicy,
 }
 
 impl std::fmt::Debug for Runner {
@@ -84,7 +86,19 @@ impl Runner {
             owner: format!("runner-{}", uuid_like()),
             lease: SignedDuration::from_secs(60),
             batch: 100,
+            webhooks: None,
+            retry: RetryPolicy::default(),
         }
+    }
+
+    /// The channels this runner delivers. Messages for others (email) stay pending in the
+    /// outbox until a runner that delivers them picks them up.
+    pub fn channels(&self) -> Vec<&'static str> {
+        let mut channels = vec!["log"];
+        if self.webhooks.is_some() {
+            channels.push("webhook");
+        }
+        channels
     }
 
     fn lease_until(&self) -> Timestamp {
@@ -117,18 +131,41 @@ impl Runner {
         }
         // A claimed message is reserved for one lease; if this runner dies before marking it
         // sent, another delivers it again after that.
+        let channels = self.channels();
         loop {
             let messages = self
                 .store
-                .claim_outbox(DELIVERED_CHANNELS, now, self.lease_until(), self.batch)
+                .claim_outbox(&channels, now, self.lease_until(), self.batch)
                 .await?;
             if messages.is_empty() {
                 break;
             }
             for message in messages {
-                deliver(&message);
-                self.store.outbox_sent(&message.key).await?;
-                tick.delivered.push(message);
+                let result = match (message.channel.as_str(), &self.webhooks) {
+                    ("log", _) => {
+                        deliver(&message);
+                        Ok(())
+                    }
+                    ("webhook", Some(webhooks)) => webhooks.deliver(&message, now).await,
+                    (other, _) => Err(format!("channel `{other}` is not delivered by this runner")),
+                };
+                match result {
+                    Ok(()) => {
+                        self.store.outbox_sent(&message.key).await?;
+                        tick.delivered.push(message);
+                    }
+                    Err(error) => {
+                        let retry_at = self.retry.next_attempt(&message.key, message.attempts, now);
+                        self.store
+                            .outbox_failed(&message.key, &error, retry_at)
+                            .await?;
+                        eprintln!(
+                            "{}",
+                            serde_json::json!({"event": "delivery_failed", "key": message.key, "attempts": message.attempts, "error": error, "retry_at": retry_at, "dead": retry_at.is_none()})
+                        );
+                        tick.failed += 1;
+                    }
+                }
             }
         }
         Ok(tick)
@@ -144,10 +181,10 @@ impl Runner {
         loop {
             let now = self.clock.now();
             let tick = self.tick(now, &mut deliver_to_log).await?;
-            if tick.fired + tick.delivered.len() > 0 {
+            if tick.fired + tick.delivered.len() + tick.failed > 0 {
                 eprintln!(
                     "{}",
-                    serde_json::json!({"at": now, "event": "tick", "timers_fired": tick.fired, "stale": tick.stale, "delivered": tick.delivered.len()})
+                    serde_json::json!({"at": now, "event": "tick", "timers_fired": tick.fired, "stale": tick.stale, "delivered": tick.delivered.len(), "failed": tick.failed})
                 );
             }
             let wait = match self.store.next_timer_due().await? {

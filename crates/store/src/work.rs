@@ -341,6 +341,25 @@ impl SqlStore {
             .collect())
     }
 
+    /// The earliest time a pending message of `channels` may be attempted.
+    pub async fn next_outbox_attempt(&self, channels: &[&str]) -> Result<Option<Timestamp>> {
+        if channels.is_empty() {
+            return Ok(None);
+        }
+        let list: Vec<String> = (0..channels.len()).map(|i| format!("${}", i + 1)).collect();
+        // Only numbered placeholders are formatted in; channel names are bound.
+        let sql = format!(
+            "SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending' AND channel IN ({})",
+            list.join(", ")
+        );
+        let mut query = sqlx::query_scalar::<_, Option<i64>>(AssertSqlSafe(sql));
+        for channel in channels {
+            query = query.bind(*channel);
+        }
+        let next = query.fetch_one(self.pool()).await?;
+        Ok(next.and_then(|ms| Timestamp::from_millisecond(ms).ok()))
+    }
+
     /// Makes a failed or dead message pending again, to be delivered at `now`.
     pub async fn outbox_retry(&self, key: &str, now: Timestamp) -> Result<()> {
         let updated = sqlx::query(

@@ -1,0 +1,157 @@
+//! Delivering notification messages: the `log` channel (a JSON line on stdout) and the
+//! `webhook` channel (an HTTP POST signed per the Standard Webhooks convention: headers
+//! `webhook-id` — the message's deterministic key, so receivers can drop duplicates —,
+//! `webhook-timestamp` and `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`).
+//!
+//! Delivery happens after the transaction that wrote the message has committed, and a
+//! message is marked sent only after delivery succeeded: at least once, never lost.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use hmac::{Hmac, Mac};
+use jiff::{SignedDuration, Timestamp};
+use sha2::Sha256;
+use swakelola_store::OutboxMessage;
+
+/// How failed deliveries are retried.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Attempts before a message is dead (visible in `swakelola outbox list --failed`).
+    pub max_attempts: u32,
+    /// Wait after the first failure; doubles with each further failure, at most one hour.
+    pub base: SignedDuration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 8,
+            base: SignedDuration::from_secs(30),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// When to try again after `attempts` failed attempts, or `None` when the message is dead.
+    /// Jitter (±20 %) is derived from the message key so that messages failing together do
+    /// not retry together, while a given message's schedule stays reproducible.
+    pub fn next_attempt(&self, key: &str, attempts: u32, now: Timestamp) -> Option<Timestamp> {
+        if attempts >= self.max_attempts {
+            return None;
+        }
+        let exponent = attempts.saturating_sub(1).min(16);
+        let backoff = self
+            .base
+            .as_millis()
+            .saturating_mul(1 << exponent)
+            .min(3_600_000);
+        let spread = key.bytes().fold(u64::from(attempts), |h, b| {
+            h.wrapping_mul(31).wrapping_add(u64::from(b))
+        }) % 41;
+        let jittered = backoff * (80 + spread as i128) / 100;
+        now.checked_add(SignedDuration::from_millis(jittered as i64))
+            .ok()
+    }
+}
+
+/// The webhook channel, enabled by a signing secret.
+#[derive(Debug, Clone)]
+pub struct Webhooks {
+    secret: Vec<u8>,
+    agent: ureq::Agent,
+}
+
+impl Webhooks {
+    /// `secret` as Standard Webhooks writes it (`whsec_<base64>`), or any other text, used as is.
+    pub fn new(secret: &str) -> Self {
+        let key = secret
+            .strip_prefix("whsec_")
+            .and_then(|b64| BASE64.decode(b64).ok())
+            .unwrap_or_else(|| secret.as_bytes().to_vec());
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(10)))
+            .build()
+            .into();
+        Self { secret: key, agent }
+    }
+
+    /// POSTs the message; `Err` says why it failed (connection refused, HTTP 500, …).
+    pub async fn deliver(&self, message: &OutboxMessage, now: Timestamp) -> Result<(), String> {
+        let url = message
+            .recipient
+            .strip_prefix("webhook:")
+            .ok_or_else(|| format!("`{}` is not a webhook address", message.recipient))?
+            .to_owned();
+        let body = serde_json::json!({
+            "type": "swakelola.notification",
+            "timestamp": now,
+            "data": { "case_id": message.case_id, "notification": message.payload["notification"] },
+        })
+        .to_string();
+        let timestamp = now.as_second().to_string();
+        let signature = sign(&self.secret, &message.key, &timestamp, &body);
+        let agent = self.agent.clone();
+        let id = message.key.clone();
+        tokio::task::spawn_blocking(move || {
+            agent
+                .post(&url)
+                .header("content-type", "application/json")
+                .header("webhook-id", &id)
+                .header("webhook-timestamp", &timestamp)
+                .header("webhook-signature", &signature)
+                .send(&body)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| format!("delivery task failed: {e}"))?
+    }
+}
+
+/// `v1,<base64 HMAC-SHA256(secret, "{id}.{timestamp}.{body}")>`.
+pub fn sign(secret: &[u8], id: &str, timestamp: &str, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
+    mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
+    format!("v1,{}", BASE64.encode(mac.finalize().into_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_ends_in_a_dead_letter() {
+        let policy = RetryPolicy {
+            max_attempts: 4,
+            base: SignedDuration::from_secs(10),
+        };
+        let now: Timestamp = "2025-01-01T00:00:00Z".parse().unwrap();
+        let wait = |attempts| {
+            policy
+                .next_attempt("case/timer:x/role:ppk", attempts, now)
+                .map(|t| t.duration_since(now).as_secs_f64())
+        };
+        let (first, second, third) = (wait(1).unwrap(), wait(2).unwrap(), wait(3).unwrap());
+        assert!((8.0..=12.0).contains(&first), "{first}");
+        assert!((16.0..=24.0).contains(&second), "{second}");
+        assert!((32.0..=48.0).contains(&third), "{third}");
+        assert_eq!(wait(4), None);
+        // Deterministic for one message.
+        assert_eq!(wait(2), wait(2));
+    }
+
+    #[test]
+    fn signatures_follow_standard_webhooks() {
+        // Secret, id, timestamp and body from the Standard Webhooks reference test vector.
+        let secret = BASE64.decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        let signature = sign(
+            &secret,
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            "1614265330",
+            r#"{"test": 2432232314}"#,
+        );
+        assert_eq!(signature, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    }
+}

@@ -1,0 +1,252 @@
+//! Webhooks to a real local HTTP server: signed per Standard Webhooks, retried with backoff
+//! while the endpoint is down, dead after the last attempt, and delivered after
+//! `swakelola outbox retry` once it is back — nothing lost.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use swakelola_tests::{binary, root, stderr, stdout, swakelola_in, temp_dir};
+
+const SECRET_B64: &str = "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+#[derive(Debug, Clone)]
+struct Received {
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Received {
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map_or("", |(_, v)| v.as_str())
+    }
+}
+
+/// A minimal HTTP/1.1 server that records every request and answers 204.
+fn serve(listener: TcpListener, received: Arc<Mutex<Vec<Received>>>) {
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let mut headers = Vec::new();
+            loop {
+                let mut header = String::new();
+                reader.read_line(&mut header).unwrap();
+                let header = header.trim_end();
+                if header.is_empty() {
+                    break;
+                }
+                let (name, value) = header.split_once(':').unwrap();
+                headers.push((name.trim().to_owned(), value.trim().to_owned()));
+            }
+            let length: usize = headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                .map_or(0, |(_, v)| v.parse().unwrap());
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            received.lock().unwrap().push(Received {
+                headers,
+                body: String::from_utf8(body).unwrap(),
+            });
+            stream
+                .write_all(
+                    b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                )
+                .unwrap();
+        }
+    });
+}
+
+fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn webhooks_are_signed_retried_and_never_lost() {
+    let dir = temp_dir("swakelola-webhook");
+    let url = format!("sqlite://{}", dir.join("swakelola.db").display());
+    let ok = |args: &[&str]| {
+        let output = swakelola_in(&dir, &url, args);
+        assert!(
+            output.status.success(),
+            "swakelola {args:?} failed:\n{}",
+            stderr(&output)
+        );
+        stdout(&output)
+    };
+    // A port with nobody listening yet: the endpoint is down.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let endpoint = format!("ppk=webhook:http://127.0.0.1:{port}/swakelola");
+    let workflow = root().join("workflows/swakelola-tipe-3.yaml");
+    ok(&["workflow", "deploy", workflow.to_str().unwrap()]);
+    let opened: serde_json::Value = serde_json::from_str(&ok(&[
+        "case",
+        "open",
+        "--workflow",
+        "swakelola-tipe-3",
+        "--key",
+        "K-1",
+        "--organisation",
+        "dp3a-palembang",
+        "--field",
+        "nama_kegiatan=Pendampingan",
+        "--field",
+        "instansi=DP3A Kota Palembang",
+        "--field",
+        "ormas=Yayasan Intan Maharani",
+        "--field",
+        "tahun_anggaran=2025",
+        "--contact",
+        &endpoint,
+        "--as",
+        "pimpinan_ormas",
+        "--actor",
+        "Siti",
+        "--json",
+    ]))
+    .unwrap();
+    let id = opened["case"]["id"].as_str().unwrap().to_owned();
+    std::fs::write(dir.join("notulen.pdf"), "notulen").unwrap();
+    ok(&[
+        "case",
+        "attach",
+        &id,
+        "notulen_audiensi",
+        "notulen.pdf",
+        "--as",
+        "fasilitator",
+        "--actor",
+        "Rina",
+    ]);
+    // The KAK deadline of FY 2025 has passed: the escalation to the PPK is due at once.
+    ok(&[
+        "case",
+        "fire",
+        &id,
+        "catat_audiensi",
+        "--as",
+        "pimpinan_ormas",
+        "--actor",
+        "Siti",
+    ]);
+
+    let daemon = Command::new(binary())
+        .args([
+            "run",
+            "--poll",
+            "1",
+            "--max-attempts",
+            "3",
+            "--retry-base",
+            "1",
+        ])
+        .current_dir(&dir)
+        .env("SWAKELOLA_DATABASE_URL", &url)
+        .env("SWAKELOLA_WEBHOOK_SECRET", format!("whsec_{SECRET_B64}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    // Down: three attempts (about 1 s and 2 s apart), then a dead message.
+    let dead = || -> Vec<serde_json::Value> {
+        let list: serde_json::Value =
+            serde_json::from_str(&ok(&["outbox", "list", "--failed", "--json"])).unwrap();
+        list.as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["state"] == "dead")
+            .cloned()
+            .collect()
+    };
+    wait_for("a dead webhook message", Duration::from_secs(30), || {
+        !dead().is_empty()
+    });
+    let message = dead()[0].clone();
+    assert_eq!(message["channel"], "webhook");
+    assert_eq!(message["attempts"], 3);
+    assert!(
+        message["last_error"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("connect"),
+        "{message}"
+    );
+    let key = message["key"].as_str().unwrap().to_owned();
+
+    // Up again, and retried by hand: delivered once, signed.
+    let received = Arc::new(Mutex::new(Vec::new()));
+    serve(
+        TcpListener::bind(("127.0.0.1", port)).unwrap(),
+        received.clone(),
+    );
+    ok(&["outbox", "retry", &key]);
+    wait_for("the webhook delivery", Duration::from_secs(30), || {
+        received
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|r| r.header("webhook-id") == key)
+    });
+    Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status()
+        .unwrap();
+    let output = daemon.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).contains("\"event\":\"delivery_failed\""));
+
+    let requests = received.lock().unwrap().clone();
+    let request = requests
+        .iter()
+        .find(|r| r.header("webhook-id") == key)
+        .unwrap();
+    let secret = base64::engine::general_purpose::STANDARD
+        .decode(SECRET_B64)
+        .unwrap();
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&secret).unwrap();
+    mac.update(
+        format!(
+            "{}.{}.{}",
+            key,
+            request.header("webhook-timestamp"),
+            request.body
+        )
+        .as_bytes(),
+    );
+    let expected = format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    );
+    assert_eq!(request.header("webhook-signature"), expected);
+    let body: serde_json::Value = serde_json::from_str(&request.body).unwrap();
+    assert_eq!(body["type"], "swakelola.notification");
+    assert_eq!(body["data"]["case_id"], id.as_str());
+    let sent: serde_json::Value = serde_json::from_str(&ok(&["outbox", "list", "--json"])).unwrap();
+    assert!(
+        sent.as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["state"] == "sent"),
+        "{sent}"
+    );
+}
