@@ -197,6 +197,7 @@ pub struct DaemonOptions {
     pub lease: jiff::SignedDuration,
     pub batch: u32,
     pub webhooks: Option<crate::delivery::Webhooks>,
+    pub email: Option<crate::delivery::Email>,
     pub retry: crate::delivery::RetryPolicy,
 }
 
@@ -211,6 +212,7 @@ pub fn run_daemon(database: &Database, options: DaemonOptions) -> ExitCode {
             lease: options.lease,
             batch: options.batch,
             webhooks: options.webhooks,
+            email: options.email,
             retry: options.retry,
             ..crate::runner::Runner::new(store, std::sync::Arc::new(crate::runner::SystemClock))
         };

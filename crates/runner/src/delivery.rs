@@ -1,4 +1,5 @@
-//! Delivering notification messages: the `log` channel (a JSON line on stdout) and the
+//! Delivering notification messages: the `log` channel (a JSON line on stdout), the `email`
+//! channel (SMTP; `Message-ID` derived from the message's deterministic key) and the
 //! `webhook` channel (an HTTP POST signed per the Standard Webhooks convention: headers
 //! `webhook-id` — the message's deterministic key, so receivers can drop duplicates —,
 //! `webhook-timestamp` and `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`).
@@ -108,6 +109,118 @@ impl Webhooks {
         .await
         .map_err(|e| format!("delivery task failed: {e}"))?
     }
+}
+
+/// The email channel: SMTP through lettre.
+#[derive(Clone)]
+pub struct Email {
+    transport: lettre::AsyncSmtpTransport<lettre::Tokio1Executor>,
+    from: lettre::message::Mailbox,
+}
+
+impl std::fmt::Debug for Email {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Email")
+            .field("from", &self.from.to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Email {
+    /// `url`: `smtp://user:password@host:587?tls=required` (STARTTLS), `smtps://…:465` (TLS),
+    /// or `smtp://host:25` (plain, for a local relay). `from`: `Nama <alamat@domain>`.
+    pub fn new(url: &str, from: &str) -> Result<Self, String> {
+        let transport = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url)
+            .map_err(|e| format!("bad SMTP URL: {e}"))?
+            .timeout(Some(Duration::from_secs(20)))
+            .build();
+        let from = from
+            .parse()
+            .map_err(|e| format!("bad sender address `{from}`: {e}"))?;
+        Ok(Self { transport, from })
+    }
+
+    pub async fn deliver(&self, message: &OutboxMessage) -> Result<(), String> {
+        use lettre::AsyncTransport;
+        let address = message
+            .recipient
+            .strip_prefix("email:")
+            .ok_or_else(|| format!("`{}` is not an email address", message.recipient))?;
+        let to: lettre::message::Mailbox = address
+            .parse()
+            .map_err(|e| format!("bad recipient `{address}`: {e}"))?;
+        let (subject, text) = email_text(message);
+        let email = lettre::Message::builder()
+            .message_id(Some(message_id(&message.key)))
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .header(lettre::message::header::ContentType::TEXT_PLAIN)
+            .body(text)
+            .map_err(|e| format!("cannot build the email: {e}"))?;
+        self.transport
+            .send(email)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// A `Message-ID` that is the same for every delivery of one message, so mail clients and
+/// receivers can drop duplicates.
+pub fn message_id(key: &str) -> String {
+    let local: String = key
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.=+".contains(c) {
+                c
+            } else {
+                '.'
+            }
+        })
+        .collect();
+    format!("<{local}@swakelola>")
+}
+
+/// Subject and plain text of a notification email, in Indonesian.
+fn email_text(message: &OutboxMessage) -> (String, String) {
+    use swakelola_core::format::{Language, date};
+    let notification = &message.payload["notification"];
+    let kind = match notification["kind"].as_str().unwrap_or_default() {
+        "reminder" => "Pengingat",
+        "overdue_reminder" => "Pengingat: sudah lewat tenggat",
+        "overdue" => "Tenggat terlewati",
+        "escalation" => "Eskalasi",
+        _ => "Pemberitahuan",
+    };
+    let stage = notification["stage"].as_str().unwrap_or_default();
+    let due = notification["obligation"]["due_date"]
+        .as_str()
+        .and_then(|d| d.parse().ok())
+        .map(|d| date(d, Language::Id));
+    let subject = match &due {
+        Some(due) => format!("[swakelola] {kind}: tahap {stage}, tenggat {due}"),
+        None => format!("[swakelola] {kind}: tahap {stage}"),
+    };
+    let missing: Vec<&str> = notification["missing_documents"]
+        .as_array()
+        .map(|m| m.iter().filter_map(|d| d.as_str()).collect())
+        .unwrap_or_default();
+    let mut text = format!(
+        "{kind} untuk kasus {}.\n\nTahap: {stage}\n",
+        message.case_id
+    );
+    if let Some(due) = due {
+        text.push_str(&format!("Tenggat: {due} (akhir hari, WIB)\n"));
+    }
+    if !missing.is_empty() {
+        text.push_str(&format!("Dokumen yang belum ada: {}\n", missing.join(", ")));
+    }
+    text.push_str(&format!(
+        "\nLihat: swakelola case show {}\n",
+        message.case_id
+    ));
+    (subject, text)
 }
 
 /// `v1,<base64 HMAC-SHA256(secret, "{id}.{timestamp}.{body}")>`.

@@ -92,6 +92,23 @@ enum Command {
             value_name = "SECRET"
         )]
         webhook_secret: Option<String>,
+        /// SMTP server for email: smtp://user:pass@host:587?tls=required (STARTTLS),
+        /// smtps://…:465 (TLS) or smtp://host:25 (a local relay). Without it email messages
+        /// wait in the outbox.
+        #[arg(
+            long,
+            env = "SWAKELOLA_SMTP_URL",
+            hide_env_values = true,
+            value_name = "URL"
+        )]
+        smtp_url: Option<String>,
+        /// Sender of notification emails.
+        #[arg(
+            long,
+            env = "SWAKELOLA_SMTP_FROM",
+            default_value = "swakelola <swakelola@localhost>"
+        )]
+        smtp_from: String,
         /// Delivery attempts before a message is dead.
         #[arg(long, default_value_t = 8, value_name = "N")]
         max_attempts: u32,
@@ -161,6 +178,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             lease,
             batch,
             webhook_secret,
+            smtp_url,
+            smtp_from,
             max_attempts,
             retry_base,
         } => Ok(cases::run_daemon(
@@ -170,6 +189,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 lease: jiff::SignedDuration::from_secs(lease.max(1) as i64),
                 batch: batch.max(1),
                 webhooks: webhook_secret.as_deref().map(delivery::Webhooks::new),
+                email: match smtp_url {
+                    Some(url) => Some(
+                        delivery::Email::new(&url, &smtp_from).map_err(|e| anyhow::anyhow!(e))?,
+                    ),
+                    None => None,
+                },
                 retry: delivery::RetryPolicy {
                     max_attempts: max_attempts.max(1),
                     base: jiff::SignedDuration::from_secs(retry_base.max(1) as i64),

@@ -44,7 +44,7 @@ impl Clock for ManualClock {
     }
 }
 
-use crate::delivery::{RetryPolicy, Webhooks};
+use crate::delivery::{Email, RetryPolicy, Webhooks};
 
 /// What one tick did.
 #[derive(Debug, Default)]
@@ -65,6 +65,8 @@ pub struct Runner {
     pub batch: u32,
     /// The webhook channel; without it webhook messages wait in the outbox.
     pub webhooks: Option<Webhooks>,
+    /// The email channel; without it email messages wait in the outbox.
+    pub email: Option<Email>,
     pub retry: RetryPolicy,
 }
 
@@ -87,14 +89,18 @@ impl Runner {
             lease: SignedDuration::from_secs(60),
             batch: 100,
             webhooks: None,
+            email: None,
             retry: RetryPolicy::default(),
         }
     }
 
-    /// The channels this runner delivers. Messages for others (email) stay pending in the
-    /// outbox until a runner that delivers them picks them up.
+    /// The channels this runner delivers. Messages for a channel it is not configured for
+    /// stay pending in the outbox until a runner that delivers them picks them up.
     pub fn channels(&self) -> Vec<&'static str> {
         let mut channels = vec!["log"];
+        if self.email.is_some() {
+            channels.push("email");
+        }
         if self.webhooks.is_some() {
             channels.push("webhook");
         }
@@ -147,6 +153,10 @@ impl Runner {
                         Ok(())
                     }
                     ("webhook", Some(webhooks)) => webhooks.deliver(&message, now).await,
+                    ("email", _) => match &self.email {
+                        Some(email) => email.deliver(&message).await,
+                        None => Err("email is not configured on this runner".to_owned()),
+                    },
                     (other, _) => Err(format!("channel `{other}` is not delivered by this runner")),
                 };
                 match result {
