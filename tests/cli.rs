@@ -143,14 +143,14 @@ fn the_demo_tells_the_seed_partnership_from_audience_to_closed() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let story = stdout(&output);
     for line in [
-        "10 Desember 2024 10.00  Audiensi: kasus dibuka",
+        "10 Desember 2024 10.00  ▶ Siti Aminah (pimpinan_ormas): kasus dibuka → «Audiensi» · tenggat 24 Desember 2024",
         // The KAK arrived after the 2025 budget window: overdue and escalated at once.
         "12 Desember 2024 09.05  📣 Eskalasi: tahap «Penyusunan KAK dan RAB» jatuh tempo 31 Agustus 2024 → tim_persiapan, ppk",
         // 30 November 2024 passed: the case moves to the revision budget by itself.
         "⏩ Otomatis: «Penganggaran (RKA-SKPD → APBD)» → «Penganggaran melalui APBD Perubahan» · tenggat 30 September 2025",
         // The October report is late: reminders, then escalation to the PPK and supervisors.
         "12 November 2025 08.00  📣 Eskalasi: laporan kemajuan Oktober 2025 jatuh tempo 7 November 2025 → ppk, tim_pengawas",
-        "rantai hash utuh: ya. Kasus ditutup pada tahap «Selesai».",
+        "rantai hash utuh: ya; tahap akhir «Selesai».",
     ] {
         assert!(story.contains(line), "missing `{line}` in:\n{story}");
     }
@@ -159,5 +159,66 @@ fn the_demo_tells_the_seed_partnership_from_audience_to_closed() {
     assert!(
         !after_attach.contains("laporan kemajuan Oktober"),
         "{after_attach}"
+    );
+}
+
+#[test]
+fn simulate_checks_a_scenario_and_reports_unmet_expectations() {
+    let output = swakelola(&[
+        "simulate",
+        "workflows/swakelola-tipe-3.yaml",
+        "workflows/scenarios/seed-partnership.yaml",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("all expectations met"));
+
+    let dir = swakelola_tests::temp_dir("swakelola-simulate");
+    let wrong = dir.join("wrong.yaml");
+    std::fs::write(
+        &wrong,
+        "start: 2025-03-24T09:00\nopen:\n  as: penyusun\n  actor: Siti\n  fields: {judul: Laporan}\nsteps:\n  - at: 2025-04-15T09:00\n    expect:\n      stage: disetujui\n      notified: [escalation]\n",
+    )
+    .unwrap();
+    let workflow = swakelola_tests::root().join("workflows/persetujuan-dokumen.yaml");
+    let output = swakelola(&[
+        "simulate",
+        workflow.to_str().unwrap(),
+        wrong.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains("expected stage `disetujui`, the case is in `penyusunan`"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "expected a `escalation` notification since the previous step; got: reminder, overdue"
+        ),
+        "{err}"
+    );
+    // Mondays 24 March + 5 working days (Nyepi and Idul Fitri leave) = 9 April.
+    assert!(
+        stdout(&output).contains("tenggat 9 April 2025"),
+        "{}",
+        stdout(&output)
+    );
+
+    let typo = dir.join("typo.yaml");
+    std::fs::write(
+        &typo,
+        "start: 2025-03-24T09:00\nopen:\n  as: penyusun\n  actr: Siti\n",
+    )
+    .unwrap();
+    let output = swakelola(&[
+        "simulate",
+        workflow.to_str().unwrap(),
+        typo.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("typo.yaml:4:3: error[E004]: unknown field `actr`"),
+        "{}",
+        stderr(&output)
     );
 }

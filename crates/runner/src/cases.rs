@@ -328,7 +328,7 @@ pub fn workflow(database: &Database, command: &WorkflowCommand) -> ExitCode {
 }
 
 /// `(file name, text)` of every calendar next to a workflow file.
-fn calendar_files(workflow_file: &Path) -> Result<Vec<(String, String)>, Error> {
+pub fn calendar_files(workflow_file: &Path) -> Result<Vec<(String, String)>, Error> {
     let folder = workflow_file
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

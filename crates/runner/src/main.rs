@@ -9,6 +9,7 @@ mod cases;
 mod delivery;
 mod demo;
 mod runner;
+mod simulate;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -116,6 +117,18 @@ enum Command {
         #[arg(long, default_value_t = 30, value_name = "SECONDS")]
         retry_base: u64,
     },
+    /// Run a scenario against a workflow with a virtual clock and print the timeline; exit 1
+    /// when an expectation in the scenario fails.
+    ///
+    /// Nothing is stored: the database is in memory. See workflows/scenarios/ for the format.
+    Simulate {
+        /// The workflow file (its calendars/ folder is used).
+        #[arg(value_name = "WORKFLOW")]
+        workflow: PathBuf,
+        /// The scenario file.
+        #[arg(value_name = "SCENARIO")]
+        scenario: PathBuf,
+    },
     /// What falls due, and which reminders and escalations go out, in the coming days.
     ///
     /// Lines marked `!` are already due and wait for a runner (`swakelola run`).
@@ -201,6 +214,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
             },
         )),
+        Command::Simulate { workflow, scenario } => simulate_files(&workflow, &scenario),
         Command::Agenda { days } => Ok(cases::agenda(&cli.database, days)),
         Command::Outbox(command) => Ok(cases::outbox(&cli.database, &command)),
         Command::Db(command) => Ok(cases::db(&cli.database, &command)),
@@ -327,5 +341,41 @@ fn explain(code: &str) -> ExitCode {
             );
             ExitCode::from(2)
         }
+    }
+}
+
+fn simulate_files(
+    workflow: &std::path::Path,
+    scenario: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    let read = |path: &std::path::Path| {
+        std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read `{}`: {e}", path.display()))
+    };
+    let source = read(workflow)?;
+    let scenario_text = read(scenario)?;
+    let parsed: simulate::Scenario =
+        match swakelola_definition::parse::parse(&scenario.display().to_string(), &scenario_text) {
+            Ok(parsed) => parsed,
+            Err(diagnostic) => {
+                eprintln!("{diagnostic}");
+                return Ok(ExitCode::FAILURE);
+            }
+        };
+    let calendars = cases::calendar_files(workflow)?;
+    let failures = cases::runtime().block_on(simulate::simulate(
+        &workflow.display().to_string(),
+        &source,
+        &calendars,
+        &parsed,
+    ))?;
+    if failures.is_empty() {
+        println!("all expectations met");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        for failure in &failures {
+            eprintln!("expectation failed: {failure}");
+        }
+        Ok(ExitCode::FAILURE)
     }
 }

@@ -1,0 +1,382 @@
+//! Running a scenario — open a case at a date, act, let time pass — on an in-memory database
+//! with a manual clock, printing the timeline of every transition, deadline, reminder and
+//! escalation with real working-day dates, and checking the scenario's expectations.
+//! `swakelola simulate` runs a scenario file; `swakelola demo` runs the shipped seed
+//! partnership.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use jiff::civil::DateTime;
+use serde::Deserialize;
+use swakelola_core::format::{self, Language};
+use swakelola_core::state::{Notification, NotificationKind, ObligationSource};
+use swakelola_core::step::Action;
+use swakelola_core::{Actor, Calendar, Workflow};
+use swakelola_store::{CaseCommand, OpenCase, OutboxMessage, Parties, SqlStore, Store, sha256_hex};
+
+use crate::runner::{Clock, ManualClock, Runner};
+
+/// A scenario file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// When the case is opened, local time (`2024-12-10T10:00`).
+    pub start: String,
+    pub open: OpenStep,
+    #[serde(default)]
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenStep {
+    #[serde(rename = "as")]
+    pub role: String,
+    pub actor: String,
+    #[serde(default = "default_key")]
+    pub key: String,
+    #[serde(default = "default_organisation")]
+    pub organisation: String,
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+}
+
+fn default_key() -> String {
+    "SIMULASI-1".to_owned()
+}
+
+fn default_organisation() -> String {
+    "simulasi".to_owned()
+}
+
+/// One step: at a local time, optionally one action, optionally expectations.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    pub at: String,
+    #[serde(rename = "as")]
+    pub role: Option<String>,
+    pub actor: Option<String>,
+    pub attach: Option<String>,
+    pub set: Option<BTreeMap<String, String>>,
+    pub fire: Option<String>,
+    pub comment: Option<String>,
+    pub expect: Option<Expect>,
+}
+
+/// What must hold after a step.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// The case's stage after the step.
+    pub stage: Option<String>,
+    /// Notification kinds (`reminder`, `overdue_reminder`, `overdue`, `escalation`) that went
+    /// out since the previous step.
+    #[serde(default)]
+    pub notified: Vec<String>,
+    pub closed: Option<bool>,
+}
+
+struct Story<'a> {
+    workflow: &'a Workflow,
+    calendar: &'a Calendar,
+}
+
+impl Story<'_> {
+    fn when(&self, instant: Timestamp) -> String {
+        let local = self.calendar.time_zone().to_datetime(instant);
+        format!(
+            "{:>17} {:02}.{:02}",
+            format::date(local.date(), Language::Id),
+            local.hour(),
+            local.minute()
+        )
+    }
+
+    fn stage(&self, id: &str) -> String {
+        self.workflow
+            .stage(id)
+            .map_or(id.to_owned(), |s| s.label.id.clone())
+    }
+
+    fn deadline(&self, state: &swakelola_core::CaseState) -> String {
+        state
+            .obligations
+            .values()
+            .filter(|o| matches!(o.source, ObligationSource::StageDeadline { .. }))
+            .map(|o| format!(" · tenggat {}", format::date(o.due_date, Language::Id)))
+            .next()
+            .unwrap_or_default()
+    }
+
+    /// One line for each notification (its recipients grouped).
+    fn notifications(&self, at: Timestamp, messages: &[OutboxMessage]) {
+        let mut seen: Vec<String> = Vec::new();
+        for message in messages {
+            let Ok(notification) =
+                serde_json::from_value::<Notification>(message.payload["notification"].clone())
+            else {
+                continue;
+            };
+            if seen.contains(&notification.key) {
+                continue;
+            }
+            seen.push(notification.key.clone());
+            let (icon, what) = match notification.kind {
+                NotificationKind::Reminder => ("🔔", "Pengingat"),
+                NotificationKind::OverdueReminder => ("⏰", "Pengingat (terlambat)"),
+                NotificationKind::Overdue => ("⚠️ ", "Tenggat terlewati"),
+                NotificationKind::Escalation => ("📣", "Eskalasi"),
+                NotificationKind::Transitioned => continue,
+            };
+            let subject = match notification.obligation.as_ref().map(|o| &o.source) {
+                Some(ObligationSource::Recurring { period_start, .. }) => format!(
+                    "laporan kemajuan {} ",
+                    format::date(*period_start, Language::Id)
+                        .split_once(' ')
+                        .map_or(String::new(), |(_, month)| month.to_owned())
+                ),
+                _ => format!("tahap «{}» ", self.stage(&notification.stage)),
+            };
+            let due = notification
+                .obligation
+                .as_ref()
+                .map(|o| format!("jatuh tempo {}", format::date(o.due_date, Language::Id)))
+                .unwrap_or_default();
+            println!(
+                "{}  {icon} {what}: {subject}{due} → {}",
+                self.when(at),
+                notification.to.join(", ")
+            );
+        }
+    }
+}
+
+fn local(text: &str, calendar: &Calendar) -> anyhow::Result<Timestamp> {
+    let civil: DateTime = text.parse().map_err(|e| {
+        anyhow::anyhow!("`{text}` is not a local date and time like 2025-03-24T09:00: {e}")
+    })?;
+    Ok(civil
+        .to_zoned_datetime(calendar.time_zone().clone())?
+        .timestamp())
+}
+
+fn kind_name(kind: NotificationKind) -> &'static str {
+    match kind {
+        NotificationKind::Reminder => "reminder",
+        NotificationKind::OverdueReminder => "overdue_reminder",
+        NotificationKind::Overdue => "overdue",
+        NotificationKind::Escalation => "escalation",
+        NotificationKind::Transitioned => "transitioned",
+    }
+}
+
+/// Runs `scenario` against `workflow` (with its calendar files) and prints the timeline.
+/// Returns the expectations that failed.
+pub async fn simulate(
+    workflow_file: &str,
+    workflow: &str,
+    calendars: &[(String, String)],
+    scenario: &Scenario,
+) -> anyhow::Result<Vec<String>> {
+    let store = Arc::new(SqlStore::connect("sqlite::memory:").await?);
+    store.migrate().await?;
+    let deployed = store
+        .deploy(workflow_file, workflow, calendars, Timestamp::UNIX_EPOCH)
+        .await?;
+    let engine = store
+        .engine_for(&deployed.workflow.id, deployed.workflow.version)
+        .await?;
+    let story = Story {
+        workflow: &engine.workflow,
+        calendar: &engine.calendar,
+    };
+    let start = local(&scenario.start, &engine.calendar)?;
+    let clock = Arc::new(ManualClock::new(start));
+    let runner = Runner::new(store.clone(), clock.clone());
+    let opened = store
+        .open(
+            &OpenCase {
+                workflow_id: deployed.workflow.id.clone(),
+                organisation: scenario.open.organisation.clone(),
+                business_key: scenario.open.key.clone(),
+                actor: Actor::new(scenario.open.actor.clone(), scenario.open.role.clone()),
+                fields: scenario.open.fields.clone().into_iter().collect(),
+                parties: Parties::default(),
+            },
+            start,
+        )
+        .await?;
+    let case_id = opened.case.id.clone();
+    println!(
+        "{}  ▶ {} ({}): kasus dibuka → «{}»{}",
+        story.when(start),
+        scenario.open.actor,
+        scenario.open.role,
+        story.stage(&opened.case.state.stage),
+        story.deadline(&opened.case.state)
+    );
+    let mut last_stage = opened.case.state.stage.clone();
+    let mut failures = Vec::new();
+
+    for (number, step) in scenario.steps.iter().enumerate() {
+        let at = local(&step.at, &engine.calendar)?;
+        let mut notified: Vec<&'static str> = Vec::new();
+        // Let time pass: every timer due before `at` fires at its own instant, in order.
+        while let Some(next) = store.next_timer_due().await? {
+            if next > at {
+                break;
+            }
+            // Already past due when it was scheduled? The runner notices it at once.
+            let now = next.max(clock.now());
+            clock.set(now);
+            let mut delivered: Vec<OutboxMessage> = Vec::new();
+            runner.tick(now, &mut |m| delivered.push(m.clone())).await?;
+            for message in &delivered {
+                if let Ok(n) =
+                    serde_json::from_value::<Notification>(message.payload["notification"].clone())
+                {
+                    notified.push(kind_name(n.kind));
+                }
+            }
+            story.notifications(now, &delivered);
+            let state = store.case(&case_id).await?.state;
+            if state.stage != last_stage {
+                println!(
+                    "{}  ⏩ Otomatis: «{}» → «{}»{}",
+                    story.when(now),
+                    story.stage(&last_stage),
+                    story.stage(&state.stage),
+                    story.deadline(&state)
+                );
+                last_stage = state.stage.clone();
+            }
+        }
+        clock.set(at.max(clock.now()));
+        let actor = Actor::new(
+            step.actor.clone().unwrap_or_else(|| "simulasi".to_owned()),
+            step.role.clone().unwrap_or_default(),
+        );
+        let mut actions: Vec<(Action, Option<Vec<u8>>, String)> = Vec::new();
+        if let Some(document) = &step.attach {
+            let content = format!("{document} — {}", scenario.open.key).into_bytes();
+            actions.push((
+                Action::Attach {
+                    document_type: document.clone(),
+                    file_name: format!("{document}.pdf"),
+                    sha256: sha256_hex(&content),
+                    size: content.len() as u64,
+                },
+                Some(content),
+                format!("📎 {} ({}): lampirkan {document}", actor.name, actor.role),
+            ));
+        }
+        for (field, value) in step.set.iter().flatten() {
+            actions.push((
+                Action::SetField {
+                    field: field.clone(),
+                    value: value.clone(),
+                },
+                None,
+                format!("✎ {} ({}): {field} = {value}", actor.name, actor.role),
+            ));
+        }
+        if let Some(transition) = &step.fire {
+            let label = engine
+                .workflow
+                .transition(transition)
+                .map_or(transition.as_str(), |t| t.label.id.as_str());
+            actions.push((
+                Action::Fire {
+                    transition: transition.clone(),
+                    comment: step.comment.clone(),
+                },
+                None,
+                format!("▶ {} ({}): {label}", actor.name, actor.role),
+            ));
+        }
+        for (action, content, line) in actions {
+            let result = store
+                .execute(
+                    &CaseCommand {
+                        case_id: case_id.clone(),
+                        actor: actor.clone(),
+                        action: action.clone(),
+                        expected_revision: None,
+                        idempotency_key: None,
+                        content,
+                    },
+                    clock.now(),
+                )
+                .await;
+            match result {
+                Ok(applied) => {
+                    let state = &applied.case.state;
+                    if matches!(action, Action::Fire { .. }) {
+                        println!(
+                            "{}  {line} → «{}»{}",
+                            story.when(clock.now()),
+                            story.stage(&state.stage),
+                            story.deadline(state)
+                        );
+                        last_stage = state.stage.clone();
+                    } else {
+                        println!("{}  {line}", story.when(clock.now()));
+                    }
+                }
+                Err(error) => {
+                    println!("{}  ✗ {line}: {error}", story.when(clock.now()));
+                    failures.push(format!("step {} ({}): {error}", number + 1, step.at));
+                }
+            }
+        }
+        if let Some(expect) = &step.expect {
+            let state = store.case(&case_id).await?.state;
+            if let Some(stage) = &expect.stage
+                && &state.stage != stage
+            {
+                failures.push(format!(
+                    "step {} ({}): expected stage `{stage}`, the case is in `{}`",
+                    number + 1,
+                    step.at,
+                    state.stage
+                ));
+            }
+            if let Some(closed) = expect.closed
+                && closed != state.is_closed()
+            {
+                failures.push(format!(
+                    "step {} ({}): expected the case {}",
+                    number + 1,
+                    step.at,
+                    if closed { "closed" } else { "open" }
+                ));
+            }
+            for kind in &expect.notified {
+                if !notified.contains(&kind.as_str()) {
+                    failures.push(format!(
+                        "step {} ({}): expected a `{kind}` notification since the previous step; got: {}",
+                        number + 1,
+                        step.at,
+                        if notified.is_empty() { "none".to_owned() } else { notified.join(", ") }
+                    ));
+                }
+            }
+        }
+    }
+    let verification = store.verify(&case_id).await?;
+    let record = store.case(&case_id).await?;
+    println!(
+        "\n{} peristiwa tercatat, rantai hash utuh: {}; tahap akhir «{}».",
+        verification.events,
+        if verification.first_tampered.is_none() {
+            "ya"
+        } else {
+            "TIDAK"
+        },
+        story.stage(&record.state.stage)
+    );
+    Ok(failures)
+}
