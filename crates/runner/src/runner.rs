@@ -129,9 +129,13 @@ impl Runner {
                 break;
             }
             for timer in &claimed {
-                match self.store.fire_timer(&self.owner, timer, now).await? {
-                    Fired::Fired => tick.fired += 1,
-                    Fired::Stale | Fired::LeaseLost => tick.stale += 1,
+                match self.store.fire_timer(&self.owner, timer, now).await {
+                    Ok(Fired::Fired) => tick.fired += 1,
+                    Ok(Fired::Stale | Fired::LeaseLost) => tick.stale += 1,
+                    // Another runner changed the same case at the same moment: the timer was
+                    // released and is claimed again on the next round.
+                    Err(swakelola_store::Error::Conflict(_)) => tick.stale += 1,
+                    Err(other) => return Err(other),
                 }
             }
         }
@@ -190,7 +194,22 @@ impl Runner {
         tokio::pin!(shutdown);
         loop {
             let now = self.clock.now();
-            let tick = self.tick(now, &mut deliver_to_log).await?;
+            let tick = match self.tick(now, &mut deliver_to_log).await {
+                Ok(tick) => tick,
+                Err(error) => {
+                    // A database that is down or busy must not stop the daemon: say so, wait,
+                    // and try again. Claimed work is released by its lease.
+                    eprintln!(
+                        "{}",
+                        serde_json::json!({"at": now, "event": "tick_failed", "code": error.code(), "error": error.to_string()})
+                    );
+                    tokio::select! {
+                        () = &mut shutdown => return Ok(()),
+                        () = tokio::time::sleep(poll) => {}
+                    }
+                    continue;
+                }
+            };
             if tick.fired + tick.delivered.len() + tick.failed > 0 {
                 eprintln!(
                     "{}",
