@@ -158,3 +158,97 @@ fn the_daemon_fires_due_timers_and_stops_on_sigterm() {
     unique.dedup();
     assert_eq!(unique.len(), fired.len());
 }
+
+#[test]
+fn on_postgres_the_daemon_wakes_at_once_when_new_work_appears() {
+    let Some(url) = swakelola_tests::fresh_postgres_database() else {
+        return;
+    };
+    let dir = temp_dir("swakelola-listen");
+    let ok = |args: &[&str]| {
+        let output = swakelola_in(&dir, &url, args);
+        assert!(
+            output.status.success(),
+            "swakelola {args:?} failed:\n{}",
+            stderr(&output)
+        );
+        stdout(&output)
+    };
+    let workflow = root().join("workflows/swakelola-tipe-3.yaml");
+    ok(&["workflow", "deploy", workflow.to_str().unwrap()]);
+    // Nothing to do yet, and a poll far longer than the test may take.
+    let daemon = Command::new(binary())
+        .args(["run", "--poll", "300"])
+        .current_dir(&dir)
+        .env("SWAKELOLA_DATABASE_URL", &url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let opened: serde_json::Value = serde_json::from_str(&ok(&[
+        "case",
+        "open",
+        "--workflow",
+        "swakelola-tipe-3",
+        "--key",
+        "K-1",
+        "--organisation",
+        "dp3a-palembang",
+        "--field",
+        "nama_kegiatan=Pendampingan",
+        "--field",
+        "instansi=DP3A Kota Palembang",
+        "--field",
+        "ormas=Yayasan Intan Maharani",
+        "--field",
+        "tahun_anggaran=2025",
+        "--as",
+        "pimpinan_ormas",
+        "--actor",
+        "Siti",
+        "--json",
+    ]))
+    .unwrap();
+    let id = opened["case"]["id"].as_str().unwrap().to_owned();
+    std::fs::write(dir.join("notulen.pdf"), "notulen").unwrap();
+    ok(&[
+        "case",
+        "attach",
+        &id,
+        "notulen_audiensi",
+        "notulen.pdf",
+        "--as",
+        "fasilitator",
+        "--actor",
+        "Rina",
+    ]);
+    let fired_at = Instant::now();
+    ok(&[
+        "case",
+        "fire",
+        &id,
+        "catat_audiensi",
+        "--as",
+        "pimpinan_ormas",
+        "--actor",
+        "Siti",
+    ]);
+    loop {
+        let history = ok(&["case", "history", &id, "--json"]);
+        if history.contains("timer_fired") {
+            break;
+        }
+        assert!(
+            fired_at.elapsed() < Duration::from_secs(20),
+            "the runner did not wake up on NOTIFY"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status()
+        .unwrap();
+    let output = daemon.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}

@@ -192,6 +192,8 @@ impl Runner {
         shutdown: impl std::future::Future<Output = ()>,
     ) -> swakelola_store::Result<()> {
         tokio::pin!(shutdown);
+        // PostgreSQL tells us when other processes create work; SQLite is polled.
+        let mut listener = self.store.work_listener().await?;
         loop {
             let now = self.clock.now();
             let tick = match self.tick(now, &mut deliver_to_log).await {
@@ -223,9 +225,22 @@ impl Runner {
                 Some(_) => Duration::ZERO,
                 None => poll,
             };
+            let woken = async {
+                match listener.as_mut() {
+                    Some(listener) => {
+                        // A lost listener connection is re-established by sqlx; a failure
+                        // here only means we fall back to the poll.
+                        if listener.recv().await.is_err() {
+                            std::future::pending::<()>().await;
+                        }
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
             tokio::select! {
                 () = &mut shutdown => return Ok(()),
                 () = tokio::time::sleep(wait) => {}
+                () = woken => {}
             }
         }
     }

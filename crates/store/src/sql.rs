@@ -34,6 +34,8 @@ pub enum Dialect {
 pub struct SqlStore {
     pool: AnyPool,
     dialect: Dialect,
+    /// Kept for PostgreSQL's LISTEN connection, which the `Any` pool cannot provide.
+    url: String,
     engines: Mutex<HashMap<(String, u32), Arc<Engine>>>,
 }
 
@@ -101,6 +103,7 @@ impl SqlStore {
         Ok(Self {
             pool,
             dialect,
+            url,
             engines: Mutex::new(HashMap::new()),
         })
     }
@@ -125,6 +128,17 @@ impl SqlStore {
             .rsplit_once('/')
             .map_or(admin_url, |(base, _)| base);
         Ok(format!("{base}/{name}"))
+    }
+
+    /// On PostgreSQL, a listener woken whenever a transaction schedules timers or writes
+    /// outbox messages, so runners need not wait for their next poll. `None` on SQLite.
+    pub async fn work_listener(&self) -> Result<Option<sqlx::postgres::PgListener>> {
+        if self.dialect != Dialect::Postgres {
+            return Ok(None);
+        }
+        let mut listener = sqlx::postgres::PgListener::connect(&self.url).await?;
+        listener.listen(WORK_CHANNEL).await?;
+        Ok(Some(listener))
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -277,6 +291,7 @@ impl SqlStore {
                 })
             })
             .collect();
+        let messages_empty = messages.is_empty();
         if !messages.is_empty() {
             let sql = format!(
                 "INSERT INTO outbox (key, case_id, channel, recipient, payload, next_attempt_at, created_at) VALUES {}
@@ -295,6 +310,13 @@ impl SqlStore {
                     .bind(at);
             }
             query.execute(&mut **tx).await?;
+        }
+        if self.dialect == Dialect::Postgres && (!outcome.schedule.is_empty() || !messages_empty) {
+            // Delivered to listening runners when this transaction commits.
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(WORK_CHANNEL)
+                .execute(&mut **tx)
+                .await?;
         }
         if let (EventKind::DocumentAttached { document, .. }, Some(content)) =
             (&event.kind, content)
@@ -430,6 +452,9 @@ fn check_idempotency_key(key: &str) -> Result<()> {
         )))
     }
 }
+
+/// The PostgreSQL notification channel for new timers and messages.
+pub const WORK_CHANNEL: &str = "swakelola_work";
 
 const CASE_COLUMNS_BY_ID: &str =
     "SELECT id, workflow_id, workflow_version, organisation, business_key, parties, state, last_hash
