@@ -2,9 +2,7 @@
 //! Intan Maharani and DP3A Kota Palembang, fiscal year 2025, pagu Rp34.500.000 — on SQLite
 //! and on PostgreSQL.
 
-use std::path::Path;
-
-use swakelola_tests::{fresh_postgres_database, root, stderr, stdout, swakelola_in, temp_dir};
+use swakelola_tests::{Session, root, stderr, stdout, swakelola_in};
 
 /// Each step of the partnership as the people involved would type it (after `case`).
 /// `{}` is replaced by the case id; documents are small files written by the test.
@@ -514,16 +512,8 @@ const STEPS: &[&[&str]] = &[
     ],
 ];
 
-fn run_partnership(dir: &Path, url: &str) {
-    let ok = |args: &[&str]| {
-        let output = swakelola_in(dir, url, args);
-        assert!(
-            output.status.success(),
-            "swakelola {args:?} failed:\n{}",
-            stderr(&output)
-        );
-        stdout(&output)
-    };
+fn run_partnership(session: &Session) {
+    let ok = |args: &[&str]| session.ok(args);
     let workflow = root().join("workflows/swakelola-tipe-3.yaml");
     let out = ok(&["workflow", "deploy", workflow.to_str().unwrap()]);
     assert!(
@@ -567,20 +557,16 @@ fn run_partnership(dir: &Path, url: &str) {
     assert_eq!(again["created"], false);
 
     // A step out of order is refused with the allowed steps, and changes nothing.
-    let refused = swakelola_in(
-        dir,
-        url,
-        &[
-            "case",
-            "fire",
-            &id,
-            "terima_kak",
-            "--as",
-            "ppk",
-            "--actor",
-            "Budi Santoso",
-        ],
-    );
+    let refused = session.run(&[
+        "case",
+        "fire",
+        &id,
+        "terima_kak",
+        "--as",
+        "ppk",
+        "--actor",
+        "Budi Santoso",
+    ]);
     assert_eq!(refused.status.code(), Some(1));
     assert!(
         stderr(&refused).contains(
@@ -592,7 +578,7 @@ fn run_partnership(dir: &Path, url: &str) {
 
     for step in STEPS {
         if step[0] == "attach" {
-            std::fs::write(dir.join(step[3]), format!("isi {}", step[3])).unwrap();
+            std::fs::write(session.dir.join(step[3]), format!("isi {}", step[3])).unwrap();
         }
         let mut args = vec!["case"];
         args.extend(
@@ -610,22 +596,18 @@ fn run_partnership(dir: &Path, url: &str) {
         serde_json::from_str(&ok(&["case", "history", &id, "--json"])).unwrap();
     assert_eq!(history.as_array().unwrap().len(), STEPS.len() + 1);
     assert!(ok(&["case", "verify", &id]).contains("hash chain intact"));
-    let closed = swakelola_in(
-        dir,
-        url,
-        &[
-            "case",
-            "fire",
-            &id,
-            "batalkan",
-            "--as",
-            "ppk",
-            "--actor",
-            "Budi",
-            "--comment",
-            "x",
-        ],
-    );
+    let closed = session.run(&[
+        "case",
+        "fire",
+        &id,
+        "batalkan",
+        "--as",
+        "ppk",
+        "--actor",
+        "Budi",
+        "--comment",
+        "x",
+    ]);
     assert_eq!(closed.status.code(), Some(1));
     assert!(
         stderr(&closed).contains("the case is closed"),
@@ -638,24 +620,21 @@ fn run_partnership(dir: &Path, url: &str) {
 
 #[test]
 fn the_seed_partnership_from_audience_to_closed_on_sqlite() {
-    let dir = temp_dir("swakelola-e2e");
-    let url = format!("sqlite://{}", dir.join("swakelola.db").display());
-    run_partnership(&dir, &url);
+    run_partnership(&Session::sqlite("swakelola-e2e"));
 }
 
 #[test]
 fn the_seed_partnership_from_audience_to_closed_on_postgres() {
-    let Some(url) = fresh_postgres_database() else {
+    let Some(session) = Session::postgres("swakelola-e2e-pg") else {
         return;
     };
-    run_partnership(&temp_dir("swakelola-e2e-pg"), &url);
+    run_partnership(&session);
 }
 
 #[test]
 fn bad_input_is_refused_with_a_hint_and_nothing_is_written() {
-    let dir = temp_dir("swakelola-e2e-bad");
-    let url = format!("sqlite://{}", dir.join("swakelola.db").display());
-    let run = |args: &[&str]| swakelola_in(&dir, &url, args);
+    let session = Session::sqlite("swakelola-e2e-bad");
+    let run = |args: &[&str]| session.run(args);
     let output = run(&["case", "show", "no-such-case"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
@@ -692,7 +671,7 @@ fn bad_input_is_refused_with_a_hint_and_nothing_is_written() {
         stderr(&output)
     );
     assert!(stdout(&run(&["workflow", "list"])).contains("no workflow deployed yet"));
-    let output = swakelola_in(&dir, "mysql://localhost/x", &["case", "list"]);
+    let output = swakelola_in(&session.dir, "mysql://localhost/x", &["case", "list"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
         stderr(&output).contains("unsupported database URL"),
@@ -703,17 +682,8 @@ fn bad_input_is_refused_with_a_hint_and_nothing_is_written() {
 
 #[test]
 fn case_verify_names_the_first_event_changed_behind_the_engines_back() {
-    let dir = temp_dir("swakelola-e2e-tamper");
-    let url = format!("sqlite://{}", dir.join("swakelola.db").display());
-    let ok = |args: &[&str]| {
-        let output = swakelola_in(&dir, &url, args);
-        assert!(
-            output.status.success(),
-            "swakelola {args:?} failed:\n{}",
-            stderr(&output)
-        );
-        stdout(&output)
-    };
+    let session = Session::sqlite("swakelola-e2e-tamper");
+    let ok = |args: &[&str]| session.ok(args);
     let workflow = root().join("workflows/persetujuan-dokumen.yaml");
     ok(&["workflow", "deploy", workflow.to_str().unwrap()]);
     let opened: serde_json::Value = serde_json::from_str(&ok(&[
@@ -735,7 +705,7 @@ fn case_verify_names_the_first_event_changed_behind_the_engines_back() {
     ]))
     .unwrap();
     let id = opened["case"]["id"].as_str().unwrap().to_owned();
-    std::fs::write(dir.join("draf.pdf"), "draf").unwrap();
+    std::fs::write(session.dir.join("draf.pdf"), "draf").unwrap();
     ok(&[
         "case", "attach", &id, "draf", "draf.pdf", "--as", "penyusun", "--actor", "Siti",
     ]);
@@ -749,14 +719,16 @@ fn case_verify_names_the_first_event_changed_behind_the_engines_back() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let store = swakelola_store::SqlStore::connect(&url).await.unwrap();
+        let store = swakelola_store::SqlStore::connect(&session.url)
+            .await
+            .unwrap();
         sqlx::query("UPDATE events SET actor = 'Orang lain' WHERE case_id = $1 AND seq = 2")
             .bind(id.as_str())
             .execute(store.pool())
             .await
             .unwrap();
     });
-    let output = swakelola_in(&dir, &url, &["case", "verify", &id]);
+    let output = session.run(&["case", "verify", &id]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
         stdout(&output).contains("TAMPERED: event #2"),

@@ -4,11 +4,10 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use swakelola_tests::{binary, root, stderr, stdout, swakelola_in, temp_dir};
+use swakelola_tests::{Session, terminate};
 
 #[derive(Debug, Clone, Default)]
 struct Mail {
@@ -73,85 +72,21 @@ fn reminders_and_escalations_are_emailed_to_the_contacts_of_their_roles() {
     let mails = Arc::new(Mutex::new(Vec::new()));
     smtp_server(listener, mails.clone());
 
-    let dir = temp_dir("swakelola-email");
-    let url = format!("sqlite://{}", dir.join("swakelola.db").display());
-    let ok = |args: &[&str]| {
-        let output = swakelola_in(&dir, &url, args);
-        assert!(
-            output.status.success(),
-            "swakelola {args:?} failed:\n{}",
-            stderr(&output)
-        );
-        stdout(&output)
-    };
-    let workflow = root().join("workflows/swakelola-tipe-3.yaml");
-    ok(&["workflow", "deploy", workflow.to_str().unwrap()]);
-    let opened: serde_json::Value = serde_json::from_str(&ok(&[
-        "case",
-        "open",
-        "--workflow",
-        "swakelola-tipe-3",
-        "--key",
-        "K-1",
-        "--organisation",
-        "dp3a-palembang",
-        "--field",
-        "nama_kegiatan=Pendampingan",
-        "--field",
-        "instansi=DP3A Kota Palembang",
-        "--field",
-        "ormas=Yayasan Intan Maharani",
-        "--field",
-        "tahun_anggaran=2025",
-        "--contact",
+    let session = Session::sqlite("swakelola-email");
+    let id = session.case_with_due_work(&[
         "ppk=email:budi@dp3a.example",
-        "--contact",
         "pimpinan_ormas=email:siti@yayasan.example",
-        "--as",
-        "pimpinan_ormas",
-        "--actor",
-        "Siti",
-        "--json",
-    ]))
-    .unwrap();
-    let id = opened["case"]["id"].as_str().unwrap().to_owned();
-    std::fs::write(dir.join("notulen.pdf"), "notulen").unwrap();
-    ok(&[
-        "case",
-        "attach",
-        &id,
-        "notulen_audiensi",
-        "notulen.pdf",
-        "--as",
-        "fasilitator",
-        "--actor",
-        "Rina",
     ]);
-    // Past its KAK deadline at once: overdue to the Ormas, escalation to the PPK.
-    ok(&[
-        "case",
-        "fire",
-        &id,
-        "catat_audiensi",
-        "--as",
-        "pimpinan_ormas",
-        "--actor",
-        "Siti",
-    ]);
-
-    let daemon = Command::new(binary())
-        .args(["run", "--poll", "1"])
-        .current_dir(&dir)
-        .env("SWAKELOLA_DATABASE_URL", &url)
-        .env("SWAKELOLA_SMTP_URL", format!("smtp://127.0.0.1:{port}"))
-        .env(
-            "SWAKELOLA_SMTP_FROM",
-            "swakelola DP3A <swakelola@dp3a.example>",
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let daemon = session.spawn(
+        &["run", "--poll", "1"],
+        &[
+            ("SWAKELOLA_SMTP_URL", &format!("smtp://127.0.0.1:{port}")),
+            (
+                "SWAKELOLA_SMTP_FROM",
+                "swakelola DP3A <swakelola@dp3a.example>",
+            ),
+        ],
+    );
     let started = Instant::now();
     while mails.lock().unwrap().len() < 2 {
         assert!(
@@ -161,12 +96,7 @@ fn reminders_and_escalations_are_emailed_to_the_contacts_of_their_roles() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    Command::new("kill")
-        .args(["-TERM", &daemon.id().to_string()])
-        .status()
-        .unwrap();
-    let output = daemon.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    terminate(daemon);
 
     let mails = mails.lock().unwrap().clone();
     let escalation = mails
@@ -204,7 +134,8 @@ fn reminders_and_escalations_are_emailed_to_the_contacts_of_their_roles() {
         "{}",
         overdue.data
     );
-    let sent: serde_json::Value = serde_json::from_str(&ok(&["outbox", "list", "--json"])).unwrap();
+    let sent: serde_json::Value =
+        serde_json::from_str(&session.ok(&["outbox", "list", "--json"])).unwrap();
     let emails: Vec<_> = sent
         .as_array()
         .unwrap()

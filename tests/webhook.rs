@@ -4,13 +4,12 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
-use swakelola_tests::{binary, root, stderr, stdout, swakelola_in, temp_dir};
+use swakelola_tests::{Session, terminate};
 
 const SECRET_B64: &str = "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
@@ -77,17 +76,7 @@ fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
 
 #[test]
 fn webhooks_are_signed_retried_and_never_lost() {
-    let dir = temp_dir("swakelola-webhook");
-    let url = format!("sqlite://{}", dir.join("swakelola.db").display());
-    let ok = |args: &[&str]| {
-        let output = swakelola_in(&dir, &url, args);
-        assert!(
-            output.status.success(),
-            "swakelola {args:?} failed:\n{}",
-            stderr(&output)
-        );
-        stdout(&output)
-    };
+    let session = Session::sqlite("swakelola-webhook");
     // A port with nobody listening yet: the endpoint is down.
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -95,61 +84,10 @@ fn webhooks_are_signed_retried_and_never_lost() {
         .unwrap()
         .port();
     let endpoint = format!("ppk=webhook:http://127.0.0.1:{port}/swakelola");
-    let workflow = root().join("workflows/swakelola-tipe-3.yaml");
-    ok(&["workflow", "deploy", workflow.to_str().unwrap()]);
-    let opened: serde_json::Value = serde_json::from_str(&ok(&[
-        "case",
-        "open",
-        "--workflow",
-        "swakelola-tipe-3",
-        "--key",
-        "K-1",
-        "--organisation",
-        "dp3a-palembang",
-        "--field",
-        "nama_kegiatan=Pendampingan",
-        "--field",
-        "instansi=DP3A Kota Palembang",
-        "--field",
-        "ormas=Yayasan Intan Maharani",
-        "--field",
-        "tahun_anggaran=2025",
-        "--contact",
-        &endpoint,
-        "--as",
-        "pimpinan_ormas",
-        "--actor",
-        "Siti",
-        "--json",
-    ]))
-    .unwrap();
-    let id = opened["case"]["id"].as_str().unwrap().to_owned();
-    std::fs::write(dir.join("notulen.pdf"), "notulen").unwrap();
-    ok(&[
-        "case",
-        "attach",
-        &id,
-        "notulen_audiensi",
-        "notulen.pdf",
-        "--as",
-        "fasilitator",
-        "--actor",
-        "Rina",
-    ]);
-    // The KAK deadline of FY 2025 has passed: the escalation to the PPK is due at once.
-    ok(&[
-        "case",
-        "fire",
-        &id,
-        "catat_audiensi",
-        "--as",
-        "pimpinan_ormas",
-        "--actor",
-        "Siti",
-    ]);
-
-    let daemon = Command::new(binary())
-        .args([
+    let id = session.case_with_due_work(&[&endpoint]);
+    let secret = format!("whsec_{SECRET_B64}");
+    let daemon = session.spawn(
+        &[
             "run",
             "--poll",
             "1",
@@ -157,19 +95,14 @@ fn webhooks_are_signed_retried_and_never_lost() {
             "3",
             "--retry-base",
             "1",
-        ])
-        .current_dir(&dir)
-        .env("SWAKELOLA_DATABASE_URL", &url)
-        .env("SWAKELOLA_WEBHOOK_SECRET", format!("whsec_{SECRET_B64}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+        &[("SWAKELOLA_WEBHOOK_SECRET", &secret)],
+    );
 
     // Down: three attempts (about 1 s and 2 s apart), then a dead message.
     let dead = || -> Vec<serde_json::Value> {
         let list: serde_json::Value =
-            serde_json::from_str(&ok(&["outbox", "list", "--failed", "--json"])).unwrap();
+            serde_json::from_str(&session.ok(&["outbox", "list", "--failed", "--json"])).unwrap();
         list.as_array()
             .unwrap()
             .iter()
@@ -199,7 +132,7 @@ fn webhooks_are_signed_retried_and_never_lost() {
         TcpListener::bind(("127.0.0.1", port)).unwrap(),
         received.clone(),
     );
-    ok(&["outbox", "retry", &key]);
+    session.ok(&["outbox", "retry", &key]);
     wait_for("the webhook delivery", Duration::from_secs(30), || {
         received
             .lock()
@@ -207,13 +140,8 @@ fn webhooks_are_signed_retried_and_never_lost() {
             .iter()
             .any(|r| r.header("webhook-id") == key)
     });
-    Command::new("kill")
-        .args(["-TERM", &daemon.id().to_string()])
-        .status()
-        .unwrap();
-    let output = daemon.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(stderr(&output).contains("\"event\":\"delivery_failed\""));
+    let output = terminate(daemon);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("\"event\":\"delivery_failed\""));
 
     let requests = received.lock().unwrap().clone();
     let request = requests
@@ -241,7 +169,8 @@ fn webhooks_are_signed_retried_and_never_lost() {
     let body: serde_json::Value = serde_json::from_str(&request.body).unwrap();
     assert_eq!(body["type"], "swakelola.notification");
     assert_eq!(body["data"]["case_id"], id.as_str());
-    let sent: serde_json::Value = serde_json::from_str(&ok(&["outbox", "list", "--json"])).unwrap();
+    let sent: serde_json::Value =
+        serde_json::from_str(&session.ok(&["outbox", "list", "--json"])).unwrap();
     assert!(
         sent.as_array()
             .unwrap()

@@ -90,3 +90,133 @@ pub fn temp_dir(prefix: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// A folder and a database the binary runs against.
+#[derive(Debug)]
+pub struct Session {
+    pub dir: PathBuf,
+    pub url: String,
+}
+
+impl Session {
+    /// A fresh SQLite database in a new folder.
+    pub fn sqlite(prefix: &str) -> Self {
+        let dir = temp_dir(prefix);
+        let url = format!("sqlite://{}", dir.join("swakelola.db").display());
+        Self { dir, url }
+    }
+
+    /// A fresh PostgreSQL database (see [`fresh_postgres_database`]).
+    pub fn postgres(prefix: &str) -> Option<Self> {
+        let url = fresh_postgres_database()?;
+        Some(Self {
+            dir: temp_dir(prefix),
+            url,
+        })
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        swakelola_in(&self.dir, &self.url, args)
+    }
+
+    /// Runs a command that must succeed; returns its stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(
+            output.status.success(),
+            "swakelola {args:?} failed:\n{}",
+            stderr(&output)
+        );
+        stdout(&output)
+    }
+
+    /// Starts `swakelola ARGS` in the background (stdout and stderr captured).
+    pub fn spawn(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
+        Command::new(binary())
+            .args(args)
+            .current_dir(&self.dir)
+            .env("SWAKELOLA_DATABASE_URL", &self.url)
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start swakelola")
+    }
+
+    /// Deploys the Swakelola workflow and opens a fiscal-year-2025 case with `contacts`
+    /// (`ROLE=ADDRESS`), then records its audience. The KAK deadline of FY 2025 (31 August
+    /// 2024) has long passed, so the deadline (to pimpinan_ormas, fasilitator) and its
+    /// escalation (to tim_persiapan, ppk) are due at once. Returns the case id.
+    pub fn case_with_due_work(&self, contacts: &[&str]) -> String {
+        let workflow = root().join("workflows/swakelola-tipe-3.yaml");
+        self.ok(&["workflow", "deploy", workflow.to_str().unwrap()]);
+        let mut open = vec![
+            "case",
+            "open",
+            "--workflow",
+            "swakelola-tipe-3",
+            "--key",
+            "K-1",
+            "--organisation",
+            "dp3a-palembang",
+            "--field",
+            "nama_kegiatan=Pendampingan",
+            "--field",
+            "instansi=DP3A Kota Palembang",
+            "--field",
+            "ormas=Yayasan Intan Maharani",
+            "--field",
+            "tahun_anggaran=2025",
+            "--as",
+            "pimpinan_ormas",
+            "--actor",
+            "Siti",
+            "--json",
+        ];
+        for contact in contacts {
+            open.extend(["--contact", contact]);
+        }
+        let opened: serde_json::Value = serde_json::from_str(&self.ok(&open)).unwrap();
+        let id = opened["case"]["id"].as_str().unwrap().to_owned();
+        std::fs::write(self.dir.join("notulen.pdf"), "notulen").unwrap();
+        self.ok(&[
+            "case",
+            "attach",
+            &id,
+            "notulen_audiensi",
+            "notulen.pdf",
+            "--as",
+            "fasilitator",
+            "--actor",
+            "Rina",
+        ]);
+        self.ok(&[
+            "case",
+            "fire",
+            &id,
+            "catat_audiensi",
+            "--as",
+            "pimpinan_ormas",
+            "--actor",
+            "Siti",
+        ]);
+        id
+    }
+}
+
+/// Stops a background `swakelola run` with SIGTERM; it must exit 0.
+pub fn terminate(child: std::process::Child) -> Output {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "graceful shutdown exits 0:\n{}",
+        stderr(&output)
+    );
+    output
+}
