@@ -28,7 +28,13 @@ fn the_daemon_fires_due_timers_and_stops_on_sigterm() {
             .all(|m| m["state"] == "pending")
     );
 
-    let daemon = session.spawn(&["run", "--poll", "1"], &[]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    let daemon = session.spawn(&["run", "--poll", "1", "--metrics", &address], &[]);
     let deadline = Instant::now() + Duration::from_secs(30);
     let fired = loop {
         let history: serde_json::Value =
@@ -45,6 +51,25 @@ fn the_daemon_fires_due_timers_and_stops_on_sigterm() {
         }
         std::thread::sleep(Duration::from_millis(100));
     };
+    // The tick that fired the timers may still be finishing: scrape until it has.
+    let expected = [
+        "swakelola_timers_fired_total 2",
+        "swakelola_outbox_sent_total{channel=\"log\"}",
+        "swakelola_timer_lateness_seconds_count 2",
+        "swakelola_timers_overdue 0",
+    ];
+    let started = Instant::now();
+    loop {
+        let metrics = scrape(&address);
+        if expected.iter().all(|line| metrics.contains(line)) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "metrics incomplete:\n{metrics}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let output = terminate(daemon);
     assert!(
         fired.contains(&"deadline:penyusunan_kak:3:due".to_owned()),
@@ -102,4 +127,32 @@ fn on_postgres_the_daemon_wakes_at_once_when_new_work_appears() {
         std::thread::sleep(Duration::from_millis(100));
     }
     terminate(daemon);
+}
+
+/// GET /metrics over plain HTTP/1.1, retried until the exporter answers.
+fn scrape(address: &str) -> String {
+    use std::io::{Read, Write};
+    let started = Instant::now();
+    loop {
+        if let Ok(mut stream) = std::net::TcpStream::connect(address) {
+            stream
+                .write_all(
+                    format!(
+                        "GET /metrics HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+                    )
+                    .as_bytes(),
+                )
+                .unwrap();
+            let mut response = String::new();
+            stream.read_to_string(&mut response).unwrap();
+            if response.starts_with("HTTP/1.1 200") {
+                return response;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no metrics served on {address}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

@@ -198,6 +198,7 @@ pub struct DaemonOptions {
     pub batch: u32,
     pub webhooks: Option<crate::delivery::Webhooks>,
     pub email: Option<crate::delivery::Email>,
+    pub metrics: Option<std::net::SocketAddr>,
     pub retry: crate::delivery::RetryPolicy,
 }
 
@@ -208,6 +209,15 @@ pub fn run_daemon(database: &Database, options: DaemonOptions) -> ExitCode {
             Ok(store) => std::sync::Arc::new(store),
             Err(error) => return fail(&error, database.json),
         };
+        if let Some(address) = options.metrics {
+            let installed = metrics_exporter_prometheus::PrometheusBuilder::new()
+                .with_http_listener(address)
+                .install();
+            if let Err(error) = installed {
+                eprintln!("error: cannot serve metrics on {address}: {error}");
+                return ExitCode::from(2);
+            }
+        }
         let runner = crate::runner::Runner {
             lease: options.lease,
             batch: options.batch,
@@ -218,7 +228,7 @@ pub fn run_daemon(database: &Database, options: DaemonOptions) -> ExitCode {
         };
         eprintln!(
             "{}",
-            json!({"event": "started", "database": redact(&database.database_url), "runner": runner.owner, "channels": runner.channels(), "poll_seconds": options.poll.as_secs()})
+            json!({"event": "started", "database": redact(&database.database_url), "runner": runner.owner, "channels": runner.channels(), "poll_seconds": options.poll.as_secs(), "metrics": options.metrics.map(|a| a.to_string())})
         );
         // Install the handlers before the first tick, so a signal is never missed.
         use tokio::signal::unix::{SignalKind, signal};

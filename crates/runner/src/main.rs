@@ -110,6 +110,9 @@ enum Command {
             default_value = "swakelola <swakelola@localhost>"
         )]
         smtp_from: String,
+        /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:9464) at /metrics.
+        #[arg(long, env = "SWAKELOLA_METRICS_ADDR", value_name = "ADDR")]
+        metrics: Option<std::net::SocketAddr>,
         /// Delivery attempts before a message is dead.
         #[arg(long, default_value_t = 8, value_name = "N")]
         max_attempts: u32,
@@ -193,6 +196,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             webhook_secret,
             smtp_url,
             smtp_from,
+            metrics,
             max_attempts,
             retry_base,
         } => Ok(cases::run_daemon(
@@ -208,6 +212,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     ),
                     None => None,
                 },
+                metrics,
                 retry: delivery::RetryPolicy {
                     max_attempts: max_attempts.max(1),
                     base: jiff::SignedDuration::from_secs(retry_base.max(1) as i64),

@@ -130,7 +130,12 @@ impl Runner {
             }
             for timer in &claimed {
                 match self.store.fire_timer(&self.owner, timer, now).await {
-                    Ok(Fired::Fired) => tick.fired += 1,
+                    Ok(Fired::Fired) => {
+                        tick.fired += 1;
+                        metrics::counter!("swakelola_timers_fired_total").increment(1);
+                        let late = now.duration_since(timer.due_at).as_secs_f64().max(0.0);
+                        metrics::histogram!("swakelola_timer_lateness_seconds").record(late);
+                    }
                     Ok(Fired::Stale | Fired::LeaseLost) => tick.stale += 1,
                     // Another runner changed the same case at the same moment: the timer was
                     // released and is claimed again on the next round.
@@ -166,6 +171,8 @@ impl Runner {
                 match result {
                     Ok(()) => {
                         self.store.outbox_sent(&message.key).await?;
+                        metrics::counter!("swakelola_outbox_sent_total", "channel" => message.channel.clone())
+                            .increment(1);
                         tick.delivered.push(message);
                     }
                     Err(error) => {
@@ -173,6 +180,13 @@ impl Runner {
                         self.store
                             .outbox_failed(&message.key, &error, retry_at)
                             .await?;
+                        let counter = if retry_at.is_some() {
+                            "swakelola_outbox_failed_total"
+                        } else {
+                            "swakelola_outbox_dead_total"
+                        };
+                        metrics::counter!(counter, "channel" => message.channel.clone())
+                            .increment(1);
                         eprintln!(
                             "{}",
                             serde_json::json!({"event": "delivery_failed", "key": message.key, "attempts": message.attempts, "error": error, "retry_at": retry_at, "dead": retry_at.is_none()})
@@ -218,11 +232,23 @@ impl Runner {
                     serde_json::json!({"at": now, "event": "tick", "timers_fired": tick.fired, "stale": tick.stale, "delivered": tick.delivered.len(), "failed": tick.failed})
                 );
             }
-            let wait = match self.store.next_timer_due().await? {
+            // Work that is due and not yet done (about 0 while runners keep up).
+            if let Ok(backlog) = self.store.count_timers_due(now).await {
+                metrics::gauge!("swakelola_timers_overdue").set(backlog as f64);
+            }
+            // Errors here only shorten the sleep: the next tick reports them.
+            let next_timer = self.store.next_timer_due().await.unwrap_or(None);
+            let next_message = self
+                .store
+                .next_outbox_attempt(&self.channels())
+                .await
+                .unwrap_or(None);
+            let wait = match next_timer.into_iter().chain(next_message).min() {
                 Some(next) if next > now => Duration::try_from(next.duration_since(now))
                     .unwrap_or(poll)
                     .min(poll),
-                Some(_) => Duration::ZERO,
+                // Due already: look again right away, but never spin.
+                Some(_) => Duration::from_millis(10),
                 None => poll,
             };
             let woken = async {

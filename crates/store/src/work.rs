@@ -360,6 +360,17 @@ impl SqlStore {
         Ok(next.and_then(|ms| Timestamp::from_millisecond(ms).ok()))
     }
 
+    /// How many pending timers are due at `now` (the backlog runners have not fired yet).
+    pub async fn count_timers_due(&self, now: Timestamp) -> Result<u64> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM timers WHERE state = 'pending' AND due_at <= $1",
+        )
+        .bind(ms(now))
+        .fetch_one(self.pool())
+        .await?;
+        Ok(count as u64)
+    }
+
     /// Makes a failed or dead message pending again, to be delivered at `now`.
     pub async fn outbox_retry(&self, key: &str, now: Timestamp) -> Result<()> {
         let updated = sqlx::query(
