@@ -222,3 +222,52 @@ fn simulate_checks_a_scenario_and_reports_unmet_expectations() {
         stderr(&output)
     );
 }
+
+#[test]
+fn a_config_file_fills_what_flags_and_environment_leave_open() {
+    let dir = swakelola_tests::temp_dir("swakelola-config");
+    let config = dir.join("swakelola.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "database_url: sqlite://{}/from-config.db\npoll: 2\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let run = |env: Option<&str>, args: &[&str]| {
+        let mut command = std::process::Command::new(swakelola_tests::binary());
+        command
+            .args(args)
+            .current_dir(&dir)
+            .env_remove("SWAKELOLA_DATABASE_URL");
+        if let Some(url) = env {
+            command.env("SWAKELOLA_DATABASE_URL", url);
+        }
+        command.output().unwrap()
+    };
+    let config_arg = config.to_str().unwrap();
+    let output = run(None, &["--config", config_arg, "workflow", "list"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        dir.join("from-config.db").exists(),
+        "the config file's database was not used"
+    );
+    // The environment wins over the file.
+    let env_url = format!("sqlite://{}/from-env.db", dir.display());
+    let output = run(
+        Some(&env_url),
+        &["--config", config_arg, "workflow", "list"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(dir.join("from-env.db").exists());
+    // A typo is refused with its position.
+    std::fs::write(&config, "databse_url: sqlite://x.db\n").unwrap();
+    let output = run(None, &["--config", config_arg, "workflow", "list"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("swakelola.yaml:1:1: error[E004]: unknown field `databse_url`"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -33,6 +33,89 @@ struct Cli {
     command: Command,
     #[command(flatten)]
     database: cases::Database,
+    /// A YAML file with defaults for options not given as flags or environment variables
+    /// (keys as the long flags with `_`: database_url, poll, lease, batch, smtp_url,
+    /// smtp_from, webhook_secret, metrics, max_attempts, retry_base).
+    #[arg(long, global = true, env = "SWAKELOLA_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+/// The optional configuration file.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    database_url: Option<String>,
+    poll: Option<u64>,
+    lease: Option<u64>,
+    batch: Option<u32>,
+    smtp_url: Option<String>,
+    smtp_from: Option<String>,
+    webhook_secret: Option<String>,
+    metrics: Option<std::net::SocketAddr>,
+    max_attempts: Option<u32>,
+    retry_base: Option<u64>,
+}
+
+/// Fills options that were neither given on the command line nor in the environment from
+/// the configuration file: flags and environment win, then the file, then the defaults.
+fn apply_config(cli: &mut Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
+    let Some(path) = &cli.config else {
+        return Ok(());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read the config file `{}`: {e}", path.display()))?;
+    let config: ConfigFile = swakelola_definition::parse::parse(&path.display().to_string(), &text)
+        .map_err(|diagnostic| anyhow::anyhow!("{diagnostic}"))?;
+    let unset = |m: &clap::ArgMatches, id: &str| {
+        !matches!(
+            m.value_source(id),
+            Some(clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable)
+        )
+    };
+    if unset(matches, "database_url")
+        && let Some(url) = config.database_url
+    {
+        cli.database.database_url = url;
+    }
+    if let (
+        Command::Run {
+            poll,
+            lease,
+            batch,
+            webhook_secret,
+            smtp_url,
+            smtp_from,
+            metrics,
+            max_attempts,
+            retry_base,
+        },
+        Some(run),
+    ) = (&mut cli.command, matches.subcommand_matches("run"))
+    {
+        fn fill<T>(target: &mut T, unset: bool, value: Option<T>) {
+            if let (true, Some(value)) = (unset, value) {
+                *target = value;
+            }
+        }
+        fill(poll, unset(run, "poll"), config.poll);
+        fill(lease, unset(run, "lease"), config.lease);
+        fill(batch, unset(run, "batch"), config.batch);
+        fill(smtp_from, unset(run, "smtp_from"), config.smtp_from);
+        fill(
+            max_attempts,
+            unset(run, "max_attempts"),
+            config.max_attempts,
+        );
+        fill(retry_base, unset(run, "retry_base"), config.retry_base);
+        fill(
+            webhook_secret,
+            unset(run, "webhook_secret"),
+            config.webhook_secret.map(Some),
+        );
+        fill(smtp_url, unset(run, "smtp_url"), config.smtp_url.map(Some));
+        fill(metrics, unset(run, "metrics"), config.metrics.map(Some));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,7 +249,13 @@ enum GraphFormat {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if let Err(error) = apply_config(&mut cli, &matches) {
+        eprintln!("error: {error:#}");
+        return ExitCode::from(2);
+    }
     match run(cli) {
         Ok(code) => code,
         Err(error) => {
