@@ -662,6 +662,50 @@ fn bad_input_is_refused_with_a_hint_and_nothing_is_written() {
         "{}",
         stderr(&output)
     );
+    // Malformed arguments are refused before anything is written.
+    let workflow = root().join("workflows/persetujuan-dokumen.yaml");
+    session.ok(&["workflow", "deploy", workflow.to_str().unwrap()]);
+    let open = |extra: &[&str]| {
+        let mut args = vec![
+            "case",
+            "open",
+            "--workflow",
+            "persetujuan-dokumen",
+            "--key",
+            "D-1",
+            "--organisation",
+            "o",
+            "--as",
+            "penyusun",
+            "--actor",
+            "Siti",
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let output = open(&["--field", "judul"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("write it as NAME=VALUE"),
+        "{}",
+        stderr(&output)
+    );
+    let output = open(&[
+        "--field",
+        "judul=Laporan",
+        "--contact",
+        "penyusun=siti@example.org",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("must start with `email:` or `webhook:`"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        stdout(&run(&["case", "list"])).contains("tidak ada kasus"),
+        "nothing was opened"
+    );
     let broken = root().join("tests/fixtures/invalid/e011-unknown-stage.yaml");
     let output = run(&["workflow", "deploy", broken.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
@@ -670,7 +714,10 @@ fn bad_input_is_refused_with_a_hint_and_nothing_is_written() {
         "{}",
         stderr(&output)
     );
-    assert!(stdout(&run(&["workflow", "list"])).contains("no workflow deployed yet"));
+    assert!(
+        !stdout(&run(&["workflow", "list"])).contains("fixture"),
+        "the broken workflow was not deployed"
+    );
     let output = swakelola_in(&session.dir, "mysql://localhost/x", &["case", "list"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(

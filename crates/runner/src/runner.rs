@@ -85,7 +85,7 @@ impl Runner {
         Self {
             store,
             clock,
-            owner: format!("runner-{}", uuid_like()),
+            owner: format!("runner-{}", process_and_start()),
             lease: SignedDuration::from_secs(60),
             batch: 100,
             webhooks: None,
@@ -286,7 +286,8 @@ fn deliver_to_log(message: &OutboxMessage) {
     );
 }
 
-fn uuid_like() -> String {
+/// Unique enough to tell runners apart in leases and logs: process id and start time.
+fn process_and_start() -> String {
     format!(
         "{}-{}",
         std::process::id(),

@@ -4,7 +4,6 @@
 //! transaction starts, migrations, connection settings).
 
 use std::collections::HashMap;
-use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -829,6 +828,11 @@ impl Store for SqlStore {
             condition("CAST(fiscal_year AS TEXT)", year.to_string());
         }
         sql.push_str(" ORDER BY opened_at, id");
+        // Without the overdue filter (applied to the loaded state below) the database can stop
+        // at the limit instead of returning every case.
+        if filter.overdue_at.is_none() && filter.limit > 0 {
+            sql.push_str(&format!(" LIMIT {}", filter.limit));
+        }
         // Only fixed column names and numbered placeholders are formatted in; every value is bound.
         let mut query = sqlx::query_as::<_, CaseRow>(AssertSqlSafe(sql));
         for value in values {
@@ -944,18 +948,6 @@ impl Store for SqlStore {
                 .fetch_optional(&self.pool)
                 .await?;
         content.ok_or_else(|| Error::DocumentNotFound(sha256.to_owned()))
-    }
-}
-
-impl FromStr for Dialect {
-    type Err = Error;
-
-    fn from_str(text: &str) -> Result<Self> {
-        match text {
-            "sqlite" => Ok(Dialect::Sqlite),
-            "postgres" => Ok(Dialect::Postgres),
-            other => Err(Error::InvalidRequest(format!("unknown dialect `{other}`"))),
-        }
     }
 }
 

@@ -720,6 +720,18 @@ async fn listing_filters_cases(store: Arc<SqlStore>) {
     force(&store, &a, "catat_audiensi").await;
     let all = store.cases(&CaseFilter::default()).await.unwrap();
     assert_eq!(all.len(), 2);
+    let first = store
+        .cases(&CaseFilter {
+            limit: 1,
+            ..CaseFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        first.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        [a.as_str()],
+        "oldest first, limited"
+    );
     let by_stage = store
         .cases(&CaseFilter {
             stage: Some("penyusunan_kak".into()),
@@ -767,15 +779,11 @@ async fn open_cases_keep_their_workflow_version(store: Arc<SqlStore>) {
         .deploy("doc.yaml", &v1, &calendars(), now())
         .await
         .unwrap();
-    let open = |key: &str| OpenCase {
-        workflow_id: "persetujuan-dokumen".into(),
-        organisation: "dp3a-palembang".into(),
-        business_key: key.into(),
-        actor: Actor::new("Siti", "penyusun"),
-        fields: vec![("judul".into(), "Laporan".into())],
-        parties: Parties::default(),
-    };
-    let old = store.open(&open("OLD"), now()).await.unwrap().case;
+    let old = store
+        .open(&document_request("OLD"), now())
+        .await
+        .unwrap()
+        .case;
     assert_eq!(old.workflow_version, 1);
     // Version 2 lets the author submit without attaching a draft.
     let v2 = v1.replace("    requires:\n      documents: [draf]\n", "");
@@ -789,7 +797,11 @@ async fn open_cases_keep_their_workflow_version(store: Arc<SqlStore>) {
             .version,
         2
     );
-    let new = store.open(&open("NEW"), now()).await.unwrap().case;
+    let new = store
+        .open(&document_request("NEW"), now())
+        .await
+        .unwrap()
+        .case;
     assert_eq!(new.workflow_version, 2);
     let submit = |id: &str| {
         command(
@@ -810,6 +822,18 @@ async fn open_cases_keep_their_workflow_version(store: Arc<SqlStore>) {
     );
 }
 
+/// Opening a `persetujuan-dokumen` case for business key `key`.
+fn document_request(key: &str) -> OpenCase {
+    OpenCase {
+        workflow_id: "persetujuan-dokumen".into(),
+        organisation: "dp3a-palembang".into(),
+        business_key: key.into(),
+        actor: Actor::new("Siti", "penyusun"),
+        fields: vec![("judul".into(), "Laporan".into())],
+        parties: Parties::default(),
+    }
+}
+
 async fn open_documents(store: &SqlStore, count: usize) -> Vec<String> {
     store
         .deploy(
@@ -823,12 +847,8 @@ async fn open_documents(store: &SqlStore, count: usize) -> Vec<String> {
     let mut ids = Vec::new();
     for n in 0..count {
         let request = OpenCase {
-            workflow_id: "persetujuan-dokumen".into(),
-            organisation: "dp3a-palembang".into(),
-            business_key: format!("DOC-{n}"),
-            actor: Actor::new("Siti", "penyusun"),
             fields: vec![("judul".into(), format!("Dokumen {n}"))],
-            parties: Parties::default(),
+            ..document_request(&format!("DOC-{n}"))
         };
         ids.push(store.open(&request, now()).await.unwrap().case.id);
     }
