@@ -200,58 +200,200 @@ pub struct DaemonOptions {
     pub email: Option<crate::delivery::Email>,
     pub metrics: Option<std::net::SocketAddr>,
     pub retry: crate::delivery::RetryPolicy,
+    /// Serve the HTTP API on this address as well.
+    pub api: Option<std::net::SocketAddr>,
+}
+
+/// A multi-threaded runtime for the long-running services (HTTP requests use both cores).
+fn service_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+/// Installs the Prometheus recorder; with an address, also serves it there on its own.
+fn install_metrics(
+    address: Option<std::net::SocketAddr>,
+) -> Result<metrics_exporter_prometheus::PrometheusHandle, String> {
+    let mut builder = metrics_exporter_prometheus::PrometheusBuilder::new();
+    if let Some(address) = address {
+        builder = builder.with_http_listener(address);
+    }
+    let (recorder, exporter) = builder
+        .build()
+        .map_err(|e| format!("cannot set up metrics: {e}"))?;
+    let handle = recorder.handle();
+    metrics::set_global_recorder(recorder).map_err(|e| format!("cannot set up metrics: {e}"))?;
+    if let Some(address) = address {
+        tokio::spawn(async move {
+            if let Err(error) = exporter.await {
+                tracing::error!(%address, error = ?error, "the metrics listener stopped");
+            }
+        });
+    }
+    Ok(handle)
+}
+
+/// Resolves on the first SIGINT or SIGTERM. The handlers are installed before this returns,
+/// so a signal sent right after start is never missed.
+fn shutdown_signal() -> Result<tokio::sync::watch::Receiver<bool>, String> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut terminate), Ok(mut interrupt)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        return Err("cannot install signal handlers".into());
+    };
+    let (sender, receiver) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+        let _ = sender.send(true);
+    });
+    Ok(receiver)
+}
+
+async fn stopped(mut receiver: tokio::sync::watch::Receiver<bool>) {
+    let _ = receiver.wait_for(|stop| *stop).await;
+}
+
+/// Binds the API's address, or says why not.
+async fn bind_api(address: std::net::SocketAddr) -> Result<tokio::net::TcpListener, ExitCode> {
+    match tokio::net::TcpListener::bind(address).await {
+        Ok(listener) => Ok(listener),
+        Err(error) => {
+            tracing::error!(%address, %error, "cannot listen for the HTTP API; choose another address with --listen");
+            Err(ExitCode::from(2))
+        }
+    }
 }
 
 /// `swakelola run`: the daemon until Ctrl-C or SIGTERM; in-flight work finishes, then exit 0.
 pub fn run_daemon(database: &Database, options: DaemonOptions) -> ExitCode {
-    runtime().block_on(async {
+    service_runtime().block_on(async {
         let store = match open_store(database).await {
             Ok(store) => std::sync::Arc::new(store),
             Err(error) => return fail(&error, database.json),
         };
-        if let Some(address) = options.metrics {
-            let installed = metrics_exporter_prometheus::PrometheusBuilder::new()
-                .with_http_listener(address)
-                .install();
-            if let Err(error) = installed {
-                eprintln!("error: cannot serve metrics on {address}: {error}");
+        let handle = match install_metrics(options.metrics) {
+            Ok(handle) => handle,
+            Err(error) => {
+                tracing::error!(%error, "cannot start");
                 return ExitCode::from(2);
             }
-        }
+        };
+        let shutdown = match shutdown_signal() {
+            Ok(shutdown) => shutdown,
+            Err(error) => {
+                tracing::error!(%error, "cannot start");
+                return ExitCode::FAILURE;
+            }
+        };
+        let wake = std::sync::Arc::new(tokio::sync::Notify::new());
         let runner = crate::runner::Runner {
             lease: options.lease,
             batch: options.batch,
             webhooks: options.webhooks,
             email: options.email,
             retry: options.retry,
-            ..crate::runner::Runner::new(store, std::sync::Arc::new(crate::runner::SystemClock))
+            wake: Some(wake.clone()),
+            ..crate::runner::Runner::new(
+                store.clone(),
+                std::sync::Arc::new(crate::runner::SystemClock),
+            )
         };
-        eprintln!(
-            "{}",
-            json!({"event": "started", "database": redact(&database.database_url), "runner": runner.owner, "channels": runner.channels(), "poll_seconds": options.poll.as_secs(), "metrics": options.metrics.map(|a| a.to_string())})
+        let api = match options.api {
+            Some(address) => match bind_api(address).await {
+                Ok(listener) => Some(listener),
+                Err(code) => return code,
+            },
+            None => None,
+        };
+        tracing::info!(
+            event = "started",
+            database = %redact(&database.database_url),
+            runner = %runner.owner,
+            channels = ?runner.channels(),
+            poll_seconds = options.poll.as_secs(),
+            metrics = options.metrics.map(|a| a.to_string()),
+            api = api.as_ref().and_then(|l| l.local_addr().ok()).map(|a| a.to_string()),
+            "runner started"
         );
-        // Install the handlers before the first tick, so a signal is never missed.
-        use tokio::signal::unix::{SignalKind, signal};
-        let (mut terminate, mut interrupt) =
-            match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
-                (Ok(terminate), Ok(interrupt)) => (terminate, interrupt),
-                _ => {
-                    eprintln!("error: cannot install signal handlers");
-                    return ExitCode::FAILURE;
-                }
+        let api_task = api.map(|listener| {
+            let state = swakelola_api::AppState {
+                metrics: Some(handle),
+                work: Some(wake),
+                ..swakelola_api::AppState::new(store)
             };
-        let shutdown = async move {
-            tokio::select! {
-                _ = terminate.recv() => {}
-                _ = interrupt.recv() => {}
-            }
-        };
-        match runner.run(options.poll, shutdown).await {
+            tokio::spawn(swakelola_api::serve(
+                listener,
+                state,
+                stopped(shutdown.clone()),
+            ))
+        });
+        let result = runner.run(options.poll, stopped(shutdown)).await;
+        if let Some(task) = api_task
+            && let Ok(Err(error)) = task.await
+        {
+            tracing::error!(%error, "the HTTP API stopped with an error");
+        }
+        match result {
             Ok(()) => {
-                eprintln!("{}", json!({"event": "stopped", "runner": runner.owner}));
+                tracing::info!(event = "stopped", runner = %runner.owner, "runner stopped");
                 ExitCode::SUCCESS
             }
             Err(error) => fail(&error, database.json),
+        }
+    })
+}
+
+/// `swakelola serve`: the HTTP API without the timer loop.
+pub fn serve(database: &Database, listen: std::net::SocketAddr) -> ExitCode {
+    service_runtime().block_on(async {
+        let store = match open_store(database).await {
+            Ok(store) => std::sync::Arc::new(store),
+            Err(error) => return fail(&error, database.json),
+        };
+        let handle = match install_metrics(None) {
+            Ok(handle) => handle,
+            Err(error) => {
+                tracing::error!(%error, "cannot start");
+                return ExitCode::from(2);
+            }
+        };
+        let shutdown = match shutdown_signal() {
+            Ok(shutdown) => shutdown,
+            Err(error) => {
+                tracing::error!(%error, "cannot start");
+                return ExitCode::FAILURE;
+            }
+        };
+        let listener = match bind_api(listen).await {
+            Ok(listener) => listener,
+            Err(code) => return code,
+        };
+        tracing::info!(
+            event = "serving",
+            database = %redact(&database.database_url),
+            address = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+            "HTTP API listening"
+        );
+        let state = swakelola_api::AppState {
+            metrics: Some(handle),
+            ..swakelola_api::AppState::new(store)
+        };
+        match swakelola_api::serve(listener, state, stopped(shutdown)).await {
+            Ok(()) => {
+                tracing::info!(event = "stopped", "HTTP API stopped");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                tracing::error!(%error, "the HTTP API failed");
+                ExitCode::FAILURE
+            }
         }
     })
 }
@@ -483,6 +625,7 @@ async fn run_case(
                 fiscal_year: *fiscal_year,
                 overdue_at: overdue.then_some(now),
                 limit: *limit,
+                ..CaseFilter::default()
             };
             let cases = store.cases(&filter).await?;
             if json_output {
@@ -872,7 +1015,7 @@ pub fn agenda(database: &Database, days: u32) -> ExitCode {
             let until = now
                 .checked_add(jiff::SignedDuration::from_hours(24 * i64::from(days)))
                 .unwrap_or(now);
-            let timers = store.timers_due_before(until, 10_000).await?;
+            let timers = store.timers_due_before(until, 10_000, None).await?;
             let mut rows = Vec::new();
             for timer in timers {
                 let record = store.case(&timer.case_id).await?;
@@ -938,6 +1081,125 @@ pub fn agenda(database: &Database, days: u32) -> ExitCode {
                 }
             }
             Ok::<_, Error>(())
+        }
+        .await;
+        match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => fail(&error, database.json),
+        }
+    })
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issue a token; its secret is printed once and stored only as a hash.
+    ///
+    /// Example: swakelola token create --name "Budi Santoso" --organisation dp3a-palembang
+    /// --role ppk --role pa_kpa --expires-in 90
+    Create {
+        /// Who holds it; recorded as the actor of everything done with it.
+        #[arg(long)]
+        name: String,
+        /// The organisation it acts for (as named in the parties of cases).
+        #[arg(long)]
+        organisation: String,
+        /// A workflow role it may act in, or `admin` to manage workflows and tokens; repeat
+        /// for several.
+        #[arg(long = "role", required = true, value_name = "ROLE")]
+        roles: Vec<String>,
+        /// Days until it stops working; without it, it works until revoked.
+        #[arg(long, value_name = "DAYS")]
+        expires_in: Option<u32>,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by id; it stops working at once.
+    Revoke { id: String },
+}
+
+pub fn token(database: &Database, command: &TokenCommand) -> ExitCode {
+    runtime().block_on(async {
+        let result = async {
+            let store = open_store(database).await?;
+            let now = Timestamp::now();
+            match command {
+                TokenCommand::Create {
+                    name,
+                    organisation,
+                    roles,
+                    expires_in,
+                } => {
+                    let expires_at = match expires_in {
+                        Some(days) if *days > 0 => Some(
+                            now.checked_add(jiff::SignedDuration::from_hours(
+                                24 * i64::from(*days),
+                            ))
+                            .map_err(|e| Error::InvalidRequest(e.to_string()))?,
+                        ),
+                        Some(_) => {
+                            return Err(Error::InvalidRequest(
+                                "--expires-in must be at least 1 day".into(),
+                            ));
+                        }
+                        None => None,
+                    };
+                    let (token, secret) = store
+                        .create_token(name, organisation, roles, expires_at, now)
+                        .await?;
+                    if database.json {
+                        println!("{}", json!({ "token": token, "secret": secret }));
+                    } else {
+                        println!("{secret}");
+                        eprintln!(
+                            "token {} for {} ({}) at {}{}; the secret above is shown only now",
+                            token.id,
+                            token.name,
+                            token.roles.join(", "),
+                            token.organisation,
+                            token
+                                .expires_at
+                                .map(|t| format!(", expires {t}"))
+                                .unwrap_or_default()
+                        );
+                    }
+                }
+                TokenCommand::List => {
+                    let tokens = store.tokens().await?;
+                    if database.json {
+                        println!("{}", json!(tokens));
+                    } else if tokens.is_empty() {
+                        println!("no tokens; issue one with `swakelola token create`");
+                    }
+                    if !database.json {
+                        for t in &tokens {
+                            let status = if t.revoked_at.is_some() {
+                                "revoked".to_owned()
+                            } else if t.expires_at.is_some_and(|at| at <= now) {
+                                "expired".to_owned()
+                            } else {
+                                t.expires_at
+                                    .map_or("active".to_owned(), |at| format!("active until {at}"))
+                            };
+                            println!(
+                                "{}  {}  {}  [{}]  {status}",
+                                t.id,
+                                t.organisation,
+                                t.name,
+                                t.roles.join(", ")
+                            );
+                        }
+                    }
+                }
+                TokenCommand::Revoke { id } => {
+                    let token = store.revoke_token(id, now).await?;
+                    if database.json {
+                        println!("{}", json!(token));
+                    } else {
+                        println!("revoked token {} ({})", token.id, token.name);
+                    }
+                }
+            }
+            Ok(())
         }
         .await;
         match result {

@@ -38,6 +38,34 @@ struct Cli {
     /// smtp_from, webhook_secret, metrics, max_attempts, retry_base).
     #[arg(long, global = true, env = "SWAKELOLA_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Log format of `run` and `serve` (on stderr): one JSON object per line, or text for
+    /// people. The level comes from SWAKELOLA_LOG (default `info`), e.g. `debug`.
+    #[arg(long, global = true, env = "SWAKELOLA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json)]
+    log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Json,
+    Text,
+}
+
+/// Logs go to stderr, so that stdout stays for results (and for the `log` channel).
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SWAKELOLA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+        LogFormat::Text => builder.with_ansi(false).init(),
+    }
 }
 
 /// The optional configuration file.
@@ -88,6 +116,7 @@ fn apply_config(cli: &mut Cli, matches: &clap::ArgMatches) -> anyhow::Result<()>
             metrics,
             max_attempts,
             retry_base,
+            ..
         },
         Some(run),
     ) = (&mut cli.command, matches.subcommand_matches("run"))
@@ -202,7 +231,36 @@ enum Command {
         /// Wait after a first failed delivery, in seconds; doubles with each failure (≤ 1 h).
         #[arg(long, default_value_t = 30, value_name = "SECONDS")]
         retry_base: u64,
+        /// Serve the HTTP API too (see `swakelola serve`), on --listen.
+        #[arg(long, env = "SWAKELOLA_API")]
+        api: bool,
+        /// Address of the HTTP API.
+        #[arg(
+            long,
+            env = "SWAKELOLA_LISTEN",
+            default_value = "127.0.0.1:8080",
+            value_name = "ADDR"
+        )]
+        listen: std::net::SocketAddr,
     },
+    /// Serve the HTTP API (without firing timers; run `swakelola run` for those, or
+    /// `swakelola run --api` for both in one process).
+    ///
+    /// Every request needs `Authorization: Bearer <token>` (from `swakelola token create`)
+    /// except /healthz and /readyz. The API is described at /openapi.json.
+    Serve {
+        /// Address to listen on; port 0 picks a free port (logged at start).
+        #[arg(
+            long,
+            env = "SWAKELOLA_LISTEN",
+            default_value = "127.0.0.1:8080",
+            value_name = "ADDR"
+        )]
+        listen: std::net::SocketAddr,
+    },
+    /// Issue, list and revoke the bearer tokens of the HTTP API.
+    #[command(subcommand)]
+    Token(cases::TokenCommand),
     /// Run a scenario against a workflow with a virtual clock and print the timeline; exit 1
     /// when an expectation in the scenario fails.
     ///
@@ -256,6 +314,9 @@ fn main() -> ExitCode {
         eprintln!("error: {error:#}");
         return ExitCode::from(2);
     }
+    if matches!(cli.command, Command::Run { .. } | Command::Serve { .. }) {
+        init_logging(cli.log_format);
+    }
     match run(cli) {
         Ok(code) => code,
         Err(error) => {
@@ -288,6 +349,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             metrics,
             max_attempts,
             retry_base,
+            api,
+            listen,
         } => Ok(cases::run_daemon(
             &cli.database,
             cases::DaemonOptions {
@@ -306,8 +369,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     max_attempts: max_attempts.max(1),
                     base: jiff::SignedDuration::from_secs(retry_base.max(1) as i64),
                 },
+                api: api.then_some(listen),
             },
         )),
+        Command::Serve { listen } => Ok(cases::serve(&cli.database, listen)),
+        Command::Token(command) => Ok(cases::token(&cli.database, &command)),
         Command::Simulate { workflow, scenario } => simulate_files(&workflow, &scenario),
         Command::Agenda { days } => Ok(cases::agenda(&cli.database, days)),
         Command::Outbox(command) => Ok(cases::outbox(&cli.database, &command)),

@@ -68,6 +68,9 @@ pub struct Runner {
     /// The email channel; without it email messages wait in the outbox.
     pub email: Option<Email>,
     pub retry: RetryPolicy,
+    /// Notified by the HTTP API in the same process after each command, so new work (a
+    /// timer that is already due, a notification) is picked up without waiting for the poll.
+    pub wake: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl std::fmt::Debug for Runner {
@@ -91,6 +94,7 @@ impl Runner {
             webhooks: None,
             email: None,
             retry: RetryPolicy::default(),
+            wake: None,
         }
     }
 
@@ -187,9 +191,14 @@ impl Runner {
                         };
                         metrics::counter!(counter, "channel" => message.channel.clone())
                             .increment(1);
-                        eprintln!(
-                            "{}",
-                            serde_json::json!({"event": "delivery_failed", "key": message.key, "attempts": message.attempts, "error": error, "retry_at": retry_at, "dead": retry_at.is_none()})
+                        tracing::warn!(
+                            event = "delivery_failed",
+                            key = %message.key,
+                            attempts = message.attempts,
+                            error = %error,
+                            retry_at = retry_at.map(|t| t.to_string()),
+                            dead = retry_at.is_none(),
+                            "delivery failed"
                         );
                         tick.failed += 1;
                     }
@@ -215,10 +224,7 @@ impl Runner {
                 Err(error) => {
                     // A database that is down or busy must not stop the daemon: say so, wait,
                     // and try again. Claimed work is released by its lease.
-                    eprintln!(
-                        "{}",
-                        serde_json::json!({"at": now, "event": "tick_failed", "code": error.code(), "error": error.to_string()})
-                    );
+                    tracing::error!(event = "tick_failed", code = error.code(), error = %error, "tick failed");
                     tokio::select! {
                         () = &mut shutdown => return Ok(()),
                         () = tokio::time::sleep(poll) => {}
@@ -227,9 +233,13 @@ impl Runner {
                 }
             };
             if tick.fired + tick.delivered.len() + tick.failed > 0 {
-                eprintln!(
-                    "{}",
-                    serde_json::json!({"at": now, "event": "tick", "timers_fired": tick.fired, "stale": tick.stale, "delivered": tick.delivered.len(), "failed": tick.failed})
+                tracing::info!(
+                    event = "tick",
+                    timers_fired = tick.fired,
+                    stale = tick.stale,
+                    delivered = tick.delivered.len(),
+                    failed = tick.failed,
+                    "tick"
                 );
             }
             // Work that is due and not yet done (about 0 while runners keep up).
@@ -263,10 +273,18 @@ impl Runner {
                     None => std::future::pending::<()>().await,
                 }
             };
+            // Commands served by this process (the HTTP API) wake the runner directly.
+            let woken_here = async {
+                match &self.wake {
+                    Some(wake) => wake.notified().await,
+                    None => std::future::pending::<()>().await,
+                }
+            };
             tokio::select! {
                 () = &mut shutdown => return Ok(()),
                 () = tokio::time::sleep(wait) => {}
                 () = woken => {}
+                () = woken_here => {}
             }
         }
     }

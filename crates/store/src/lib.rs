@@ -11,6 +11,7 @@
 mod error;
 mod hash;
 mod sql;
+mod tokens;
 mod work;
 
 use std::collections::BTreeMap;
@@ -24,6 +25,7 @@ use swakelola_core::{Actor, CaseState, Event};
 pub use error::Error;
 pub use hash::sha256_hex;
 pub use sql::{Dialect, SqlStore};
+pub use tokens::{ADMIN_ROLE, ApiToken, TOKEN_PREFIX, TokenRefused};
 pub use work::{ClaimedTimer, Fired, OutboxMessage};
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -140,6 +142,10 @@ pub struct CaseFilter {
     pub fiscal_year: Option<i16>,
     /// Only cases with an obligation past due at this instant.
     pub overdue_at: Option<Timestamp>,
+    /// Only cases where this organisation is a party (the opener or a named party).
+    pub visible_to: Option<String>,
+    /// Only cases listed after this case id (keyset pagination).
+    pub after: Option<String>,
     pub limit: u32,
 }
 

@@ -38,20 +38,20 @@ pub struct SqlStore {
     engines: Mutex<HashMap<(String, u32), Arc<Engine>>>,
 }
 
-fn millis(instant: Timestamp) -> i64 {
+pub(crate) fn millis(instant: Timestamp) -> i64 {
     instant.as_millisecond()
 }
 
-fn instant(millis: i64) -> Result<Timestamp> {
+pub(crate) fn instant(millis: i64) -> Result<Timestamp> {
     Timestamp::from_millisecond(millis)
         .map_err(|e| Error::Corrupt(format!("bad instant {millis}: {e}")))
 }
 
-fn json<T: serde::Serialize>(value: &T) -> String {
+pub(crate) fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("store types serialise")
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T> {
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T> {
     serde_json::from_str(text).map_err(|e| Error::Corrupt(format!("{what}: {e}")))
 }
 
@@ -158,7 +158,14 @@ impl SqlStore {
         })
     }
 
-    async fn latest_version(&self, workflow_id: &str) -> Result<u32> {
+    /// Whether the database answers (for readiness checks).
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The newest deployed version of a workflow.
+    pub async fn latest_version(&self, workflow_id: &str) -> Result<u32> {
         let version: Option<i64> =
             sqlx::query_scalar("SELECT MAX(version) FROM workflows WHERE id = $1")
                 .bind(workflow_id)
@@ -699,6 +706,24 @@ impl Store for SqlStore {
             .bind(millis(now))
             .execute(&mut *tx)
             .await?;
+            let mut organisations: Vec<&str> = request
+                .parties
+                .organisations
+                .values()
+                .map(String::as_str)
+                .chain([request.organisation.as_str()])
+                .collect();
+            organisations.sort_unstable();
+            organisations.dedup();
+            for organisation in organisations {
+                sqlx::query(
+                    "INSERT INTO case_organisations (case_id, organisation) VALUES ($1, $2)",
+                )
+                .bind(case_id.as_str())
+                .bind(organisation)
+                .execute(&mut *tx)
+                .await?;
+            }
             self.persist(&mut tx, &case_id, GENESIS, &request.parties, &outcome, None)
                 .await?;
             tx.commit().await?;
@@ -826,6 +851,22 @@ impl Store for SqlStore {
         }
         if let Some(year) = filter.fiscal_year {
             condition("CAST(fiscal_year AS TEXT)", year.to_string());
+        }
+        if let Some(organisation) = &filter.visible_to {
+            values.push(organisation.clone());
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM case_organisations p WHERE p.case_id = cases.id AND p.organisation = ${})",
+                values.len()
+            ));
+        }
+        if let Some(after) = &filter.after {
+            // Keyset pagination: case ids are UUIDv7, so (opened_at, id) of the cursor case is
+            // a stable position even while new cases are opened.
+            values.push(after.clone());
+            let n = values.len();
+            sql.push_str(&format!(
+                " AND (opened_at, id) > (SELECT opened_at, id FROM cases WHERE id = ${n})"
+            ));
         }
         sql.push_str(" ORDER BY opened_at, id");
         // Without the overdue filter (applied to the loaded state below) the database can stop

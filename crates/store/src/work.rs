@@ -318,17 +318,22 @@ fn message(
 
 impl SqlStore {
     /// Pending timers due before `until` (overdue ones included), earliest first.
+    /// With `visible_to`, only timers of cases where that organisation is a party.
     pub async fn timers_due_before(
         &self,
         until: Timestamp,
         limit: u32,
+        visible_to: Option<&str>,
     ) -> Result<Vec<ClaimedTimer>> {
         let rows: Vec<(String, String, i64)> = sqlx::query_as(
             "SELECT case_id, key, due_at FROM timers WHERE state = 'pending' AND due_at <= $1
+               AND ($3 = '' OR EXISTS (SELECT 1 FROM case_organisations p
+                                        WHERE p.case_id = timers.case_id AND p.organisation = $3))
              ORDER BY due_at, case_id, key LIMIT $2",
         )
         .bind(ms(until))
         .bind(i64::from(limit))
+        .bind(visible_to.unwrap_or(""))
         .fetch_all(self.pool())
         .await?;
         Ok(rows

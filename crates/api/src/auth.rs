@@ -1,0 +1,174 @@
+//! Who is calling, and what they may do.
+//!
+//! A caller is a token: one organisation and the roles its holder acts in. A case is visible
+//! to the organisations that are parties to it (the opener and each named party); a role
+//! can be used on a case only when the token holds it and, if the workflow ties the role to
+//! a party, the caller's organisation is that party on this case — so a CSO's staff can
+//! never act as the agency's PPK, whatever their token says.
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use swakelola_core::Workflow;
+use swakelola_store::{ApiToken, CaseRecord, Store, TOKEN_PREFIX};
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Principal(pub ApiToken);
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .ok_or_else(|| {
+                ApiError::unauthorized(
+                    "this endpoint needs `Authorization: Bearer <token>`; ask an administrator for a token (`swakelola token create`)",
+                )
+            })?
+            .to_str()
+            .map_err(|_| ApiError::unauthorized("the Authorization header is not valid text"))?;
+        let secret = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|s| s.starts_with(TOKEN_PREFIX))
+            .ok_or_else(|| {
+                ApiError::unauthorized(format!("expected `Authorization: Bearer {TOKEN_PREFIX}…`"))
+            })?;
+        let token = state.store.authenticate(secret, (state.clock)()).await??;
+        tracing::Span::current().record("token", tracing::field::display(&token.id));
+        Ok(Principal(token))
+    }
+}
+
+/// An authenticated caller holding the `admin` role.
+#[derive(Debug, Clone)]
+pub struct Admin(pub ApiToken);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let Principal(token) = Principal::from_request_parts(parts, state).await?;
+        if !token.is_admin() {
+            return Err(ApiError::forbidden(
+                "this endpoint is for administrators; the token needs the `admin` role",
+            ));
+        }
+        Ok(Admin(token))
+    }
+}
+
+impl Principal {
+    pub fn organisation(&self) -> &str {
+        &self.0.organisation
+    }
+
+    /// Whether the caller's organisation is a party to the case.
+    pub fn sees(&self, case: &CaseRecord) -> bool {
+        case.organisation == self.0.organisation
+            || case
+                .parties
+                .organisations
+                .values()
+                .any(|o| *o == self.0.organisation)
+    }
+
+    /// Loads a case the caller may see; any other case is "not found".
+    pub async fn case(&self, state: &AppState, id: &str) -> ApiResult<CaseRecord> {
+        match state.store.case(id).await {
+            Ok(case) if self.sees(&case) => Ok(case),
+            Ok(_) | Err(swakelola_store::Error::CaseNotFound(_)) => {
+                Err(ApiError::case_not_found(id))
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Whether the caller may act in `role` on a case with these party organisations.
+    pub fn may_act_as(
+        &self,
+        workflow: &Workflow,
+        organisations: &std::collections::BTreeMap<String, String>,
+        opener: &str,
+        role: &str,
+    ) -> bool {
+        if !self.0.roles.iter().any(|r| r == role) {
+            return false;
+        }
+        match workflow.role(role).and_then(|r| r.party.as_deref()) {
+            Some(party) => organisations
+                .get(party)
+                .is_some_and(|o| *o == self.0.organisation),
+            // A role that belongs to no party: any party organisation of the case.
+            None => {
+                opener == self.0.organisation
+                    || organisations.values().any(|o| *o == self.0.organisation)
+            }
+        }
+    }
+
+    /// The roles the caller may act in on this case, in the workflow's order.
+    pub fn roles_on<'a>(&self, workflow: &'a Workflow, case: &CaseRecord) -> Vec<&'a str> {
+        workflow
+            .roles
+            .iter()
+            .filter(|r| {
+                self.may_act_as(
+                    workflow,
+                    &case.parties.organisations,
+                    &case.organisation,
+                    &r.id,
+                )
+            })
+            .map(|r| r.id.as_str())
+            .collect()
+    }
+
+    /// The role to act in: the requested one if the caller may use it on this case,
+    /// otherwise the first of `allowed` (all roles when empty) that the caller may use.
+    pub fn acting_role(
+        &self,
+        workflow: &Workflow,
+        case: &CaseRecord,
+        requested: Option<&str>,
+        allowed: &[String],
+        what: &str,
+    ) -> ApiResult<String> {
+        let usable = self.roles_on(workflow, case);
+        if let Some(role) = requested {
+            if usable.contains(&role) {
+                return Ok(role.to_owned());
+            }
+            return Err(ApiError::forbidden(format!(
+                "your token cannot act as `{role}` on this case; roles you can use here: {}",
+                list(&usable)
+            )));
+        }
+        usable
+            .iter()
+            .find(|r| allowed.is_empty() || allowed.iter().any(|a| a == *r))
+            .map(|r| (*r).to_owned())
+            .ok_or_else(|| {
+                ApiError::forbidden(format!(
+                    "none of your roles on this case ({}) may {what}; it needs one of: {}",
+                    list(&usable),
+                    allowed.join(", ")
+                ))
+            })
+    }
+}
+
+fn list(items: &[&str]) -> String {
+    if items.is_empty() {
+        "none".to_owned()
+    } else {
+        items.join(", ")
+    }
+}

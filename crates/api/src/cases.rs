@@ -1,0 +1,829 @@
+//! Case endpoints: open, list, show, fire, set a field, attach and download documents,
+//! history, verify, agenda.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use swakelola_core::Actor;
+use swakelola_core::state::ObligationSource;
+use swakelola_core::step::{Action, guard_failures, missing_documents};
+use swakelola_store::{
+    Applied, CaseCommand, CaseFilter, CaseRecord, Contact, OpenCase, Parties, Store, sha256_hex,
+};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult, ErrorBody, Problem};
+use crate::extract::{IdempotencyKey, Json, Path, Query, read_limited};
+
+/// A case in a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseSummary {
+    pub id: String,
+    pub workflow: String,
+    pub workflow_version: u32,
+    pub business_key: String,
+    /// The organisation that opened the case.
+    pub organisation: String,
+    /// Party (e.g. `instansi`, `ormas`) → organisation.
+    pub parties: BTreeMap<String, String>,
+    pub stage: String,
+    pub stage_label: String,
+    /// Number of events so far; send it back as `expected_revision` to act only on what you saw.
+    pub revision: u64,
+    pub closed: bool,
+    pub next_due_at: Option<String>,
+}
+
+/// A case with everything needed to decide the next step.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseDetail {
+    #[serde(flatten)]
+    pub summary: CaseSummary,
+    /// Field values as typed values (rupiah as whole numbers, dates as YYYY-MM-DD).
+    #[schema(value_type = Object)]
+    pub fields: serde_json::Value,
+    pub documents: Vec<DocumentView>,
+    pub obligations: Vec<ObligationView>,
+    /// The roles your token can act in on this case.
+    pub your_roles: Vec<String>,
+    /// Transitions out of the current stage that you can fire, with what each still needs.
+    pub next: Vec<NextStep>,
+    /// Documents required by transitions out of this stage and not yet attached.
+    pub missing_documents: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocumentView {
+    pub document_type: String,
+    pub file_name: String,
+    pub sha256: String,
+    pub size: u64,
+    pub attached_at: String,
+    pub attached_by: String,
+    pub role: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ObligationView {
+    pub key: String,
+    /// `stage_deadline` or `recurring`.
+    pub kind: String,
+    /// The document that meets a recurring obligation.
+    pub document: Option<String>,
+    pub due_date: String,
+    pub due_at: String,
+    pub overdue: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NextStep {
+    pub transition: String,
+    pub label: String,
+    pub to: String,
+    /// Your roles that may fire it.
+    pub roles: Vec<String>,
+    /// True when nothing is missing.
+    pub ready: bool,
+    pub missing: Vec<Problem>,
+}
+
+/// The result of a command.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppliedView {
+    pub case: CaseDetail,
+    /// The event written; `null` when the request repeated an earlier one (same
+    /// Idempotency-Key) or opened a case that already existed.
+    #[schema(value_type = Object)]
+    pub event: Option<serde_json::Value>,
+    pub created: bool,
+}
+
+fn ts(instant: Timestamp) -> String {
+    instant.to_string()
+}
+
+pub(crate) async fn detail(
+    state: &AppState,
+    principal: &Principal,
+    case: &CaseRecord,
+) -> ApiResult<CaseDetail> {
+    let engine = state
+        .store
+        .engine_for(&case.workflow_id, case.workflow_version)
+        .await?;
+    let workflow = &engine.workflow;
+    let your_roles = principal.roles_on(workflow, case);
+    let case_state = &case.state;
+    let next = workflow
+        .transitions_from(&case_state.stage)
+        .filter_map(|t| {
+            let roles: Vec<String> = t
+                .roles
+                .iter()
+                .filter(|r| your_roles.contains(&r.as_str()))
+                .cloned()
+                .collect();
+            if roles.is_empty() {
+                return None;
+            }
+            let missing: Vec<Problem> = guard_failures(workflow, case_state, t, Some("-"))
+                .iter()
+                .map(|failure| Problem {
+                    path: match failure {
+                        swakelola_core::step::GuardFailure::MissingDocument { id, .. } => {
+                            format!("documents.{id}")
+                        }
+                        swakelola_core::step::GuardFailure::MissingField { id, .. } => {
+                            format!("fields.{id}")
+                        }
+                        swakelola_core::step::GuardFailure::CommentRequired => "comment".into(),
+                        swakelola_core::step::GuardFailure::Condition { .. } => "fields".into(),
+                    },
+                    message: failure.to_string(),
+                })
+                .collect();
+            Some(NextStep {
+                transition: t.id.clone(),
+                label: t.label.id.clone(),
+                to: t.to.clone(),
+                roles,
+                ready: missing.is_empty(),
+                missing,
+            })
+        })
+        .collect();
+    Ok(CaseDetail {
+        summary: summary(case, workflow),
+        fields: serde_json::to_value(&case_state.fields).unwrap_or_default(),
+        documents: case_state
+            .documents
+            .iter()
+            .map(|d| DocumentView {
+                document_type: d.document_type.clone(),
+                file_name: d.file_name.clone(),
+                sha256: d.sha256.clone(),
+                size: d.size,
+                attached_at: ts(d.attached_at),
+                attached_by: d.attached_by.name.clone(),
+                role: d.attached_by.role.clone(),
+            })
+            .collect(),
+        obligations: case_state
+            .obligations
+            .values()
+            .map(|o| ObligationView {
+                key: o.key.clone(),
+                kind: match &o.source {
+                    ObligationSource::StageDeadline { .. } => "stage_deadline".into(),
+                    ObligationSource::Recurring { .. } => "recurring".into(),
+                },
+                document: match &o.source {
+                    ObligationSource::Recurring { document, .. } => Some(document.clone()),
+                    ObligationSource::StageDeadline { .. } => None,
+                },
+                due_date: o.due_date.to_string(),
+                due_at: ts(o.due_at),
+                overdue: o.overdue || o.due_at <= state.now(),
+            })
+            .collect(),
+        your_roles: your_roles.iter().map(|r| (*r).to_owned()).collect(),
+        next,
+        missing_documents: missing_documents(workflow, case_state)
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+    })
+}
+
+fn summary(case: &CaseRecord, workflow: &swakelola_core::Workflow) -> CaseSummary {
+    CaseSummary {
+        id: case.id.clone(),
+        workflow: case.workflow_id.clone(),
+        workflow_version: case.workflow_version,
+        business_key: case.business_key.clone(),
+        organisation: case.organisation.clone(),
+        parties: case.parties.organisations.clone(),
+        stage: case.state.stage.clone(),
+        stage_label: workflow
+            .stage(&case.state.stage)
+            .map_or_else(|| case.state.stage.clone(), |s| s.label.id.clone()),
+        revision: case.state.revision,
+        closed: case.state.is_closed(),
+        next_due_at: case.state.next_due_at().map(ts),
+    }
+}
+
+async fn applied(
+    state: &AppState,
+    principal: &Principal,
+    applied: Applied,
+    created_status: StatusCode,
+) -> ApiResult<Response> {
+    if applied.event.is_some() {
+        state.new_work();
+    }
+    let status = if applied.created {
+        created_status
+    } else {
+        StatusCode::OK
+    };
+    let view = AppliedView {
+        case: detail(state, principal, &applied.case).await?,
+        event: applied
+            .event
+            .as_ref()
+            .map(|e| serde_json::to_value(e).unwrap_or_default()),
+        created: applied.created,
+    };
+    Ok((status, axum::Json(view)).into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Only cases of this workflow.
+    workflow: Option<String>,
+    /// Only cases in this stage.
+    stage: Option<String>,
+    /// Only cases of this fiscal year.
+    fiscal_year: Option<i16>,
+    /// Only cases with an obligation past due.
+    #[serde(default)]
+    overdue: bool,
+    /// Page size, 1–500 (default 50).
+    limit: Option<u32>,
+    /// The `next` cursor of the previous page.
+    after: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CasePage {
+    pub items: Vec<CaseSummary>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next: Option<String>,
+}
+
+/// List the cases your organisation is a party to.
+#[utoipa::path(get, path = "/v1/cases", tag = "cases", params(ListQuery),
+    responses((status = 200, body = CasePage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(query): Query<ListQuery>,
+) -> ApiResult<axum::Json<CasePage>> {
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::bad_request("`limit` must be between 1 and 500"));
+    }
+    if let Some(after) = &query.after {
+        // Only the caller's own cases are valid cursors.
+        principal.case(&state, after).await.map_err(|_| {
+            ApiError::bad_request("`after` is not a cursor from a previous page of this list")
+        })?;
+    }
+    let cases = state
+        .store
+        .cases(&CaseFilter {
+            workflow_id: query.workflow,
+            stage: query.stage,
+            fiscal_year: query.fiscal_year,
+            overdue_at: query.overdue.then(|| state.now()),
+            visible_to: Some(principal.organisation().to_owned()),
+            after: query.after,
+            limit: limit + 1,
+            ..CaseFilter::default()
+        })
+        .await?;
+    let more = cases.len() > limit as usize;
+    let mut items = Vec::new();
+    for case in cases.iter().take(limit as usize) {
+        let engine = state
+            .store
+            .engine_for(&case.workflow_id, case.workflow_version)
+            .await?;
+        items.push(summary(case, &engine.workflow));
+    }
+    let next = more.then(|| items.last().map(|c| c.id.clone())).flatten();
+    Ok(axum::Json(CasePage { items, next }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactIn {
+    pub name: String,
+    /// `email:someone@example.org` or `webhook:https://…`.
+    pub address: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenRequest {
+    pub workflow: String,
+    /// Unique per workflow within your organisation, e.g. `DP3A-2025-001`; opening the same
+    /// key again with the same details returns the existing case.
+    pub business_key: String,
+    /// The role you open it in (one the workflow allows to open cases).
+    pub role: Option<String>,
+    /// Field values as people type them, e.g. `{"pagu": "Rp34.500.000"}`.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+    /// Party → organisation, e.g. `{"instansi": "dp3a-palembang", "ormas": "yayasan-x"}`.
+    /// Your organisation must be one of them.
+    #[serde(default)]
+    pub parties: BTreeMap<String, String>,
+    /// Role → people to notify.
+    #[serde(default)]
+    pub contacts: BTreeMap<String, Vec<ContactIn>>,
+}
+
+/// Open a case (or get the existing one with the same business key).
+#[utoipa::path(post, path = "/v1/cases", tag = "cases", request_body = OpenRequest,
+    responses((status = 201, body = AppliedView, description = "opened"), (status = 200, body = AppliedView, description = "already open with these details"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn open(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(request): Json<OpenRequest>,
+) -> ApiResult<Response> {
+    let version = state.store.latest_version(&request.workflow).await?;
+    let engine = state.store.engine_for(&request.workflow, version).await?;
+    let workflow = &engine.workflow;
+    for (party, organisation) in &request.parties {
+        if !workflow.parties.iter().any(|p| p.id == *party) {
+            return Err(ApiError::unprocessable(
+                &format!("parties.{party}"),
+                format!(
+                    "there is no party `{party}` in workflow `{}`; known: {}",
+                    workflow.id,
+                    workflow
+                        .parties
+                        .iter()
+                        .map(|p| p.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        if organisation.trim().is_empty() {
+            return Err(ApiError::unprocessable(
+                &format!("parties.{party}"),
+                "the organisation must not be empty",
+            ));
+        }
+    }
+    let allowed: Vec<String> = if workflow.open_by.is_empty() {
+        workflow.roles.iter().map(|r| r.id.clone()).collect()
+    } else {
+        workflow.open_by.clone()
+    };
+    let usable: Vec<&str> = workflow
+        .roles
+        .iter()
+        .map(|r| r.id.as_str())
+        .filter(|r| principal.may_act_as(workflow, &request.parties, principal.organisation(), r))
+        .collect();
+    let role = match &request.role {
+        Some(role) if usable.contains(&role.as_str()) => role.clone(),
+        Some(role) => {
+            return Err(ApiError::forbidden(format!(
+                "your token cannot open a case as `{role}` with these parties; name your organisation as the party of that role"
+            )));
+        }
+        None => usable
+            .iter()
+            .find(|r| allowed.iter().any(|a| a == *r))
+            .map(|r| (*r).to_owned())
+            .ok_or_else(|| {
+                ApiError::forbidden(format!(
+                    "none of your roles may open a `{}` case with these parties; it needs one of: {}",
+                    workflow.id,
+                    allowed.join(", ")
+                ))
+            })?,
+    };
+    let mut contacts: BTreeMap<String, Vec<Contact>> = BTreeMap::new();
+    for (role, people) in request.contacts {
+        for (index, person) in people.into_iter().enumerate() {
+            if !(person.address.starts_with("email:") || person.address.starts_with("webhook:")) {
+                return Err(ApiError::unprocessable(
+                    &format!("contacts.{role}[{index}].address"),
+                    "a contact address starts with `email:` or `webhook:`",
+                ));
+            }
+            contacts.entry(role.clone()).or_default().push(Contact {
+                name: person.name,
+                address: person.address,
+            });
+        }
+    }
+    let result = state
+        .store
+        .open(
+            &OpenCase {
+                workflow_id: request.workflow,
+                organisation: principal.organisation().to_owned(),
+                business_key: request.business_key,
+                actor: Actor::new(principal.0.name.clone(), role),
+                fields: request.fields.into_iter().collect(),
+                parties: Parties {
+                    organisations: request.parties,
+                    contacts,
+                },
+            },
+            state.now(),
+        )
+        .await?;
+    applied(&state, &principal, result, StatusCode::CREATED).await
+}
+
+/// A case with your next steps.
+#[utoipa::path(get, path = "/v1/cases/{id}", tag = "cases", params(("id" = String, Path)),
+    responses((status = 200, body = CaseDetail), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn show(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<CaseDetail>> {
+    let case = principal.case(&state, &id).await?;
+    Ok(axum::Json(detail(&state, &principal, &case).await?))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FireRequest {
+    /// The role to act in; by default the first of yours that may fire the transition.
+    pub role: Option<String>,
+    pub comment: Option<String>,
+    /// Refuse with 409 unless the case is still at this revision.
+    pub expected_revision: Option<u64>,
+}
+
+async fn execute(
+    state: &AppState,
+    principal: &Principal,
+    case: &CaseRecord,
+    (role, action): (String, Action),
+    expected_revision: Option<u64>,
+    idempotency: &IdempotencyKey,
+    content: Option<Vec<u8>>,
+) -> ApiResult<Applied> {
+    Ok(state
+        .store
+        .execute(
+            &CaseCommand {
+                case_id: case.id.clone(),
+                actor: Actor::new(principal.0.name.clone(), role),
+                action,
+                expected_revision,
+                idempotency_key: idempotency.scoped(&principal.0.id),
+                content,
+            },
+            state.now(),
+        )
+        .await?)
+}
+
+/// Fire a transition out of the current stage.
+#[utoipa::path(post, path = "/v1/cases/{id}/transitions/{transition}", tag = "cases",
+    params(("id" = String, Path), ("transition" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = FireRequest,
+    responses((status = 200, body = AppliedView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn fire(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, transition)): Path<(String, String)>,
+    idempotency: IdempotencyKey,
+    Json(request): Json<FireRequest>,
+) -> ApiResult<Response> {
+    let case = principal.case(&state, &id).await?;
+    let engine = state
+        .store
+        .engine_for(&case.workflow_id, case.workflow_version)
+        .await?;
+    let allowed = engine
+        .workflow
+        .transition(&transition)
+        .map(|t| t.roles.clone())
+        .unwrap_or_default();
+    let role = principal.acting_role(
+        &engine.workflow,
+        &case,
+        request.role.as_deref(),
+        &allowed,
+        &format!("fire `{transition}`"),
+    )?;
+    let result = execute(
+        &state,
+        &principal,
+        &case,
+        (
+            role,
+            Action::Fire {
+                transition,
+                comment: request.comment,
+            },
+        ),
+        request.expected_revision,
+        &idempotency,
+        None,
+    )
+    .await?;
+    applied(&state, &principal, result, StatusCode::OK).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetFieldRequest {
+    /// The value as people type it, e.g. `Rp34.500.000` or `2025-07-01`.
+    pub value: String,
+    pub role: Option<String>,
+    pub expected_revision: Option<u64>,
+}
+
+/// Set a field.
+#[utoipa::path(put, path = "/v1/cases/{id}/fields/{field}", tag = "cases",
+    params(("id" = String, Path), ("field" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = SetFieldRequest,
+    responses((status = 200, body = AppliedView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_field(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, field)): Path<(String, String)>,
+    idempotency: IdempotencyKey,
+    Json(request): Json<SetFieldRequest>,
+) -> ApiResult<Response> {
+    let case = principal.case(&state, &id).await?;
+    let engine = state
+        .store
+        .engine_for(&case.workflow_id, case.workflow_version)
+        .await?;
+    let allowed = engine
+        .workflow
+        .field(&field)
+        .map(|f| f.set_by.clone())
+        .unwrap_or_default();
+    let role = principal.acting_role(
+        &engine.workflow,
+        &case,
+        request.role.as_deref(),
+        &allowed,
+        &format!("set `{field}`"),
+    )?;
+    let result = execute(
+        &state,
+        &principal,
+        &case,
+        (
+            role,
+            Action::SetField {
+                field,
+                value: request.value,
+            },
+        ),
+        request.expected_revision,
+        &idempotency,
+        None,
+    )
+    .await?;
+    applied(&state, &principal, result, StatusCode::OK).await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AttachQuery {
+    /// The document type, e.g. `kak`.
+    document_type: String,
+    /// The file's name as shown to people, e.g. `kak-2025.pdf` (no folders).
+    file_name: String,
+    role: Option<String>,
+    expected_revision: Option<u64>,
+}
+
+/// Checks a document's file name: a name, not a path, so it can never point outside a folder
+/// when someone saves the download.
+fn check_file_name(name: &str) -> ApiResult<()> {
+    let problem = if name.trim().is_empty() {
+        Some("must not be empty")
+    } else if name.chars().count() > 200 {
+        Some("may have at most 200 characters")
+    } else if name.contains(['/', '\\']) || name == "." || name == ".." || name.starts_with("..") {
+        Some("must be a plain file name, without folders or `..`")
+    } else if name.chars().any(char::is_control) {
+        Some("must not contain control characters")
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => Err(ApiError::unprocessable(
+            "file_name",
+            format!("the file name {problem}"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Attach a document: the request body is the file's bytes.
+#[utoipa::path(post, path = "/v1/cases/{id}/documents", tag = "cases",
+    params(("id" = String, Path), AttachQuery, ("Idempotency-Key" = Option<String>, Header)),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = AppliedView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn attach(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Query(query): Query<AttachQuery>,
+    idempotency: IdempotencyKey,
+    request: Request,
+) -> ApiResult<Response> {
+    check_file_name(&query.file_name)?;
+    let document_type = query.document_type;
+    let case = principal.case(&state, &id).await?;
+    let engine = state
+        .store
+        .engine_for(&case.workflow_id, case.workflow_version)
+        .await?;
+    let allowed = engine
+        .workflow
+        .document(&document_type)
+        .map(|d| d.attach_by.clone())
+        .unwrap_or_default();
+    let role = principal.acting_role(
+        &engine.workflow,
+        &case,
+        query.role.as_deref(),
+        &allowed,
+        &format!("attach `{document_type}`"),
+    )?;
+    let content = read_limited(request, state.limits.upload_bytes).await?;
+    if content.is_empty() {
+        return Err(ApiError::unprocessable("body", "the document is empty"));
+    }
+    let result = execute(
+        &state,
+        &principal,
+        &case,
+        (
+            role,
+            Action::Attach {
+                document_type,
+                file_name: query.file_name,
+                sha256: sha256_hex(&content),
+                size: content.len() as u64,
+            },
+        ),
+        query.expected_revision,
+        &idempotency,
+        Some(content),
+    )
+    .await?;
+    applied(&state, &principal, result, StatusCode::CREATED).await
+}
+
+/// Download an attached document by its SHA-256.
+#[utoipa::path(get, path = "/v1/cases/{id}/documents/{sha256}", tag = "cases",
+    params(("id" = String, Path), ("sha256" = String, Path)),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn download(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, sha256)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let case = principal.case(&state, &id).await?;
+    // Only documents attached to this case: a digest alone must not open another case's file.
+    let Some(document) = case
+        .state
+        .documents
+        .iter()
+        .rev()
+        .find(|d| d.sha256 == sha256)
+    else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "document_not_found",
+            format!(
+                "case `{id}` has no document with SHA-256 {sha256}; see `documents` of the case"
+            ),
+        ));
+    };
+    let bytes = state.store.document(&document.sha256).await?;
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    // The name was checked when attached; quotes and non-ASCII are replaced for the header.
+    let safe: String = document
+        .file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{safe}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+/// The case's history, each event with its place in the hash chain.
+#[utoipa::path(get, path = "/v1/cases/{id}/history", tag = "cases", params(("id" = String, Path)),
+    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn history(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    let case = principal.case(&state, &id).await?;
+    let events = state.store.history(&case.id).await?;
+    Ok(axum::Json(serde_json::json!({ "events": events })))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerificationView {
+    pub events: u64,
+    /// The first event whose stored content or hash does not match the chain.
+    pub first_tampered: Option<u64>,
+    pub intact: bool,
+}
+
+/// Recompute the case's hash chain.
+#[utoipa::path(get, path = "/v1/cases/{id}/verify", tag = "cases", params(("id" = String, Path)),
+    responses((status = 200, body = VerificationView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn verify(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<VerificationView>> {
+    let case = principal.case(&state, &id).await?;
+    let verification = state.store.verify(&case.id).await?;
+    Ok(axum::Json(VerificationView {
+        events: verification.events,
+        intact: verification.first_tampered.is_none(),
+        first_tampered: verification.first_tampered,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AgendaQuery {
+    /// How many days ahead (1–366, default 14).
+    days: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgendaItem {
+    pub case_id: String,
+    pub timer: String,
+    pub due_at: String,
+    /// Already due: waits for a runner.
+    pub due: bool,
+}
+
+/// Deadlines, reminders and escalations due in the coming days on your cases.
+#[utoipa::path(get, path = "/v1/agenda", tag = "cases", params(AgendaQuery),
+    responses((status = 200, body = Vec<AgendaItem>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn agenda(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(query): Query<AgendaQuery>,
+) -> ApiResult<axum::Json<Vec<AgendaItem>>> {
+    let days = query.days.unwrap_or(14);
+    if !(1..=366).contains(&days) {
+        return Err(ApiError::bad_request("`days` must be between 1 and 366"));
+    }
+    let now = state.now();
+    let until = now
+        .checked_add(SignedDuration::from_hours(24 * i64::from(days)))
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let timers = state
+        .store
+        .timers_due_before(until, 1000, Some(principal.organisation()))
+        .await?;
+    Ok(axum::Json(
+        timers
+            .into_iter()
+            .map(|t| AgendaItem {
+                due: t.due_at <= now,
+                case_id: t.case_id,
+                timer: t.key,
+                due_at: ts(t.due_at),
+            })
+            .collect(),
+    ))
+}

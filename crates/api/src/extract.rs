@@ -1,0 +1,167 @@
+//! Request extractors that answer bad input with the API's JSON errors: malformed JSON is
+//! 400, a body of the wrong shape (wrong types, unknown or missing fields) is 422 with the
+//! path of the offending field, a body over the limit is 413.
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use futures_util::TryStreamExt;
+use serde::de::DeserializeOwned;
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult, Problem};
+
+/// A JSON request body.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> ApiResult<Self> {
+        let is_json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                let essence = v.split(';').next().unwrap_or("").trim();
+                essence.eq_ignore_ascii_case("application/json")
+            });
+        if !is_json {
+            return Err(ApiError::new(
+                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as JSON with `Content-Type: application/json`",
+            ));
+        }
+        let bytes = read_limited(request, state.limits.json_bytes).await?;
+        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+        let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+            let path = error.path().to_string();
+            let inner = error.into_inner();
+            if inner.is_syntax() || inner.is_eof() {
+                ApiError::bad_request(format!("the body is not valid JSON: {inner}"))
+            } else {
+                let path = if path == "." {
+                    "body".to_owned()
+                } else {
+                    format!("body.{path}")
+                };
+                ApiError {
+                    details: vec![Problem {
+                        path: path.clone(),
+                        message: inner.to_string(),
+                    }],
+                    ..ApiError::new(
+                        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid_body",
+                        format!("`{path}`: {inner}"),
+                    )
+                }
+            }
+        })?;
+        deserializer
+            .end()
+            .map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
+        Ok(Json(value))
+    }
+}
+
+/// Reads a request body up to `limit` bytes; more is 413. The body arrives in chunks, so a
+/// large upload is refused as soon as it passes the limit, not after it was all received.
+pub async fn read_limited(request: Request, limit: usize) -> ApiResult<Vec<u8>> {
+    if let Some(length) = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        && length > limit as u64
+    {
+        return Err(ApiError::too_large(limit));
+    }
+    let mut stream = request.into_body().into_data_stream();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream
+        .try_next()
+        .await
+        .map_err(|e| ApiError::bad_request(format!("the request body could not be read: {e}")))?
+    {
+        if bytes.len() + chunk.len() > limit {
+            return Err(ApiError::too_large(limit));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+/// Query parameters; a malformed query string is 400.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Query(q.0))
+            .map_err(|e| ApiError::bad_request(e.body_text()))
+    }
+}
+
+/// Path parameters; a malformed one is 400.
+#[derive(Debug)]
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Path(p.0))
+            .map_err(|e| ApiError::bad_request(e.body_text()))
+    }
+}
+
+/// The optional `Idempotency-Key` header, scoped to the token that sent it so that two
+/// callers choosing the same key never collide (or learn about each other's requests).
+#[derive(Debug, Default)]
+pub struct IdempotencyKey(pub Option<String>);
+
+impl IdempotencyKey {
+    pub fn scoped(&self, token_id: &str) -> Option<String> {
+        self.0.as_ref().map(|key| {
+            format!(
+                "api:{}",
+                swakelola_store::sha256_hex(format!("{token_id}\n{key}").as_bytes())
+            )
+        })
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> ApiResult<Self> {
+        let Some(value) = parts.headers.get("idempotency-key") else {
+            return Ok(IdempotencyKey(None));
+        };
+        let key = value
+            .to_str()
+            .ok()
+            .map(str::trim)
+            .filter(|k| {
+                !k.is_empty()
+                    && k.len() <= swakelola_store::MAX_IDEMPOTENCY_KEY_CHARS
+                    && k.chars().all(|c| c.is_ascii_graphic())
+            })
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "the Idempotency-Key header must be 1–{} visible ASCII characters, e.g. a UUID",
+                    swakelola_store::MAX_IDEMPOTENCY_KEY_CHARS
+                ))
+            })?;
+        Ok(IdempotencyKey(Some(key.to_owned())))
+    }
+}

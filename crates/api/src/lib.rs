@@ -1,0 +1,250 @@
+//! The swakelola HTTP API: every case operation of the CLI as JSON over HTTP, for agency and
+//! CSO staff and for other systems (a regional dashboard, a messaging bot).
+//!
+//! Every request except `/healthz` and `/readyz` is authenticated with a bearer token (see
+//! [`auth`]); a caller sees only cases its organisation is a party to, and acts only in roles
+//! its token holds and the workflow gives its side. Handlers translate HTTP into store
+//! commands and back — they never decide a transition themselves (that is
+//! `swakelola-core`'s job, run inside the store's transaction) and never hold a write
+//! transaction across network IO. The OpenAPI document is generated from the handlers'
+//! annotations, so routes and documentation cannot drift apart.
+
+pub mod auth;
+mod cases;
+pub mod error;
+mod extract;
+mod system;
+mod workflows;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use jiff::Timestamp;
+use metrics_exporter_prometheus::PrometheusHandle;
+use swakelola_store::SqlStore;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use error::{ApiError, ApiResult};
+
+/// Limits on what a request may carry and how long it may take.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest JSON body, in bytes.
+    pub json_bytes: usize,
+    /// Largest uploaded document, in bytes (never more than the store accepts).
+    pub upload_bytes: usize,
+    /// Longest a request may take before it is answered with 408.
+    pub timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            json_bytes: 64 * 1024,
+            upload_bytes: swakelola_store::MAX_DOCUMENT_BYTES,
+            timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<SqlStore>,
+    /// The clock commands are stamped with (tests use a fixed one).
+    pub clock: fn() -> Timestamp,
+    /// Renders `/metrics` when a Prometheus recorder is installed.
+    pub metrics: Option<PrometheusHandle>,
+    pub limits: Limits,
+    /// Notified after each successful command, to wake a runner in the same process.
+    pub work: Option<Arc<tokio::sync::Notify>>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("limits", &self.limits)
+            .field("metrics", &self.metrics.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    pub fn new(store: Arc<SqlStore>) -> Self {
+        AppState {
+            store,
+            clock: Timestamp::now,
+            metrics: None,
+            limits: Limits::default(),
+            work: None,
+        }
+    }
+
+    pub(crate) fn now(&self) -> Timestamp {
+        (self.clock)()
+    }
+
+    /// Tells a runner in this process that a command may have created due work.
+    pub(crate) fn new_work(&self) {
+        if let Some(work) = &self.work {
+            work.notify_one();
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "swakelola",
+        description = "Swakelola Tipe III workflow engine: cases, workflows and documents of government–civil-society partnerships. Authenticate with `Authorization: Bearer swk_…` (tokens from `swakelola token create`). Mutating requests accept an `Idempotency-Key` header.",
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags(
+        (name = "cases", description = "Open, inspect and move cases"),
+        (name = "workflows", description = "Deployed workflow versions"),
+        (name = "admin", description = "Tokens, outbox and metrics (the `admin` role)"),
+        (name = "system", description = "Health and the API description"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .bearer_format("swk_<64 hex digits>")
+                        .build(),
+                ),
+            );
+    }
+}
+
+/// The routes with their OpenAPI description.
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(system::healthz))
+        .routes(routes!(system::readyz))
+        .routes(routes!(system::metrics))
+        .routes(routes!(system::openapi_json))
+        .routes(routes!(workflows::list, workflows::deploy))
+        .routes(routes!(workflows::show))
+        .routes(routes!(workflows::diagram))
+        .routes(routes!(cases::list, cases::open))
+        .routes(routes!(cases::show))
+        .routes(routes!(cases::fire))
+        .routes(routes!(cases::set_field))
+        .routes(routes!(cases::attach))
+        .routes(routes!(cases::download))
+        .routes(routes!(cases::history))
+        .routes(routes!(cases::verify))
+        .routes(routes!(cases::agenda))
+        .routes(routes!(system::outbox))
+        .routes(routes!(system::list_tokens, system::create_token))
+        .routes(routes!(system::revoke_token))
+}
+
+/// The OpenAPI 3.1 document of this API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The application: routes, authentication, limits, request ids and request logs.
+pub fn router(state: AppState) -> Router {
+    let timeout = state.limits.timeout;
+    let (router, openapi) = routes().split_for_parts();
+    router
+        .layer(axum::Extension(Arc::new(openapi)))
+        .fallback(system::not_found)
+        .with_state(state)
+        // Body limits are enforced by our own extractors, which answer with JSON errors.
+        .layer(DefaultBodyLimit::disable())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .layer(middleware::from_fn(request_id_in_errors))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                let id = request
+                    .headers()
+                    .get(&REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id, token = tracing::field::Empty)
+            })
+            .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO))
+            .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::WARN)),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Copies the request id into the body of error responses, so that a person reporting an
+/// error can quote it.
+async fn request_id_in_errors(request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let response = next.run(request).await;
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let (Some(id), true, true) = (
+        id,
+        response.status().is_client_error() || response.status().is_server_error(),
+        is_json,
+    ) else {
+        return response;
+    };
+    let (mut parts, body) = response.into_parts();
+    // Error bodies are small and built by us; anything else passes unchanged.
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return Response::from_parts(parts, axum::body::Body::empty());
+    };
+    let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(mut value) if value["error"].is_object() => {
+            value["error"]["request_id"] = serde_json::Value::String(id);
+            let text = serde_json::to_vec(&value).unwrap_or_else(|_| bytes.to_vec());
+            parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+            axum::body::Body::from(text)
+        }
+        _ => axum::body::Body::from(bytes),
+    };
+    Response::from_parts(parts, body)
+}
+
+/// Serves the API on `listener` until `shutdown` resolves; requests in flight finish first.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,237 @@
+//! Health, readiness, metrics, the OpenAPI document, and administration (tokens, outbox).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::auth::{Admin, Principal};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{Json, Path, Query};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    pub status: String,
+}
+
+/// The process is up (no authentication).
+#[utoipa::path(get, path = "/healthz", tag = "system", security(()),
+    responses((status = 200, body = Health)))]
+pub async fn healthz() -> axum::Json<Health> {
+    axum::Json(Health {
+        status: "ok".into(),
+    })
+}
+
+/// The database answers (no authentication); 503 when it does not.
+#[utoipa::path(get, path = "/readyz", tag = "system", security(()),
+    responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
+pub async fn readyz(State(state): State<AppState>) -> ApiResult<axum::Json<Health>> {
+    state.store.ping().await?;
+    Ok(axum::Json(Health {
+        status: "ready".into(),
+    }))
+}
+
+/// Prometheus metrics (administrators).
+#[utoipa::path(get, path = "/metrics", tag = "admin",
+    responses((status = 200, content_type = "text/plain", body = String), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "metrics are not enabled")))]
+pub async fn metrics(State(state): State<AppState>, _admin: Admin) -> ApiResult<String> {
+    match &state.metrics {
+        Some(handle) => Ok(handle.render()),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "metrics_disabled",
+            "metrics are not enabled on this server",
+        )),
+    }
+}
+
+/// This API's OpenAPI 3.1 description.
+#[utoipa::path(get, path = "/openapi.json", tag = "system",
+    responses((status = 200, body = Object), (status = 401, body = ErrorBody)))]
+pub async fn openapi_json(
+    _principal: Principal,
+    axum::Extension(openapi): axum::Extension<Arc<utoipa::openapi::OpenApi>>,
+) -> Response {
+    axum::Json(openapi.as_ref().clone()).into_response()
+}
+
+/// Unknown paths answer with the API's JSON error.
+pub async fn not_found(uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("there is no endpoint `{}`; see /openapi.json", uri.path()),
+    )
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxQuery {
+    /// Only messages that failed at least once or are dead.
+    #[serde(default)]
+    failed: bool,
+    /// Only messages of this case.
+    case: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutboxView {
+    pub key: String,
+    pub case_id: String,
+    pub channel: String,
+    pub recipient: String,
+    /// `pending`, `sent` or `dead`.
+    pub state: String,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+}
+
+/// Notification messages and their delivery state (administrators).
+#[utoipa::path(get, path = "/v1/outbox", tag = "admin", params(OutboxQuery),
+    responses((status = 200, body = Vec<OutboxView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn outbox(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Query(query): Query<OutboxQuery>,
+) -> ApiResult<axum::Json<Vec<OutboxView>>> {
+    let messages = state
+        .store
+        .outbox(query.case.as_deref(), query.failed)
+        .await?;
+    Ok(axum::Json(
+        messages
+            .into_iter()
+            .map(|m| OutboxView {
+                key: m.key,
+                case_id: m.case_id,
+                channel: m.channel,
+                recipient: m.recipient,
+                state: m.state,
+                attempts: m.attempts,
+                last_error: m.last_error,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenView {
+    pub id: String,
+    pub name: String,
+    pub organisation: String,
+    pub roles: Vec<String>,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+impl From<swakelola_store::ApiToken> for TokenView {
+    fn from(t: swakelola_store::ApiToken) -> Self {
+        TokenView {
+            id: t.id,
+            name: t.name,
+            organisation: t.organisation,
+            roles: t.roles,
+            created_at: t.created_at.to_string(),
+            expires_at: t.expires_at.map(|t| t.to_string()),
+            revoked_at: t.revoked_at.map(|t| t.to_string()),
+        }
+    }
+}
+
+/// All tokens, without their secrets (administrators).
+#[utoipa::path(get, path = "/v1/tokens", tag = "admin",
+    responses((status = 200, body = Vec<TokenView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    _admin: Admin,
+) -> ApiResult<axum::Json<Vec<TokenView>>> {
+    let tokens = state.store.tokens().await?;
+    Ok(axum::Json(tokens.into_iter().map(Into::into).collect()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTokenRequest {
+    /// Who holds it; recorded as the actor of every command made with it.
+    pub name: String,
+    pub organisation: String,
+    pub roles: Vec<String>,
+    /// Expiry instant (RFC 3339), e.g. `2026-12-31T17:00:00Z`.
+    pub expires_at: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedToken {
+    pub token: TokenView,
+    /// The bearer secret. It is shown only now and cannot be recovered.
+    pub secret: String,
+}
+
+/// Issue a token (administrators).
+#[utoipa::path(post, path = "/v1/tokens", tag = "admin", request_body = CreateTokenRequest,
+    responses((status = 201, body = CreatedToken), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_token(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Json(request): Json<CreateTokenRequest>,
+) -> ApiResult<Response> {
+    let expires_at = request
+        .expires_at
+        .as_deref()
+        .map(|text| {
+            text.parse::<Timestamp>().map_err(|e| {
+                ApiError::unprocessable(
+                    "body.expires_at",
+                    format!("not an RFC 3339 instant like 2026-12-31T17:00:00Z: {e}"),
+                )
+            })
+        })
+        .transpose()?;
+    let (token, secret) = state
+        .store
+        .create_token(
+            &request.name,
+            &request.organisation,
+            &request.roles,
+            expires_at,
+            state.now(),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(CreatedToken {
+            token: token.into(),
+            secret,
+        }),
+    )
+        .into_response())
+}
+
+/// Revoke a token (administrators); it stops working at once.
+#[utoipa::path(delete, path = "/v1/tokens/{id}", tag = "admin", params(("id" = String, Path)),
+    responses((status = 200, body = TokenView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<TokenView>> {
+    match state.store.revoke_token(&id, state.now()).await {
+        Ok(token) => Ok(axum::Json(token.into())),
+        Err(swakelola_store::Error::InvalidRequest(message)) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "token_not_found",
+            message,
+        )),
+        Err(error) => Err(error.into()),
+    }
+}

@@ -1,0 +1,171 @@
+//! Workflow endpoints: list, show, diagram, deploy (administrators).
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use swakelola_store::Store;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::auth::{Admin, Principal};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{Json, Path, Query};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkflowVersion {
+    pub id: String,
+    pub version: u32,
+    pub content_hash: String,
+    pub deployed_at: String,
+}
+
+impl From<swakelola_store::DeployedWorkflow> for WorkflowVersion {
+    fn from(w: swakelola_store::DeployedWorkflow) -> Self {
+        WorkflowVersion {
+            id: w.id,
+            version: w.version,
+            content_hash: w.content_hash,
+            deployed_at: w.deployed_at.to_string(),
+        }
+    }
+}
+
+/// Deployed workflow versions.
+#[utoipa::path(get, path = "/v1/workflows", tag = "workflows",
+    responses((status = 200, body = Vec<WorkflowVersion>), (status = 401, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    _principal: Principal,
+) -> ApiResult<axum::Json<Vec<WorkflowVersion>>> {
+    let workflows = state.store.workflows().await?;
+    Ok(axum::Json(workflows.into_iter().map(Into::into).collect()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeployRequest {
+    /// A name for the source in diagnostics, e.g. `swakelola-tipe-3.yaml`.
+    pub file: String,
+    /// The workflow YAML.
+    pub source: String,
+    /// Calendar file name → YAML; these replace the deployed calendars of the same name.
+    #[serde(default)]
+    pub calendars: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeploymentView {
+    pub workflow: WorkflowVersion,
+    /// False when identical content was already deployed.
+    pub created: bool,
+}
+
+/// Deploy a workflow version (administrators). Cases keep the version they were opened with.
+#[utoipa::path(post, path = "/v1/workflows", tag = "workflows", request_body = DeployRequest,
+    responses((status = 201, body = DeploymentView), (status = 200, body = DeploymentView, description = "identical content was already deployed"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn deploy(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Json(request): Json<DeployRequest>,
+) -> ApiResult<Response> {
+    let calendars: Vec<(String, String)> = request.calendars.into_iter().collect();
+    let deployment = state
+        .store
+        .deploy(&request.file, &request.source, &calendars, state.now())
+        .await?;
+    let status = if deployment.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        axum::Json(DeploymentView {
+            workflow: deployment.workflow.into(),
+            created: deployment.created,
+        }),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct VersionQuery {
+    /// A deployed version; the newest by default.
+    version: Option<u32>,
+}
+
+async fn engine(
+    state: &AppState,
+    id: &str,
+    version: Option<u32>,
+) -> ApiResult<(u32, std::sync::Arc<swakelola_store::Engine>)> {
+    let version = match version {
+        Some(version) => version,
+        None => state.store.latest_version(id).await?,
+    };
+    match state.store.engine_for(id, version).await {
+        Ok(engine) => Ok((version, engine)),
+        Err(swakelola_store::Error::WorkflowNotFound(_)) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "workflow_not_found",
+            format!("workflow `{id}` version {version} is not deployed"),
+        )),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// A deployed workflow: stages, transitions, roles, documents, fields and time rules.
+#[utoipa::path(get, path = "/v1/workflows/{id}", tag = "workflows", params(("id" = String, Path), VersionQuery),
+    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn show(
+    State(state): State<AppState>,
+    _principal: Principal,
+    Path(id): Path<String>,
+    Query(query): Query<VersionQuery>,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    let (version, engine) = engine(&state, &id, query.version).await?;
+    Ok(axum::Json(
+        serde_json::json!({ "version": version, "definition": engine.workflow }),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DiagramQuery {
+    /// `mermaid` (default) or `dot`.
+    format: Option<String>,
+    version: Option<u32>,
+}
+
+/// The workflow as a Mermaid or Graphviz DOT diagram (text/plain).
+#[utoipa::path(get, path = "/v1/workflows/{id}/diagram", tag = "workflows", params(("id" = String, Path), DiagramQuery),
+    responses((status = 200, content_type = "text/plain", body = String), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn diagram(
+    State(state): State<AppState>,
+    _principal: Principal,
+    Path(id): Path<String>,
+    Query(query): Query<DiagramQuery>,
+) -> ApiResult<Response> {
+    let draw = match query.format.as_deref().unwrap_or("mermaid") {
+        "mermaid" => swakelola_definition::graph::mermaid,
+        "dot" => swakelola_definition::graph::dot,
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "unknown diagram format `{other}`; use `mermaid` or `dot`"
+            )));
+        }
+    };
+    let (_, engine) = engine(&state, &id, query.version).await?;
+    let mut response = draw(&engine.workflow).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    Ok(response)
+}
