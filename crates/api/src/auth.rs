@@ -84,9 +84,7 @@ impl Principal {
     pub async fn case(&self, state: &AppState, id: &str) -> ApiResult<CaseRecord> {
         match state.store.case(id).await {
             Ok(case) if self.sees(&case) => Ok(case),
-            Ok(_) | Err(swakelola_store::Error::CaseNotFound(_)) => {
-                Err(ApiError::case_not_found(id))
-            }
+            Ok(_) | Err(swakelola_store::Error::CaseNotFound(_)) => Err(ApiError::case_not_found()),
             Err(error) => Err(error.into()),
         }
     }

@@ -79,13 +79,12 @@ impl ApiError {
 
     /// The same answer for a case that does not exist and one the caller may not see, so
     /// that a response never reveals another organisation's case.
-    pub fn case_not_found(id: &str) -> Self {
+    /// The id is not echoed back either: the same body whatever was asked.
+    pub fn case_not_found() -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
             "case_not_found",
-            format!(
-                "case `{id}` does not exist or is not shared with your organisation; list yours with GET /v1/cases"
-            ),
+            "the case does not exist or is not shared with your organisation; list yours with GET /v1/cases",
         )
     }
 
@@ -197,7 +196,7 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Rejected(r) => rejection(r),
-            StoreError::CaseNotFound(id) => ApiError::case_not_found(&id),
+            StoreError::CaseNotFound(_) => ApiError::case_not_found(),
             StoreError::WorkflowNotFound(_) | StoreError::DocumentNotFound(_) => {
                 ApiError::new(StatusCode::NOT_FOUND, error.code(), error.to_string())
             }

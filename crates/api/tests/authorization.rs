@@ -1,0 +1,422 @@
+//! The authorization matrix: every endpoint of the OpenAPI document × {no token, revoked,
+//! expired, another organisation, a role that may not, the right caller}, with the status
+//! each must answer — and no answer to another organisation ever mentions the case.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::*;
+use serde_json::json;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    Nobody,
+    Revoked,
+    Expired,
+    OtherOrganisation,
+    WrongRole,
+    Right,
+}
+
+const CALLERS: [Caller; 6] = [
+    Caller::Nobody,
+    Caller::Revoked,
+    Caller::Expired,
+    Caller::OtherOrganisation,
+    Caller::WrongRole,
+    Caller::Right,
+];
+
+/// Who is "right" for an endpoint.
+#[derive(Debug, Clone, Copy)]
+enum RightCaller {
+    Agency,
+    Ormas,
+    Admin,
+}
+
+struct Row {
+    method: Method,
+    /// The path as in the OpenAPI document.
+    template: &'static str,
+    right: RightCaller,
+    /// Expected statuses for: other organisation, wrong role, right caller.
+    other: u16,
+    wrong_role: u16,
+    ok: u16,
+    /// `None` for public endpoints (everyone gets `ok`).
+    authenticated: bool,
+}
+
+fn rows() -> Vec<Row> {
+    let row = |method: Method, template: &'static str, right, other, wrong_role, ok| Row {
+        method,
+        template,
+        right,
+        other,
+        wrong_role,
+        ok,
+        authenticated: true,
+    };
+    use RightCaller::*;
+    vec![
+        Row {
+            authenticated: false,
+            ..row(Method::GET, "/healthz", Agency, 200, 200, 200)
+        },
+        Row {
+            authenticated: false,
+            ..row(Method::GET, "/readyz", Agency, 200, 200, 200)
+        },
+        row(Method::GET, "/metrics", Admin, 403, 403, 200),
+        row(Method::GET, "/openapi.json", Agency, 200, 200, 200),
+        row(Method::GET, "/v1/workflows", Agency, 200, 200, 200),
+        row(Method::POST, "/v1/workflows", Admin, 403, 403, 200),
+        row(Method::GET, "/v1/workflows/{id}", Agency, 200, 200, 200),
+        row(
+            Method::GET,
+            "/v1/workflows/{id}/diagram",
+            Agency,
+            200,
+            200,
+            200,
+        ),
+        row(Method::GET, "/v1/cases", Agency, 200, 200, 200),
+        row(Method::POST, "/v1/cases", Agency, 403, 403, 201),
+        row(Method::GET, "/v1/cases/{id}", Agency, 404, 200, 200),
+        row(
+            Method::POST,
+            "/v1/cases/{id}/transitions/{transition}",
+            Ormas,
+            404,
+            403,
+            200,
+        ),
+        row(
+            Method::PUT,
+            "/v1/cases/{id}/fields/{field}",
+            Agency,
+            404,
+            403,
+            200,
+        ),
+        row(
+            Method::POST,
+            "/v1/cases/{id}/documents",
+            Ormas,
+            404,
+            403,
+            201,
+        ),
+        row(
+            Method::GET,
+            "/v1/cases/{id}/documents/{sha256}",
+            Agency,
+            404,
+            200,
+            200,
+        ),
+        row(Method::GET, "/v1/cases/{id}/history", Agency, 404, 200, 200),
+        row(Method::GET, "/v1/cases/{id}/verify", Agency, 404, 200, 200),
+        row(Method::GET, "/v1/agenda", Agency, 200, 200, 200),
+        row(Method::GET, "/v1/outbox", Admin, 403, 403, 200),
+        row(Method::GET, "/v1/tokens", Admin, 403, 403, 200),
+        row(Method::POST, "/v1/tokens", Admin, 403, 403, 201),
+        row(Method::DELETE, "/v1/tokens/{id}", Admin, 403, 403, 200),
+    ]
+}
+
+/// A concrete request for a row: path, body, whether the body is a file.
+fn request(
+    row: &Row,
+    case: &str,
+    sha256: &str,
+    victim_token: &str,
+    key: &str,
+) -> (String, Option<serde_json::Value>, Option<Vec<u8>>) {
+    let path = row
+        .template
+        .replace(
+            "{id}",
+            if row.template.starts_with("/v1/workflows") {
+                WORKFLOW
+            } else if row.template.starts_with("/v1/tokens") {
+                victim_token
+            } else {
+                case
+            },
+        )
+        .replace("{transition}", "catat_audiensi")
+        .replace("{field}", "pagu")
+        .replace("{sha256}", sha256);
+    match (row.method.as_str(), row.template) {
+        ("POST", "/v1/workflows") => (
+            path,
+            Some(json!({
+                "file": "swakelola-tipe-3.yaml",
+                "source": read("workflows/swakelola-tipe-3.yaml"),
+                "calendars": calendars().into_iter().collect::<std::collections::BTreeMap<_, _>>(),
+            })),
+            None,
+        ),
+        ("POST", "/v1/cases") => (path, Some(open_body(key)), None),
+        ("POST", "/v1/cases/{id}/transitions/{transition}") => (path, Some(json!({})), None),
+        ("PUT", "/v1/cases/{id}/fields/{field}") => {
+            (path, Some(json!({"value": "Rp34.500.000"})), None)
+        }
+        ("POST", "/v1/cases/{id}/documents") => (
+            format!("{path}?document_type=kak&file_name=kak.pdf"),
+            None,
+            Some(b"%PDF-1.4 KAK".to_vec()),
+        ),
+        ("POST", "/v1/tokens") => (
+            path,
+            Some(json!({"name": "Dewi", "organisation": AGENCY, "roles": ["perencana"]})),
+            None,
+        ),
+        ("GET", "/v1/workflows/{id}/diagram") => (format!("{path}?format=dot"), None, None),
+        _ => (path, None, None),
+    }
+}
+
+async fn matrix(api: Api) {
+    let agency = api
+        .token("Budi Santoso", AGENCY, &["ppk", "pa_kpa", "perencana"])
+        .await;
+    let ormas = api
+        .token("Siti Aminah", ORMAS, &["pimpinan_ormas", "tim_pelaksana"])
+        .await;
+    let admin = api.token("Admin DP3A", AGENCY, &["admin"]).await;
+    // Another organisation holding every role of the workflow: still sees nothing of ours.
+    let other = api
+        .token(
+            "Orang lain",
+            OTHER,
+            &[
+                "ppk",
+                "pa_kpa",
+                "perencana",
+                "pimpinan_ormas",
+                "tim_pelaksana",
+                "fasilitator",
+                "tim_persiapan",
+                "tim_pengawas",
+            ],
+        )
+        .await;
+    let wrong_role = api.token("Pengawas", AGENCY, &["tim_pengawas"]).await;
+    let revoked = api.token("Mantan pegawai", AGENCY, &["ppk", "admin"]).await;
+    let revoked_id = api.store.tokens().await.unwrap().last().unwrap().id.clone();
+    api.store.revoke_token(&revoked_id, now()).await.unwrap();
+    let expired = api
+        .store
+        .create_token(
+            "Kontrak lama",
+            AGENCY,
+            &["ppk".to_owned(), "admin".to_owned()],
+            Some("2024-06-30T17:00:00Z".parse().unwrap()),
+            "2024-01-02T00:00:00Z".parse().unwrap(),
+        )
+        .await
+        .unwrap()
+        .1;
+
+    // The table covers exactly the operations of the OpenAPI document.
+    let document = serde_json::to_value(swakelola_api::openapi()).unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    let mut documented: Vec<(String, String)> = document["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, operations)| {
+            operations
+                .as_object()
+                .unwrap()
+                .keys()
+                .filter(|m| ["get", "post", "put", "delete", "patch"].contains(&m.as_str()))
+                .map(move |m| (m.to_uppercase(), path.clone()))
+        })
+        .collect();
+    documented.sort();
+    let mut tested: Vec<(String, String)> = rows()
+        .iter()
+        .map(|r| (r.method.to_string(), r.template.to_owned()))
+        .collect();
+    tested.sort();
+    assert_eq!(
+        documented, tested,
+        "every documented operation is in the matrix"
+    );
+
+    for (index, row) in rows().iter().enumerate() {
+        // A fresh case per endpoint, with the audience minutes attached.
+        let case = api.open_case(&agency, &format!("MATRIX-{index}")).await;
+        let attached = api
+            .upload(
+                &format!("/v1/cases/{case}/documents?document_type=notulen_audiensi&file_name=notulen.pdf"),
+                &ormas,
+                b"%PDF-1.4 notulen".to_vec(),
+            )
+            .await;
+        assert_eq!(attached.status, StatusCode::CREATED, "{}", attached.text());
+        let sha256 = attached.json()["case"]["documents"][0]["sha256"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // A token for the admin to revoke.
+        let victim = api.token("Sementara", AGENCY, &["ppk"]).await;
+        let victim_id = api.store.tokens().await.unwrap().last().unwrap().id.clone();
+        let before = api.snapshot(&case).await;
+        for caller in CALLERS {
+            let token = match caller {
+                Caller::Nobody => None,
+                Caller::Revoked => Some(revoked.as_str()),
+                Caller::Expired => Some(expired.as_str()),
+                Caller::OtherOrganisation => Some(other.as_str()),
+                Caller::WrongRole => Some(wrong_role.as_str()),
+                Caller::Right => Some(match row.right {
+                    RightCaller::Agency => agency.as_str(),
+                    RightCaller::Ormas => ormas.as_str(),
+                    RightCaller::Admin => admin.as_str(),
+                }),
+            };
+            let key = format!("MATRIX-{index}-{caller:?}");
+            let (path, body, file) = request(row, &case, &sha256, &victim_id, &key);
+            let reply = match file {
+                Some(bytes) => match token {
+                    Some(token) => api.upload(&path, token, bytes).await,
+                    None => api.call(row.method.clone(), &path, None, None).await,
+                },
+                None => api.call(row.method.clone(), &path, token, body).await,
+            };
+            let expected = match caller {
+                _ if !row.authenticated => row.ok,
+                Caller::Nobody | Caller::Revoked | Caller::Expired => 401,
+                Caller::OtherOrganisation => row.other,
+                Caller::WrongRole => row.wrong_role,
+                Caller::Right => row.ok,
+            };
+            assert_eq!(
+                reply.status.as_u16(),
+                expected,
+                "{} {path} as {caller:?}: {}",
+                row.method,
+                reply.text()
+            );
+            if reply.status == StatusCode::UNAUTHORIZED {
+                assert!(reply.headers.contains_key("www-authenticate"));
+            }
+            if caller == Caller::OtherOrganisation {
+                let text = reply.text();
+                assert!(
+                    !text.contains(&case),
+                    "{path}: the other organisation saw the case id"
+                );
+                assert!(
+                    !text.contains(&format!("MATRIX-{index}\"")),
+                    "{path}: it saw the business key"
+                );
+                assert!(!text.contains(ORMAS), "{path}: it saw the parties");
+            }
+            if caller != Caller::Right || row.method == Method::GET {
+                assert_eq!(
+                    api.snapshot(&case).await,
+                    before,
+                    "{} {path} as {caller:?} changed the case",
+                    row.method
+                );
+            }
+        }
+        let _ = victim;
+    }
+    let _ = revoked;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_matrix_sqlite() {
+    matrix(Api::new(sqlite().await).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_matrix_postgres() {
+    if let Some(store) = postgres().await {
+        matrix(Api::new(store).await).await;
+    }
+}
+
+/// Lists and the agenda of another organisation hold none of our cases, while ours do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_show_only_the_callers_cases() {
+    let api = Api::new(sqlite().await).await;
+    let agency = api.token("Budi", AGENCY, &["ppk"]).await;
+    let ormas = api.token("Siti", ORMAS, &["pimpinan_ormas"]).await;
+    let other = api.token("Lain", OTHER, &["ppk"]).await;
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        ids.push(api.open_case(&agency, &format!("LIST-{n}")).await);
+    }
+    // The other organisation opens a case of its own (as its own agency).
+    let mut body = open_body("LAIN-1");
+    body["parties"] = json!({"instansi": OTHER});
+    let own = api
+        .call(Method::POST, "/v1/cases", Some(&other), Some(body))
+        .await;
+    assert_eq!(own.status, StatusCode::CREATED, "{}", own.text());
+    let own_id = own.json()["case"]["id"].as_str().unwrap().to_owned();
+
+    let listed = |reply: &Reply| -> Vec<String> {
+        reply.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        listed(&api.get("/v1/cases", &other).await),
+        vec![own_id.clone()]
+    );
+    assert_eq!(listed(&api.get("/v1/cases", &ormas).await), ids);
+    // Pages of two, following `next`, give every case once.
+    let mut paged = Vec::new();
+    let mut path = "/v1/cases?limit=2".to_owned();
+    loop {
+        let reply = api.get(&path, &agency).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        paged.extend(listed(&reply));
+        match reply.json()["next"].as_str() {
+            Some(next) => path = format!("/v1/cases?limit=2&after={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(paged, ids);
+    // Someone else's case is not a valid cursor.
+    assert_eq!(
+        api.get(&format!("/v1/cases?after={own_id}"), &agency)
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    let agenda = api.get("/v1/agenda?days=30", &other).await;
+    assert!(
+        agenda
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|item| item["case_id"] == own_id.as_str())
+    );
+    let agenda = api.get("/v1/agenda?days=30", &agency).await;
+    let mut seen: Vec<String> = agenda
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["case_id"].as_str().unwrap().to_owned())
+        .collect();
+    seen.sort();
+    seen.dedup();
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(seen, expected, "{}", agenda.text());
+}
