@@ -1,0 +1,205 @@
+//! The HTTP API through the built binary over real TCP: `swakelola serve` and
+//! `swakelola run --api`, with tokens issued and revoked by the CLI.
+
+use std::io::{BufRead, BufReader};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use swakelola_tests::{Session, root, terminate};
+
+/// Reads the child's JSON log lines until `event` appears; returns that line.
+fn wait_for_event(lines: &mpsc::Receiver<String>, event: &str) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = lines
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no `{event}` log line within 30 s"));
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(&line)
+            && value["event"] == event
+        {
+            return value;
+        }
+    }
+}
+
+fn log_lines(child: &mut std::process::Child) -> mpsc::Receiver<String> {
+    let stderr = child.stderr.take().unwrap();
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = sender.send(line);
+        }
+    });
+    receiver
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into()
+}
+
+fn token(session: &Session, name: &str, organisation: &str, roles: &[&str]) -> (String, String) {
+    let mut args = vec![
+        "token",
+        "create",
+        "--name",
+        name,
+        "--organisation",
+        organisation,
+        "--json",
+    ];
+    for role in roles {
+        args.extend(["--role", role]);
+    }
+    let created: serde_json::Value = serde_json::from_str(&session.ok(&args)).unwrap();
+    (
+        created["token"]["id"].as_str().unwrap().to_owned(),
+        created["secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[test]
+fn serve_answers_tokens_from_the_cli_and_stops_on_sigterm() {
+    let session = Session::sqlite("api-serve");
+    let workflow = root().join("workflows/swakelola-tipe-3.yaml");
+    session.ok(&["workflow", "deploy", workflow.to_str().unwrap()]);
+    let (id, secret) = token(&session, "Budi Santoso", "dp3a-palembang", &["ppk"]);
+    // The secret is stored only as a hash.
+    let listed = session.ok(&["token", "list"]);
+    assert!(
+        listed.contains("Budi Santoso") && !listed.contains(&secret),
+        "{listed}"
+    );
+
+    let mut child = session.spawn(&["serve", "--listen", "127.0.0.1:0"], &[]);
+    let lines = log_lines(&mut child);
+    let serving = wait_for_event(&lines, "serving");
+    let base = format!("http://{}", serving["address"].as_str().unwrap());
+    let agent = agent();
+
+    let health = agent.get(format!("{base}/healthz")).call().unwrap();
+    assert_eq!(health.status(), 200);
+    let mut anonymous = agent.get(format!("{base}/v1/workflows")).call().unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert!(anonymous.headers().contains_key("x-request-id"));
+    let body: serde_json::Value = anonymous.body_mut().read_json().unwrap();
+    assert_eq!(body["error"]["code"], "unauthorized");
+    let authorised = agent
+        .get(format!("{base}/v1/workflows"))
+        .header("authorization", format!("Bearer {secret}"))
+        .call()
+        .unwrap();
+    assert_eq!(authorised.status(), 200);
+    let openapi: serde_json::Value = agent
+        .get(format!("{base}/openapi.json"))
+        .header("authorization", format!("Bearer {secret}"))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_json()
+        .unwrap();
+    assert_eq!(openapi["openapi"], "3.1.0");
+
+    // Revoked on the command line, refused by the running server at once.
+    session.ok(&["token", "revoke", &id]);
+    let revoked = agent
+        .get(format!("{base}/v1/workflows"))
+        .header("authorization", format!("Bearer {secret}"))
+        .call()
+        .unwrap();
+    assert_eq!(revoked.status(), 401);
+    // Requests are logged with their request id.
+    let logged = wait_for_event_field(&lines, "request_id");
+    assert!(logged.is_string());
+    terminate(child);
+}
+
+/// The first log line that carries `field` (in its span); returns the value.
+fn wait_for_event_field(lines: &mpsc::Receiver<String>, field: &str) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while let Ok(line) = lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(&line)
+            && !value["span"][field].is_null()
+        {
+            return value["span"][field].clone();
+        }
+    }
+    panic!("no log line with `{field}`");
+}
+
+/// `run --api`: a command over HTTP that makes work due wakes the runner in the same
+/// process at once, although it would otherwise sleep for an hour.
+#[test]
+fn run_with_api_fires_work_created_over_http_without_waiting_for_the_poll() {
+    let session = Session::sqlite("api-run");
+    let workflow = root().join("workflows/swakelola-tipe-3.yaml");
+    session.ok(&["workflow", "deploy", workflow.to_str().unwrap()]);
+    let (_, ormas) = token(
+        &session,
+        "Siti Aminah",
+        "yayasan-intan-maharani",
+        &["pimpinan_ormas"],
+    );
+    let mut child = session.spawn(
+        &["run", "--api", "--listen", "127.0.0.1:0", "--poll", "3600"],
+        &[],
+    );
+    let lines = log_lines(&mut child);
+    let started = wait_for_event(&lines, "started");
+    let base = format!("http://{}", started["api"].as_str().unwrap());
+    let agent = agent();
+    let bearer = format!("Bearer {ormas}");
+    let mut opened = agent
+        .post(format!("{base}/v1/cases"))
+        .header("authorization", &bearer)
+        .send_json(serde_json::json!({
+            "workflow": "swakelola-tipe-3",
+            "business_key": "YIM-2025-01",
+            "fields": {"nama_kegiatan": "Pendampingan", "instansi": "DP3A Kota Palembang",
+                       "ormas": "Yayasan Intan Maharani", "tahun_anggaran": "2025"},
+            "parties": {"instansi": "dp3a-palembang", "ormas": "yayasan-intan-maharani"}
+        }))
+        .unwrap();
+    assert_eq!(opened.status(), 201);
+    let case: serde_json::Value = opened.body_mut().read_json().unwrap();
+    let id = case["case"]["id"].as_str().unwrap().to_owned();
+    let attached = agent
+        .post(format!(
+            "{base}/v1/cases/{id}/documents?document_type=notulen_audiensi&file_name=notulen.pdf"
+        ))
+        .header("authorization", &bearer)
+        .header("content-type", "application/octet-stream")
+        .send(&b"notulen"[..])
+        .unwrap();
+    assert_eq!(attached.status(), 201);
+    // Entering KAK drafting for FY 2025 starts a deadline (31 August 2024) long past.
+    let fired = agent
+        .post(format!("{base}/v1/cases/{id}/transitions/catat_audiensi"))
+        .header("authorization", &bearer)
+        .send_json(serde_json::json!({}))
+        .unwrap();
+    assert_eq!(fired.status(), 200);
+    let tick = wait_for_event(&lines, "tick");
+    assert!(tick["timers_fired"].as_u64().unwrap() >= 1, "{tick}");
+    let history: serde_json::Value = agent
+        .get(format!("{base}/v1/cases/{id}/history"))
+        .header("authorization", &bearer)
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_json()
+        .unwrap();
+    assert!(
+        history["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["event"]["kind"]["type"] == "timer_fired"),
+        "{history}"
+    );
+    terminate(child);
+}
