@@ -103,9 +103,11 @@ fn reminders_and_escalations_are_emailed_to_the_contacts_of_their_roles() {
         .iter()
         .find(|m| m.to == ["budi@dp3a.example"])
         .expect("mail to the PPK");
+    // Long headers are folded onto continuation lines.
+    let unfolded = escalation.data.replace("\r\n ", " ").replace("\n ", " ");
     assert!(
-        escalation.data.contains(
-            "Subject: [swakelola] Eskalasi: tahap penyusunan_kak, tenggat 31 Agustus 2024"
+        unfolded.contains(
+            "Subject: [swakelola] Eskalasi: tahap Penyusunan KAK dan RAB, tenggat 31 Agustus 2024"
         ),
         "{}",
         escalation.data
@@ -134,6 +136,21 @@ fn reminders_and_escalations_are_emailed_to_the_contacts_of_their_roles() {
         "{}",
         overdue.data
     );
+    // The body is the built-in Indonesian template filled with the case's facts (the
+    // deadline of FY 2025's KAK, 31 August 2024, long past on the real clock).
+    for expected in [
+        "Tenggat: 31 Agustus 2024 (akhir hari, WIB) =E2=80=94 terlambat",
+        "Tahap: Penyusunan KAK dan RAB",
+    ] {
+        assert!(
+            escalation.data.contains(expected)
+                || escalation
+                    .data
+                    .contains(&expected.replace("=E2=80=94", "—")),
+            "`{expected}` not in:\n{}",
+            escalation.data
+        );
+    }
     let sent: serde_json::Value =
         serde_json::from_str(&session.ok(&["outbox", "list", "--json"])).unwrap();
     let emails: Vec<_> = sent

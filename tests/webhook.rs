@@ -169,6 +169,13 @@ fn webhooks_are_signed_retried_and_never_lost() {
     let body: serde_json::Value = serde_json::from_str(&request.body).unwrap();
     assert_eq!(body["type"], "swakelola.notification");
     assert_eq!(body["data"]["case_id"], id.as_str());
+    // The text a messaging bot can forward as is, from the same templates as email.
+    let subject = body["data"]["subject"].as_str().unwrap();
+    assert!(subject.starts_with("[swakelola] "), "{subject}");
+    assert!(
+        body["data"]["text"].as_str().unwrap().contains("Tahap: "),
+        "{body}"
+    );
     let sent: serde_json::Value =
         serde_json::from_str(&session.ok(&["outbox", "list", "--json"])).unwrap();
     assert!(

@@ -52,6 +52,10 @@ pub struct Workflow {
     pub parties: Vec<Party>,
     pub phases: Vec<Phase>,
     pub roles: Vec<Role>,
+    /// The language notifications are written in.
+    pub language: crate::format::Language,
+    /// Notification texts that replace the built-in ones, per kind of notification.
+    pub messages: Vec<MessageTemplate>,
     pub documents: Vec<DocumentType>,
     pub fields: Vec<FieldDef>,
     pub stages: Vec<Stage>,
@@ -59,6 +63,15 @@ pub struct Workflow {
 }
 
 /// A side of the partnership (e.g. the agency, the Ormas, a facilitator).
+/// The subject and body of one kind of notification, as templates (MiniJinja syntax) in
+/// Indonesian and optionally English. The core only carries them; the runner renders them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MessageTemplate {
+    pub kind: crate::state::NotificationKind,
+    pub subject: Label,
+    pub body: Label,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Party {
     pub id: String,

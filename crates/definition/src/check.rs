@@ -8,11 +8,13 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use jiff::civil::{Date, Time};
 use serde_saphyr::Location;
 use swakelola_core::Duration;
+use swakelola_core::format::Language;
 use swakelola_core::model::{
     Anchor, Comparison, Condition, Deadline, DocumentType, Due, Escalation, FieldDef, FollowUp,
-    Guard, Label, Party, Period, Phase, Recurring, Reminder, ReminderWhen, Role, SYSTEM_ROLE,
-    Stage, Transition, Workflow,
+    Guard, Label, MessageTemplate, Party, Period, Phase, Recurring, Reminder, ReminderWhen, Role,
+    SYSTEM_ROLE, Stage, Transition, Workflow,
 };
+use swakelola_core::state::NotificationKind;
 use swakelola_core::value::FieldType;
 
 use crate::diagnostic::{Code, Diagnostic};
@@ -287,6 +289,8 @@ impl Checker<'_> {
             );
         }
         let open_by = self.roles(&names, &raw.open_by);
+        let language = self.language(raw.language.as_ref());
+        let messages = self.messages(&raw.messages);
         for stage in &raw.stages.value {
             self.declare("stage", &stage.id, &mut names.stages);
         }
@@ -324,6 +328,8 @@ impl Checker<'_> {
             fields,
             stages,
             transitions,
+            language,
+            messages,
         };
         self.warnings(raw, &workflow);
         Some(workflow)
@@ -395,6 +401,75 @@ impl Checker<'_> {
             def.set_by = self.roles(names, &field.set_by);
         }
         fields
+    }
+
+    fn language(&mut self, raw: Option<&S<String>>) -> Language {
+        match raw.map(|l| (l, l.value.as_str())) {
+            None | Some((_, "id")) => Language::Id,
+            Some((_, "en")) => Language::En,
+            Some((at, other)) => {
+                self.report(
+                    at.referenced,
+                    Code::E057,
+                    format!("`{other}` is not a notification language"),
+                    "write `id` (Indonesian, the default) or `en` (English)".to_owned(),
+                );
+                Language::Id
+            }
+        }
+    }
+
+    /// Notification templates: a known kind, once each, and text MiniJinja can compile.
+    fn messages(&mut self, raw: &[raw::Message]) -> Vec<MessageTemplate> {
+        const KINDS: [(&str, NotificationKind); 5] = [
+            ("reminder", NotificationKind::Reminder),
+            ("overdue", NotificationKind::Overdue),
+            ("overdue_reminder", NotificationKind::OverdueReminder),
+            ("escalation", NotificationKind::Escalation),
+            ("transitioned", NotificationKind::Transitioned),
+        ];
+        let mut seen = BTreeMap::new();
+        let mut messages = Vec::new();
+        for message in raw {
+            let Some((_, kind)) = KINDS.iter().find(|(name, _)| *name == message.kind.value) else {
+                self.report(
+                    message.kind.referenced,
+                    Code::E056,
+                    format!("there is no kind of notification `{}`", message.kind.value),
+                    format!("known kinds: {}", KINDS.map(|(name, _)| name).join(", ")),
+                );
+                continue;
+            };
+            self.declare("message", &message.kind, &mut seen);
+            let texts = [
+                Some(&message.subject),
+                Some(&message.body),
+                message.subject_en.as_ref(),
+                message.body_en.as_ref(),
+            ];
+            for text in texts.into_iter().flatten() {
+                if let Err(error) = minijinja::Environment::new().template_from_str(&text.value) {
+                    self.report(
+                        text.referenced,
+                        Code::E056,
+                        format!("the template does not compile: {}", error.detail().unwrap_or("syntax error")),
+                        "templates use MiniJinja syntax: `{{ stage.label }}`, `{% if missing %}…{% endif %}`; see `swakelola explain E056` for the variables".to_owned(),
+                    );
+                }
+            }
+            messages.push(MessageTemplate {
+                kind: *kind,
+                subject: label(
+                    &message.subject.value,
+                    message.subject_en.as_ref().map(|s| &s.value),
+                ),
+                body: label(
+                    &message.body.value,
+                    message.body_en.as_ref().map(|s| &s.value),
+                ),
+            });
+        }
+        messages
     }
 
     fn transition(&mut self, raw: &raw::Transition, names: &Names) -> Transition {

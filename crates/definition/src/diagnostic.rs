@@ -101,6 +101,10 @@ pub enum Code {
     E054,
     /// A weekend that leaves no working day.
     E055,
+    /// A notification template that cannot be used.
+    E056,
+    /// An unknown notification language.
+    E057,
     /// A non-terminal stage without a deadline.
     W001,
     /// A holiday whose date is not confirmed yet.
@@ -158,6 +162,8 @@ impl Code {
         Code::E053,
         Code::E054,
         Code::E055,
+        Code::E056,
+        Code::E057,
         Code::W001,
         Code::W002,
         Code::W003,

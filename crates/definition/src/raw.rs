@@ -30,6 +30,21 @@ pub struct Workflow {
     pub fields: Vec<Field>,
     pub stages: S<Vec<Stage>>,
     pub transitions: Vec<Transition>,
+    /// `id` (default) or `en`: the language of notifications.
+    pub language: Option<S<String>>,
+    #[serde(default)]
+    pub messages: Vec<Message>,
+}
+
+/// A notification text that replaces the built-in one for its kind.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Message {
+    pub kind: S<String>,
+    pub subject: S<String>,
+    pub body: S<String>,
+    pub subject_en: Option<S<String>>,
+    pub body_en: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

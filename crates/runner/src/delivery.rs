@@ -7,6 +7,7 @@
 //! Delivery happens after the transaction that wrote the message has committed, and a
 //! message is marked sent only after delivery succeeded: at least once, never lost.
 
+use crate::messages::Rendered;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -79,7 +80,12 @@ impl Webhooks {
     }
 
     /// POSTs the message; `Err` says why it failed (connection refused, HTTP 500, …).
-    pub async fn deliver(&self, message: &OutboxMessage, now: Timestamp) -> Result<(), String> {
+    pub async fn deliver(
+        &self,
+        message: &OutboxMessage,
+        text: &Rendered,
+        now: Timestamp,
+    ) -> Result<(), String> {
         let url = message
             .recipient
             .strip_prefix("webhook:")
@@ -88,7 +94,12 @@ impl Webhooks {
         let body = serde_json::json!({
             "type": "swakelola.notification",
             "timestamp": now,
-            "data": { "case_id": message.case_id, "notification": message.payload["notification"] },
+            "data": {
+                "case_id": message.case_id,
+                "notification": message.payload["notification"],
+                "subject": text.subject,
+                "text": text.body,
+            },
         })
         .to_string();
         let timestamp = now.as_second().to_string();
@@ -140,7 +151,7 @@ impl Email {
         Ok(Self { transport, from })
     }
 
-    pub async fn deliver(&self, message: &OutboxMessage) -> Result<(), String> {
+    pub async fn deliver(&self, message: &OutboxMessage, text: &Rendered) -> Result<(), String> {
         use lettre::AsyncTransport;
         let address = message
             .recipient
@@ -149,14 +160,13 @@ impl Email {
         let to: lettre::message::Mailbox = address
             .parse()
             .map_err(|e| format!("bad recipient `{address}`: {e}"))?;
-        let (subject, text) = email_text(message);
         let email = lettre::Message::builder()
             .message_id(Some(message_id(&message.key)))
             .from(self.from.clone())
             .to(to)
-            .subject(subject)
+            .subject(text.subject.clone())
             .header(lettre::message::header::ContentType::TEXT_PLAIN)
-            .body(text)
+            .body(text.body.clone())
             .map_err(|e| format!("cannot build the email: {e}"))?;
         self.transport
             .send(email)
@@ -180,47 +190,6 @@ pub fn message_id(key: &str) -> String {
         })
         .collect();
     format!("<{local}@swakelola>")
-}
-
-/// Subject and plain text of a notification email, in Indonesian.
-fn email_text(message: &OutboxMessage) -> (String, String) {
-    use swakelola_core::format::{Language, date};
-    let notification = &message.payload["notification"];
-    let kind = match notification["kind"].as_str().unwrap_or_default() {
-        "reminder" => "Pengingat",
-        "overdue_reminder" => "Pengingat: sudah lewat tenggat",
-        "overdue" => "Tenggat terlewati",
-        "escalation" => "Eskalasi",
-        _ => "Pemberitahuan",
-    };
-    let stage = notification["stage"].as_str().unwrap_or_default();
-    let due = notification["obligation"]["due_date"]
-        .as_str()
-        .and_then(|d| d.parse().ok())
-        .map(|d| date(d, Language::Id));
-    let subject = match &due {
-        Some(due) => format!("[swakelola] {kind}: tahap {stage}, tenggat {due}"),
-        None => format!("[swakelola] {kind}: tahap {stage}"),
-    };
-    let missing: Vec<&str> = notification["missing_documents"]
-        .as_array()
-        .map(|m| m.iter().filter_map(|d| d.as_str()).collect())
-        .unwrap_or_default();
-    let mut text = format!(
-        "{kind} untuk kasus {}.\n\nTahap: {stage}\n",
-        message.case_id
-    );
-    if let Some(due) = due {
-        text.push_str(&format!("Tenggat: {due} (akhir hari, WIB)\n"));
-    }
-    if !missing.is_empty() {
-        text.push_str(&format!("Dokumen yang belum ada: {}\n", missing.join(", ")));
-    }
-    text.push_str(&format!(
-        "\nLihat: swakelola case show {}\n",
-        message.case_id
-    ));
-    (subject, text)
 }
 
 /// `v1,<base64 HMAC-SHA256(secret, "{id}.{timestamp}.{body}")>`.

@@ -8,6 +8,7 @@
 mod cases;
 mod delivery;
 mod demo;
+mod messages;
 mod runner;
 mod simulate;
 

@@ -7,7 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
-use swakelola_store::{Fired, OutboxMessage, SqlStore};
+use swakelola_core::state::Notification;
+use swakelola_store::{Fired, OutboxMessage, SqlStore, Store};
+
+use crate::messages::{self, Rendered};
 
 /// Where "now" comes from. The daemon reads the system clock; the demo and tests move a
 /// manual one.
@@ -165,10 +168,14 @@ impl Runner {
                         deliver(&message);
                         Ok(())
                     }
-                    ("webhook", Some(webhooks)) => webhooks.deliver(&message, now).await,
-                    ("email", _) => match &self.email {
-                        Some(email) => email.deliver(&message).await,
-                        None => Err("email is not configured on this runner".to_owned()),
+                    ("webhook", Some(webhooks)) => match self.render(&message, now).await {
+                        Ok(text) => webhooks.deliver(&message, &text, now).await,
+                        Err(error) => Err(error),
+                    },
+                    ("email", _) => match (&self.email, self.render(&message, now).await) {
+                        (Some(email), Ok(text)) => email.deliver(&message, &text).await,
+                        (Some(_), Err(error)) => Err(error),
+                        (None, _) => Err("email is not configured on this runner".to_owned()),
                     },
                     (other, _) => Err(format!("channel `{other}` is not delivered by this runner")),
                 };
@@ -287,6 +294,32 @@ impl Runner {
                 () = woken_here => {}
             }
         }
+    }
+}
+
+impl Runner {
+    /// The text of a message, from the case as it is now and its workflow's templates.
+    async fn render(&self, message: &OutboxMessage, now: Timestamp) -> Result<Rendered, String> {
+        let case = self
+            .store
+            .case(&message.case_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let engine = self
+            .store
+            .engine_for(&case.workflow_id, case.workflow_version)
+            .await
+            .map_err(|e| e.to_string())?;
+        let notification: Notification =
+            serde_json::from_value(message.payload["notification"].clone())
+                .map_err(|e| format!("the stored notification is unreadable: {e}"))?;
+        Ok(messages::render(
+            &engine,
+            &case,
+            &notification,
+            &message.recipient,
+            now,
+        ))
     }
 }
 

@@ -877,8 +877,13 @@ async fn due_timers_fire_exactly_once_across_runners(store: Arc<SqlStore>) {
                     break fired;
                 }
                 for timer in claimed {
-                    if store.fire_timer(&owner, &timer, later).await.unwrap() == Fired::Fired {
-                        fired.push((timer.case_id.clone(), timer.key.clone()));
+                    match store.fire_timer(&owner, &timer, later).await {
+                        Ok(Fired::Fired) => fired.push((timer.case_id.clone(), timer.key.clone())),
+                        Ok(_) => {}
+                        // Two runners changed the same case at once: the loser's timer was
+                        // released and is claimed again, exactly as `swakelola run` does.
+                        Err(swakelola_store::Error::Conflict(_)) => {}
+                        Err(other) => panic!("firing {timer:?}: {other}"),
                     }
                 }
             }

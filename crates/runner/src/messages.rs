@@ -1,0 +1,357 @@
+//! Notification texts: the workflow's templates (`messages:`), or the built-in ones, rendered
+//! with MiniJinja in the workflow's language (Indonesian by default) with the case's facts.
+//!
+//! A template that fails at render time (it compiled at deploy, so this is rare: e.g. a
+//! filter applied to the wrong kind of value) falls back to the built-in text, so that a
+//! mistake in a template never stops a reminder from going out.
+
+use jiff::Timestamp;
+use serde::Serialize;
+use swakelola_core::format::{Language, date};
+use swakelola_core::state::{Notification, NotificationKind};
+use swakelola_store::{CaseRecord, Engine};
+
+/// A rendered notification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rendered {
+    pub subject: String,
+    pub body: String,
+}
+
+const SUBJECT_ID: &str = "[swakelola] {{ title }}: tahap {{ stage.label }}{% if deadline %}, tenggat {{ deadline }}{% endif %}";
+const BODY_ID: &str = "Yth. {{ recipient }},
+
+{{ title }} untuk kasus {{ case.business_key }} ({{ workflow }}).
+
+Tahap: {{ stage.label }}
+{% if deadline %}Tenggat: {{ deadline }} (akhir hari, {{ time_zone }}){% if days_left > 0 %} — {{ days_left }} hari lagi{% elif days_left == 0 %} — hari ini{% else %} — terlambat {{ -days_left }} hari{% endif %}
+{% endif %}{% if missing %}Dokumen yang belum ada:
+{% for document in missing %}- {{ document }}
+{% endfor %}{% endif %}
+Lihat: swakelola case show {{ case.id }}
+";
+
+const SUBJECT_EN: &str = "[swakelola] {{ title }}: stage {{ stage.label }}{% if deadline %}, due {{ deadline }}{% endif %}";
+const BODY_EN: &str = "Dear {{ recipient }},
+
+{{ title }} for case {{ case.business_key }} ({{ workflow }}).
+
+Stage: {{ stage.label }}
+{% if deadline %}Due: {{ deadline }} (end of day, {{ time_zone }}){% if days_left > 0 %} — {{ days_left }} days left{% elif days_left == 0 %} — today{% else %} — {{ -days_left }} days late{% endif %}
+{% endif %}{% if missing %}Documents still missing:
+{% for document in missing %}- {{ document }}
+{% endfor %}{% endif %}
+See: swakelola case show {{ case.id }}
+";
+
+fn title(kind: NotificationKind, language: Language) -> &'static str {
+    match (kind, language) {
+        (NotificationKind::Reminder, Language::Id) => "Pengingat",
+        (NotificationKind::OverdueReminder, Language::Id) => "Pengingat: sudah lewat tenggat",
+        (NotificationKind::Overdue, Language::Id) => "Tenggat terlewati",
+        (NotificationKind::Escalation, Language::Id) => "Eskalasi",
+        (NotificationKind::Transitioned, Language::Id) => "Pemberitahuan",
+        (NotificationKind::Reminder, Language::En) => "Reminder",
+        (NotificationKind::OverdueReminder, Language::En) => "Reminder: past due",
+        (NotificationKind::Overdue, Language::En) => "Deadline missed",
+        (NotificationKind::Escalation, Language::En) => "Escalation",
+        (NotificationKind::Transitioned, Language::En) => "Notice",
+    }
+}
+
+fn zone_name(engine: &Engine) -> String {
+    match engine.calendar.time_zone().iana_name() {
+        Some("Asia/Jakarta" | "Asia/Pontianak") => "WIB".into(),
+        Some("Asia/Makassar") => "WITA".into(),
+        Some("Asia/Jayapura") => "WIT".into(),
+        Some(other) => other.into(),
+        None => "UTC".into(),
+    }
+}
+
+/// Subject and body of `notification` on `case` for the contact at `recipient`, as of `now`.
+pub fn render(
+    engine: &Engine,
+    case: &CaseRecord,
+    notification: &Notification,
+    recipient: &str,
+    now: Timestamp,
+) -> Rendered {
+    let workflow = &engine.workflow;
+    let language = workflow.language;
+    let pick = |label: &swakelola_core::model::Label| match language {
+        Language::Id => label.id.clone(),
+        Language::En => label.en.clone().unwrap_or_else(|| label.id.clone()),
+    };
+    let recipient_name = case
+        .parties
+        .contacts
+        .values()
+        .flatten()
+        .find(|c| c.address == recipient)
+        .map_or_else(|| recipient.to_owned(), |c| c.name.clone());
+    let stage_label = workflow
+        .stage(&notification.stage)
+        .map_or_else(|| notification.stage.clone(), |s| pick(&s.label));
+    let today = engine.calendar.time_zone().to_datetime(now).date();
+    let (deadline, days_left) = match &notification.obligation {
+        Some(obligation) => (
+            date(obligation.due_date, language),
+            today
+                .until(obligation.due_date)
+                .map_or(0, |span| i64::from(span.get_days())),
+        ),
+        None => (String::new(), 0),
+    };
+    let missing: Vec<String> = notification
+        .missing_documents
+        .iter()
+        .map(|d| {
+            workflow
+                .document(d)
+                .map_or_else(|| d.clone(), |d| pick(&d.label))
+        })
+        .collect();
+    let fields: std::collections::BTreeMap<&str, String> = case
+        .state
+        .fields
+        .iter()
+        .map(|(id, value)| (id.as_str(), value.to_string()))
+        .collect();
+    let context = minijinja::context! {
+        title => title(notification.kind, language),
+        kind => notification.kind,
+        recipient => recipient_name,
+        case => minijinja::context! {
+            id => case.id,
+            business_key => case.business_key,
+            organisation => case.organisation,
+        },
+        workflow => pick(&workflow.label),
+        stage => minijinja::context! { id => notification.stage, label => stage_label },
+        deadline => deadline,
+        days_left => days_left,
+        time_zone => zone_name(engine),
+        missing => missing,
+        fields => fields,
+    };
+    let (default_subject, default_body) = match language {
+        Language::Id => (SUBJECT_ID, BODY_ID),
+        Language::En => (SUBJECT_EN, BODY_EN),
+    };
+    let custom = workflow
+        .messages
+        .iter()
+        .find(|m| m.kind == notification.kind);
+    let environment = minijinja::Environment::new();
+    let render = |custom: Option<String>, default: &str| {
+        custom
+            .and_then(|template| match environment.render_str(&template, &context) {
+                Ok(text) => Some(text),
+                Err(error) => {
+                    tracing::warn!(workflow = %workflow.id, %error, "a notification template failed; the built-in text was sent instead");
+                    None
+                }
+            })
+            .unwrap_or_else(|| {
+                environment
+                    .render_str(default, &context)
+                    .expect("the built-in templates render")
+            })
+    };
+    Rendered {
+        // A subject is one line, whatever a template does.
+        subject: render(custom.map(|m| pick(&m.subject)), default_subject)
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" "),
+        body: render(custom.map(|m| pick(&m.body)), default_body),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use swakelola_core::CaseState;
+    use swakelola_core::state::{Obligation, ObligationSource};
+    use swakelola_definition::{CalendarFile, load_sources};
+    use swakelola_store::{Contact, Parties};
+
+    const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+
+    /// The shipped workflow with `extra` appended to its YAML.
+    fn engine(extra: &str) -> Engine {
+        let source = std::fs::read_to_string(format!("{ROOT}/workflows/swakelola-tipe-3.yaml"))
+            .unwrap()
+            + extra;
+        let calendars: Vec<CalendarFile> = ["indonesia-2024.yaml", "indonesia-2025.yaml"]
+            .iter()
+            .filter_map(|f| {
+                let text =
+                    std::fs::read_to_string(format!("{ROOT}/workflows/calendars/{f}")).ok()?;
+                Some(CalendarFile {
+                    file: (*f).to_owned(),
+                    text,
+                })
+            })
+            .collect();
+        let mut bundle = load_sources(&[("w.yaml".into(), source)], &calendars);
+        assert!(!bundle.has_errors(), "{:?}", bundle.diagnostics);
+        let definition = bundle.workflows.remove(0);
+        let calendar = bundle.calendars.remove("indonesia").unwrap();
+        Engine {
+            workflow: definition.workflow,
+            calendar,
+        }
+    }
+
+    fn case() -> CaseRecord {
+        let opened: Timestamp = "2024-12-10T02:00:00Z".parse().unwrap();
+        let mut state = CaseState {
+            stage: "penyusunan_kak".into(),
+            revision: 3,
+            opened_at: opened,
+            closed_at: None,
+            stage_entered_at: opened,
+            stage_entered_revision: 3,
+            fields: Default::default(),
+            documents: Vec::new(),
+            obligations: Default::default(),
+            timers: Default::default(),
+        };
+        state.fields.insert(
+            "pagu".into(),
+            swakelola_core::value::FieldValue::Rupiah(34_500_000),
+        );
+        let mut parties = Parties::default();
+        parties.contacts.insert(
+            "ppk".into(),
+            vec![Contact {
+                name: "Budi Santoso".into(),
+                address: "email:budi@dp3a.example".into(),
+            }],
+        );
+        CaseRecord {
+            id: "0193-case".into(),
+            workflow_id: "swakelola-tipe-3".into(),
+            workflow_version: 1,
+            organisation: "dp3a-palembang".into(),
+            business_key: "DP3A-2025-001".into(),
+            parties,
+            state,
+        }
+    }
+
+    fn escalation() -> Notification {
+        Notification {
+            key: "timer:x".into(),
+            kind: NotificationKind::Escalation,
+            to: vec!["ppk".into()],
+            stage: "penyusunan_kak".into(),
+            obligation: Some(Obligation {
+                key: "deadline:penyusunan_kak:3".into(),
+                source: ObligationSource::StageDeadline {
+                    stage: "penyusunan_kak".into(),
+                },
+                due_date: "2024-12-20".parse().unwrap(),
+                due_at: "2024-12-20T16:59:59Z".parse().unwrap(),
+                overdue: true,
+            }),
+            missing_documents: vec!["kak".into()],
+        }
+    }
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn built_in_indonesian_text_carries_the_case_facts() {
+        let text = render(
+            &engine(""),
+            &case(),
+            &escalation(),
+            "email:budi@dp3a.example",
+            at("2024-12-23T02:00:00Z"),
+        );
+        assert_eq!(
+            text.subject,
+            "[swakelola] Eskalasi: tahap Penyusunan KAK dan RAB, tenggat 20 Desember 2024"
+        );
+        assert!(text.body.starts_with("Yth. Budi Santoso,"), "{}", text.body);
+        assert!(text.body.contains("— terlambat 3 hari"), "{}", text.body);
+        assert!(
+            text.body.contains("- Kerangka Acuan Kerja (KAK)"),
+            "{}",
+            text.body
+        );
+        // Two days before the deadline it counts down instead.
+        let early = render(
+            &engine(""),
+            &case(),
+            &escalation(),
+            "email:budi@dp3a.example",
+            at("2024-12-18T02:00:00Z"),
+        );
+        assert!(early.body.contains("— 2 hari lagi"), "{}", early.body);
+    }
+
+    #[test]
+    fn english_workflows_use_english_labels_and_text() {
+        let text = render(
+            &engine("language: en\n"),
+            &case(),
+            &escalation(),
+            "email:someone@else.example",
+            at("2024-12-20T02:00:00Z"),
+        );
+        assert!(
+            text.subject.starts_with("[swakelola] Escalation: stage "),
+            "{}",
+            text.subject
+        );
+        assert!(
+            text.subject.ends_with("due 20 December 2024"),
+            "{}",
+            text.subject
+        );
+        // A contact not in the case is addressed by its address.
+        assert!(
+            text.body.starts_with("Dear email:someone@else.example,"),
+            "{}",
+            text.body
+        );
+        assert!(text.body.contains("— today"), "{}", text.body);
+    }
+
+    #[test]
+    fn a_workflow_template_replaces_the_built_in_text_and_a_broken_one_falls_back() {
+        let custom = "messages:\n  - kind: escalation\n    subject: \"ESKALASI {{ case.business_key }} ({{ fields.pagu }})\"\n    body: \"{% for d in missing %}{{ d }};{% endfor %} {{ days_left }}\"\n";
+        let text = render(
+            &engine(custom),
+            &case(),
+            &escalation(),
+            "email:budi@dp3a.example",
+            at("2024-12-23T02:00:00Z"),
+        );
+        assert_eq!(text.subject, "ESKALASI DP3A-2025-001 (Rp34.500.000)");
+        assert_eq!(text.body, "Kerangka Acuan Kerja (KAK); -3");
+        // Compiles, but fails when rendered (a number is not iterable): the built-in text.
+        let broken = "messages:\n  - kind: escalation\n    subject: \"{% for x in days_left %}{{ x }}{% endfor %}\"\n    body: \"ok\"\n";
+        let text = render(
+            &engine(broken),
+            &case(),
+            &escalation(),
+            "email:budi@dp3a.example",
+            at("2024-12-23T02:00:00Z"),
+        );
+        assert!(
+            text.subject.starts_with("[swakelola] Eskalasi"),
+            "{}",
+            text.subject
+        );
+        assert_eq!(text.body, "ok");
+    }
+}
