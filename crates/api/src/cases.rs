@@ -490,6 +490,53 @@ async fn execute(
         .await?)
 }
 
+/// What a command acts on, which decides the roles the workflow allows for it.
+enum Target<'a> {
+    Transition(&'a str),
+    Field(&'a str),
+    Document(&'a str),
+}
+
+/// The case, if the caller may see it, and the role the caller acts in on `target`.
+async fn acting_on(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    requested_role: Option<&str>,
+    target: Target<'_>,
+) -> ApiResult<(CaseRecord, String)> {
+    let case = principal.case(state, id).await?;
+    let engine = state
+        .store
+        .engine_for(&case.workflow_id, case.workflow_version)
+        .await?;
+    let workflow = &engine.workflow;
+    let (allowed, what) = match target {
+        Target::Transition(id) => (
+            workflow.transition(id).map(|t| t.roles.clone()),
+            format!("fire `{id}`"),
+        ),
+        Target::Field(id) => (
+            workflow.field(id).map(|f| f.set_by.clone()),
+            format!("set `{id}`"),
+        ),
+        Target::Document(id) => (
+            workflow.document(id).map(|d| d.attach_by.clone()),
+            format!("attach `{id}`"),
+        ),
+    };
+    // An unknown transition, field or document type is left to the workflow to refuse
+    // (with the list of known ones), in any role the caller may use.
+    let role = principal.acting_role(
+        workflow,
+        &case,
+        requested_role,
+        &allowed.unwrap_or_default(),
+        &what,
+    )?;
+    Ok((case, role))
+}
+
 /// Fire a transition out of the current stage.
 #[utoipa::path(post, path = "/v1/cases/{id}/transitions/{transition}", tag = "cases",
     params(("id" = String, Path), ("transition" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
@@ -503,23 +550,14 @@ pub async fn fire(
     idempotency: IdempotencyKey,
     Json(request): Json<FireRequest>,
 ) -> ApiResult<Response> {
-    let case = principal.case(&state, &id).await?;
-    let engine = state
-        .store
-        .engine_for(&case.workflow_id, case.workflow_version)
-        .await?;
-    let allowed = engine
-        .workflow
-        .transition(&transition)
-        .map(|t| t.roles.clone())
-        .unwrap_or_default();
-    let role = principal.acting_role(
-        &engine.workflow,
-        &case,
+    let (case, role) = acting_on(
+        &state,
+        &principal,
+        &id,
         request.role.as_deref(),
-        &allowed,
-        &format!("fire `{transition}`"),
-    )?;
+        Target::Transition(&transition),
+    )
+    .await?;
     let result = execute(
         &state,
         &principal,
@@ -561,23 +599,14 @@ pub async fn set_field(
     idempotency: IdempotencyKey,
     Json(request): Json<SetFieldRequest>,
 ) -> ApiResult<Response> {
-    let case = principal.case(&state, &id).await?;
-    let engine = state
-        .store
-        .engine_for(&case.workflow_id, case.workflow_version)
-        .await?;
-    let allowed = engine
-        .workflow
-        .field(&field)
-        .map(|f| f.set_by.clone())
-        .unwrap_or_default();
-    let role = principal.acting_role(
-        &engine.workflow,
-        &case,
+    let (case, role) = acting_on(
+        &state,
+        &principal,
+        &id,
         request.role.as_deref(),
-        &allowed,
-        &format!("set `{field}`"),
-    )?;
+        Target::Field(&field),
+    )
+    .await?;
     let result = execute(
         &state,
         &principal,
@@ -648,23 +677,14 @@ pub async fn attach(
 ) -> ApiResult<Response> {
     check_file_name(&query.file_name)?;
     let document_type = query.document_type;
-    let case = principal.case(&state, &id).await?;
-    let engine = state
-        .store
-        .engine_for(&case.workflow_id, case.workflow_version)
-        .await?;
-    let allowed = engine
-        .workflow
-        .document(&document_type)
-        .map(|d| d.attach_by.clone())
-        .unwrap_or_default();
-    let role = principal.acting_role(
-        &engine.workflow,
-        &case,
+    let (case, role) = acting_on(
+        &state,
+        &principal,
+        &id,
         query.role.as_deref(),
-        &allowed,
-        &format!("attach `{document_type}`"),
-    )?;
+        Target::Document(&document_type),
+    )
+    .await?;
     let content = read_limited(request, state.limits.upload_bytes).await?;
     if content.is_empty() {
         return Err(ApiError::unprocessable("body", "the document is empty"));

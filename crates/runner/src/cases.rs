@@ -271,26 +271,40 @@ async fn bind_api(address: std::net::SocketAddr) -> Result<tokio::net::TcpListen
     }
 }
 
+/// What `run` and `serve` share at start: the migrated store, the metrics recorder and the
+/// shutdown signal — or the exit code that says why they could not start.
+async fn start_service(
+    database: &Database,
+    metrics: Option<std::net::SocketAddr>,
+) -> Result<
+    (
+        std::sync::Arc<SqlStore>,
+        metrics_exporter_prometheus::PrometheusHandle,
+        tokio::sync::watch::Receiver<bool>,
+    ),
+    ExitCode,
+> {
+    let store = match open_store(database).await {
+        Ok(store) => std::sync::Arc::new(store),
+        Err(error) => return Err(fail(&error, database.json)),
+    };
+    let handle = install_metrics(metrics).map_err(|error| {
+        tracing::error!(%error, "cannot start");
+        ExitCode::from(2)
+    })?;
+    let shutdown = shutdown_signal().map_err(|error| {
+        tracing::error!(%error, "cannot start");
+        ExitCode::FAILURE
+    })?;
+    Ok((store, handle, shutdown))
+}
+
 /// `swakelola run`: the daemon until Ctrl-C or SIGTERM; in-flight work finishes, then exit 0.
 pub fn run_daemon(database: &Database, options: DaemonOptions) -> ExitCode {
     service_runtime().block_on(async {
-        let store = match open_store(database).await {
-            Ok(store) => std::sync::Arc::new(store),
-            Err(error) => return fail(&error, database.json),
-        };
-        let handle = match install_metrics(options.metrics) {
-            Ok(handle) => handle,
-            Err(error) => {
-                tracing::error!(%error, "cannot start");
-                return ExitCode::from(2);
-            }
-        };
-        let shutdown = match shutdown_signal() {
-            Ok(shutdown) => shutdown,
-            Err(error) => {
-                tracing::error!(%error, "cannot start");
-                return ExitCode::FAILURE;
-            }
+        let (store, handle, shutdown) = match start_service(database, options.metrics).await {
+            Ok(started) => started,
+            Err(code) => return code,
         };
         let wake = std::sync::Arc::new(tokio::sync::Notify::new());
         let runner = crate::runner::Runner {
@@ -353,23 +367,9 @@ pub fn run_daemon(database: &Database, options: DaemonOptions) -> ExitCode {
 /// `swakelola serve`: the HTTP API without the timer loop.
 pub fn serve(database: &Database, listen: std::net::SocketAddr) -> ExitCode {
     service_runtime().block_on(async {
-        let store = match open_store(database).await {
-            Ok(store) => std::sync::Arc::new(store),
-            Err(error) => return fail(&error, database.json),
-        };
-        let handle = match install_metrics(None) {
-            Ok(handle) => handle,
-            Err(error) => {
-                tracing::error!(%error, "cannot start");
-                return ExitCode::from(2);
-            }
-        };
-        let shutdown = match shutdown_signal() {
-            Ok(shutdown) => shutdown,
-            Err(error) => {
-                tracing::error!(%error, "cannot start");
-                return ExitCode::FAILURE;
-            }
+        let (store, handle, shutdown) = match start_service(database, None).await {
+            Ok(started) => started,
+            Err(code) => return code,
         };
         let listener = match bind_api(listen).await {
             Ok(listener) => listener,

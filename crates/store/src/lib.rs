@@ -1,6 +1,6 @@
 //! Durable cases: deployed workflow versions, cases, their append-only hash-chained history,
-//! documents, timers and the notification outbox, on SQLite (the embedded default) or
-//! PostgreSQL.
+//! documents, timers and the notification outbox — and the HTTP API's tokens and the
+//! organisations each case is visible to — on SQLite (the embedded default) or PostgreSQL.
 //!
 //! Every command is one database transaction: load the case, run `swakelola_core::step`
 //! with the caller's `now`, append the event, update the case only if its revision is
