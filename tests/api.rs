@@ -75,7 +75,10 @@ fn serve_answers_tokens_from_the_cli_and_stops_on_sigterm() {
         "{listed}"
     );
 
-    let mut child = session.spawn(&["serve", "--listen", "127.0.0.1:0"], &[]);
+    // The address comes from a config file (port 0: any free port, logged at start).
+    let config = session.dir.join("swakelola.yaml");
+    std::fs::write(&config, "listen: 127.0.0.1:0\n").unwrap();
+    let mut child = session.spawn(&["serve", "--config", config.to_str().unwrap()], &[]);
     let lines = log_lines(&mut child);
     let serving = wait_for_event(&lines, "serving");
     let base = format!("http://{}", serving["address"].as_str().unwrap());

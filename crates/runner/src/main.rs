@@ -36,7 +36,7 @@ struct Cli {
     database: cases::Database,
     /// A YAML file with defaults for options not given as flags or environment variables
     /// (keys as the long flags with `_`: database_url, poll, lease, batch, smtp_url,
-    /// smtp_from, webhook_secret, metrics, max_attempts, retry_base).
+    /// smtp_from, webhook_secret, metrics, max_attempts, retry_base, api, listen).
     #[arg(long, global = true, env = "SWAKELOLA_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
     /// Log format of `run` and `serve` (on stderr): one JSON object per line, or text for
@@ -83,6 +83,8 @@ struct ConfigFile {
     metrics: Option<std::net::SocketAddr>,
     max_attempts: Option<u32>,
     retry_base: Option<u64>,
+    api: Option<bool>,
+    listen: Option<std::net::SocketAddr>,
 }
 
 /// Fills options that were neither given on the command line nor in the environment from
@@ -117,7 +119,8 @@ fn apply_config(cli: &mut Cli, matches: &clap::ArgMatches) -> anyhow::Result<()>
             metrics,
             max_attempts,
             retry_base,
-            ..
+            api,
+            listen,
         },
         Some(run),
     ) = (&mut cli.command, matches.subcommand_matches("run"))
@@ -144,6 +147,16 @@ fn apply_config(cli: &mut Cli, matches: &clap::ArgMatches) -> anyhow::Result<()>
         );
         fill(smtp_url, unset(run, "smtp_url"), config.smtp_url.map(Some));
         fill(metrics, unset(run, "metrics"), config.metrics.map(Some));
+        fill(api, unset(run, "api"), config.api);
+        fill(listen, unset(run, "listen"), config.listen);
+    } else if let (Command::Serve { listen }, Some(serve)) =
+        (&mut cli.command, matches.subcommand_matches("serve"))
+    {
+        if unset(serve, "listen")
+            && let Some(address) = config.listen
+        {
+            *listen = address;
+        }
     }
     Ok(())
 }
