@@ -151,12 +151,10 @@ fn apply_config(cli: &mut Cli, matches: &clap::ArgMatches) -> anyhow::Result<()>
         fill(listen, unset(run, "listen"), config.listen);
     } else if let (Command::Serve { listen }, Some(serve)) =
         (&mut cli.command, matches.subcommand_matches("serve"))
+        && unset(serve, "listen")
+        && let Some(address) = config.listen
     {
-        if unset(serve, "listen")
-            && let Some(address) = config.listen
-        {
-            *listen = address;
-        }
+        *listen = address;
     }
     Ok(())
 }
