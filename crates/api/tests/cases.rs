@@ -523,3 +523,30 @@ async fn database_down_is_503_with_a_generic_body() {
         show.text()
     );
 }
+
+/// Data damaged behind the engine's back: 500 with a generic body; the detail stays in the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corrupt_data_is_500_without_internals() {
+    let api = Api::new(sqlite().await).await;
+    let budi = api.token("Budi", AGENCY, &AGENCY_ROLES).await;
+    let id = api.open_case(&budi, "CORRUPT-1").await;
+    sqlx::query("UPDATE cases SET state = '{not json' WHERE id = $1")
+        .bind(&id)
+        .execute(api.store.pool())
+        .await
+        .unwrap();
+    let reply = api.get(&format!("/v1/cases/{id}"), &budi).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{}",
+        reply.text()
+    );
+    assert_eq!(reply.code(), "internal");
+    let body = reply.text();
+    assert!(
+        !body.contains("not json") && !body.contains("case state"),
+        "{body}"
+    );
+    assert!(reply.json()["error"]["request_id"].is_string());
+}
