@@ -107,6 +107,27 @@ fn serve_answers_tokens_from_the_cli_and_stops_on_sigterm() {
         .unwrap();
     assert_eq!(openapi["openapi"], "3.1.0");
 
+    // Administrators read the metrics, counted per route template and status.
+    let (_, admin) = token(&session, "Admin", "dp3a-palembang", &["admin"]);
+    let metrics = agent
+        .get(format!("{base}/metrics"))
+        .header("authorization", format!("Bearer {admin}"))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(
+        metrics.contains(
+            r#"swakelola_http_requests_total{method="GET",route="/v1/workflows",status="200"} 1"#
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"route="/v1/workflows",status="401""#),
+        "{metrics}"
+    );
+
     // Revoked on the command line, refused by the running server at once.
     session.ok(&["token", "revoke", &id]);
     let revoked = agent
