@@ -8,6 +8,9 @@
 //! HTTP ÷ store is measured, not assumed. `SWAKELOLA_BENCH_OPS` sets the requests per
 //! measurement (default 4000 reads, half that for fires).
 
+#[path = "../../store/benches/common/mod.rs"]
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,41 +18,14 @@ use jiff::Timestamp;
 use swakelola_api::AppState;
 use swakelola_core::Actor;
 use swakelola_core::step::Action;
-use swakelola_store::{CaseCommand, OpenCase, Parties, SqlStore, Store};
+use swakelola_store::{CaseCommand, SqlStore, Store};
 
 fn now() -> Timestamp {
     "2025-03-24T02:00:00Z".parse().unwrap()
 }
 
-fn repo_file(path: &str) -> String {
-    std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .join(path),
-    )
-    .unwrap()
-}
-
 async fn prepare(store: &SqlStore) -> String {
-    store.migrate().await.unwrap();
-    let calendars: Vec<(String, String)> = ["indonesia-2025.yaml", "indonesia-2026.yaml"]
-        .iter()
-        .map(|f| {
-            (
-                f.to_string(),
-                repo_file(&format!("workflows/calendars/{f}")),
-            )
-        })
-        .collect();
-    store
-        .deploy(
-            "persetujuan-dokumen.yaml",
-            &repo_file("workflows/persetujuan-dokumen.yaml"),
-            &calendars,
-            now(),
-        )
-        .await
-        .unwrap();
+    common::deploy_generic_workflow(store, now()).await;
     store
         .create_token(
             "bench",
@@ -63,45 +39,8 @@ async fn prepare(store: &SqlStore) -> String {
         .1
 }
 
-/// A case in `penyusunan` with its draft attached, ready to loop ajukan ↔ minta_revisi.
 async fn ready_case(store: &SqlStore, key: &str) -> String {
-    let id = store
-        .open(
-            &OpenCase {
-                workflow_id: "persetujuan-dokumen".into(),
-                organisation: "bench".into(),
-                business_key: key.into(),
-                actor: Actor::new("bench", "penyusun"),
-                fields: vec![("judul".into(), "Laporan".into())],
-                parties: Parties::default(),
-            },
-            now(),
-        )
-        .await
-        .unwrap()
-        .case
-        .id;
-    let content = b"draf".to_vec();
-    store
-        .execute(
-            &CaseCommand {
-                case_id: id.clone(),
-                actor: Actor::new("bench", "penyusun"),
-                action: Action::Attach {
-                    document_type: "draf".into(),
-                    file_name: "draf.pdf".into(),
-                    sha256: swakelola_store::sha256_hex(&content),
-                    size: content.len() as u64,
-                },
-                expected_revision: None,
-                idempotency_key: None,
-                content: Some(content),
-            },
-            now(),
-        )
-        .await
-        .unwrap();
-    id
+    common::ready_case(store, key, now()).await
 }
 
 fn step(n: usize) -> (&'static str, &'static str, Option<&'static str>) {

@@ -14,6 +14,8 @@
 //! (one on SQLite; three on PostgreSQL when `SWAKELOLA_TEST_POSTGRES_URL` is set) is running;
 //! lateness is the time from a timer's due instant to the `now` of the event that fired it.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -32,36 +34,9 @@ fn later() -> Timestamp {
     "2025-04-10T02:00:00Z".parse().unwrap()
 }
 
-fn repo_file(path: &str) -> String {
-    std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .join(path),
-    )
-    .unwrap()
-}
-
 async fn fill(url: &str, background: usize, due_cases: usize) -> SqlStore {
     let store = SqlStore::connect(url).await.unwrap();
-    store.migrate().await.unwrap();
-    let calendars: Vec<(String, String)> = ["indonesia-2025.yaml", "indonesia-2026.yaml"]
-        .iter()
-        .map(|f| {
-            (
-                f.to_string(),
-                repo_file(&format!("workflows/calendars/{f}")),
-            )
-        })
-        .collect();
-    store
-        .deploy(
-            "persetujuan-dokumen.yaml",
-            &repo_file("workflows/persetujuan-dokumen.yaml"),
-            &calendars,
-            t0(),
-        )
-        .await
-        .unwrap();
+    common::deploy_generic_workflow(&store, t0()).await;
     let template = store
         .open(
             &OpenCase {
