@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use swakelola_tests::{Session, root, terminate};
+use swakelola_tests::{Session, root, stderr, terminate};
 
 /// Reads the child's JSON log lines until `event` appears; returns that line.
 fn wait_for_event(lines: &mpsc::Receiver<String>, event: &str) -> serde_json::Value {
@@ -226,4 +226,74 @@ fn run_with_api_fires_work_created_over_http_without_waiting_for_the_poll() {
         "{history}"
     );
     terminate(child);
+}
+
+/// Token commands refuse bad input with exit 1 and a message, and write nothing.
+#[test]
+fn token_commands_refuse_bad_input() {
+    let session = Session::sqlite("api-token-cli");
+    for (args, message) in [
+        (
+            vec![
+                "token",
+                "create",
+                "--name",
+                "Budi",
+                "--organisation",
+                "dp3a-palembang",
+                "--role",
+                "ppk",
+                "--expires-in",
+                "0",
+            ],
+            "--expires-in must be at least 1 day",
+        ),
+        (
+            vec![
+                "token",
+                "create",
+                "--name",
+                " ",
+                "--organisation",
+                "dp3a-palembang",
+                "--role",
+                "ppk",
+            ],
+            "1–200 printable characters",
+        ),
+        (
+            vec!["token", "revoke", "no-such-token"],
+            "there is no token `no-such-token`",
+        ),
+    ] {
+        let output = session.run(&args);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(message),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+    // Without a role clap refuses the command line itself.
+    let no_role = session.run(&[
+        "token",
+        "create",
+        "--name",
+        "Budi",
+        "--organisation",
+        "dp3a-palembang",
+    ]);
+    assert_eq!(no_role.status.code(), Some(2));
+    let listed: serde_json::Value =
+        serde_json::from_str(&session.ok(&["token", "list", "--json"])).unwrap();
+    assert_eq!(
+        listed,
+        serde_json::json!([]),
+        "a refused command wrote a token"
+    );
 }

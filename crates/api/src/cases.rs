@@ -18,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult, ErrorBody, Problem};
+use crate::error::{ApiError, ApiResult, ErrorBody, Problem, guard_problem};
 use crate::extract::{IdempotencyKey, Json, Path, Query, read_limited};
 
 /// A case in a list.
@@ -134,19 +134,7 @@ pub(crate) async fn detail(
             }
             let missing: Vec<Problem> = guard_failures(workflow, case_state, t, Some("-"))
                 .iter()
-                .map(|failure| Problem {
-                    path: match failure {
-                        swakelola_core::step::GuardFailure::MissingDocument { id, .. } => {
-                            format!("documents.{id}")
-                        }
-                        swakelola_core::step::GuardFailure::MissingField { id, .. } => {
-                            format!("fields.{id}")
-                        }
-                        swakelola_core::step::GuardFailure::CommentRequired => "comment".into(),
-                        swakelola_core::step::GuardFailure::Condition { .. } => "fields".into(),
-                    },
-                    message: failure.to_string(),
-                })
+                .map(guard_problem)
                 .collect();
             Some(NextStep {
                 transition: t.id.clone(),

@@ -117,7 +117,8 @@ impl From<TokenRefused> for ApiError {
     }
 }
 
-fn guard_problem(failure: &GuardFailure) -> Problem {
+/// A failed guard as a problem with the path of what is missing.
+pub(crate) fn guard_problem(failure: &GuardFailure) -> Problem {
     let path = match failure {
         GuardFailure::MissingDocument { id, .. } => format!("documents.{id}"),
         GuardFailure::MissingField { id, .. } => format!("fields.{id}"),

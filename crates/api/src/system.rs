@@ -225,13 +225,12 @@ pub async fn revoke_token(
     _admin: Admin,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<TokenView>> {
-    match state.store.revoke_token(&id, state.now()).await {
-        Ok(token) => Ok(axum::Json(token.into())),
-        Err(swakelola_store::Error::InvalidRequest(message)) => Err(ApiError::new(
+    match state.store.revoke_token(&id, state.now()).await? {
+        Some(token) => Ok(axum::Json(token.into())),
+        None => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "token_not_found",
-            message,
+            format!("there is no token `{id}`; list them with GET /v1/tokens"),
         )),
-        Err(error) => Err(error.into()),
     }
 }

@@ -264,7 +264,7 @@ async fn matrix(api: Api) {
             .unwrap()
             .to_owned();
         // A token for the admin to revoke.
-        let victim = api.token("Sementara", AGENCY, &["ppk"]).await;
+        api.token("Sementara", AGENCY, &["ppk"]).await;
         let victim_id = api.store.tokens().await.unwrap().last().unwrap().id.clone();
         let before = api.snapshot(&case).await;
         for caller in CALLERS {
@@ -327,9 +327,7 @@ async fn matrix(api: Api) {
                 );
             }
         }
-        let _ = victim;
     }
-    let _ = revoked;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

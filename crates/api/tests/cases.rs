@@ -550,3 +550,86 @@ async fn corrupt_data_is_500_without_internals() {
     );
     assert!(reply.json()["error"]["request_id"].is_string());
 }
+
+/// Opening with a party the workflow does not have or a contact that is not an address, and
+/// issuing tokens with bad details: 422 with the path, nothing written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_open_and_token_requests_write_nothing() {
+    let api = Api::new(sqlite().await).await;
+    let budi = api.token("Budi", AGENCY, &AGENCY_ROLES).await;
+    let admin = api.token("Admin", AGENCY, &["admin"]).await;
+    let mut unknown_party = open_body("BAD-OPEN-1");
+    unknown_party["parties"]["penyandang_dana"] = json!("bank-dunia");
+    let mut bad_contact = open_body("BAD-OPEN-2");
+    bad_contact["contacts"] = json!({"ppk": [{"name": "Budi", "address": "budi@dp3a.example"}]});
+    for (body, path) in [
+        (unknown_party, "parties.penyandang_dana"),
+        (bad_contact, "contacts.ppk[0].address"),
+    ] {
+        let reply = api
+            .call(Method::POST, "/v1/cases", Some(&budi), Some(body))
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            reply.text()
+        );
+        assert_eq!(reply.json()["error"]["details"][0]["path"], path);
+    }
+    let listed = api.get("/v1/cases", &budi).await.json();
+    assert_eq!(listed["items"], json!([]), "a refused open wrote a case");
+
+    let tokens_before = api.store.tokens().await.unwrap().len();
+    for (body, status, path) in [
+        (
+            json!({"name": "Dewi", "organisation": AGENCY, "roles": ["perencana"], "expires_at": "besok"}),
+            422,
+            Some("body.expires_at"),
+        ),
+        (
+            json!({"name": "Dewi", "organisation": AGENCY, "roles": ["perencana"], "expires_at": "2024-01-01T00:00:00Z"}),
+            422,
+            None,
+        ),
+        (
+            json!({"name": "Dewi", "organisation": AGENCY, "roles": []}),
+            422,
+            None,
+        ),
+        (
+            json!({"name": "", "organisation": AGENCY, "roles": ["perencana"]}),
+            422,
+            None,
+        ),
+        (
+            json!({"name": "Dewi", "organisation": AGENCY}),
+            422,
+            Some("body"),
+        ),
+    ] {
+        let reply = api
+            .call(Method::POST, "/v1/tokens", Some(&admin), Some(body.clone()))
+            .await;
+        assert_eq!(reply.status.as_u16(), status, "{body}: {}", reply.text());
+        if let Some(path) = path {
+            assert_eq!(
+                reply.json()["error"]["details"][0]["path"],
+                path,
+                "{}",
+                reply.text()
+            );
+        }
+    }
+    let unknown = api
+        .call(
+            Method::DELETE,
+            "/v1/tokens/no-such-token",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.text());
+    assert_eq!(unknown.code(), "token_not_found");
+    assert_eq!(api.store.tokens().await.unwrap().len(), tokens_before);
+}

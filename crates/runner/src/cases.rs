@@ -1191,7 +1191,11 @@ pub fn token(database: &Database, command: &TokenCommand) -> ExitCode {
                     }
                 }
                 TokenCommand::Revoke { id } => {
-                    let token = store.revoke_token(id, now).await?;
+                    let token = store.revoke_token(id, now).await?.ok_or_else(|| {
+                        Error::InvalidRequest(format!(
+                            "there is no token `{id}`; see `swakelola token list`"
+                        ))
+                    })?;
                     if database.json {
                         println!("{}", json!(token));
                     } else {

@@ -51,6 +51,18 @@ pub(crate) fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("store types serialise")
 }
 
+/// Names people type (business keys, organisations, token names and roles): 1–200 printable
+/// characters.
+pub(crate) fn check_name(what: &str, value: &str) -> Result<()> {
+    if value.trim().is_empty() || value.chars().count() > 200 || value.chars().any(char::is_control)
+    {
+        return Err(Error::InvalidRequest(format!(
+            "the {what} must be 1–200 printable characters"
+        )));
+    }
+    Ok(())
+}
+
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T> {
     serde_json::from_str(text).map_err(|e| Error::Corrupt(format!("{what}: {e}")))
 }
@@ -649,19 +661,8 @@ impl Store for SqlStore {
     }
 
     async fn open(&self, request: &OpenCase, now: Timestamp) -> Result<Applied> {
-        for (what, value) in [
-            ("business key", &request.business_key),
-            ("organisation", &request.organisation),
-        ] {
-            if value.trim().is_empty()
-                || value.chars().count() > 200
-                || value.chars().any(char::is_control)
-            {
-                return Err(Error::InvalidRequest(format!(
-                    "the {what} must be 1–200 printable characters"
-                )));
-            }
-        }
+        check_name("business key", &request.business_key)?;
+        check_name("organisation", &request.organisation)?;
         let request_hash = hash::sha256_hex(
             json(&(
                 &request.workflow_id,

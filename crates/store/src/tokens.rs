@@ -10,7 +10,7 @@ use serde::Serialize;
 use sqlx::AssertSqlSafe;
 
 use crate::hash::sha256_hex;
-use crate::sql::{SqlStore, instant, json, millis, parse_json};
+use crate::sql::{SqlStore, check_name, instant, json, millis, parse_json};
 use crate::{Error, Result};
 
 /// The role that manages workflows, tokens and the outbox through the API.
@@ -74,16 +74,6 @@ fn token_from_row(row: TokenRow) -> Result<ApiToken> {
 const TOKEN_COLUMNS: &str =
     "id, name, organisation, roles, created_at, expires_at, revoked_at FROM api_tokens";
 
-fn check_text(what: &str, value: &str) -> Result<()> {
-    if value.trim().is_empty() || value.chars().count() > 200 || value.chars().any(char::is_control)
-    {
-        return Err(Error::InvalidRequest(format!(
-            "the token's {what} must be 1–200 printable characters"
-        )));
-    }
-    Ok(())
-}
-
 impl SqlStore {
     /// Issues a token and returns it with its secret, which is not stored and cannot be shown
     /// again.
@@ -95,15 +85,15 @@ impl SqlStore {
         expires_at: Option<Timestamp>,
         now: Timestamp,
     ) -> Result<(ApiToken, String)> {
-        check_text("name", name)?;
-        check_text("organisation", organisation)?;
+        check_name("token name", name)?;
+        check_name("token organisation", organisation)?;
         if roles.is_empty() {
             return Err(Error::InvalidRequest(
                 "a token needs at least one role (`--role`)".into(),
             ));
         }
         for role in roles {
-            check_text("role", role)?;
+            check_name("role", role)?;
         }
         if expires_at.is_some_and(|at| at <= now) {
             return Err(Error::InvalidRequest(
@@ -151,8 +141,9 @@ impl SqlStore {
         rows.into_iter().map(token_from_row).collect()
     }
 
-    /// Revokes a token by id; revoking twice keeps the first revocation time.
-    pub async fn revoke_token(&self, id: &str, now: Timestamp) -> Result<ApiToken> {
+    /// Revokes a token by id (`None` when there is no such token); revoking twice keeps the
+    /// first revocation time.
+    pub async fn revoke_token(&self, id: &str, now: Timestamp) -> Result<Option<ApiToken>> {
         let updated = sqlx::query(
             "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2",
         )
@@ -161,9 +152,7 @@ impl SqlStore {
         .execute(self.pool())
         .await?;
         if updated.rows_affected() == 0 {
-            return Err(Error::InvalidRequest(format!(
-                "token `{id}` does not exist; list tokens with `swakelola token list`"
-            )));
+            return Ok(None);
         }
         let row: TokenRow = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {TOKEN_COLUMNS} WHERE id = $1"
@@ -171,7 +160,7 @@ impl SqlStore {
         .bind(id)
         .fetch_one(self.pool())
         .await?;
-        token_from_row(row)
+        token_from_row(row).map(Some)
     }
 
     /// The principal a presented secret stands for, or why it does not authenticate.
@@ -197,17 +186,5 @@ impl SqlStore {
             return Ok(Err(TokenRefused::Expired));
         }
         Ok(Ok(token))
-    }
-
-    /// Whether `organisation` is a party to the case (the opener or a named party).
-    pub async fn is_party(&self, case_id: &str, organisation: &str) -> Result<bool> {
-        let row: Option<(String,)> = sqlx::query_as(
-            "SELECT case_id FROM case_organisations WHERE case_id = $1 AND organisation = $2",
-        )
-        .bind(case_id)
-        .bind(organisation)
-        .fetch_optional(self.pool())
-        .await?;
-        Ok(row.is_some())
     }
 }
