@@ -107,8 +107,8 @@ fn serve_answers_tokens_from_the_cli_and_stops_on_sigterm() {
         .unwrap();
     assert_eq!(openapi["openapi"], "3.1.0");
 
-    // Administrators read the metrics, counted per route template and status.
-    let (_, admin) = token(&session, "Admin", "dp3a-palembang", &["admin"]);
+    // The operator reads the metrics, counted per route template and status.
+    let (_, admin) = token(&session, "Operator", "dp3a-palembang", &["operator"]);
     let metrics = agent
         .get(format!("{base}/metrics"))
         .header("authorization", format!("Bearer {admin}"))
@@ -259,7 +259,7 @@ fn token_commands_refuse_bad_input() {
                 "--role",
                 "ppk",
             ],
-            "1–200 printable characters",
+            "`name` must not be empty",
         ),
         (
             vec!["token", "revoke", "no-such-token"],

@@ -70,6 +70,21 @@ fn the_daemon_fires_due_timers_and_stops_on_sigterm() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+    // Delivery runs beside firing: wait until every message of the case has gone out.
+    let started = Instant::now();
+    while !serde_json::from_str::<serde_json::Value>(&session.ok(&["outbox", "list", "--json"]))
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["state"] == "sent")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "messages were not delivered"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let output = terminate(daemon);
     assert!(
         fired.contains(&"deadline:penyusunan_kak:3:due".to_owned()),

@@ -96,6 +96,8 @@ pub fn temp_dir(prefix: &str) -> PathBuf {
 pub struct Session {
     pub dir: PathBuf,
     pub url: String,
+    /// Environment every command of this session gets.
+    pub env: Vec<(String, String)>,
 }
 
 impl Session {
@@ -103,7 +105,19 @@ impl Session {
     pub fn sqlite(prefix: &str) -> Self {
         let dir = temp_dir(prefix);
         let url = format!("sqlite://{}", dir.join("swakelola.db").display());
-        Self { dir, url }
+        Self {
+            dir,
+            url,
+            env: Vec::new(),
+        }
+    }
+
+    /// Lets webhook contacts point to this machine (test receivers listen on loopback,
+    /// which the default policy refuses).
+    pub fn allowing_loopback_webhooks(mut self) -> Self {
+        self.env
+            .push(("SWAKELOLA_WEBHOOK_ALLOW".into(), "127.0.0.0/8".into()));
+        self
     }
 
     /// A fresh PostgreSQL database (see [`fresh_postgres_database`]).
@@ -112,11 +126,18 @@ impl Session {
         Some(Self {
             dir: temp_dir(prefix),
             url,
+            env: Vec::new(),
         })
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
-        swakelola_in(&self.dir, &self.url, args)
+        Command::new(binary())
+            .args(args)
+            .current_dir(&self.dir)
+            .env("SWAKELOLA_DATABASE_URL", &self.url)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .output()
+            .expect("run swakelola")
     }
 
     /// Runs a command that must succeed; returns its stdout.
@@ -136,6 +157,7 @@ impl Session {
             .args(args)
             .current_dir(&self.dir)
             .env("SWAKELOLA_DATABASE_URL", &self.url)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .envs(env.iter().copied())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())

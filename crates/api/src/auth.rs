@@ -47,7 +47,8 @@ impl FromRequestParts<AppState> for Principal {
     }
 }
 
-/// An authenticated caller holding the `admin` role.
+/// An authenticated caller holding the `admin` role: an administrator of its own
+/// organisation only.
 #[derive(Debug, Clone)]
 pub struct Admin(pub ApiToken);
 
@@ -62,6 +63,25 @@ impl FromRequestParts<AppState> for Admin {
             ));
         }
         Ok(Admin(token))
+    }
+}
+
+/// An authenticated caller holding the installation-wide `operator` role (deploying
+/// workflows and calendars, metrics).
+#[derive(Debug, Clone)]
+pub struct Operator(pub ApiToken);
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let Principal(token) = Principal::from_request_parts(parts, state).await?;
+        if !token.is_operator() {
+            return Err(ApiError::forbidden(
+                "this endpoint is for the installation's operator; the token needs the `operator` role, which only `swakelola token create` on the server grants",
+            ));
+        }
+        Ok(Operator(token))
     }
 }
 

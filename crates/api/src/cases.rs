@@ -343,7 +343,7 @@ pub async fn open(
     let version = state.store.latest_version(&request.workflow).await?;
     let engine = state.store.engine_for(&request.workflow, version).await?;
     let workflow = &engine.workflow;
-    for (party, organisation) in &request.parties {
+    for party in request.parties.keys() {
         if !workflow.parties.iter().any(|p| p.id == *party) {
             return Err(ApiError::unprocessable(
                 &format!("parties.{party}"),
@@ -357,12 +357,6 @@ pub async fn open(
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
-            ));
-        }
-        if organisation.trim().is_empty() {
-            return Err(ApiError::unprocessable(
-                &format!("parties.{party}"),
-                "the organisation must not be empty",
             ));
         }
     }
@@ -398,13 +392,7 @@ pub async fn open(
     };
     let mut contacts: BTreeMap<String, Vec<Contact>> = BTreeMap::new();
     for (role, people) in request.contacts {
-        for (index, person) in people.into_iter().enumerate() {
-            if !(person.address.starts_with("email:") || person.address.starts_with("webhook:")) {
-                return Err(ApiError::unprocessable(
-                    &format!("contacts.{role}[{index}].address"),
-                    "a contact address starts with `email:` or `webhook:`",
-                ));
-            }
+        for person in people {
             contacts.entry(role.clone()).or_default().push(Contact {
                 name: person.name,
                 address: person.address,

@@ -219,6 +219,7 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(_) => {
                 ApiError::new(StatusCode::CONFLICT, error.code(), error.to_string())
             }
+            StoreError::InvalidInput { path, message } => ApiError::unprocessable(&path, message),
             StoreError::InvalidRequest(message) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", message)
             }

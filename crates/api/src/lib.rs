@@ -113,7 +113,7 @@ impl AppState {
     tags(
         (name = "cases", description = "Open, inspect and move cases"),
         (name = "workflows", description = "Deployed workflow versions"),
-        (name = "admin", description = "Tokens, outbox and metrics (the `admin` role)"),
+        (name = "admin", description = "Your organisation's tokens and outbox (the `admin` role); metrics (the `operator` role)"),
         (name = "system", description = "Health and the API description"),
     )
 )]

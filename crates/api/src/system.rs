@@ -7,10 +7,11 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use swakelola_store::OPERATOR_ROLE;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::auth::{Admin, Principal};
+use crate::auth::{Admin, Operator, Principal};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Json, Path, Query};
 
@@ -38,11 +39,11 @@ pub async fn readyz(State(state): State<AppState>) -> ApiResult<axum::Json<Healt
     }))
 }
 
-/// Prometheus metrics (administrators).
+/// Prometheus metrics (the operator).
 #[utoipa::path(get, path = "/metrics", tag = "admin",
     responses((status = 200, content_type = "text/plain", body = String), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "metrics are not enabled")))]
-pub async fn metrics(State(state): State<AppState>, _admin: Admin) -> ApiResult<String> {
+pub async fn metrics(State(state): State<AppState>, _operator: Operator) -> ApiResult<String> {
     match &state.metrics {
         Some(handle) => Ok(handle.render()),
         None => Err(ApiError::new(
@@ -94,17 +95,22 @@ pub struct OutboxView {
     pub last_error: Option<String>,
 }
 
-/// Notification messages and their delivery state (administrators).
+/// Notification messages of your organisation's cases and their delivery state
+/// (administrators).
 #[utoipa::path(get, path = "/v1/outbox", tag = "admin", params(OutboxQuery),
     responses((status = 200, body = Vec<OutboxView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn outbox(
     State(state): State<AppState>,
-    _admin: Admin,
+    Admin(admin): Admin,
     Query(query): Query<OutboxQuery>,
 ) -> ApiResult<axum::Json<Vec<OutboxView>>> {
     let messages = state
         .store
-        .outbox(query.case.as_deref(), query.failed)
+        .outbox(
+            query.case.as_deref(),
+            query.failed,
+            Some(admin.organisation.as_str()),
+        )
         .await?;
     Ok(axum::Json(
         messages
@@ -147,14 +153,14 @@ impl From<swakelola_store::ApiToken> for TokenView {
     }
 }
 
-/// All tokens, without their secrets (administrators).
+/// Your organisation's tokens, without their secrets (administrators).
 #[utoipa::path(get, path = "/v1/tokens", tag = "admin",
     responses((status = 200, body = Vec<TokenView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list_tokens(
     State(state): State<AppState>,
-    _admin: Admin,
+    Admin(admin): Admin,
 ) -> ApiResult<axum::Json<Vec<TokenView>>> {
-    let tokens = state.store.tokens().await?;
+    let tokens = state.store.organisation_tokens(&admin.organisation).await?;
     Ok(axum::Json(tokens.into_iter().map(Into::into).collect()))
 }
 
@@ -176,15 +182,27 @@ pub struct CreatedToken {
     pub secret: String,
 }
 
-/// Issue a token (administrators).
+/// Issue a token for your organisation (administrators). `operator` is granted only on the
+/// command line.
 #[utoipa::path(post, path = "/v1/tokens", tag = "admin", request_body = CreateTokenRequest,
     responses((status = 201, body = CreatedToken), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_token(
     State(state): State<AppState>,
-    _admin: Admin,
+    Admin(admin): Admin,
     Json(request): Json<CreateTokenRequest>,
 ) -> ApiResult<Response> {
+    if request.organisation != admin.organisation {
+        return Err(ApiError::forbidden(format!(
+            "administrators issue tokens for their own organisation (`{}`) only",
+            admin.organisation
+        )));
+    }
+    if request.roles.iter().any(|r| r == OPERATOR_ROLE) {
+        return Err(ApiError::forbidden(
+            "the `operator` role is granted only on the server: `swakelola token create --role operator`",
+        ));
+    }
     let expires_at = request
         .expires_at
         .as_deref()
@@ -217,15 +235,25 @@ pub async fn create_token(
         .into_response())
 }
 
-/// Revoke a token (administrators); it stops working at once.
+/// Revoke a token of your organisation (administrators); it stops working at once.
 #[utoipa::path(delete, path = "/v1/tokens/{id}", tag = "admin", params(("id" = String, Path)),
     responses((status = 200, body = TokenView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn revoke_token(
     State(state): State<AppState>,
-    _admin: Admin,
+    Admin(admin): Admin,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<TokenView>> {
-    match state.store.revoke_token(&id, state.now()).await? {
+    // Another organisation's token answers exactly like one that does not exist.
+    let ours = state
+        .store
+        .token(&id)
+        .await?
+        .is_some_and(|token| token.organisation == admin.organisation);
+    let revoked = match ours {
+        true => state.store.revoke_token(&id, state.now()).await?,
+        false => None,
+    };
+    match revoked {
         Some(token) => Ok(axum::Json(token.into())),
         None => Err(ApiError::new(
             StatusCode::NOT_FOUND,

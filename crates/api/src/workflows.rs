@@ -1,4 +1,4 @@
-//! Workflow endpoints: list, show, diagram, deploy (administrators).
+//! Workflow endpoints: list, show, diagram, deploy (the operator).
 
 use std::collections::BTreeMap;
 
@@ -10,7 +10,7 @@ use swakelola_store::Store;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::auth::{Admin, Principal};
+use crate::auth::{Operator, Principal};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Json, Path, Query};
 
@@ -63,13 +63,13 @@ pub struct DeploymentView {
     pub created: bool,
 }
 
-/// Deploy a workflow version (administrators). Cases keep the version they were opened with.
+/// Deploy a workflow version (the operator). Cases keep the version they were opened with.
 #[utoipa::path(post, path = "/v1/workflows", tag = "workflows", request_body = DeployRequest,
     responses((status = 201, body = DeploymentView), (status = 200, body = DeploymentView, description = "identical content was already deployed"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn deploy(
     State(state): State<AppState>,
-    _admin: Admin,
+    _operator: Operator,
     Json(request): Json<DeployRequest>,
 ) -> ApiResult<Response> {
     let calendars: Vec<(String, String)> = request.calendars.into_iter().collect();

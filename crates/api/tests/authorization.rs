@@ -33,6 +33,7 @@ enum RightCaller {
     Agency,
     Ormas,
     Admin,
+    Operator,
 }
 
 struct Row {
@@ -68,10 +69,10 @@ fn rows() -> Vec<Row> {
             authenticated: false,
             ..row(Method::GET, "/readyz", Agency, 200, 200, 200)
         },
-        row(Method::GET, "/metrics", Admin, 403, 403, 200),
+        row(Method::GET, "/metrics", Operator, 403, 403, 200),
         row(Method::GET, "/openapi.json", Agency, 200, 200, 200),
         row(Method::GET, "/v1/workflows", Agency, 200, 200, 200),
-        row(Method::POST, "/v1/workflows", Admin, 403, 403, 200),
+        row(Method::POST, "/v1/workflows", Operator, 403, 403, 200),
         row(Method::GET, "/v1/workflows/{id}", Agency, 200, 200, 200),
         row(
             Method::GET,
@@ -187,6 +188,7 @@ async fn matrix(api: Api) {
         .token("Siti Aminah", ORMAS, &["pimpinan_ormas", "tim_pelaksana"])
         .await;
     let admin = api.token("Admin DP3A", AGENCY, &["admin"]).await;
+    let operator = api.token("Operator", AGENCY, &["operator"]).await;
     // Another organisation holding every role of the workflow: still sees nothing of ours.
     let other = api
         .token(
@@ -278,6 +280,7 @@ async fn matrix(api: Api) {
                     RightCaller::Agency => agency.as_str(),
                     RightCaller::Ormas => ormas.as_str(),
                     RightCaller::Admin => admin.as_str(),
+                    RightCaller::Operator => operator.as_str(),
                 }),
             };
             let key = format!("MATRIX-{index}-{caller:?}");
@@ -417,4 +420,131 @@ async fn lists_show_only_the_callers_cases() {
     let mut expected = ids.clone();
     expected.sort();
     assert_eq!(seen, expected, "{}", agenda.text());
+}
+
+/// An administrator belongs to its organisation: the admin of `org-x` sees, issues and revokes
+/// nothing of DP3A's, reads none of its messages or documents, and cannot deploy.
+async fn admins_stay_in_their_organisation(api: Api) {
+    let agency = api.token("Budi", AGENCY, &["ppk"]).await;
+    let ormas = api.token("Siti", ORMAS, &["pimpinan_ormas"]).await;
+    let agency_admin = api.token("Admin DP3A", AGENCY, &["admin"]).await;
+    let other_admin = api.token("Admin X", OTHER, &["admin"]).await;
+    let case = api.open_case(&agency, "ADMIN-1").await;
+    let attached = api
+        .upload(
+            &format!("/v1/cases/{case}/documents?document_type=notulen_audiensi&file_name=n.pdf"),
+            &ormas,
+            b"%PDF-1.4 notulen".to_vec(),
+        )
+        .await;
+    assert_eq!(attached.status, StatusCode::CREATED, "{}", attached.text());
+    let sha256 = attached.json()["case"]["documents"][0]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let fired = api
+        .call(
+            Method::POST,
+            &format!("/v1/cases/{case}/transitions/catat_audiensi"),
+            Some(&ormas),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(fired.status, StatusCode::OK, "{}", fired.text());
+    let agency_token_id = api
+        .store
+        .organisation_tokens(AGENCY)
+        .await
+        .unwrap()
+        .first()
+        .unwrap()
+        .id
+        .clone();
+
+    // Minting a token for DP3A, or an operator token for itself: refused.
+    for body in [
+        json!({"name": "Palsu", "organisation": AGENCY, "roles": ["ppk"]}),
+        json!({"name": "Palsu", "organisation": OTHER, "roles": ["operator"]}),
+    ] {
+        let minted = api
+            .call(Method::POST, "/v1/tokens", Some(&other_admin), Some(body))
+            .await;
+        assert_eq!(minted.status, StatusCode::FORBIDDEN, "{}", minted.text());
+    }
+    // Its token list holds only its own organisation's tokens.
+    let listed = api.get("/v1/tokens", &other_admin).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    let organisations: Vec<String> = listed
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["organisation"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(organisations, vec![OTHER], "{}", listed.text());
+    // DP3A's token answers like a token that does not exist, and stays valid.
+    let revoke = api
+        .call(
+            Method::DELETE,
+            &format!("/v1/tokens/{agency_token_id}"),
+            Some(&other_admin),
+            None,
+        )
+        .await;
+    let missing = api
+        .call(
+            Method::DELETE,
+            "/v1/tokens/0190a000-0000-7000-8000-000000000000",
+            Some(&other_admin),
+            None,
+        )
+        .await;
+    assert_eq!(revoke.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        revoke.json()["error"]["code"],
+        missing.json()["error"]["code"]
+    );
+    assert_eq!(api.get("/v1/cases", &agency).await.status, StatusCode::OK);
+    // No message or document of DP3A's case.
+    let outbox = api.get("/v1/outbox", &other_admin).await;
+    assert_eq!(outbox.status, StatusCode::OK);
+    assert!(!outbox.text().contains(&case), "{}", outbox.text());
+    let theirs = api.get("/v1/outbox", &agency_admin).await;
+    assert!(theirs.text().contains(&case), "{}", theirs.text());
+    let document = api
+        .get(
+            &format!("/v1/cases/{case}/documents/{sha256}"),
+            &other_admin,
+        )
+        .await;
+    assert_eq!(document.status, StatusCode::NOT_FOUND);
+    // Deploying is the operator's.
+    for admin in [&other_admin, &agency_admin] {
+        let deployed = api
+            .call(
+                Method::POST,
+                "/v1/workflows",
+                Some(admin),
+                Some(json!({"file": "x.yaml", "source": "id: x"})),
+            )
+            .await;
+        assert_eq!(
+            deployed.status,
+            StatusCode::FORBIDDEN,
+            "{}",
+            deployed.text()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_stay_in_their_organisation_sqlite() {
+    admins_stay_in_their_organisation(Api::new(sqlite().await).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_stay_in_their_organisation_postgres() {
+    if let Some(store) = postgres().await {
+        admins_stay_in_their_organisation(Api::new(store).await).await;
+    }
 }

@@ -331,6 +331,7 @@ impl Checker<'_> {
             language,
             messages,
         };
+        self.expiry_loops(raw, &workflow);
         self.warnings(raw, &workflow);
         Some(workflow)
     }
@@ -1055,6 +1056,79 @@ impl Checker<'_> {
                     "add a transition towards a terminal stage (e.g. a cancellation), or mark it `terminal: true`".to_owned(),
                 );
             }
+        }
+    }
+
+    /// Automatic moves (`on_expiry`) that can go round in a loop without time passing: every
+    /// stage of the loop has a deadline that may already be over when the case arrives (zero
+    /// length, a fixed day of the year, or counted from a field). A runner would fire such a
+    /// case without end, so it is an error; one stage whose deadline counts a positive time
+    /// from entering the stage breaks the loop.
+    fn expiry_loops(&mut self, raw: &raw::Workflow, workflow: &Workflow) {
+        let next = |stage: &Stage| -> Option<&str> {
+            let transition = stage.deadline.as_ref()?.on_expiry.as_ref()?;
+            workflow.transition(transition).map(|t| t.to.as_str())
+        };
+        let advances_time = |stage: &Stage| match stage.deadline.as_ref().map(|d| &d.due) {
+            Some(Due::After {
+                anchor: Anchor::StageEntered,
+                offset,
+            }) => !matches!(
+                offset,
+                Duration::Days(0)
+                    | Duration::WorkingDays(0)
+                    | Duration::Weeks(0)
+                    | Duration::Months(0)
+            ),
+            _ => false,
+        };
+        let mut reported: BTreeSet<&str> = BTreeSet::new();
+        for (start, raw_stage) in workflow.stages.iter().zip(&raw.stages.value) {
+            // Follow the automatic moves from `start`; each stage has at most one, so a walk
+            // longer than the number of stages has gone round.
+            let mut path: Vec<&Stage> = vec![start];
+            let mut current = start;
+            let mut looped = false;
+            for _ in 0..workflow.stages.len() {
+                let Some(target) = next(current).and_then(|id| workflow.stage(id)) else {
+                    break;
+                };
+                if target.id == start.id {
+                    looped = true;
+                    break;
+                }
+                if path.iter().any(|s| s.id == target.id) {
+                    break;
+                }
+                path.push(target);
+                current = target;
+            }
+            if !looped
+                || path.iter().any(|s| advances_time(s))
+                || path.iter().any(|s| reported.contains(s.id.as_str()))
+            {
+                continue;
+            }
+            reported.extend(path.iter().map(|s| s.id.as_str()));
+            let at = raw_stage
+                .deadline
+                .as_ref()
+                .and_then(|d| d.value.on_expiry.as_ref())
+                .map_or(raw_stage.id.referenced, |t| t.referenced);
+            let cycle: Vec<&str> = path
+                .iter()
+                .map(|s| s.id.as_str())
+                .chain([start.id.as_str()])
+                .collect();
+            self.report(
+                at,
+                Code::E058,
+                format!(
+                    "automatic moves loop without time passing: {}; a case there would move round forever",
+                    cycle.join(" → ")
+                ),
+                "give one stage of the loop a deadline counted from entering it (`after: 5 working days`), or end the loop in a stage without `on_expiry`".to_owned(),
+            );
         }
     }
 

@@ -105,6 +105,8 @@ pub enum Code {
     E056,
     /// An unknown notification language.
     E057,
+    /// Automatic moves (`on_expiry`) that loop without time passing.
+    E058,
     /// A non-terminal stage without a deadline.
     W001,
     /// A holiday whose date is not confirmed yet.
@@ -164,6 +166,7 @@ impl Code {
         Code::E055,
         Code::E056,
         Code::E057,
+        Code::E058,
         Code::W001,
         Code::W002,
         Code::W003,

@@ -34,6 +34,17 @@ pub struct Database {
     /// Print results as JSON for scripts instead of text for people.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Networks (CIDR, comma-separated) that webhook contacts may reach although they are
+    /// private, loopback or link-local, also over plain http; by default webhooks must be
+    /// https to public addresses. E.g. `127.0.0.1/32` for a receiver on this machine.
+    #[arg(
+        long,
+        global = true,
+        env = "SWAKELOLA_WEBHOOK_ALLOW",
+        value_delimiter = ',',
+        value_name = "CIDR"
+    )]
+    pub webhook_allow: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -178,7 +189,14 @@ fn fail(error: &Error, json_output: bool) -> ExitCode {
 }
 
 async fn open_store(database: &Database) -> Result<SqlStore, Error> {
-    let store = SqlStore::connect(&database.database_url).await?;
+    let policy = swakelola_store::input::WebhookPolicy::from_allow_list(&database.webhook_allow)
+        .map_err(|message| Error::InvalidInput {
+            path: "--webhook-allow".into(),
+            message,
+        })?;
+    let store = SqlStore::connect(&database.database_url)
+        .await?
+        .with_webhook_policy(policy);
     store.migrate().await?;
     Ok(store)
 }
@@ -200,6 +218,10 @@ pub struct DaemonOptions {
     pub email: Option<crate::delivery::Email>,
     pub metrics: Option<std::net::SocketAddr>,
     pub retry: crate::delivery::RetryPolicy,
+    /// Runaway protection (see `runner::MAX_FIRES_PER_CASE`).
+    pub max_fires_per_case: u32,
+    /// How long shutdown waits for work in flight.
+    pub grace: std::time::Duration,
     /// Serve the HTTP API on this address as well.
     pub api: Option<std::net::SocketAddr>,
 }
@@ -313,6 +335,8 @@ pub fn run_daemon(database: &Database, options: DaemonOptions) -> ExitCode {
             webhooks: options.webhooks,
             email: options.email,
             retry: options.retry,
+            max_fires_per_case: options.max_fires_per_case,
+            grace: options.grace,
             wake: Some(wake.clone()),
             ..crate::runner::Runner::new(
                 store.clone(),
@@ -582,11 +606,6 @@ async fn run_case(
             }
             for contact in contacts {
                 let (role, address) = split_pair(contact, "a contact")?;
-                if !(address.starts_with("email:") || address.starts_with("webhook:")) {
-                    return Err(Error::InvalidRequest(format!(
-                        "contact `{address}` must start with `email:` or `webhook:`"
-                    )));
-                }
                 request
                     .parties
                     .contacts
@@ -973,7 +992,7 @@ pub fn outbox(database: &Database, command: &OutboxCommand) -> ExitCode {
             let store = open_store(database).await?;
             match command {
                 OutboxCommand::List { failed, case } => {
-                    let messages = store.outbox(case.as_deref(), *failed).await?;
+                    let messages = store.outbox(case.as_deref(), *failed, None).await?;
                     if database.json {
                         println!("{}", json!(messages));
                     } else if messages.is_empty() {

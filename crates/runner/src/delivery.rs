@@ -16,6 +16,7 @@ use hmac::{Hmac, Mac};
 use jiff::{SignedDuration, Timestamp};
 use sha2::Sha256;
 use swakelola_store::OutboxMessage;
+use swakelola_store::input::{Address, WebhookPolicy};
 
 /// How failed deliveries are retried.
 #[derive(Debug, Clone)]
@@ -63,34 +64,65 @@ impl RetryPolicy {
 pub struct Webhooks {
     secret: Vec<u8>,
     agent: ureq::Agent,
+    timeout: Duration,
 }
 
 impl Webhooks {
-    /// `secret` as Standard Webhooks writes it (`whsec_<base64>`), or any other text, used as is.
-    pub fn new(secret: &str) -> Self {
+    /// `secret` as Standard Webhooks writes it (`whsec_<base64>`), or any other text, used as
+    /// is; each delivery gives up after `timeout` (connecting, sending and answering).
+    pub fn new(secret: &str, timeout: Duration) -> Self {
         let key = secret
             .strip_prefix("whsec_")
             .and_then(|b64| BASE64.decode(b64).ok())
             .unwrap_or_else(|| secret.as_bytes().to_vec());
         let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(10)))
+            .timeout_global(Some(timeout))
+            // A receiver answering 4xx/5xx is a failed delivery, but never a redirect to follow
+            // somewhere the policy did not check.
+            .max_redirects(0)
             .build()
             .into();
-        Self { secret: key, agent }
+        Self {
+            secret: key,
+            agent,
+            timeout,
+        }
     }
 
-    /// POSTs the message; `Err` says why it failed (connection refused, HTTP 500, …).
+    /// POSTs the message; `Err` says why it failed in words safe to show (HTTP status,
+    /// timeout, no connection), never the internal detail, which goes to the log.
+    ///
+    /// The destination is checked again here against `policy` (contacts were checked when
+    /// given; a name may since resolve elsewhere). The check resolves the name once and the
+    /// HTTP client resolves it again, so a name that changes its address in between is not
+    /// caught: operators who fear DNS rebinding allow no internal network at all.
     pub async fn deliver(
         &self,
         message: &OutboxMessage,
         text: &Rendered,
         now: Timestamp,
+        policy: &WebhookPolicy,
     ) -> Result<(), String> {
-        let url = message
-            .recipient
-            .strip_prefix("webhook:")
-            .ok_or_else(|| format!("`{}` is not a webhook address", message.recipient))?
+        let url = match Address::parse(&message.recipient) {
+            Ok(Address::Webhook(url)) => url,
+            _ => return Err("the recipient is not a webhook address".to_owned()),
+        };
+        policy.check_url(&url)?;
+        let host = url
+            .host_str()
+            .unwrap_or_default()
+            .trim_matches(['[', ']'])
             .to_owned();
+        let port = url.port_or_known_default().unwrap_or(443);
+        let resolved: Vec<std::net::IpAddr> = tokio::net::lookup_host((host.as_str(), port))
+            .await
+            .map_err(|error| {
+                tracing::warn!(event = "webhook_resolve_failed", key = %message.key, %error, "cannot resolve the webhook host");
+                "the webhook host name cannot be resolved".to_owned()
+            })?
+            .map(|a| a.ip())
+            .collect();
+        policy.check_resolved(&resolved)?;
         let body = serde_json::json!({
             "type": "swakelola.notification",
             "timestamp": now,
@@ -106,19 +138,36 @@ impl Webhooks {
         let signature = sign(&self.secret, &message.key, &timestamp, &body);
         let agent = self.agent.clone();
         let id = message.key.clone();
-        tokio::task::spawn_blocking(move || {
+        let timeout = self.timeout;
+        let outcome = tokio::task::spawn_blocking(move || {
             agent
-                .post(&url)
+                .post(url.as_str())
                 .header("content-type", "application/json")
                 .header("webhook-id", &id)
                 .header("webhook-timestamp", &timestamp)
                 .header("webhook-signature", &signature)
                 .send(&body)
                 .map(|_| ())
-                .map_err(|e| e.to_string())
         })
         .await
-        .map_err(|e| format!("delivery task failed: {e}"))?
+        .map_err(|e| format!("delivery task failed: {e}"))?;
+        outcome.map_err(|error| {
+            tracing::warn!(event = "webhook_failed", key = %message.key, %error, "webhook delivery failed");
+            match error {
+                ureq::Error::StatusCode(status) => format!("the receiver answered HTTP {status}"),
+                ureq::Error::Timeout(_) => format!(
+                    "the receiver did not answer within {} s",
+                    timeout.as_secs()
+                ),
+                ureq::Error::Io(_) | ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => {
+                    "could not connect to the receiver".to_owned()
+                }
+                ureq::Error::Tls(_) | ureq::Error::Rustls(_) => {
+                    "the TLS connection to the receiver failed".to_owned()
+                }
+                _ => "the delivery failed (details in the runner's log)".to_owned(),
+            }
+        })
     }
 }
 

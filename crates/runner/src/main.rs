@@ -35,8 +35,9 @@ struct Cli {
     #[command(flatten)]
     database: cases::Database,
     /// A YAML file with defaults for options not given as flags or environment variables
-    /// (keys as the long flags with `_`: database_url, poll, lease, batch, smtp_url,
-    /// smtp_from, webhook_secret, metrics, max_attempts, retry_base, api, listen).
+    /// (keys as the long flags with `_`: database_url, webhook_allow, poll, lease, batch,
+    /// smtp_url, smtp_from, webhook_secret, metrics, max_attempts, retry_base, api, listen,
+    /// delivery_timeout, grace, max_fires_per_case).
     #[arg(long, global = true, env = "SWAKELOLA_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
     /// Log format of `run` and `serve` (on stderr): one JSON object per line, or text for
@@ -74,6 +75,10 @@ fn init_logging(format: LogFormat) {
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
     database_url: Option<String>,
+    webhook_allow: Option<Vec<String>>,
+    delivery_timeout: Option<u64>,
+    grace: Option<u64>,
+    max_fires_per_case: Option<u32>,
     poll: Option<u64>,
     lease: Option<u64>,
     batch: Option<u32>,
@@ -108,6 +113,11 @@ fn apply_config(cli: &mut Cli, matches: &clap::ArgMatches) -> anyhow::Result<()>
     {
         cli.database.database_url = url;
     }
+    if unset(matches, "webhook_allow")
+        && let Some(allow) = config.webhook_allow
+    {
+        cli.database.webhook_allow = allow;
+    }
     if let (
         Command::Run {
             poll,
@@ -121,6 +131,9 @@ fn apply_config(cli: &mut Cli, matches: &clap::ArgMatches) -> anyhow::Result<()>
             retry_base,
             api,
             listen,
+            delivery_timeout,
+            grace,
+            max_fires_per_case,
         },
         Some(run),
     ) = (&mut cli.command, matches.subcommand_matches("run"))
@@ -149,6 +162,17 @@ fn apply_config(cli: &mut Cli, matches: &clap::ArgMatches) -> anyhow::Result<()>
         fill(metrics, unset(run, "metrics"), config.metrics.map(Some));
         fill(api, unset(run, "api"), config.api);
         fill(listen, unset(run, "listen"), config.listen);
+        fill(
+            delivery_timeout,
+            unset(run, "delivery_timeout"),
+            config.delivery_timeout,
+        );
+        fill(grace, unset(run, "grace"), config.grace);
+        fill(
+            max_fires_per_case,
+            unset(run, "max_fires_per_case"),
+            config.max_fires_per_case,
+        );
     } else if let (Command::Serve { listen }, Some(serve)) =
         (&mut cli.command, matches.subcommand_matches("serve"))
         && unset(serve, "listen")
@@ -254,6 +278,18 @@ enum Command {
             value_name = "ADDR"
         )]
         listen: std::net::SocketAddr,
+        /// Longest wait for one webhook delivery (connect, send, answer), in seconds. A
+        /// receiver that does not answer only delays its own messages.
+        #[arg(long, default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=300))]
+        delivery_timeout: u64,
+        /// On SIGTERM or Ctrl-C, how long to wait for work in flight before exiting, in
+        /// seconds; what is left is taken over by another runner when its lease ends.
+        #[arg(long, default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(0..=3600))]
+        grace: u64,
+        /// Most timers one case may fire at one instant; a case beyond it (a workflow whose
+        /// automatic moves loop) is set aside, listed by `swakelola timer list --failed`.
+        #[arg(long, default_value_t = 100, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        max_fires_per_case: u32,
     },
     /// Serve the HTTP API (without firing timers; run `swakelola run` for those, or
     /// `swakelola run --api` for both in one process).
@@ -289,7 +325,8 @@ enum Command {
     ///
     /// Lines marked `!` are already due and wait for a runner (`swakelola run`).
     Agenda {
-        #[arg(long, default_value_t = 14, value_name = "N")]
+        /// How many days ahead to look (1–366).
+        #[arg(long, default_value_t = 14, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=366))]
         days: u32,
     },
     /// Inspect and retry notification messages.
@@ -363,13 +400,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             retry_base,
             api,
             listen,
+            delivery_timeout,
+            grace,
+            max_fires_per_case,
         } => Ok(cases::run_daemon(
             &cli.database,
             cases::DaemonOptions {
                 poll: std::time::Duration::from_secs(poll.max(1)),
                 lease: jiff::SignedDuration::from_secs(lease.max(1) as i64),
                 batch: batch.max(1),
-                webhooks: webhook_secret.as_deref().map(delivery::Webhooks::new),
+                webhooks: webhook_secret.as_deref().map(|secret| {
+                    delivery::Webhooks::new(
+                        secret,
+                        std::time::Duration::from_secs(delivery_timeout),
+                    )
+                }),
                 email: match smtp_url {
                     Some(url) => Some(
                         delivery::Email::new(&url, &smtp_from).map_err(|e| anyhow::anyhow!(e))?,
@@ -382,6 +427,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     base: jiff::SignedDuration::from_secs(retry_base.max(1) as i64),
                 },
                 api: api.then_some(listen),
+                max_fires_per_case,
+                grace: std::time::Duration::from_secs(grace),
             },
         )),
         Command::Serve { listen } => Ok(cases::serve(&cli.database, listen)),

@@ -1,14 +1,21 @@
-//! The runner: advances cases by time. Each tick reads the clock once, fires every due timer
-//! through the store (the same step and transaction as a person's command) and delivers the
-//! notifications that are ready. Between ticks it sleeps until the earliest due timer, at most
-//! `poll` long, and wakes at once on shutdown.
+//! The runner: advances cases by time. Each round reads the clock once and fires every due
+//! timer through the store (the same step and transaction as a person's command); a separate
+//! loop delivers the notifications that are ready, so a slow receiver never delays a
+//! deadline. Between rounds each loop sleeps until its earliest due work, at most `poll`
+//! long, and wakes at once on new work and on shutdown.
+//!
+//! Failures are isolated: a timer or message that fails is retried with backoff and then set
+//! aside as dead (visible, retryable by an operator); a case that fires without end is set
+//! aside. Neither ever stops the round for other cases. This module must never decide a
+//! transition itself: it only asks the store to fire what is due.
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use swakelola_core::state::Notification;
-use swakelola_store::{Fired, OutboxMessage, SqlStore, Store};
+use swakelola_store::{ClaimedTimer, Fired, OutboxMessage, SqlStore, Store};
 
 use crate::messages::{self, Rendered};
 
@@ -49,14 +56,36 @@ impl Clock for ManualClock {
 
 use crate::delivery::{Email, RetryPolicy, Webhooks};
 
-/// What one tick did.
+/// What one round of firing did.
 #[derive(Debug, Default)]
-pub struct Tick {
+pub struct FireRound {
     pub fired: usize,
     pub stale: usize,
+    /// Timers that failed and wait to be retried, or were set aside as dead.
+    pub failed: usize,
+    /// Cases set aside because they fired more than the per-case limit at one instant.
+    pub set_aside: Vec<String>,
+}
+
+/// What one round of delivery did.
+#[derive(Debug, Default)]
+pub struct DeliveryRound {
     pub delivered: Vec<OutboxMessage>,
     pub failed: usize,
 }
+
+/// What one tick (a round of firing, then a round of delivery) did.
+#[derive(Debug, Default)]
+pub struct Tick {
+    pub fired: FireRound,
+    pub delivery: DeliveryRound,
+}
+
+/// The most timers one case may fire at one instant before the runner sets the case aside.
+/// A workflow whose automatic moves lead into stages already past their deadline would
+/// otherwise fire forever; 100 is far above what any honest case needs (a runner catching
+/// up after days of downtime fires a case's reminders, one per obligation and interval).
+pub const MAX_FIRES_PER_CASE: u32 = 100;
 
 pub struct Runner {
     pub store: Arc<SqlStore>,
@@ -70,10 +99,20 @@ pub struct Runner {
     pub webhooks: Option<Webhooks>,
     /// The email channel; without it email messages wait in the outbox.
     pub email: Option<Email>,
+    /// Retries of failed deliveries and of timers that failed to fire.
     pub retry: RetryPolicy,
+    /// Runaway protection: see [`MAX_FIRES_PER_CASE`].
+    pub max_fires_per_case: u32,
+    /// Deliveries under way at once (one destination's messages go one after another).
+    pub concurrency: usize,
+    /// How long shutdown waits for work in flight before it gives up on it (its leases then
+    /// hand it to another runner).
+    pub grace: Duration,
     /// Notified by the HTTP API in the same process after each command, so new work (a
     /// timer that is already due, a notification) is picked up without waiting for the poll.
     pub wake: Option<Arc<tokio::sync::Notify>>,
+    /// Set once shutdown begins: rounds stop claiming and give back what they hold.
+    pub(crate) stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for Runner {
@@ -97,7 +136,11 @@ impl Runner {
             webhooks: None,
             email: None,
             retry: RetryPolicy::default(),
+            max_fires_per_case: MAX_FIRES_PER_CASE,
+            concurrency: 16,
+            grace: Duration::from_secs(10),
             wake: None,
+            stop: tokio::sync::watch::channel(false).0,
         }
     }
 
@@ -119,15 +162,32 @@ impl Runner {
         now.checked_add(self.lease).unwrap_or(now)
     }
 
-    /// Fires everything due at `now` and hands each ready `log` message to `deliver` before
-    /// marking it sent (so a crash in between delivers it again rather than never).
+    fn stopping(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Fires everything due at `now`, then hands each ready `log` message to `deliver`
+    /// before marking it sent (so a crash in between delivers it again rather than never)
+    /// and delivers the other channels' messages.
     pub async fn tick(
         &self,
         now: Timestamp,
         deliver: &mut (dyn FnMut(&OutboxMessage) + Send),
     ) -> swakelola_store::Result<Tick> {
-        let mut tick = Tick::default();
-        loop {
+        let fired = self.fire_due(now).await?;
+        let delivery = self.deliver_ready(now, deliver).await?;
+        Ok(Tick { fired, delivery })
+    }
+
+    /// Fires every timer due at `now`. A timer that fails is retried later with backoff and
+    /// set aside as dead after `retry.max_attempts`; a case that fires more than
+    /// `max_fires_per_case` timers at this instant is set aside. Neither stops the round:
+    /// one case never holds up another. Only an error that also prevents recording the
+    /// failure (the database is down) ends the round.
+    pub async fn fire_due(&self, now: Timestamp) -> swakelola_store::Result<FireRound> {
+        let mut round = FireRound::default();
+        let mut fired_per_case: HashMap<String, u32> = HashMap::new();
+        while !self.stopping() {
             let claimed = self
                 .store
                 .claim_due_timers(&self.owner, now, self.lease_until(), self.batch)
@@ -135,165 +195,443 @@ impl Runner {
             if claimed.is_empty() {
                 break;
             }
-            for timer in &claimed {
+            for (index, timer) in claimed.iter().enumerate() {
+                if self.stopping() {
+                    // Give back what this round still holds, so another runner takes it now
+                    // rather than when the lease runs out.
+                    for unfired in &claimed[index..] {
+                        self.store.release_timer(&self.owner, unfired).await?;
+                    }
+                    return Ok(round);
+                }
+                if round.set_aside.contains(&timer.case_id) {
+                    continue;
+                }
+                let count = fired_per_case.entry(timer.case_id.clone()).or_default();
+                *count += 1;
+                if *count > self.max_fires_per_case {
+                    self.set_aside(&timer.case_id, now).await?;
+                    round.set_aside.push(timer.case_id.clone());
+                    continue;
+                }
                 match self.store.fire_timer(&self.owner, timer, now).await {
                     Ok(Fired::Fired) => {
-                        tick.fired += 1;
+                        round.fired += 1;
                         metrics::counter!("swakelola_timers_fired_total").increment(1);
                         let late = now.duration_since(timer.due_at).as_secs_f64().max(0.0);
                         metrics::histogram!("swakelola_timer_lateness_seconds").record(late);
                     }
-                    Ok(Fired::Stale | Fired::LeaseLost) => tick.stale += 1,
+                    Ok(Fired::Stale | Fired::LeaseLost) => round.stale += 1,
                     // Another runner changed the same case at the same moment: the timer was
                     // released and is claimed again on the next round.
-                    Err(swakelola_store::Error::Conflict(_)) => tick.stale += 1,
-                    Err(other) => return Err(other),
-                }
-            }
-        }
-        // A claimed message is reserved for one lease; if this runner dies before marking it
-        // sent, another delivers it again after that.
-        let channels = self.channels();
-        loop {
-            let messages = self
-                .store
-                .claim_outbox(&channels, now, self.lease_until(), self.batch)
-                .await?;
-            if messages.is_empty() {
-                break;
-            }
-            for message in messages {
-                let result = match (message.channel.as_str(), &self.webhooks) {
-                    ("log", _) => {
-                        deliver(&message);
-                        Ok(())
-                    }
-                    ("webhook", Some(webhooks)) => match self.render(&message, now).await {
-                        Ok(text) => webhooks.deliver(&message, &text, now).await,
-                        Err(error) => Err(error),
-                    },
-                    ("email", _) => match (&self.email, self.render(&message, now).await) {
-                        (Some(email), Ok(text)) => email.deliver(&message, &text).await,
-                        (Some(_), Err(error)) => Err(error),
-                        (None, _) => Err("email is not configured on this runner".to_owned()),
-                    },
-                    (other, _) => Err(format!("channel `{other}` is not delivered by this runner")),
-                };
-                match result {
-                    Ok(()) => {
-                        self.store.outbox_sent(&message.key).await?;
-                        metrics::counter!("swakelola_outbox_sent_total", "channel" => message.channel.clone())
-                            .increment(1);
-                        tick.delivered.push(message);
+                    Err(swakelola_store::Error::Conflict(_)) => {
+                        self.store.release_timer(&self.owner, timer).await?;
+                        round.stale += 1;
                     }
                     Err(error) => {
-                        let retry_at = self.retry.next_attempt(&message.key, message.attempts, now);
-                        self.store
-                            .outbox_failed(&message.key, &error, retry_at)
-                            .await?;
-                        let counter = if retry_at.is_some() {
-                            "swakelola_outbox_failed_total"
-                        } else {
-                            "swakelola_outbox_dead_total"
-                        };
-                        metrics::counter!(counter, "channel" => message.channel.clone())
-                            .increment(1);
-                        tracing::warn!(
-                            event = "delivery_failed",
-                            key = %message.key,
-                            attempts = message.attempts,
-                            error = %error,
-                            retry_at = retry_at.map(|t| t.to_string()),
-                            dead = retry_at.is_none(),
-                            "delivery failed"
-                        );
-                        tick.failed += 1;
+                        self.timer_failed(timer, &error, now).await?;
+                        round.failed += 1;
                     }
                 }
             }
         }
-        Ok(tick)
+        Ok(round)
     }
 
-    /// Ticks until `shutdown` resolves; sleeps until the next due timer, at most `poll`.
+    /// Records a failed timer: back off, or set it aside as dead once its attempts are spent.
+    async fn timer_failed(
+        &self,
+        timer: &ClaimedTimer,
+        error: &swakelola_store::Error,
+        now: Timestamp,
+    ) -> swakelola_store::Result<()> {
+        let retry_at = self.retry.next_attempt(&timer.key, timer.attempts, now);
+        let text = error.to_string();
+        self.store
+            .timer_failed(&self.owner, timer, &text, retry_at)
+            .await?;
+        match retry_at {
+            Some(at) => {
+                metrics::counter!("swakelola_timers_failed_total").increment(1);
+                tracing::warn!(
+                    event = "timer_failed",
+                    case_id = %timer.case_id,
+                    key = %timer.key,
+                    attempts = timer.attempts,
+                    code = error.code(),
+                    error = %text,
+                    retry_at = %at,
+                    "a timer failed to fire; it is retried later and other cases go on"
+                );
+            }
+            None => {
+                metrics::counter!("swakelola_timers_dead_total").increment(1);
+                tracing::error!(
+                    event = "timer_dead",
+                    case_id = %timer.case_id,
+                    key = %timer.key,
+                    attempts = timer.attempts,
+                    code = error.code(),
+                    error = %text,
+                    "a timer failed too often and was set aside; see `swakelola timer list --failed`, fix the cause, then `swakelola timer retry`"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    async fn set_aside(&self, case_id: &str, now: Timestamp) -> swakelola_store::Result<()> {
+        let reason = format!(
+            "set aside at {now}: the case fired more than {} timers at one instant (its automatic moves loop); fix the workflow, then retry its timers",
+            self.max_fires_per_case
+        );
+        let timers = self.store.set_case_aside(case_id, &reason).await?;
+        metrics::counter!("swakelola_cases_set_aside_total").increment(1);
+        tracing::error!(
+            event = "case_set_aside",
+            case_id = %case_id,
+            timers,
+            limit = self.max_fires_per_case,
+            "a case fired more timers at one instant than the limit allows and was set aside; see `swakelola timer list --failed`"
+        );
+        Ok(())
+    }
+
+    /// Delivers every message ready at `now`: `log` messages through `deliver`, the others
+    /// concurrently (at most `concurrency` at once; one destination's messages one after
+    /// another, and after its first failure the rest of them wait for the retry), so a slow
+    /// or dead destination delays only its own messages.
+    pub async fn deliver_ready(
+        &self,
+        now: Timestamp,
+        deliver: &mut (dyn FnMut(&OutboxMessage) + Send),
+    ) -> swakelola_store::Result<DeliveryRound> {
+        use futures_util::StreamExt;
+        use futures_util::stream::FuturesUnordered;
+
+        let mut round = DeliveryRound::default();
+        let channels = self.channels();
+        let mut in_flight = FuturesUnordered::new();
+        loop {
+            let room = self.concurrency.max(1).saturating_sub(in_flight.len());
+            if room > 0 && !self.stopping() {
+                // A claimed message is reserved for one lease; if this runner dies before
+                // marking it sent, another delivers it again after that.
+                let messages = self
+                    .store
+                    .claim_outbox(
+                        &channels,
+                        now,
+                        self.lease_until(),
+                        self.batch.min(room as u32),
+                    )
+                    .await?;
+                if !messages.is_empty() {
+                    let mut by_destination: BTreeMap<String, Vec<OutboxMessage>> = BTreeMap::new();
+                    for message in messages {
+                        if message.channel == "log" {
+                            deliver(&message);
+                            self.record(message, Ok(()), now, &mut round).await?;
+                        } else {
+                            by_destination
+                                .entry(message.recipient.clone())
+                                .or_default()
+                                .push(message);
+                        }
+                    }
+                    for (_, messages) in by_destination {
+                        in_flight.push(self.deliver_to_one_destination(messages, now));
+                    }
+                    continue;
+                }
+            }
+            match in_flight.next().await {
+                Some(results) => {
+                    // A slot is free: the next turn looks for more work.
+                    for (message, result) in results {
+                        self.record(message, result, now, &mut round).await?;
+                    }
+                }
+                None => break,
+            }
+        }
+        Ok(round)
+    }
+
+    /// One destination's messages in order; after the first failure the rest are not tried
+    /// (they fail with the same reason and are retried with it).
+    async fn deliver_to_one_destination(
+        &self,
+        messages: Vec<OutboxMessage>,
+        now: Timestamp,
+    ) -> Vec<(OutboxMessage, Result<(), String>)> {
+        let mut results = Vec::with_capacity(messages.len());
+        let mut failure: Option<String> = None;
+        for message in messages {
+            let result = match &failure {
+                Some(error) => Err(error.clone()),
+                None => self.deliver_one(&message, now).await,
+            };
+            if let Err(error) = &result {
+                failure.get_or_insert_with(|| error.clone());
+            }
+            results.push((message, result));
+        }
+        results
+    }
+
+    async fn deliver_one(&self, message: &OutboxMessage, now: Timestamp) -> Result<(), String> {
+        match message.channel.as_str() {
+            "webhook" => match (&self.webhooks, self.render(message, now).await) {
+                (Some(webhooks), Ok(text)) => {
+                    webhooks
+                        .deliver(message, &text, now, self.store.webhook_policy())
+                        .await
+                }
+                (Some(_), Err(error)) => Err(error),
+                (None, _) => Err("webhooks are not configured on this runner".to_owned()),
+            },
+            "email" => match (&self.email, self.render(message, now).await) {
+                (Some(email), Ok(text)) => email.deliver(message, &text).await,
+                (Some(_), Err(error)) => Err(error),
+                (None, _) => Err("email is not configured on this runner".to_owned()),
+            },
+            other => Err(format!("channel `{other}` is not delivered by this runner")),
+        }
+    }
+
+    /// Marks a message sent, or schedules its retry (dead after `retry.max_attempts`).
+    async fn record(
+        &self,
+        message: OutboxMessage,
+        result: Result<(), String>,
+        now: Timestamp,
+        round: &mut DeliveryRound,
+    ) -> swakelola_store::Result<()> {
+        match result {
+            Ok(()) => {
+                self.store.outbox_sent(&message.key).await?;
+                metrics::counter!("swakelola_outbox_sent_total", "channel" => message.channel.clone())
+                    .increment(1);
+                round.delivered.push(message);
+            }
+            Err(error) => {
+                let retry_at = self.retry.next_attempt(&message.key, message.attempts, now);
+                self.store
+                    .outbox_failed(&message.key, &error, retry_at)
+                    .await?;
+                let counter = if retry_at.is_some() {
+                    "swakelola_outbox_failed_total"
+                } else {
+                    "swakelola_outbox_dead_total"
+                };
+                metrics::counter!(counter, "channel" => message.channel.clone()).increment(1);
+                tracing::warn!(
+                    event = "delivery_failed",
+                    key = %message.key,
+                    attempts = message.attempts,
+                    error = %error,
+                    retry_at = retry_at.map(|t| t.to_string()),
+                    dead = retry_at.is_none(),
+                    "delivery failed"
+                );
+                round.failed += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs until `shutdown` resolves. Timers and deliveries are two loops, so a slow
+    /// destination never delays a deadline; each sleeps until its next due work (at most
+    /// `poll`) and wakes early on new work. On shutdown both stop claiming and give back
+    /// what they hold; work still in flight after `grace` is abandoned to its lease.
     pub async fn run(
         &self,
         poll: Duration,
         shutdown: impl std::future::Future<Output = ()>,
     ) -> swakelola_store::Result<()> {
         tokio::pin!(shutdown);
-        // PostgreSQL tells us when other processes create work; SQLite is polled.
-        let mut listener = self.store.work_listener().await?;
-        loop {
+        let timers_kick = Arc::new(tokio::sync::Notify::new());
+        let delivery_kick = Arc::new(tokio::sync::Notify::new());
+        // PostgreSQL tells us when other processes create work; SQLite is polled. The API in
+        // this process wakes us directly. Either way both loops hear of it.
+        let listener = self.store.work_listener().await?;
+        let forward = {
+            let (timers_kick, delivery_kick) = (timers_kick.clone(), delivery_kick.clone());
+            let wake = self.wake.clone();
+            async move {
+                let mut listener = listener;
+                loop {
+                    let from_database = async {
+                        match listener.as_mut() {
+                            // A lost listener connection is re-established by sqlx; a
+                            // failure here only means we fall back to the poll.
+                            Some(listener) => {
+                                if listener.recv().await.is_err() {
+                                    tokio::time::sleep(poll).await;
+                                }
+                            }
+                            None => std::future::pending::<()>().await,
+                        }
+                    };
+                    let from_here = async {
+                        match &wake {
+                            Some(wake) => wake.notified().await,
+                            None => std::future::pending::<()>().await,
+                        }
+                    };
+                    tokio::select! {
+                        () = from_database => {}
+                        () = from_here => {}
+                    }
+                    timers_kick.notify_one();
+                    delivery_kick.notify_one();
+                }
+            }
+        };
+        let work = async {
+            tokio::select! {
+                () = forward => Ok(()),
+                result = async {
+                    tokio::try_join!(
+                        self.timer_loop(poll, &timers_kick),
+                        self.delivery_loop(poll, &delivery_kick),
+                    )
+                } => result.map(|_| ()),
+            }
+        };
+        tokio::pin!(work);
+        tokio::select! {
+            result = &mut work => return result,
+            () = &mut shutdown => {}
+        }
+        self.stop.send_replace(true);
+        match tokio::time::timeout(self.grace, &mut work).await {
+            Ok(result) => result,
+            Err(_) => {
+                tracing::warn!(
+                    event = "shutdown_grace_exceeded",
+                    grace_seconds = self.grace.as_secs_f64(),
+                    "work still in flight after the grace period is left to its lease"
+                );
+                Ok(())
+            }
+        }
+    }
+
+    /// Waits `wait`, or until kicked or stopping. Returns `false` when stopping.
+    async fn pause(&self, wait: Duration, kick: &tokio::sync::Notify) -> bool {
+        let mut stop = self.stop.subscribe();
+        tokio::select! {
+            _ = stop.wait_for(|stop| *stop) => {}
+            () = tokio::time::sleep(wait) => {}
+            () = kick.notified() => {}
+        }
+        !self.stopping()
+    }
+
+    /// How long to sleep until `next`, at most `poll`; due already: look again soon, but never
+    /// spin.
+    fn wait_until(next: Option<Timestamp>, now: Timestamp, poll: Duration) -> Duration {
+        match next {
+            Some(next) if next > now => Duration::try_from(next.duration_since(now))
+                .unwrap_or(poll)
+                .min(poll),
+            Some(_) => Duration::from_millis(10),
+            None => poll,
+        }
+    }
+
+    async fn timer_loop(
+        &self,
+        poll: Duration,
+        kick: &tokio::sync::Notify,
+    ) -> swakelola_store::Result<()> {
+        while !self.stopping() {
             let now = self.clock.now();
-            let tick = match self.tick(now, &mut deliver_to_log).await {
-                Ok(tick) => tick,
+            match self.fire_due(now).await {
+                Ok(round) => {
+                    if round.fired + round.failed + round.set_aside.len() > 0 {
+                        tracing::info!(
+                            event = "tick",
+                            timers_fired = round.fired,
+                            stale = round.stale,
+                            failed = round.failed,
+                            set_aside = round.set_aside.len(),
+                            "timers fired"
+                        );
+                    }
+                }
                 Err(error) => {
                     // A database that is down or busy must not stop the daemon: say so, wait,
                     // and try again. Claimed work is released by its lease.
-                    tracing::error!(event = "tick_failed", code = error.code(), error = %error, "tick failed");
-                    tokio::select! {
-                        () = &mut shutdown => return Ok(()),
-                        () = tokio::time::sleep(poll) => {}
-                    }
+                    tracing::error!(event = "tick_failed", code = error.code(), error = %error, "firing timers failed");
+                    self.pause(poll, kick).await;
                     continue;
                 }
-            };
-            if tick.fired + tick.delivered.len() + tick.failed > 0 {
-                tracing::info!(
-                    event = "tick",
-                    timers_fired = tick.fired,
-                    stale = tick.stale,
-                    delivered = tick.delivered.len(),
-                    failed = tick.failed,
-                    "tick"
-                );
             }
             // Work that is due and not yet done (about 0 while runners keep up).
             if let Ok(backlog) = self.store.count_timers_due(now).await {
                 metrics::gauge!("swakelola_timers_overdue").set(backlog as f64);
             }
-            // Errors here only shorten the sleep: the next tick reports them.
-            let next_timer = self.store.next_timer_due().await.unwrap_or(None);
-            let next_message = self
+            // Errors here only shorten the sleep: the next round reports them.
+            let next = self.store.next_timer_due().await.unwrap_or(None);
+            self.pause(Self::wait_until(next, now, poll), kick).await;
+        }
+        Ok(())
+    }
+
+    async fn delivery_loop(
+        &self,
+        poll: Duration,
+        kick: &tokio::sync::Notify,
+    ) -> swakelola_store::Result<()> {
+        let channels = self.channels();
+        let mut waiting_reported: Vec<(String, u64)> = Vec::new();
+        while !self.stopping() {
+            let now = self.clock.now();
+            match self.deliver_ready(now, &mut deliver_to_log).await {
+                Ok(round) => {
+                    if round.delivered.len() + round.failed > 0 {
+                        tracing::info!(
+                            event = "delivery",
+                            delivered = round.delivered.len(),
+                            failed = round.failed,
+                            "messages delivered"
+                        );
+                    }
+                }
+                Err(error) => {
+                    tracing::error!(event = "tick_failed", code = error.code(), error = %error, "delivering messages failed");
+                    self.pause(poll, kick).await;
+                    continue;
+                }
+            }
+            // Messages for a channel this runner does not deliver wait for one that does;
+            // say so (once per change) instead of letting them wait silently.
+            if let Ok(waiting) = self.store.pending_outbox_outside(&channels).await
+                && waiting != waiting_reported
+            {
+                for (channel, count) in &waiting {
+                    metrics::gauge!("swakelola_outbox_undeliverable", "channel" => channel.clone())
+                        .set(*count as f64);
+                    tracing::warn!(
+                        event = "channel_not_configured",
+                        channel = %channel,
+                        pending = count,
+                        "messages wait for a channel this runner does not deliver; configure it (email: SWAKELOLA_SMTP_URL and SWAKELOLA_SMTP_FROM; webhook: SWAKELOLA_WEBHOOK_SECRET) or run a runner that does"
+                    );
+                }
+                waiting_reported = waiting;
+            }
+            let next = self
                 .store
-                .next_outbox_attempt(&self.channels())
+                .next_outbox_attempt(&channels)
                 .await
                 .unwrap_or(None);
-            let wait = match next_timer.into_iter().chain(next_message).min() {
-                Some(next) if next > now => Duration::try_from(next.duration_since(now))
-                    .unwrap_or(poll)
-                    .min(poll),
-                // Due already: look again right away, but never spin.
-                Some(_) => Duration::from_millis(10),
-                None => poll,
-            };
-            let woken = async {
-                match listener.as_mut() {
-                    Some(listener) => {
-                        // A lost listener connection is re-established by sqlx; a failure
-                        // here only means we fall back to the poll.
-                        if listener.recv().await.is_err() {
-                            std::future::pending::<()>().await;
-                        }
-                    }
-                    None => std::future::pending::<()>().await,
-                }
-            };
-            // Commands served by this process (the HTTP API) wake the runner directly.
-            let woken_here = async {
-                match &self.wake {
-                    Some(wake) => wake.notified().await,
-                    None => std::future::pending::<()>().await,
-                }
-            };
-            tokio::select! {
-                () = &mut shutdown => return Ok(()),
-                () = tokio::time::sleep(wait) => {}
-                () = woken => {}
-                () = woken_here => {}
-            }
+            self.pause(Self::wait_until(next, now, poll), kick).await;
         }
+        Ok(())
     }
 }
 

@@ -232,8 +232,15 @@ pub async fn simulate(
             // Already past due when it was scheduled? The runner notices it at once.
             let now = next.max(clock.now());
             clock.set(now);
-            let mut delivered: Vec<OutboxMessage> = Vec::new();
-            runner.tick(now, &mut |m| delivered.push(m.clone())).await?;
+            let tick = runner.tick(now, &mut |_| {}).await?;
+            let delivered: Vec<OutboxMessage> = tick.delivery.delivered;
+            for case in &tick.fired.set_aside {
+                println!(
+                    "{}  ⛔ Kasus {case} disisihkan: lebih dari {} tenggat jatuh pada saat yang sama (perpindahan otomatis berputar); perbaiki alur kerjanya",
+                    story.when(now),
+                    runner.max_fires_per_case
+                );
+            }
             for message in &delivered {
                 if let Ok(n) =
                     serde_json::from_value::<Notification>(message.payload["notification"].clone())

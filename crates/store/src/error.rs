@@ -18,6 +18,10 @@ pub enum Error {
     Conflict(String),
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// One value of the request cannot be stored; `path` names it as the API does
+    /// (`parties.ormas`, `contacts.ppk[0].address`, `comment`).
+    #[error("`{path}` {message}")]
+    InvalidInput { path: String, message: String },
     #[error("document {0} is not stored")]
     DocumentNotFound(String),
     #[error("stored data is corrupt: {0}; run `swakelola case verify` and restore from a backup")]
@@ -65,6 +69,7 @@ impl Error {
             Error::InvalidWorkflow(_) => "invalid_workflow",
             Error::Conflict(_) => "conflict",
             Error::InvalidRequest(_) => "invalid_request",
+            Error::InvalidInput { .. } => "invalid_input",
             Error::DocumentNotFound(_) => "document_not_found",
             Error::Corrupt(_) => "corrupt",
             Error::Database(_) => "database_unavailable",

@@ -10,6 +10,7 @@
 
 mod error;
 mod hash;
+pub mod input;
 mod sql;
 mod tokens;
 mod work;
@@ -25,8 +26,8 @@ use swakelola_core::{Actor, CaseState, Event};
 pub use error::Error;
 pub use hash::sha256_hex;
 pub use sql::{Dialect, SqlStore};
-pub use tokens::{ADMIN_ROLE, ApiToken, TOKEN_PREFIX, TokenRefused};
-pub use work::{ClaimedTimer, Fired, OutboxMessage};
+pub use tokens::{ADMIN_ROLE, ApiToken, OPERATOR_ROLE, TOKEN_PREFIX, TokenRefused};
+pub use work::{ClaimedTimer, Fired, OutboxMessage, TimerRecord};
 
 pub type Result<T> = std::result::Result<T, Error>;
 

@@ -16,6 +16,7 @@ use swakelola_core::{Actor, CaseState, Event};
 use swakelola_definition::{CalendarFile, load_sources};
 
 use crate::hash::{self, GENESIS};
+use crate::input::WebhookPolicy;
 use crate::{
     Applied, CaseCommand, CaseFilter, CaseRecord, DeployedWorkflow, Deployment, Engine, Error,
     MAX_DOCUMENT_BYTES, MAX_IDEMPOTENCY_KEY_CHARS, OpenCase, Parties, Result, Store, StoredEvent,
@@ -28,6 +29,9 @@ pub enum Dialect {
     Postgres,
 }
 
+/// Loaded engines by workflow id and version, each with the calendar version it was loaded for.
+type EngineCache = HashMap<(String, u32), (Arc<Engine>, i64)>;
+
 /// SQLite or PostgreSQL, chosen by the database URL.
 #[derive(Debug)]
 pub struct SqlStore {
@@ -35,7 +39,10 @@ pub struct SqlStore {
     dialect: Dialect,
     /// Kept for PostgreSQL's LISTEN connection, which the `Any` pool cannot provide.
     url: String,
-    engines: Mutex<HashMap<(String, u32), Arc<Engine>>>,
+    /// Loaded workflows, each with the calendar version it was loaded for.
+    engines: Mutex<EngineCache>,
+    /// Where webhook contacts may point; checked when contacts are given.
+    webhook_policy: WebhookPolicy,
 }
 
 pub(crate) fn millis(instant: Timestamp) -> i64 {
@@ -49,18 +56,6 @@ pub(crate) fn instant(millis: i64) -> Result<Timestamp> {
 
 pub(crate) fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("store types serialise")
-}
-
-/// Names people type (business keys, organisations, token names and roles): 1–200 printable
-/// characters.
-pub(crate) fn check_name(what: &str, value: &str) -> Result<()> {
-    if value.trim().is_empty() || value.chars().count() > 200 || value.chars().any(char::is_control)
-    {
-        return Err(Error::InvalidRequest(format!(
-            "the {what} must be 1–200 printable characters"
-        )));
-    }
-    Ok(())
 }
 
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T> {
@@ -116,6 +111,7 @@ impl SqlStore {
             dialect,
             url,
             engines: Mutex::new(HashMap::new()),
+            webhook_policy: WebhookPolicy::default(),
         })
     }
 
@@ -150,6 +146,16 @@ impl SqlStore {
         let mut listener = sqlx::postgres::PgListener::connect(&self.url).await?;
         listener.listen(WORK_CHANNEL).await?;
         Ok(Some(listener))
+    }
+
+    /// Sets where webhook contacts may point (by default: https to public addresses only).
+    pub fn with_webhook_policy(mut self, policy: WebhookPolicy) -> Self {
+        self.webhook_policy = policy;
+        self
+    }
+
+    pub fn webhook_policy(&self) -> &WebhookPolicy {
+        &self.webhook_policy
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -195,6 +201,72 @@ impl SqlStore {
             .await?;
         row.ok_or_else(|| Error::CaseNotFound(id.to_owned()))?
             .into_record()
+    }
+
+    /// How often the installation's calendars have changed; engines cached for an older
+    /// count are reloaded.
+    async fn calendar_version(&self) -> Result<i64> {
+        let value: Option<String> =
+            sqlx::query_scalar("SELECT value FROM installation WHERE key = 'calendar_version'")
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(value.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+
+    /// The engine of a workflow version on the calendars of `calendar_version`, from the
+    /// cache when it was loaded for that version.
+    async fn engine_at(
+        &self,
+        workflow_id: &str,
+        version: u32,
+        calendar_version: i64,
+    ) -> Result<Arc<Engine>> {
+        let key = (workflow_id.to_owned(), version);
+        if let Some((engine, loaded_for)) = self.engines.lock().expect("engine cache").get(&key)
+            && *loaded_for == calendar_version
+        {
+            return Ok(engine.clone());
+        }
+        let source: Option<String> =
+            sqlx::query_scalar("SELECT source FROM workflows WHERE id = $1 AND version = $2")
+                .bind(workflow_id)
+                .bind(i64::from(version))
+                .fetch_optional(&self.pool)
+                .await?;
+        let source =
+            source.ok_or_else(|| Error::WorkflowNotFound(format!("{workflow_id} v{version}")))?;
+        let calendars: Vec<(String, String)> =
+            sqlx::query_as("SELECT file, source FROM calendar_files ORDER BY file")
+                .fetch_all(&self.pool)
+                .await?;
+        let calendars: Vec<CalendarFile> = calendars
+            .into_iter()
+            .map(|(file, text)| CalendarFile { file, text })
+            .collect();
+        let bundle = load_sources(&[(format!("{workflow_id}@{version}"), source)], &calendars);
+        let definition = bundle.workflows.first().ok_or_else(|| {
+            Error::Corrupt(format!(
+                "deployed workflow {workflow_id} v{version} no longer loads"
+            ))
+        })?;
+        let calendar = bundle
+            .calendar_for(&definition.workflow)
+            .cloned()
+            .ok_or_else(|| {
+                Error::Corrupt(format!(
+                    "calendar `{}` is not deployed",
+                    definition.workflow.calendar
+                ))
+            })?;
+        let engine = Arc::new(Engine {
+            workflow: definition.workflow.clone(),
+            calendar,
+        });
+        self.engines
+            .lock()
+            .expect("engine cache")
+            .insert(key, (engine.clone(), calendar_version));
+        Ok(engine)
     }
 
     /// Appends the outcome's event and applies everything else it carries, in `tx`.
@@ -281,7 +353,8 @@ impl SqlStore {
                 "INSERT INTO timers (case_id, key, due_at, kind, payload) VALUES {}
                  ON CONFLICT (case_id, key) DO UPDATE SET
                      due_at = excluded.due_at, kind = excluded.kind, payload = excluded.payload,
-                     state = 'pending', lease_owner = NULL, lease_until = NULL, attempts = 0",
+                     state = 'pending', lease_owner = NULL, lease_until = NULL, attempts = 0,
+                     last_error = NULL",
                 placeholders(1, outcome.schedule.len(), 5)
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
@@ -402,12 +475,12 @@ fn recipients(notification: &Notification, parties: &Parties) -> Vec<(&'static s
         match parties.contacts.get(role).filter(|c| !c.is_empty()) {
             Some(contacts) => {
                 for contact in contacts {
-                    let channel = if contact.address.starts_with("webhook:") {
-                        "webhook"
-                    } else {
-                        "email"
-                    };
-                    out.push((channel, contact.address.clone()));
+                    // Addresses were checked when the case was opened; one stored before
+                    // that check existed and no longer parses goes to the log instead.
+                    match crate::input::Address::parse(&contact.address) {
+                        Ok(address) => out.push((address.channel(), contact.address.clone())),
+                        Err(_) => out.push(("log", format!("role:{role}"))),
+                    }
                 }
             }
             None => out.push(("log", format!("role:{role}"))),
@@ -456,6 +529,45 @@ fn event_kind_name(kind: &EventKind) -> &'static str {
     }
 }
 
+/// What makes two requests "the same" for an idempotency key: a SHA-256 over a JSON document
+/// whose shape is fixed here (not the Rust types' `Debug` or serde output, which change with
+/// the code), so a retry sent across an upgrade is still recognised. Version 1:
+/// `{"v":1,"case":…,"actor":…,"role":…,"expected_revision":n|null,"action":{"type":…,…}}`
+/// with actions `fire {transition, comment}`, `attach {document_type, file_name, sha256,
+/// size}`, `set_field {field, value}`, `fire_timer {key}` and `open {fields: [[name, value]…]}`.
+fn request_identity(command: &CaseCommand) -> String {
+    let action = match &command.action {
+        Action::Open { fields } => serde_json::json!({"type": "open", "fields": fields}),
+        Action::Fire {
+            transition,
+            comment,
+        } => serde_json::json!({"type": "fire", "transition": transition, "comment": comment}),
+        Action::Attach {
+            document_type,
+            file_name,
+            sha256,
+            size,
+        } => serde_json::json!({
+            "type": "attach", "document_type": document_type, "file_name": file_name,
+            "sha256": sha256, "size": size,
+        }),
+        Action::SetField { field, value } => {
+            serde_json::json!({"type": "set_field", "field": field, "value": value})
+        }
+        Action::FireTimer { key } => serde_json::json!({"type": "fire_timer", "key": key}),
+    };
+    // serde_json's maps are sorted by key, so the encoding is canonical.
+    let identity = serde_json::json!({
+        "v": 1,
+        "case": command.case_id,
+        "actor": command.actor.name,
+        "role": command.actor.role,
+        "expected_revision": command.expected_revision,
+        "action": action,
+    });
+    hash::sha256_hex(identity.to_string().as_bytes())
+}
+
 fn check_idempotency_key(key: &str) -> Result<()> {
     let ok = !key.is_empty()
         && key.chars().count() <= MAX_IDEMPOTENCY_KEY_CHARS
@@ -477,6 +589,19 @@ pub const WORK_CHANNEL: &str = "swakelola_work";
 const CASE_COLUMNS_BY_ID: &str =
     "SELECT id, workflow_id, workflow_version, organisation, business_key, parties, state, last_hash
                                   FROM cases WHERE id = $1";
+
+/// The case row and, in the same round trip, the installation's calendar version.
+const CASE_COLUMNS_BY_ID_WITH_CALENDAR: &str =
+    "SELECT id, workflow_id, workflow_version, organisation, business_key, parties, state, last_hash,
+            (SELECT value FROM installation WHERE key = 'calendar_version') AS calendar_version
+       FROM cases WHERE id = $1";
+
+#[derive(sqlx::FromRow)]
+struct CaseRowWithCalendar {
+    #[sqlx(flatten)]
+    case: CaseRow,
+    calendar_version: String,
+}
 
 #[derive(sqlx::FromRow)]
 struct CaseRow {
@@ -529,7 +654,24 @@ impl Store for SqlStore {
         calendars: &[(String, String)],
         now: Timestamp,
     ) -> Result<Deployment> {
-        let calendar_files: Vec<CalendarFile> = calendars
+        // Checked inside the write transaction, against the calendars as they will be after
+        // this deploy (stored ones, replaced file by file by those given): a deploy that
+        // would make a stored workflow fail to load, or whose calendars clash with stored
+        // ones, is refused with the problem named, and nothing is written.
+        let mut tx = self.begin().await?;
+        let stored: Vec<(String, String)> =
+            sqlx::query_as("SELECT file, source FROM calendar_files ORDER BY file")
+                .fetch_all(&mut *tx)
+                .await?;
+        let mut merged: std::collections::BTreeMap<String, String> = stored.into_iter().collect();
+        let mut calendars_changed = false;
+        for (file, text) in calendars {
+            if merged.get(file) != Some(text) {
+                calendars_changed = true;
+                merged.insert(file.clone(), text.clone());
+            }
+        }
+        let calendar_files: Vec<CalendarFile> = merged
             .iter()
             .map(|(file, text)| CalendarFile {
                 file: file.clone(),
@@ -540,17 +682,44 @@ impl Store for SqlStore {
         if bundle.has_errors() {
             return Err(Error::InvalidWorkflow(bundle.diagnostics));
         }
+        if calendars_changed {
+            let deployed: Vec<(String, i64, String)> =
+                sqlx::query_as("SELECT id, version, source FROM workflows ORDER BY id, version")
+                    .fetch_all(&mut *tx)
+                    .await?;
+            let sources: Vec<(String, String)> = deployed
+                .into_iter()
+                .map(|(id, version, source)| (format!("{id}@{version} (deployed)"), source))
+                .collect();
+            let mut problems = Vec::new();
+            for one in sources {
+                let check = load_sources(std::slice::from_ref(&one), &calendar_files);
+                if check.has_errors() {
+                    problems.extend(check.diagnostics.into_iter().filter(|d| d.is_error()));
+                }
+            }
+            if !problems.is_empty() {
+                return Err(Error::InvalidWorkflow(problems));
+            }
+        }
         let id = bundle.workflows[0].workflow.id.clone();
         let content_hash = hash::sha256_hex(source.as_bytes());
-        let mut tx = self.begin().await?;
-        for (file, text) in calendars {
+        if calendars_changed {
+            for (file, text) in calendars {
+                sqlx::query(
+                    "INSERT INTO calendar_files (file, source, deployed_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (file) DO UPDATE SET source = excluded.source, deployed_at = excluded.deployed_at",
+                )
+                .bind(file.as_str())
+                .bind(text.as_str())
+                .bind(millis(now))
+                .execute(&mut *tx)
+                .await?;
+            }
             sqlx::query(
-                "INSERT INTO calendar_files (file, source, deployed_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (file) DO UPDATE SET source = excluded.source, deployed_at = excluded.deployed_at",
+                "UPDATE installation SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)
+                 WHERE key = 'calendar_version'",
             )
-            .bind(file.as_str())
-            .bind(text.as_str())
-            .bind(millis(now))
             .execute(&mut *tx)
             .await?;
         }
@@ -614,55 +783,12 @@ impl Store for SqlStore {
     }
 
     async fn engine_for(&self, workflow_id: &str, version: u32) -> Result<Arc<Engine>> {
-        let key = (workflow_id.to_owned(), version);
-        if let Some(engine) = self.engines.lock().expect("engine cache").get(&key) {
-            return Ok(engine.clone());
-        }
-        let source: Option<String> =
-            sqlx::query_scalar("SELECT source FROM workflows WHERE id = $1 AND version = $2")
-                .bind(workflow_id)
-                .bind(i64::from(version))
-                .fetch_optional(&self.pool)
-                .await?;
-        let source =
-            source.ok_or_else(|| Error::WorkflowNotFound(format!("{workflow_id} v{version}")))?;
-        let calendars: Vec<(String, String)> =
-            sqlx::query_as("SELECT file, source FROM calendar_files ORDER BY file")
-                .fetch_all(&self.pool)
-                .await?;
-        let calendars: Vec<CalendarFile> = calendars
-            .into_iter()
-            .map(|(file, text)| CalendarFile { file, text })
-            .collect();
-        let bundle = load_sources(&[(format!("{workflow_id}@{version}"), source)], &calendars);
-        let definition = bundle.workflows.first().ok_or_else(|| {
-            Error::Corrupt(format!(
-                "deployed workflow {workflow_id} v{version} no longer loads"
-            ))
-        })?;
-        let calendar = bundle
-            .calendar_for(&definition.workflow)
-            .cloned()
-            .ok_or_else(|| {
-                Error::Corrupt(format!(
-                    "calendar `{}` is not deployed",
-                    definition.workflow.calendar
-                ))
-            })?;
-        let engine = Arc::new(Engine {
-            workflow: definition.workflow.clone(),
-            calendar,
-        });
-        self.engines
-            .lock()
-            .expect("engine cache")
-            .insert(key, engine.clone());
-        Ok(engine)
+        let calendar_version = self.calendar_version().await?;
+        self.engine_at(workflow_id, version, calendar_version).await
     }
 
     async fn open(&self, request: &OpenCase, now: Timestamp) -> Result<Applied> {
-        check_name("business key", &request.business_key)?;
-        check_name("organisation", &request.organisation)?;
+        crate::input::check_open(request, &self.webhook_policy)?;
         let request_hash = hash::sha256_hex(
             json(&(
                 &request.workflow_id,
@@ -752,6 +878,7 @@ impl Store for SqlStore {
     }
 
     async fn execute(&self, command: &CaseCommand, now: Timestamp) -> Result<Applied> {
+        crate::input::check_command(command)?;
         if let Some(key) = &command.idempotency_key {
             check_idempotency_key(key)?;
         }
@@ -772,13 +899,7 @@ impl Store for SqlStore {
                 ));
             }
         }
-        let request_hash = hash::sha256_hex(
-            format!(
-                "{}|{:?}|{:?}|{:?}",
-                command.case_id, command.actor, command.action, command.expected_revision
-            )
-            .as_bytes(),
-        );
+        let request_hash = request_identity(command);
         loop {
             let mut tx = self.begin().await?;
             if let Some(key) = &command.idempotency_key {
@@ -801,23 +922,30 @@ impl Store for SqlStore {
                     });
                 }
             }
-            let row: CaseRow = sqlx::query_as(CASE_COLUMNS_BY_ID)
+            let row: CaseRowWithCalendar = sqlx::query_as(CASE_COLUMNS_BY_ID_WITH_CALENDAR)
                 .bind(command.case_id.as_str())
                 .fetch_optional(&mut *tx)
                 .await?
                 .ok_or_else(|| Error::CaseNotFound(command.case_id.clone()))?;
+            let calendar_version: i64 = row.calendar_version.parse().unwrap_or(0);
+            let row = row.case;
             let cached = self
                 .engines
                 .lock()
                 .expect("engine cache")
                 .get(&(row.workflow_id.clone(), row.workflow_version as u32))
-                .cloned();
+                .filter(|(_, loaded_for)| *loaded_for == calendar_version)
+                .map(|(engine, _)| engine.clone());
             let Some(engine) = cached else {
                 // Loading a workflow takes queries of its own: never while holding the write
-                // lock. Load it, then start again.
+                // lock. Load it (on the calendars as they are now), then start again.
                 tx.rollback().await?;
-                self.engine_for(&row.workflow_id, row.workflow_version as u32)
-                    .await?;
+                self.engine_at(
+                    &row.workflow_id,
+                    row.workflow_version as u32,
+                    calendar_version,
+                )
+                .await?;
                 continue;
             };
             let prev_hash = row.last_hash.clone();
@@ -1055,5 +1183,38 @@ impl SqlStore {
             event: Some(outcome.event),
             created: true,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The request identity is part of the stored data: it must not change with the code.
+    #[test]
+    fn request_identity_is_stable() {
+        let command = CaseCommand {
+            case_id: "01a2263d-6078-71e1-9397-b41c84738e30".into(),
+            actor: Actor::new("Siti Aminah", "pimpinan_ormas"),
+            action: Action::Fire {
+                transition: "catat_audiensi".into(),
+                comment: Some("Audiensi 10 Desember 2024".into()),
+            },
+            expected_revision: Some(3),
+            idempotency_key: Some("k-1".into()),
+            content: None,
+        };
+        assert_eq!(
+            request_identity(&command),
+            hash::sha256_hex(
+                br#"{"action":{"comment":"Audiensi 10 Desember 2024","transition":"catat_audiensi","type":"fire"},"actor":"Siti Aminah","case":"01a2263d-6078-71e1-9397-b41c84738e30","expected_revision":3,"role":"pimpinan_ormas","v":1}"#
+            )
+        );
+        // The key itself and the content are not part of what the request asks for.
+        let same = CaseCommand {
+            idempotency_key: Some("k-2".into()),
+            ..command.clone()
+        };
+        assert_eq!(request_identity(&same), request_identity(&command));
     }
 }

@@ -10,11 +10,18 @@ use serde::Serialize;
 use sqlx::AssertSqlSafe;
 
 use crate::hash::sha256_hex;
-use crate::sql::{SqlStore, check_name, instant, json, millis, parse_json};
+use crate::input::check_name;
+use crate::sql::{SqlStore, instant, json, millis, parse_json};
 use crate::{Error, Result};
 
-/// The role that manages workflows, tokens and the outbox through the API.
+/// The role that manages its own organisation's tokens and reads the outbox of its
+/// organisation's cases through the API.
 pub const ADMIN_ROLE: &str = "admin";
+
+/// The installation-wide role: deploys workflows and calendars and reads the metrics. Granted
+/// only from the command line (`swakelola token create --role operator`), never through the
+/// API, so that no organisation's administrator can make itself the operator.
+pub const OPERATOR_ROLE: &str = "operator";
 
 /// What the secret of every token starts with, so it is recognisable in logs and scanners.
 pub const TOKEN_PREFIX: &str = "swk_";
@@ -34,6 +41,10 @@ pub struct ApiToken {
 impl ApiToken {
     pub fn is_admin(&self) -> bool {
         self.roles.iter().any(|r| r == ADMIN_ROLE)
+    }
+
+    pub fn is_operator(&self) -> bool {
+        self.roles.iter().any(|r| r == OPERATOR_ROLE)
     }
 }
 
@@ -85,15 +96,15 @@ impl SqlStore {
         expires_at: Option<Timestamp>,
         now: Timestamp,
     ) -> Result<(ApiToken, String)> {
-        check_name("token name", name)?;
-        check_name("token organisation", organisation)?;
+        check_name("name", name)?;
+        check_name("organisation", organisation)?;
         if roles.is_empty() {
             return Err(Error::InvalidRequest(
                 "a token needs at least one role (`--role`)".into(),
             ));
         }
         for role in roles {
-            check_name("role", role)?;
+            check_name("roles", role)?;
         }
         if expires_at.is_some_and(|at| at <= now) {
             return Err(Error::InvalidRequest(
@@ -132,6 +143,7 @@ impl SqlStore {
         Ok((token, secret))
     }
 
+    /// Every token of the installation (for the command line).
     pub async fn tokens(&self) -> Result<Vec<ApiToken>> {
         let rows: Vec<TokenRow> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {TOKEN_COLUMNS} ORDER BY created_at, id"
@@ -139,6 +151,28 @@ impl SqlStore {
         .fetch_all(self.pool())
         .await?;
         rows.into_iter().map(token_from_row).collect()
+    }
+
+    /// The tokens of one organisation (for its administrators).
+    pub async fn organisation_tokens(&self, organisation: &str) -> Result<Vec<ApiToken>> {
+        let rows: Vec<TokenRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {TOKEN_COLUMNS} WHERE organisation = $1 ORDER BY created_at, id"
+        )))
+        .bind(organisation)
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter().map(token_from_row).collect()
+    }
+
+    /// One token by id.
+    pub async fn token(&self, id: &str) -> Result<Option<ApiToken>> {
+        let row: Option<TokenRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {TOKEN_COLUMNS} WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(token_from_row).transpose()
     }
 
     /// Revokes a token by id (`None` when there is no such token); revoking twice keeps the

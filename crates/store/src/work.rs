@@ -22,6 +22,8 @@ pub struct ClaimedTimer {
     pub case_id: String,
     pub key: String,
     pub due_at: Timestamp,
+    /// How often it has been claimed, this claim included.
+    pub attempts: u32,
 }
 
 /// What happened to a claimed timer.
@@ -34,6 +36,19 @@ pub enum Fired {
     Stale,
     /// Another runner holds the lease now; nothing was done.
     LeaseLost,
+}
+
+/// A timer as operators see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TimerRecord {
+    pub case_id: String,
+    pub key: String,
+    pub due_at: Timestamp,
+    /// `pending` or `dead` (set aside after failing).
+    pub state: String,
+    /// How often it was claimed.
+    pub attempts: u32,
+    pub last_error: Option<String>,
 }
 
 /// An outbox message claimed for delivery.
@@ -72,7 +87,7 @@ impl SqlStore {
                      FOR UPDATE SKIP LOCKED)
                  UPDATE timers SET lease_owner = $3, lease_until = $4, attempts = timers.attempts + 1
                  FROM due WHERE timers.case_id = due.case_id AND timers.key = due.key
-                 RETURNING timers.case_id, timers.key, timers.due_at"
+                 RETURNING timers.case_id, timers.key, timers.due_at, timers.attempts"
             }
             Dialect::Sqlite => {
                 "UPDATE timers SET lease_owner = $3, lease_until = $4, attempts = attempts + 1
@@ -81,11 +96,11 @@ impl SqlStore {
                      WHERE state = 'pending' AND due_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
                      ORDER BY due_at, case_id, key
                      LIMIT $2)
-                 RETURNING case_id, key, due_at"
+                 RETURNING case_id, key, due_at, attempts"
             }
         };
         let mut tx = self.begin().await?;
-        let rows: Vec<(String, String, i64)> = sqlx::query_as(sql)
+        let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(sql)
             .bind(ms(now))
             .bind(i64::from(limit))
             .bind(owner)
@@ -95,10 +110,11 @@ impl SqlStore {
         tx.commit().await?;
         let mut claimed: Vec<ClaimedTimer> = rows
             .into_iter()
-            .map(|(case_id, key, due_at)| ClaimedTimer {
+            .map(|(case_id, key, due_at, attempts)| ClaimedTimer {
                 case_id,
                 key,
                 due_at: Timestamp::from_millisecond(due_at).unwrap_or(Timestamp::UNIX_EPOCH),
+                attempts: attempts as u32,
             })
             .collect();
         claimed.sort_by(|a, b| (a.due_at, &a.case_id, &a.key).cmp(&(b.due_at, &b.case_id, &b.key)));
@@ -154,10 +170,8 @@ impl SqlStore {
                     .await?;
                 Ok(Fired::Stale)
             }
-            Err(other) => {
-                self.release_timer(owner, timer).await?;
-                Err(other)
-            }
+            // The caller decides: retry later, or set the timer aside (`timer_failed`).
+            Err(other) => Err(other),
         }
     }
 
@@ -175,13 +189,106 @@ impl SqlStore {
         Ok(())
     }
 
-    /// The earliest instant a pending timer is due, for the runner to sleep until.
+    /// The earliest instant a pending timer may be claimed, for the runner to sleep until: its
+    /// due time, or later while it is leased or backing off after a failure.
     pub async fn next_timer_due(&self) -> Result<Option<Timestamp>> {
-        let next: Option<i64> =
-            sqlx::query_scalar("SELECT MIN(due_at) FROM timers WHERE state = 'pending'")
-                .fetch_one(self.pool())
-                .await?;
+        let next: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(CASE WHEN lease_until > due_at THEN lease_until ELSE due_at END)
+             FROM timers WHERE state = 'pending'",
+        )
+        .fetch_one(self.pool())
+        .await?;
         Ok(next.and_then(|ms| Timestamp::from_millisecond(ms).ok()))
+    }
+
+    /// Records that firing a claimed timer failed: it may be claimed again from `retry_at`,
+    /// or, with `None`, it is set aside as dead. Fenced on the lease like every completion.
+    pub async fn timer_failed(
+        &self,
+        owner: &str,
+        timer: &ClaimedTimer,
+        error: &str,
+        retry_at: Option<Timestamp>,
+    ) -> Result<()> {
+        let (state, until) = match retry_at {
+            Some(at) => ("pending", Some(ms(at))),
+            None => ("dead", None),
+        };
+        sqlx::query(
+            "UPDATE timers SET state = $1, lease_owner = NULL, lease_until = $2, last_error = $3
+             WHERE case_id = $4 AND key = $5 AND lease_owner = $6",
+        )
+        .bind(state)
+        .bind(until)
+        .bind(error)
+        .bind(timer.case_id.as_str())
+        .bind(timer.key.as_str())
+        .bind(owner)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Sets every pending timer of a case aside as dead with `reason`, so that a case that
+    /// runs away (or whose data cannot be stored) stops taking the runners' time. Returns how
+    /// many timers were set aside.
+    pub async fn set_case_aside(&self, case_id: &str, reason: &str) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE timers SET state = 'dead', lease_owner = NULL, lease_until = NULL, last_error = $1
+             WHERE case_id = $2 AND state = 'pending'",
+        )
+        .bind(reason)
+        .bind(case_id)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Timers as operators see them: all pending and dead ones, or (`failed_only`) those that
+    /// failed at least once; earliest first, at most `limit`.
+    pub async fn timers(&self, failed_only: bool, limit: u32) -> Result<Vec<TimerRecord>> {
+        let rows: Vec<(String, String, i64, String, i64, Option<String>)> = sqlx::query_as(
+            "SELECT case_id, key, due_at, state, attempts, last_error FROM timers
+             WHERE ($1 = 0 OR state = 'dead' OR last_error IS NOT NULL)
+             ORDER BY due_at, case_id, key LIMIT $2",
+        )
+        .bind(i64::from(failed_only))
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(case_id, key, due_at, state, attempts, last_error)| TimerRecord {
+                    case_id,
+                    key,
+                    due_at: Timestamp::from_millisecond(due_at).unwrap_or(Timestamp::UNIX_EPOCH),
+                    state,
+                    attempts: attempts as u32,
+                    last_error,
+                },
+            )
+            .collect())
+    }
+
+    /// Makes a dead or failing timer pending again, claimable at once, with a fresh count of
+    /// attempts.
+    pub async fn timer_retry(&self, case_id: &str, key: &str) -> Result<()> {
+        let updated = sqlx::query(
+            "UPDATE timers SET state = 'pending', lease_owner = NULL, lease_until = NULL,
+                               attempts = 0, last_error = NULL
+             WHERE case_id = $1 AND key = $2 AND (state = 'dead' OR last_error IS NOT NULL)",
+        )
+        .bind(case_id)
+        .bind(key)
+        .execute(self.pool())
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Err(Error::InvalidRequest(format!(
+                "case `{case_id}` has no failed timer `{key}`; see `swakelola timer list --failed`"
+            )));
+        }
+        Ok(())
     }
 
     /// Claims up to `limit` outbox messages of `channels` ready at `now`.
@@ -270,19 +377,24 @@ impl SqlStore {
         Ok(())
     }
 
-    /// Messages of a case (all of them when `case_id` is `None`), oldest first.
+    /// Messages of a case (all of them when `case_id` is `None`), oldest first. With
+    /// `visible_to`, only messages of cases where that organisation is a party.
     pub async fn outbox(
         &self,
         case_id: Option<&str>,
         failed_only: bool,
+        visible_to: Option<&str>,
     ) -> Result<Vec<OutboxMessage>> {
         let rows: Vec<MessageRow> = sqlx::query_as(
             "SELECT key, case_id, channel, recipient, payload, attempts, state, last_error FROM outbox
              WHERE ($1 = '' OR case_id = $1) AND ($2 = 0 OR state = 'dead' OR last_error IS NOT NULL)
+               AND ($3 = '' OR EXISTS (SELECT 1 FROM case_organisations p
+                                        WHERE p.case_id = outbox.case_id AND p.organisation = $3))
              ORDER BY created_at, key",
         )
         .bind(case_id.unwrap_or(""))
         .bind(i64::from(failed_only))
+        .bind(visible_to.unwrap_or(""))
         .fetch_all(self.pool())
         .await?;
         rows.into_iter().map(message).collect()
@@ -342,6 +454,7 @@ impl SqlStore {
                 case_id,
                 key,
                 due_at: Timestamp::from_millisecond(due_at).unwrap_or(Timestamp::UNIX_EPOCH),
+                attempts: 0,
             })
             .collect())
     }
@@ -363,6 +476,21 @@ impl SqlStore {
         }
         let next = query.fetch_one(self.pool()).await?;
         Ok(next.and_then(|ms| Timestamp::from_millisecond(ms).ok()))
+    }
+
+    /// Pending messages per channel, for channels outside `delivered` (messages no runner
+    /// of this configuration will ever send, such as email without SMTP).
+    pub async fn pending_outbox_outside(&self, delivered: &[&str]) -> Result<Vec<(String, u64)>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT channel, COUNT(*) FROM outbox WHERE state = 'pending' GROUP BY channel ORDER BY channel",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter(|(channel, _)| !delivered.contains(&channel.as_str()))
+            .map(|(channel, count)| (channel, count as u64))
+            .collect())
     }
 
     /// How many pending timers are due at `now` (the backlog runners have not fired yet).
