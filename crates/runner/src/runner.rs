@@ -224,10 +224,7 @@ impl Runner {
                     Ok(Fired::Stale | Fired::LeaseLost) => round.stale += 1,
                     // Another runner changed the same case at the same moment: the timer was
                     // released and is claimed again on the next round.
-                    Err(swakelola_store::Error::Conflict(_)) => {
-                        self.store.release_timer(&self.owner, timer).await?;
-                        round.stale += 1;
-                    }
+                    Err(swakelola_store::Error::Conflict(_)) => round.stale += 1,
                     Err(error) => {
                         self.timer_failed(timer, &error, now).await?;
                         round.failed += 1;
@@ -682,4 +679,273 @@ fn process_and_start() -> String {
         std::process::id(),
         Timestamp::now().as_millisecond()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    //! The runner's promise that one case never holds up another, on SQLite and (when
+    //! `SWAKELOLA_TEST_POSTGRES_URL` is set) PostgreSQL.
+
+    use super::*;
+    use swakelola_core::Actor;
+    use swakelola_store::{Contact, OpenCase, Parties};
+
+    fn repo(path: &str) -> String {
+        std::fs::read_to_string(format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    async fn stores() -> Vec<SqlStore> {
+        let mut stores = vec![SqlStore::connect("sqlite::memory:").await.unwrap()];
+        match std::env::var("SWAKELOLA_TEST_POSTGRES_URL") {
+            Ok(admin) => {
+                let url = SqlStore::create_scratch_database(&admin).await.unwrap();
+                stores.push(SqlStore::connect(&url).await.unwrap());
+            }
+            Err(_) => {
+                assert!(
+                    std::env::var("SWAKELOLA_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                    "SWAKELOLA_REQUIRE_POSTGRES=1 but SWAKELOLA_TEST_POSTGRES_URL is not set"
+                );
+                eprintln!("PostgreSQL runner tests did not run: set SWAKELOLA_TEST_POSTGRES_URL");
+            }
+        }
+        let mut ready = Vec::new();
+        for store in stores {
+            let store = store.with_webhook_policy(
+                swakelola_store::input::WebhookPolicy::from_allow_list(&["127.0.0.0/8"]).unwrap(),
+            );
+            store.migrate().await.unwrap();
+            let calendars: Vec<(String, String)> = ["indonesia-2025.yaml", "indonesia-2026.yaml"]
+                .iter()
+                .map(|f| (f.to_string(), repo(&format!("workflows/calendars/{f}"))))
+                .collect();
+            store
+                .deploy(
+                    "doc.yaml",
+                    &repo("workflows/persetujuan-dokumen.yaml"),
+                    &calendars,
+                    at("2025-03-24T02:00:00Z"),
+                )
+                .await
+                .unwrap();
+            ready.push(store);
+        }
+        ready
+    }
+
+    /// A document-approval case opened on 24 March 2025: its drafting deadline (5 working
+    /// days) and reminders fall due in the following weeks.
+    async fn open(store: &SqlStore, key: &str, contacts: &[&str]) -> String {
+        let request = OpenCase {
+            workflow_id: "persetujuan-dokumen".into(),
+            organisation: "dp3a-palembang".into(),
+            business_key: key.into(),
+            actor: Actor::new("Siti", "penyusun"),
+            fields: vec![("judul".into(), format!("Dokumen {key}"))],
+            parties: Parties {
+                organisations: Default::default(),
+                contacts: [(
+                    "penyusun".to_owned(),
+                    contacts
+                        .iter()
+                        .map(|address| Contact {
+                            name: "Siti".into(),
+                            address: (*address).into(),
+                        })
+                        .collect(),
+                )]
+                .into_iter()
+                .collect(),
+            },
+        };
+        store
+            .open(&request, at("2025-03-24T02:00:00Z"))
+            .await
+            .unwrap()
+            .case
+            .id
+    }
+
+    fn fired(history: &[swakelola_store::StoredEvent]) -> usize {
+        history
+            .iter()
+            .filter(|e| matches!(e.event.kind, swakelola_core::EventKind::TimerFired { .. }))
+            .count()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_poisoned_case_is_set_aside_and_the_others_go_on() {
+        for store in stores().await {
+            let store = Arc::new(store);
+            let poisoned = open(&store, "RACUN", &[]).await;
+            let healthy = open(&store, "SEHAT", &[]).await;
+            // Data that makes firing fail whatever the retry: the stored state is unreadable.
+            sqlx::query("UPDATE cases SET state = '{\"broken\": true}' WHERE id = $1")
+                .bind(poisoned.as_str())
+                .execute(store.pool())
+                .await
+                .unwrap();
+            let clock = Arc::new(ManualClock::new(at("2025-05-05T02:00:00Z")));
+            let runner = Runner {
+                retry: RetryPolicy {
+                    max_attempts: 3,
+                    base: SignedDuration::from_secs(10),
+                },
+                ..Runner::new(store.clone(), clock.clone())
+            };
+            let tick = runner
+                .tick(clock.now(), &mut |_| {})
+                .await
+                .expect("a poisoned case never fails the round");
+            // The healthy case's timers fired and their messages went out in the same run.
+            let history = store.history(&healthy).await.unwrap();
+            assert!(fired(&history) >= 3, "{tick:?}");
+            assert!(tick.delivery.delivered.iter().any(|m| m.case_id == healthy));
+            assert!(tick.fired.failed >= 1);
+            // Each later attempt backs off; after three the poisoned timers are dead.
+            for minutes in [1, 5, 30, 120] {
+                let later = at("2025-05-05T02:00:00Z")
+                    .checked_add(SignedDuration::from_mins(minutes))
+                    .unwrap();
+                clock.set(later);
+                runner.tick(later, &mut |_| {}).await.unwrap();
+            }
+            let failed = store.timers(true, 100).await.unwrap();
+            assert!(!failed.is_empty());
+            assert!(failed.iter().all(|t| t.case_id == poisoned), "{failed:?}");
+            assert!(failed.iter().all(|t| t.state == "dead"), "{failed:?}");
+            assert!(failed.iter().all(|t| t.last_error.is_some()));
+            assert_eq!(store.verify(&healthy).await.unwrap().first_tampered, None);
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_case_firing_beyond_the_limit_is_set_aside() {
+        for store in stores().await {
+            let store = Arc::new(store);
+            let busy = open(&store, "SIBUK", &[]).await;
+            let quiet = open(&store, "TENANG", &[]).await;
+            let now = at("2025-05-05T02:00:00Z");
+            let runner = Runner {
+                // Both cases have several timers due at this instant; allow only two.
+                max_fires_per_case: 2,
+                ..Runner::new(store.clone(), Arc::new(ManualClock::new(now)))
+            };
+            let tick = runner.tick(now, &mut |_| {}).await.unwrap();
+            let mut aside = tick.fired.set_aside.clone();
+            aside.sort();
+            let mut expected = vec![busy.clone(), quiet.clone()];
+            expected.sort();
+            assert_eq!(aside, expected);
+            for case in [&busy, &quiet] {
+                assert_eq!(fired(&store.history(case).await.unwrap()), 2);
+            }
+            let dead = store.timers(true, 100).await.unwrap();
+            assert!(!dead.is_empty());
+            assert!(dead.iter().all(|t| {
+                t.state == "dead"
+                    && t.last_error
+                        .as_deref()
+                        .is_some_and(|e| e.contains("set aside"))
+            }));
+            // Nothing is claimable any more: the round ends instead of looping.
+            assert!(
+                store
+                    .claim_due_timers("x", now, now, 100)
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
+        }
+    }
+
+    /// Receivers that accept a connection and never answer.
+    fn blackholes(count: usize) -> (Vec<std::net::TcpListener>, Vec<String>) {
+        let listeners: Vec<std::net::TcpListener> = (0..count)
+            .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+            .collect();
+        let addresses = listeners
+            .iter()
+            .map(|l| format!("webhook:http://{}/hook", l.local_addr().unwrap()))
+            .collect();
+        (listeners, addresses)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn dead_receivers_delay_neither_timers_nor_shutdown() {
+        for store in stores().await {
+            let store = Arc::new(store);
+            let (_held, addresses) = blackholes(2);
+            let addresses: Vec<&str> = addresses.iter().map(String::as_str).collect();
+            let stuck = open(&store, "MACET", &addresses).await;
+            let start = at("2025-05-05T02:00:00Z");
+            let clock = Arc::new(ManualClock::new(start));
+            let runner = Arc::new(Runner {
+                webhooks: Some(Webhooks::new("whsec_dGVzdA==", Duration::from_secs(60))),
+                grace: Duration::from_millis(200),
+                ..Runner::new(store.clone(), clock.clone())
+            });
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let task = {
+                let runner = runner.clone();
+                tokio::spawn(async move {
+                    runner
+                        .run(Duration::from_millis(50), async {
+                            let _ = stopped.await;
+                        })
+                        .await
+                })
+            };
+            // The stuck case's webhooks are in flight (claimed, not answered) …
+            let in_flight = async {
+                loop {
+                    let messages = store.outbox(Some(&stuck), false, None).await.unwrap();
+                    if messages
+                        .iter()
+                        .filter(|m| m.channel == "webhook" && m.attempts >= 1)
+                        .count()
+                        >= 2
+                    {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            };
+            tokio::time::timeout(Duration::from_secs(30), in_flight)
+                .await
+                .expect("the webhooks were never attempted");
+            // … when another case opens and its timers fall due: they fire while the
+            // receivers still hold their connections (the delivery timeout is a minute).
+            let other = open(&store, "LANCAR", &[]).await;
+            let fired_other = async {
+                while fired(&store.history(&other).await.unwrap()) < 3 {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            };
+            tokio::time::timeout(Duration::from_secs(30), fired_other)
+                .await
+                .expect("the other case's timers waited for the dead receivers");
+            assert!(
+                store
+                    .outbox(Some(&stuck), false, None)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .filter(|m| m.channel == "webhook")
+                    .all(|m| m.state == "pending" && m.last_error.is_none()),
+                "the receivers should still be holding the deliveries"
+            );
+            // Shutdown does not wait for them either: it ends after the grace period.
+            stop.send(()).unwrap();
+            tokio::time::timeout(Duration::from_secs(30), task)
+                .await
+                .expect("shutdown waited for the dead receivers")
+                .unwrap()
+                .unwrap();
+        }
+    }
 }

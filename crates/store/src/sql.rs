@@ -154,6 +154,11 @@ impl SqlStore {
         self
     }
 
+    /// The URL this store connected to. It may hold a password: never log it as it is.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     pub fn webhook_policy(&self) -> &WebhookPolicy {
         &self.webhook_policy
     }

@@ -170,7 +170,14 @@ impl SqlStore {
                     .await?;
                 Ok(Fired::Stale)
             }
-            // The caller decides: retry later, or set the timer aside (`timer_failed`).
+            // A lost race with another writer of the case: give the timer back at once, it is
+            // claimed again on the next round.
+            Err(conflict @ Error::Conflict(_)) => {
+                self.release_timer(owner, timer).await?;
+                Err(conflict)
+            }
+            // Anything else the caller decides: retry later, or set the timer aside
+            // (`timer_failed`).
             Err(other) => Err(other),
         }
     }

@@ -97,6 +97,11 @@ conformance!(
     open_cases_keep_their_workflow_version,
     due_timers_fire_exactly_once_across_runners,
     an_expired_lease_is_taken_over,
+    input_that_cannot_be_stored_is_refused_with_its_path,
+    a_deploy_whose_calendars_clash_is_refused_and_cases_still_load,
+    every_process_counts_on_the_newest_calendars,
+    failing_timers_back_off_then_wait_dead_for_an_operator,
+    outbox_and_timers_listings_respect_organisations,
 );
 
 async fn deploy(store: &SqlStore) {
@@ -972,5 +977,275 @@ async fn an_expired_lease_is_taken_over(store: Arc<SqlStore>) {
         again
             .iter()
             .any(|t| t.key == taken[1].key && t.case_id == taken[1].case_id)
+    );
+}
+
+async fn input_that_cannot_be_stored_is_refused_with_its_path(store: Arc<SqlStore>) {
+    deploy(&store).await;
+    let cases_before = store.cases(&CaseFilter::default()).await.unwrap().len();
+    let mut nul_contact = seed_request("NUL-1");
+    nul_contact.parties.contacts.get_mut("ppk").unwrap()[0].address =
+        "email:a\u{0}b@example.org".into();
+    let mut nul_party = seed_request("NUL-2");
+    nul_party
+        .parties
+        .organisations
+        .insert("ormas".into(), "yayasan\u{0}x".into());
+    let mut long_party = seed_request("NUL-3");
+    long_party
+        .parties
+        .organisations
+        .insert("ormas".into(), "y".repeat(300));
+    let mut control_field = seed_request("NUL-4");
+    control_field.fields[0].1 = "Pendampingan\u{1b}[31m".into();
+    let mut internal_hook = seed_request("NUL-5");
+    internal_hook.parties.contacts.get_mut("ppk").unwrap()[0].address =
+        "webhook:http://169.254.169.254/latest/meta-data".into();
+    for (request, path) in [
+        (nul_contact, "contacts.ppk[0].address"),
+        (nul_party, "parties.ormas"),
+        (long_party, "parties.ormas"),
+        (control_field, "fields.nama_kegiatan"),
+        (internal_hook, "contacts.ppk[0].address"),
+    ] {
+        match store.open(&request, now()).await {
+            Err(swakelola_store::Error::InvalidInput { path: got, .. }) => assert_eq!(got, path),
+            other => panic!("{path}: expected a refusal, got {other:?}"),
+        }
+    }
+    assert_eq!(
+        store.cases(&CaseFilter::default()).await.unwrap().len(),
+        cases_before,
+        "a refused open stored a case"
+    );
+    // The same on commands: a comment with a NUL changes nothing.
+    let case = store
+        .open(&seed_request("NUL-OK"), now())
+        .await
+        .unwrap()
+        .case;
+    let before = snapshot(&store, &case.id).await;
+    let refused = store
+        .execute(
+            &command(
+                &case.id,
+                "pimpinan_ormas",
+                Action::Fire {
+                    transition: "batalkan".into(),
+                    comment: Some("batal\u{0}".into()),
+                },
+            ),
+            now(),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(swakelola_store::Error::InvalidInput { ref path, .. }) if path == "comment"),
+        "{refused:?}"
+    );
+    assert_eq!(snapshot(&store, &case.id).await, before);
+}
+
+async fn a_deploy_whose_calendars_clash_is_refused_and_cases_still_load(store: Arc<SqlStore>) {
+    deploy(&store).await;
+    let case = store
+        .open(&seed_request("CAL-1"), now())
+        .await
+        .unwrap()
+        .case;
+    // The same calendar in another time zone: it would clash with the stored files.
+    let clash = read("workflows/calendars/indonesia-2026.yaml")
+        .replace("year: 2026", "year: 2027")
+        .replace("2026-", "2027-")
+        .replace("Asia/Jakarta", "Asia/Makassar");
+    let refused = store
+        .deploy(
+            "doc.yaml",
+            &read("workflows/persetujuan-dokumen.yaml"),
+            &[("indonesia-2027.yaml".into(), clash)],
+            now(),
+        )
+        .await;
+    match refused {
+        Err(swakelola_store::Error::InvalidWorkflow(diagnostics)) => assert!(
+            diagnostics
+                .iter()
+                .any(|d| format!("{:?}", d.code) == "E054"),
+            "{diagnostics:?}"
+        ),
+        other => panic!("expected the clash to be refused, got {other:?}"),
+    }
+    // Nothing was written: the stored workflow still loads and its case still moves.
+    assert_eq!(store.workflows().await.unwrap().len(), 1);
+    let fresh = SqlStore::connect(store.url()).await.unwrap();
+    fresh.engine_for("swakelola-tipe-3", 1).await.unwrap();
+    fresh
+        .execute(
+            &attach(&case.id, "fasilitator", "notulen_audiensi", b"notulen"),
+            now(),
+        )
+        .await
+        .unwrap();
+    // Without calendars, a deploy uses the stored ones.
+    store
+        .deploy(
+            "doc.yaml",
+            &read("workflows/persetujuan-dokumen.yaml"),
+            &[],
+            now(),
+        )
+        .await
+        .unwrap();
+}
+
+async fn every_process_counts_on_the_newest_calendars(store: Arc<SqlStore>) {
+    deploy(&store).await;
+    // Another process (the runner, say) has loaded the workflow and its calendars.
+    let other = SqlStore::connect(store.url()).await.unwrap();
+    let before = other.engine_for("swakelola-tipe-3", 1).await.unwrap();
+    let added: jiff::civil::Date = "2025-08-19".parse().unwrap();
+    assert!(before.calendar.is_working_day(added));
+    // A holiday is added during the year (as 18 August 2025 was, during 2025).
+    let changed = read("workflows/calendars/indonesia-2025.yaml").replace(
+        "holidays:\n",
+        "holidays:\n  - date: 2025-08-19\n    kind: collective_leave\n    name: Cuti bersama tambahan\n",
+    );
+    store
+        .deploy(
+            "swakelola-tipe-3.yaml",
+            &read("workflows/swakelola-tipe-3.yaml"),
+            &[("indonesia-2025.yaml".into(), changed)],
+            now(),
+        )
+        .await
+        .unwrap();
+    let after = other.engine_for("swakelola-tipe-3", 1).await.unwrap();
+    assert!(
+        !after.calendar.is_working_day(added),
+        "the other process still counts on the old calendar"
+    );
+}
+
+async fn failing_timers_back_off_then_wait_dead_for_an_operator(store: Arc<SqlStore>) {
+    open_documents(&store, 1).await;
+    let later: Timestamp = "2025-05-05T02:00:00Z".parse().unwrap();
+    let at = |seconds: i64| {
+        later
+            .checked_add(jiff::SignedDuration::from_secs(seconds))
+            .unwrap()
+    };
+    let claimed = store.claim_due_timers("r", later, at(30), 1).await.unwrap();
+    let timer = claimed[0].clone();
+    assert_eq!(timer.attempts, 1);
+    // A failure with a retry time: not claimable before it, the earliest wake-up moves there.
+    store
+        .timer_failed("r", &timer, "boom", Some(at(600)))
+        .await
+        .unwrap();
+    let others = store
+        .claim_due_timers("r", at(1), at(30), 100)
+        .await
+        .unwrap();
+    assert!(!others.iter().any(|t| t.key == timer.key));
+    for other in &others {
+        store.release_timer("r", other).await.unwrap();
+    }
+    let listed = store.timers(true, 100).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].last_error.as_deref(), Some("boom"));
+    assert_eq!(listed[0].state, "pending");
+    let again = store
+        .claim_due_timers("r", at(601), at(700), 100)
+        .await
+        .unwrap();
+    let retried = again.iter().find(|t| t.key == timer.key).unwrap();
+    assert_eq!(retried.attempts, 2);
+    // Spent: dead, never claimed again, until an operator retries it.
+    store
+        .timer_failed("r", retried, "boom again", None)
+        .await
+        .unwrap();
+    for other in again.iter().filter(|t| t.key != timer.key) {
+        store.release_timer("r", other).await.unwrap();
+    }
+    let dead = store.timers(true, 100).await.unwrap();
+    assert_eq!(dead[0].state, "dead");
+    assert!(
+        !store
+            .claim_due_timers("r", at(10_000), at(10_030), 100)
+            .await
+            .unwrap()
+            .iter()
+            .any(|t| t.key == timer.key)
+    );
+    store.timer_retry(&timer.case_id, &timer.key).await.unwrap();
+    assert!(
+        store
+            .claim_due_timers("r", at(10_001), at(10_030), 100)
+            .await
+            .unwrap()
+            .iter()
+            .any(|t| t.key == timer.key && t.attempts == 1)
+    );
+    // Retrying what did not fail is refused.
+    assert!(store.timer_retry(&timer.case_id, "no-such").await.is_err());
+    // A case set aside: every pending timer dead with the reason.
+    let aside = store
+        .set_case_aside(&timer.case_id, "runaway")
+        .await
+        .unwrap();
+    assert!(aside >= 1);
+    assert!(
+        store
+            .claim_due_timers("r", at(20_000), at(20_030), 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn outbox_and_timers_listings_respect_organisations(store: Arc<SqlStore>) {
+    deploy(&store).await;
+    let case = store
+        .open(&seed_request("ORG-1"), now())
+        .await
+        .unwrap()
+        .case;
+    store
+        .execute(
+            &attach(&case.id, "fasilitator", "notulen_audiensi", b"notulen"),
+            now(),
+        )
+        .await
+        .unwrap();
+    store
+        .execute(
+            &command(
+                &case.id,
+                "pimpinan_ormas",
+                Action::Fire {
+                    transition: "catat_audiensi".into(),
+                    comment: None,
+                },
+            ),
+            now(),
+        )
+        .await
+        .unwrap();
+    let all = store.outbox(None, false, None).await.unwrap();
+    assert!(!all.is_empty());
+    assert_eq!(
+        store
+            .outbox(None, false, Some("yayasan-intan-maharani"))
+            .await
+            .unwrap()
+            .len(),
+        all.len()
+    );
+    assert!(
+        store
+            .outbox(None, false, Some("org-x"))
+            .await
+            .unwrap()
+            .is_empty()
     );
 }
