@@ -271,3 +271,61 @@ fn a_config_file_fills_what_flags_and_environment_leave_open() {
         stderr(&output)
     );
 }
+
+/// The small ways a command line used to go wrong: each now ends at once with a clear word.
+#[test]
+fn hostile_or_mistaken_input_ends_cleanly() {
+    use std::process::{Command, Stdio};
+    use swakelola_tests::{Session, binary};
+
+    // `demo | head -2`: the reader leaves; no panic, the status a Unix filter gives.
+    let mut demo = Command::new(binary())
+        .arg("demo")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(demo.stdout.take());
+    let output = demo.wait_with_output().unwrap();
+    assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
+    assert_eq!(output.status.code(), Some(141));
+
+    let session = Session::sqlite("swakelola-cli-input");
+    // An agenda reaching past any sensible horizon is a usage error, not an overflow.
+    let agenda = session.run(&["agenda", "--days", "4294967295"]);
+    assert_eq!(agenda.status.code(), Some(2), "{}", stderr(&agenda));
+    // Files that never end or would block are refused before they are read.
+    for (args, message) in [
+        (
+            vec!["workflow", "deploy", "/dev/zero"],
+            "is not a regular file",
+        ),
+        (
+            vec!["--config", "/dev/zero", "case", "list"],
+            "is not a regular file",
+        ),
+    ] {
+        let output = session.run(&args);
+        assert_ne!(output.status.code(), Some(0), "{args:?}");
+        assert!(
+            stderr(&output).contains(message),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+    // A file that is not a database is named as such, not as a server that is down.
+    std::fs::write(session.dir.join("rusak.db"), "bukan basis data").unwrap();
+    let broken = session.run(&[
+        "--database-url",
+        &format!("sqlite://{}", session.dir.join("rusak.db").display()),
+        "case",
+        "list",
+    ]);
+    assert_eq!(broken.status.code(), Some(1), "{}", stderr(&broken));
+    assert!(
+        stderr(&broken).contains("SQLite database cannot be used"),
+        "{}",
+        stderr(&broken)
+    );
+    let _ = std::fs::remove_dir_all(&session.dir);
+}

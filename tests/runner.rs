@@ -171,3 +171,28 @@ fn scrape(address: &str) -> String {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// A runner started while its database is down waits for it (logging each attempt) instead
+/// of exiting, and still stops cleanly on SIGTERM.
+#[test]
+fn a_runner_waits_for_its_database() {
+    let session = swakelola_tests::Session::sqlite("swakelola-wait");
+    let refused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = refused.local_addr().unwrap().port();
+    drop(refused);
+    let url = format!("postgres://postgres@127.0.0.1:{port}/nowhere");
+    let mut daemon = session.spawn(
+        &["run", "--poll", "1"],
+        &[("SWAKELOLA_DATABASE_URL", url.as_str())],
+    );
+    // Two attempts take 1 s + 2 s of backoff; it must still be running after them.
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(daemon.try_wait().unwrap().is_none(), "the runner gave up");
+    let output = terminate(daemon);
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        log.matches("\"event\":\"database_unavailable\"").count() >= 2,
+        "{log}"
+    );
+    let _ = std::fs::remove_dir_all(&session.dir);
+}

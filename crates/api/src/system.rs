@@ -33,7 +33,18 @@ pub async fn healthz() -> axum::Json<Health> {
 #[utoipa::path(get, path = "/readyz", tag = "system", security(()),
     responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
 pub async fn readyz(State(state): State<AppState>) -> ApiResult<axum::Json<Health>> {
-    state.store.ping().await?;
+    // A database that does not answer within two seconds is not ready, whatever the pool's
+    // own timeout: load balancers want a quick answer.
+    match tokio::time::timeout(std::time::Duration::from_secs(2), state.store.ping()).await {
+        Ok(result) => result?,
+        Err(_) => {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                "the database did not answer within 2 s; try again shortly",
+            ));
+        }
+    }
     Ok(axum::Json(Health {
         status: "ready".into(),
     }))

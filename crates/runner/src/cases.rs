@@ -278,6 +278,16 @@ fn shutdown_signal() -> Result<tokio::sync::watch::Receiver<bool>, String> {
     Ok(receiver)
 }
 
+async fn sigterm() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut terminate) => {
+            terminate.recv().await;
+        }
+        Err(_) => std::future::pending::<()>().await,
+    }
+}
+
 async fn stopped(mut receiver: tokio::sync::watch::Receiver<bool>) {
     let _ = receiver.wait_for(|stop| *stop).await;
 }
@@ -324,6 +334,30 @@ async fn start_service(
 /// `swakelola run`: the daemon until Ctrl-C or SIGTERM; in-flight work finishes, then exit 0.
 pub fn run_daemon(database: &Database, options: DaemonOptions) -> ExitCode {
     service_runtime().block_on(async {
+        // A runner started before its database (a reboot, a failover) waits for it rather
+        // than exit: log each failed attempt and try again, until stopped.
+        let mut delay = std::time::Duration::from_secs(1);
+        loop {
+            match open_store(database).await {
+                Ok(_) => break,
+                Err(error @ (Error::Database(_) | Error::Migration(_))) => {
+                    tracing::error!(
+                        event = "database_unavailable",
+                        database = %redact(&database.database_url),
+                        error = %error,
+                        retry_seconds = delay.as_secs(),
+                        "the database is not available yet; retrying"
+                    );
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => return ExitCode::SUCCESS,
+                        () = sigterm() => return ExitCode::SUCCESS,
+                        () = tokio::time::sleep(delay) => {}
+                    }
+                    delay = (delay * 2).min(std::time::Duration::from_secs(30));
+                }
+                Err(error) => return fail(&error, database.json),
+            }
+        }
         let (store, handle, shutdown) = match start_service(database, options.metrics).await {
             Ok(started) => started,
             Err(code) => return code,
@@ -440,16 +474,92 @@ pub fn db(database: &Database, command: &DbCommand) -> ExitCode {
 }
 
 /// The URL without a password, for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
+/// A database URL fit for logs: the password, in the user part or as a `password=` query
+/// parameter, replaced by `***`.
+pub fn redact(url: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return url.to_owned();
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("***"));
+    }
+    if parsed.query().is_some() {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(k, v)| {
+                let secret = k.to_ascii_lowercase().contains("password");
+                (
+                    k.into_owned(),
+                    if secret { "***".into() } else { v.into_owned() },
+                )
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
+}
+
+/// Reads a regular file of at most `limit` bytes. Devices, FIFOs and larger files are refused
+/// before anything is read: a FIFO would block and `/dev/zero` would never end.
+pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let metadata =
+        std::fs::metadata(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    if !metadata.is_file() {
+        return Err(format!("`{}` is not a regular file", path.display()));
+    }
+    if metadata.len() > limit {
+        return Err(format!(
+            "`{}` is {} bytes; at most {limit} bytes are accepted",
+            path.display(),
+            metadata.len()
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(limit + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    if bytes.len() as u64 > limit {
+        return Err(format!(
+            "`{}` grew beyond {limit} bytes while it was read",
+            path.display()
+        ));
+    }
+    Ok(bytes)
+}
+
+/// A bounded text file (a workflow, a calendar, a config file).
+pub fn read_text_bounded(path: &Path) -> Result<String, String> {
+    let bytes = read_bounded(path, swakelola_definition::parse::MAX_FILE_BYTES as u64)?;
+    String::from_utf8(bytes).map_err(|_| format!("`{}` is not UTF-8 text", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_the_log() {
+        assert_eq!(
+            redact("postgres://swk:rahasia@db.example/swakelola"),
+            "postgres://swk:***@db.example/swakelola"
+        );
+        assert_eq!(
+            redact("postgres://db.example/swakelola?user=swk&password=rahasia"),
+            "postgres://db.example/swakelola?user=swk&password=***"
+        );
+        assert_eq!(redact("sqlite://swakelola.db"), "sqlite://swakelola.db");
+    }
+
+    #[test]
+    fn reading_refuses_what_is_not_a_small_regular_file() {
+        assert!(read_bounded(Path::new("/dev/zero"), 10).is_err());
+        assert!(read_bounded(Path::new("/"), 10).is_err());
+        let file = std::env::temp_dir().join(format!("swk-read-{}", std::process::id()));
+        std::fs::write(&file, b"0123456789AB").unwrap();
+        assert!(read_bounded(&file, 10).is_err());
+        assert_eq!(read_bounded(&file, 12).unwrap().len(), 12);
+        std::fs::remove_file(&file).unwrap();
     }
 }
 
@@ -459,9 +569,7 @@ pub fn workflow(database: &Database, command: &WorkflowCommand) -> ExitCode {
             let store = open_store(database).await?;
             match command {
                 WorkflowCommand::Deploy { file } => {
-                    let source = std::fs::read_to_string(file).map_err(|e| {
-                        Error::InvalidRequest(format!("cannot read `{}`: {e}", file.display()))
-                    })?;
+                    let source = read_text_bounded(file).map_err(Error::InvalidRequest)?;
                     let calendars = calendar_files(file)?;
                     let deployment = store
                         .deploy(&file.display().to_string(), &source, &calendars, Timestamp::now())
@@ -518,9 +626,7 @@ pub fn calendar_files(workflow_file: &Path) -> Result<Vec<(String, String)>, Err
                 path.extension().and_then(|e| e.to_str()),
                 Some("yaml" | "yml")
             ) {
-                let text = std::fs::read_to_string(&path).map_err(|e| {
-                    Error::InvalidRequest(format!("cannot read `{}`: {e}", path.display()))
-                })?;
+                let text = read_text_bounded(&path).map_err(Error::InvalidRequest)?;
                 files.push((
                     path.file_name()
                         .unwrap_or_default()
@@ -695,12 +801,8 @@ async fn run_case(
             acting,
             change: options,
         } => {
-            let content = std::fs::read(file).map_err(|e| {
-                Error::InvalidRequest(format!(
-                    "cannot read `{}`: {e}; nothing was attached",
-                    file.display()
-                ))
-            })?;
+            let content = read_bounded(file, swakelola_store::MAX_DOCUMENT_BYTES as u64)
+                .map_err(|e| Error::InvalidRequest(format!("{e}; nothing was attached")))?;
             let action = Action::Attach {
                 document_type: document_type.clone(),
                 file_name: file
@@ -1011,6 +1113,67 @@ pub fn outbox(database: &Database, command: &OutboxCommand) -> ExitCode {
                 OutboxCommand::Retry { key } => {
                     store.outbox_retry(key, Timestamp::now()).await?;
                     println!("message `{key}` will be delivered again by the next runner tick");
+                }
+            }
+            Ok::<_, Error>(())
+        }
+        .await;
+        match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => fail(&error, database.json),
+        }
+    })
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TimerCommand {
+    /// List timers: when each falls due, how often it was tried, and why it failed.
+    List {
+        /// Only timers that failed at least once or were set aside (dead).
+        #[arg(long)]
+        failed: bool,
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        limit: u32,
+    },
+    /// Make a failed or dead timer pending again once its cause is fixed; the next runner
+    /// round fires it.
+    Retry {
+        #[arg(value_name = "CASE")]
+        case: String,
+        #[arg(value_name = "KEY")]
+        key: String,
+    },
+}
+
+pub fn timer(database: &Database, command: &TimerCommand) -> ExitCode {
+    runtime().block_on(async {
+        let result = async {
+            let store = open_store(database).await?;
+            match command {
+                TimerCommand::List { failed, limit } => {
+                    let timers = store.timers(*failed, *limit).await?;
+                    if database.json {
+                        println!("{}", json!(timers));
+                    } else if timers.is_empty() {
+                        println!("tidak ada timer{}", if *failed { " yang gagal" } else { "" });
+                    } else {
+                        for t in timers {
+                            let error =
+                                t.last_error.map(|e| format!("\n         {e}")).unwrap_or_default();
+                            println!(
+                                "{:<8} {} percobaan {:<2} {} {}{error}",
+                                t.state,
+                                t.due_at,
+                                t.attempts,
+                                t.case_id,
+                                t.key
+                            );
+                        }
+                    }
+                }
+                TimerCommand::Retry { case, key } => {
+                    store.timer_retry(case, key).await?;
+                    println!("timer `{key}` kasus {case} akan dijalankan lagi pada putaran runner berikutnya");
                 }
             }
             Ok::<_, Error>(())

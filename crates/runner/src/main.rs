@@ -98,8 +98,8 @@ fn apply_config(cli: &mut Cli, matches: &clap::ArgMatches) -> anyhow::Result<()>
     let Some(path) = &cli.config else {
         return Ok(());
     };
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("cannot read the config file `{}`: {e}", path.display()))?;
+    let text = cases::read_text_bounded(path)
+        .map_err(|e| anyhow::anyhow!("cannot use the config file: {e}"))?;
     let config: ConfigFile = swakelola_definition::parse::parse(&path.display().to_string(), &text)
         .map_err(|diagnostic| anyhow::anyhow!("{diagnostic}"))?;
     let unset = |m: &clap::ArgMatches, id: &str| {
@@ -332,6 +332,9 @@ enum Command {
     /// Inspect and retry notification messages.
     #[command(subcommand)]
     Outbox(cases::OutboxCommand),
+    /// Inspect timers, and retry those that failed or were set aside.
+    #[command(subcommand)]
+    Timer(cases::TimerCommand),
     /// Database maintenance.
     #[command(subcommand)]
     Db(cases::DbCommand),
@@ -357,6 +360,7 @@ enum GraphFormat {
 
 fn main() -> ExitCode {
     use clap::{CommandFactory, FromArgMatches};
+    exit_quietly_on_closed_stdout();
     let matches = Cli::command().get_matches();
     let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     if let Err(error) = apply_config(&mut cli, &matches) {
@@ -373,6 +377,25 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `swakelola demo | head -2`: when the reader of stdout goes away, `println!` panics with a
+/// broken pipe. Leave as a Unix filter does on SIGPIPE (exit status 141), without a panic
+/// message; every other panic is reported as usual.
+fn exit_quietly_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -436,6 +459,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Simulate { workflow, scenario } => simulate_files(&workflow, &scenario),
         Command::Agenda { days } => Ok(cases::agenda(&cli.database, days)),
         Command::Outbox(command) => Ok(cases::outbox(&cli.database, &command)),
+        Command::Timer(command) => Ok(cases::timer(&cli.database, &command)),
         Command::Db(command) => Ok(cases::db(&cli.database, &command)),
         Command::Workflow(command) => Ok(cases::workflow(&cli.database, &command)),
         Command::Case(command) => Ok(cases::case(&cli.database, &command)),

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{Any, AnyPool, AssertSqlSafe, Executor, Transaction};
+use sqlx::{Any, AnyPool, AssertSqlSafe, Connection, Executor, Transaction};
 use swakelola_core::state::{EventKind, Notification};
 use swakelola_core::step::{Action, Command, Outcome, step};
 use swakelola_core::{Actor, CaseState, Event};
@@ -86,9 +86,32 @@ impl SqlStore {
             Dialect::Sqlite => (url.to_owned(), 4),
             Dialect::Postgres => (url.to_owned(), 8),
         };
+        // One connection first, outside the pool: a refused port or a file that is not a
+        // database answers at once with its own error, instead of after the pool's timeout.
+        if !url.contains(":memory:") {
+            let probe = async {
+                let mut probe = sqlx::AnyConnection::connect(&url).await?;
+                if dialect == Dialect::Sqlite {
+                    probe.execute("PRAGMA schema_version").await?;
+                }
+                probe.close().await
+            };
+            match tokio::time::timeout(std::time::Duration::from_secs(5), probe).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) if dialect == Dialect::Sqlite => {
+                    return Err(Error::InvalidRequest(format!(
+                        "the SQLite database cannot be used ({error}); check that the file is a swakelola database, or move it away to start a new one"
+                    )));
+                }
+                Ok(Err(error)) => return Err(Error::Database(error)),
+                Err(_) => return Err(Error::Database(sqlx::Error::PoolTimedOut)),
+            }
+        }
         let pool = AnyPoolOptions::new()
             .max_connections(connections)
-            .acquire_timeout(std::time::Duration::from_secs(10))
+            // A request waits this long for a connection before it answers "unavailable"
+            // (HTTP 503): long enough for a burst, short enough for a health check.
+            .acquire_timeout(std::time::Duration::from_secs(3))
             .after_connect(move |connection, _| {
                 Box::pin(async move {
                     if dialect == Dialect::Sqlite {
