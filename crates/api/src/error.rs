@@ -140,7 +140,8 @@ fn rejection(rejection: Rejection) -> ApiError {
         | Rejection::WrongStage { .. }
         | Rejection::AlreadyOpen
         | Rejection::TimerNotPending { .. }
-        | Rejection::TimerNotDue { .. } => (StatusCode::CONFLICT, Vec::new()),
+        | Rejection::TimerNotDue { .. }
+        | Rejection::NothingToRecompute => (StatusCode::CONFLICT, Vec::new()),
         Rejection::GuardsNotMet { failures, .. } => (
             StatusCode::UNPROCESSABLE_ENTITY,
             failures.iter().map(guard_problem).collect(),

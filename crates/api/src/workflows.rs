@@ -51,7 +51,9 @@ pub struct DeployRequest {
     pub file: String,
     /// The workflow YAML.
     pub source: String,
-    /// Calendar file name → YAML; these replace the deployed calendars of the same name.
+    /// Calendar file name → YAML; each replaces the stored calendar file of the same name
+    /// (others stay). Without any, the stored calendars are used. A change that clashes with
+    /// the stored files or breaks a stored workflow is refused (422) and nothing is written.
     #[serde(default)]
     pub calendars: BTreeMap<String, String>,
 }
@@ -61,6 +63,9 @@ pub struct DeploymentView {
     pub workflow: WorkflowVersion,
     /// False when identical content was already deployed.
     pub created: bool,
+    /// Open cases whose pending deadlines moved because the calendars changed (each has a
+    /// `deadlines_moved` event and the people responsible were told).
+    pub rescheduled: u64,
 }
 
 /// Deploy a workflow version (the operator). Cases keep the version they were opened with.
@@ -87,6 +92,7 @@ pub async fn deploy(
         axum::Json(DeploymentView {
             workflow: deployment.workflow.into(),
             created: deployment.created,
+            rescheduled: deployment.rescheduled,
         }),
     )
         .into_response())

@@ -183,6 +183,19 @@ pub enum EventKind {
         timer: String,
         effect: TimerEffect,
     },
+    /// The calendar changed and these due dates moved with it.
+    DeadlinesMoved {
+        reason: String,
+        moved: Vec<MovedDeadline>,
+    },
+}
+
+/// One obligation's due date before and after a calendar change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MovedDeadline {
+    pub obligation: String,
+    pub from: Date,
+    pub to: Date,
 }
 
 /// What a fired timer did.
@@ -237,4 +250,6 @@ pub enum NotificationKind {
     Escalation,
     /// A transition the recipients asked to hear about.
     Transitioned,
+    /// A due date moved because the calendar changed.
+    DeadlineMoved,
 }

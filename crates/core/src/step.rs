@@ -18,8 +18,8 @@ use crate::model::{
     Stage, Transition, Workflow,
 };
 use crate::state::{
-    Actor, CaseState, DocumentRecord, Event, EventKind, Notification, NotificationKind, Obligation,
-    ObligationSource, Timer, TimerEffect, TimerKind,
+    Actor, CaseState, DocumentRecord, Event, EventKind, MovedDeadline, Notification,
+    NotificationKind, Obligation, ObligationSource, Timer, TimerEffect, TimerKind,
 };
 use crate::value::{FieldValue, ValueError};
 
@@ -55,6 +55,11 @@ pub enum Action {
     SetField { field: String, value: String },
     /// A pending timer is due; only the system role fires timers.
     FireTimer { key: String },
+    /// The calendar changed (a holiday added or moved): recompute the due dates of the
+    /// case's open obligations that are not yet due, and tell the people responsible for
+    /// each one that moved. System role only; refused with `NothingToRecompute` when no
+    /// due date changes, so an unaffected case records nothing.
+    RecomputeDeadlines { reason: String },
 }
 
 /// Everything a successful step produces. The caller applies all of it in one
@@ -157,6 +162,8 @@ pub enum Rejection {
     TimerNotDue { key: String, due_at: Timestamp },
     #[error("a date computed for this case falls outside the supported range (years 1–9999)")]
     DateOutOfRange,
+    #[error("no pending deadline of this case moves with the new calendar; nothing to do")]
+    NothingToRecompute,
 }
 
 fn list_or_none(items: &[String]) -> String {
@@ -198,6 +205,7 @@ impl Rejection {
             Rejection::TimerNotPending { .. } => "timer_not_pending",
             Rejection::TimerNotDue { .. } => "timer_not_due",
             Rejection::DateOutOfRange => "date_out_of_range",
+            Rejection::NothingToRecompute => "nothing_to_recompute",
         }
     }
 }
@@ -263,6 +271,9 @@ pub fn step(
         }
         Action::SetField { field, value } => ctx.set_field(&mut next, actor, field, value)?,
         Action::FireTimer { key } => ctx.fire_timer(&mut next, actor, key, &mut notifications)?,
+        Action::RecomputeDeadlines { reason } => {
+            ctx.recompute_deadlines(&mut next, actor, reason, &mut notifications)?
+        }
     };
     Ok(finish(state, next, actor, kind, notifications, now))
 }
@@ -1012,6 +1023,86 @@ impl Context<'_> {
 
     /// An open obligation of the current stage and the follow-up rules it was scheduled
     /// with. Timers are removed with their obligation, so a pending timer always finds it.
+    fn recompute_deadlines(
+        &self,
+        state: &mut CaseState,
+        actor: &Actor,
+        reason: &str,
+        notifications: &mut Vec<Notification>,
+    ) -> Result<EventKind, Rejection> {
+        if actor.role != SYSTEM_ROLE {
+            return Err(Rejection::RoleNotAllowed {
+                role: actor.role.clone(),
+                action: "recompute deadlines".to_owned(),
+                allowed: vec![SYSTEM_ROLE.to_owned()],
+            });
+        }
+        let stage = self
+            .workflow
+            .stage(&state.stage)
+            .expect("a case's stage is declared in its workflow");
+        let mut moved = Vec::new();
+        // Only obligations still ahead move: one already due stays as it fell due.
+        let pending: Vec<Obligation> = state
+            .obligations
+            .values()
+            .filter(|o| o.due_at > self.now)
+            .cloned()
+            .collect();
+        for obligation in pending {
+            let (due_date, follow_up) = match &obligation.source {
+                ObligationSource::StageDeadline { .. } => {
+                    let Some(deadline) = &stage.deadline else {
+                        continue;
+                    };
+                    let Some(date) = self.due_date(state, &deadline.due)? else {
+                        continue;
+                    };
+                    (date, &deadline.follow_up)
+                }
+                ObligationSource::Recurring {
+                    rule, period_end, ..
+                } => {
+                    let Some(rule) = stage.recurring.iter().find(|r| &r.id == rule) else {
+                        continue;
+                    };
+                    (
+                        add(rule.due_after_period, *period_end, self.calendar)?,
+                        &rule.follow_up,
+                    )
+                }
+            };
+            if due_date == obligation.due_date {
+                continue;
+            }
+            // Drop the obligation's timers and schedule them anew from the new due date.
+            let key = obligation.key.clone();
+            remove_obligation(state, &key);
+            let renewed = self.obligation(key.clone(), obligation.source.clone(), due_date)?;
+            self.schedule_follow_up(state, renewed.clone(), follow_up)?;
+            notifications.push(Notification {
+                key: format!("recompute:{}:{key}", state.revision),
+                kind: NotificationKind::DeadlineMoved,
+                to: follow_up.responsible.clone(),
+                stage: state.stage.clone(),
+                obligation: Some(renewed),
+                missing_documents: owned(missing_documents(self.workflow, state)),
+            });
+            moved.push(MovedDeadline {
+                obligation: key,
+                from: obligation.due_date,
+                to: due_date,
+            });
+        }
+        if moved.is_empty() {
+            return Err(Rejection::NothingToRecompute);
+        }
+        Ok(EventKind::DeadlinesMoved {
+            reason: reason.to_owned(),
+            moved,
+        })
+    }
+
     fn obligation_and_rules<'s>(
         &self,
         state: &CaseState,

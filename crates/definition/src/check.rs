@@ -422,12 +422,13 @@ impl Checker<'_> {
 
     /// Notification templates: a known kind, once each, and text MiniJinja can compile.
     fn messages(&mut self, raw: &[raw::Message]) -> Vec<MessageTemplate> {
-        const KINDS: [(&str, NotificationKind); 5] = [
+        const KINDS: [(&str, NotificationKind); 6] = [
             ("reminder", NotificationKind::Reminder),
             ("overdue", NotificationKind::Overdue),
             ("overdue_reminder", NotificationKind::OverdueReminder),
             ("escalation", NotificationKind::Escalation),
             ("transitioned", NotificationKind::Transitioned),
+            ("deadline_moved", NotificationKind::DeadlineMoved),
         ];
         let mut seen = BTreeMap::new();
         let mut messages = Vec::new();

@@ -574,6 +574,12 @@ pub fn workflow(database: &Database, command: &WorkflowCommand) -> ExitCode {
                     let deployment = store
                         .deploy(&file.display().to_string(), &source, &calendars, Timestamp::now())
                         .await?;
+                    if !database.json && deployment.rescheduled > 0 {
+                        println!(
+                            "kalender kerja diperbarui: tenggat {} kasus terbuka bergeser (tercatat di riwayatnya, pihak terkait diberi tahu)",
+                            deployment.rescheduled
+                        );
+                    }
                     if database.json {
                         println!("{}", json!(deployment));
                     } else if deployment.created {
@@ -953,6 +959,18 @@ fn describe(kind: &swakelola_core::EventKind) -> String {
         ),
         EventKind::FieldSet { field, value, .. } => format!("`{field}` = {value}"),
         EventKind::TimerFired { timer, .. } => format!("pengingat/tenggat `{timer}`"),
+        EventKind::DeadlinesMoved { moved, .. } => format!(
+            "tenggat bergeser karena kalender kerja diperbarui: {}",
+            moved
+                .iter()
+                .map(|m| format!(
+                    "{} → {}",
+                    format::date(m.from, Language::Id),
+                    format::date(m.to, Language::Id)
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 

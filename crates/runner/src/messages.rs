@@ -51,11 +51,17 @@ fn title(kind: NotificationKind, language: Language) -> &'static str {
         (NotificationKind::Overdue, Language::Id) => "Tenggat terlewati",
         (NotificationKind::Escalation, Language::Id) => "Eskalasi",
         (NotificationKind::Transitioned, Language::Id) => "Pemberitahuan",
+        (NotificationKind::DeadlineMoved, Language::Id) => {
+            "Tenggat bergeser karena kalender kerja diperbarui"
+        }
         (NotificationKind::Reminder, Language::En) => "Reminder",
         (NotificationKind::OverdueReminder, Language::En) => "Reminder: past due",
         (NotificationKind::Overdue, Language::En) => "Deadline missed",
         (NotificationKind::Escalation, Language::En) => "Escalation",
         (NotificationKind::Transitioned, Language::En) => "Notice",
+        (NotificationKind::DeadlineMoved, Language::En) => {
+            "Deadline moved because the working-day calendar changed"
+        }
     }
 }
 

@@ -129,6 +129,7 @@ impl Story<'_> {
                 NotificationKind::OverdueReminder => ("⏰", "Pengingat (terlambat)"),
                 NotificationKind::Overdue => ("⚠️ ", "Tenggat terlewati"),
                 NotificationKind::Escalation => ("📣", "Eskalasi"),
+                NotificationKind::DeadlineMoved => ("📅", "Tenggat bergeser"),
                 NotificationKind::Transitioned => continue,
             };
             let subject = match notification.obligation.as_ref().map(|o| &o.source) {
@@ -170,6 +171,7 @@ fn kind_name(kind: NotificationKind) -> &'static str {
         NotificationKind::Overdue => "overdue",
         NotificationKind::Escalation => "escalation",
         NotificationKind::Transitioned => "transitioned",
+        NotificationKind::DeadlineMoved => "deadline_moved",
     }
 }
 

@@ -51,6 +51,8 @@ pub struct Deployment {
     pub workflow: DeployedWorkflow,
     /// `false` when identical content was already deployed (nothing was written).
     pub created: bool,
+    /// Open cases whose pending deadlines moved because the calendars changed.
+    pub rescheduled: u64,
 }
 
 /// The sides of a partnership and how to reach the people in each role.

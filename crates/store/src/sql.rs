@@ -554,6 +554,7 @@ fn event_kind_name(kind: &EventKind) -> &'static str {
         EventKind::DocumentAttached { .. } => "document_attached",
         EventKind::FieldSet { .. } => "field_set",
         EventKind::TimerFired { .. } => "timer_fired",
+        EventKind::DeadlinesMoved { .. } => "deadlines_moved",
     }
 }
 
@@ -583,6 +584,9 @@ fn request_identity(command: &CaseCommand) -> String {
             serde_json::json!({"type": "set_field", "field": field, "value": value})
         }
         Action::FireTimer { key } => serde_json::json!({"type": "fire_timer", "key": key}),
+        Action::RecomputeDeadlines { reason } => {
+            serde_json::json!({"type": "recompute_deadlines", "reason": reason})
+        }
     };
     // serde_json's maps are sorted by key, so the encoding is canonical.
     let identity = serde_json::json!({
@@ -751,6 +755,15 @@ impl Store for SqlStore {
             .execute(&mut *tx)
             .await?;
         }
+        // Open cases' pending deadlines move with the calendars, in this same transaction:
+        // every process sees the new calendars and the moved deadlines together or neither.
+        let rescheduled = if calendars_changed {
+            let changed: Vec<&str> = calendars.iter().map(|(file, _)| file.as_str()).collect();
+            self.recompute_open_cases(&mut tx, &calendar_files, &changed, now)
+                .await?
+        } else {
+            0
+        };
         let existing: Option<(i64, i64)> = sqlx::query_as(
             "SELECT version, deployed_at FROM workflows WHERE id = $1 AND content_hash = $2",
         )
@@ -789,6 +802,7 @@ impl Store for SqlStore {
                 deployed_at: instant(deployed_at)?,
             },
             created,
+            rescheduled,
         })
     }
 
@@ -1150,6 +1164,79 @@ impl Store for SqlStore {
 }
 
 impl SqlStore {
+    /// Recomputes, inside `tx`, the pending deadlines of every open case on the calendars in
+    /// `calendar_files`; each case whose due dates move gets a `deadlines_moved` event and
+    /// notices to the people responsible. Returns how many cases changed.
+    async fn recompute_open_cases(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        calendar_files: &[CalendarFile],
+        changed: &[&str],
+        now: Timestamp,
+    ) -> Result<u64> {
+        let rows: Vec<CaseRow> = sqlx::query_as(
+            "SELECT id, workflow_id, workflow_version, organisation, business_key, parties, state, last_hash
+               FROM cases WHERE closed_at IS NULL ORDER BY id",
+        )
+        .fetch_all(&mut **tx)
+        .await?;
+        let mut engines: HashMap<(String, i64), Option<Engine>> = HashMap::new();
+        let reason = format!("calendar updated: {}", changed.join(", "));
+        let mut rescheduled = 0;
+        for row in rows {
+            let key = (row.workflow_id.clone(), row.workflow_version);
+            if !engines.contains_key(&key) {
+                let source: Option<String> = sqlx::query_scalar(
+                    "SELECT source FROM workflows WHERE id = $1 AND version = $2",
+                )
+                .bind(row.workflow_id.as_str())
+                .bind(row.workflow_version)
+                .fetch_optional(&mut **tx)
+                .await?;
+                let engine = source.and_then(|source| {
+                    let bundle = load_sources(
+                        &[(
+                            format!("{}@{}", row.workflow_id, row.workflow_version),
+                            source,
+                        )],
+                        calendar_files,
+                    );
+                    let workflow = bundle.workflows.first()?.workflow.clone();
+                    let calendar = bundle.calendar_for(&workflow)?.clone();
+                    Some(Engine { workflow, calendar })
+                });
+                engines.insert(key.clone(), engine);
+            }
+            let Some(engine) = engines.get(&key).and_then(Option::as_ref) else {
+                continue;
+            };
+            let prev_hash = row.last_hash.clone();
+            let record = row.into_record()?;
+            let command = Command {
+                actor: Actor::system(),
+                action: Action::RecomputeDeadlines {
+                    reason: reason.clone(),
+                },
+            };
+            match step(
+                &engine.workflow,
+                Some(&record.state),
+                &command,
+                now,
+                &engine.calendar,
+            ) {
+                Ok(outcome) => {
+                    self.persist(tx, &record.id, &prev_hash, &record.parties, &outcome, None)
+                        .await?;
+                    rescheduled += 1;
+                }
+                Err(swakelola_core::Rejection::NothingToRecompute) => {}
+                Err(rejection) => return Err(Error::Rejected(rejection)),
+            }
+        }
+        Ok(rescheduled)
+    }
+
     /// The locked part of [`Store::execute`]: step, persist, record the idempotency key.
     #[allow(clippy::too_many_arguments)]
     async fn apply(

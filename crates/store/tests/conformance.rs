@@ -102,6 +102,7 @@ conformance!(
     every_process_counts_on_the_newest_calendars,
     failing_timers_back_off_then_wait_dead_for_an_operator,
     outbox_and_timers_listings_respect_organisations,
+    a_new_holiday_moves_pending_deadlines_once,
 );
 
 async fn deploy(store: &SqlStore) {
@@ -1247,5 +1248,86 @@ async fn outbox_and_timers_listings_respect_organisations(store: Arc<SqlStore>) 
             .await
             .unwrap()
             .is_empty()
+    );
+}
+
+async fn a_new_holiday_moves_pending_deadlines_once(store: Arc<SqlStore>) {
+    let ids = open_documents(&store, 1).await;
+    let case = &ids[0];
+    let before = store.case(case).await.unwrap().state;
+    let obligation = before.obligations.values().next().unwrap().clone();
+    let revision = before.revision;
+    // The due day itself becomes a holiday (a decree published during the year).
+    let holiday = obligation.due_date;
+    let calendar = format!("indonesia-{}.yaml", holiday.year());
+    let changed = read(&format!("workflows/calendars/{calendar}")).replace(
+        "holidays:\n",
+        &format!("holidays:\n  - date: {holiday}\n    kind: collective_leave\n    name: Cuti bersama tambahan\n"),
+    );
+    let deployed = store
+        .deploy(
+            "doc.yaml",
+            &read("workflows/persetujuan-dokumen.yaml"),
+            &[(calendar.clone(), changed.clone())],
+            now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(deployed.rescheduled, 1);
+    let after = store.case(case).await.unwrap().state;
+    let moved = after.obligations.get(&obligation.key).unwrap();
+    assert!(moved.due_date > holiday, "{moved:?}");
+    assert_eq!(after.revision, revision + 1);
+    // In the history, by the system, with the dates before and after.
+    let history = store.history(case).await.unwrap();
+    match &history.last().unwrap().event.kind {
+        swakelola_core::EventKind::DeadlinesMoved {
+            moved: dates,
+            reason,
+        } => {
+            assert_eq!(dates.len(), 1);
+            assert_eq!((dates[0].from, dates[0].to), (holiday, moved.due_date));
+            assert!(reason.contains(&calendar), "{reason}");
+        }
+        other => panic!("expected the deadlines to move, got {other:?}"),
+    }
+    assert_eq!(store.verify(case).await.unwrap().first_tampered, None);
+    // The timers moved with it, and the people responsible were told.
+    let due_timer = after
+        .timers
+        .values()
+        .find(|t| matches!(t.kind, swakelola_core::state::TimerKind::Due { .. }))
+        .unwrap();
+    assert_eq!(due_timer.due_at, moved.due_at);
+    let notices = store.outbox(Some(case), false, None).await.unwrap();
+    assert!(
+        notices
+            .iter()
+            .any(|m| m.payload["notification"]["kind"] == "deadline_moved"),
+        "{notices:?}"
+    );
+    // Once: the same calendar again moves nothing.
+    let again = store
+        .deploy(
+            "doc.yaml",
+            &read("workflows/persetujuan-dokumen.yaml"),
+            &[(calendar, changed)],
+            now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.rescheduled, 0);
+    assert_eq!(store.case(case).await.unwrap().state.revision, revision + 1);
+    // Another process computes on the same calendars: a case opened there now gets the
+    // same due date for the same entry day.
+    let other = SqlStore::connect(store.url()).await.unwrap();
+    let twin = other
+        .open(&document_request("DOC-TWIN"), now())
+        .await
+        .unwrap()
+        .case;
+    assert_eq!(
+        twin.state.obligations.values().next().unwrap().due_date,
+        moved.due_date
     );
 }
