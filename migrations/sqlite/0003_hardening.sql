@@ -12,3 +12,12 @@ CREATE TABLE installation (
     value TEXT NOT NULL
 );
 INSERT INTO installation (key, value) VALUES ('calendar_version', '1');
+
+-- Consent: an organisation named as a party by another one is involved only once one of its
+-- staff accepts. Until then it sees nothing of the case and cannot act on it. Organisations
+-- already on cases are taken as having accepted.
+ALTER TABLE case_organisations ADD COLUMN accepted_at INTEGER;
+ALTER TABLE case_organisations ADD COLUMN accepted_by TEXT;
+UPDATE case_organisations SET accepted_at = 0, accepted_by = 'migration';
+-- The organisations still to accept, as a JSON array (read with every case).
+ALTER TABLE cases ADD COLUMN pending_organisations TEXT NOT NULL DEFAULT '[]';

@@ -90,14 +90,16 @@ impl Principal {
         &self.0.organisation
     }
 
-    /// Whether the caller's organisation is a party to the case.
+    /// Whether the caller's organisation is a party to the case and has accepted (an
+    /// organisation that was only invited sees nothing until one of its staff accepts).
     pub fn sees(&self, case: &CaseRecord) -> bool {
-        case.organisation == self.0.organisation
+        let named = case.organisation == self.0.organisation
             || case
                 .parties
                 .organisations
                 .values()
-                .any(|o| *o == self.0.organisation)
+                .any(|o| *o == self.0.organisation);
+        named && !case.pending_organisations.contains(&self.0.organisation)
     }
 
     /// Loads a case the caller may see; any other case is "not found".
@@ -138,12 +140,13 @@ impl Principal {
             .roles
             .iter()
             .filter(|r| {
-                self.may_act_as(
-                    workflow,
-                    &case.parties.organisations,
-                    &case.organisation,
-                    &r.id,
-                )
+                self.sees(case)
+                    && self.may_act_as(
+                        workflow,
+                        &case.parties.organisations,
+                        &case.organisation,
+                        &r.id,
+                    )
             })
             .map(|r| r.id.as_str())
             .collect()

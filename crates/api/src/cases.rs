@@ -1,5 +1,5 @@
 //! Case endpoints: open, list, show, fire, set a field, attach and download documents,
-//! history, verify, agenda.
+//! history, verify, agenda; invitations to cases and accepting them.
 
 use std::collections::BTreeMap;
 
@@ -780,6 +780,75 @@ pub async fn verify(
 pub struct AgendaQuery {
     /// How many days ahead (1–366, default 14).
     days: Option<u32>,
+}
+
+/// A case another organisation named yours on; accept it to see and act on the case.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationView {
+    pub case_id: String,
+    pub workflow: String,
+    pub business_key: String,
+    /// The organisation that opened the case.
+    pub invited_by: String,
+    /// The parties your organisation is named as.
+    pub parties: Vec<String>,
+    pub opened_at: String,
+}
+
+/// Cases your organisation is named on and has not accepted yet.
+#[utoipa::path(get, path = "/v1/invitations", tag = "cases",
+    responses((status = 200, body = Vec<InvitationView>), (status = 401, body = ErrorBody)))]
+pub async fn invitations(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<axum::Json<Vec<InvitationView>>> {
+    let invitations = state.store.invitations(principal.organisation()).await?;
+    Ok(axum::Json(
+        invitations
+            .into_iter()
+            .map(|i| InvitationView {
+                case_id: i.case_id,
+                workflow: i.workflow_id,
+                business_key: i.business_key,
+                invited_by: i.invited_by,
+                parties: i.parties,
+                opened_at: i.opened_at.to_string(),
+            })
+            .collect(),
+    ))
+}
+
+/// Accept your organisation's part in a case (any of its staff may); from then on it sees
+/// the case and acts in its roles. 404 when there is no invitation for your organisation.
+#[utoipa::path(post, path = "/v1/invitations/{id}/accept", tag = "cases", params(("id" = String, Path)),
+    responses((status = 200, body = CaseDetail), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn accept(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<CaseDetail>> {
+    match state
+        .store
+        .accept_invitation(
+            &id,
+            principal.organisation(),
+            &principal.0.name,
+            state.now(),
+        )
+        .await
+    {
+        Ok(()) => {}
+        Err(swakelola_store::Error::CaseNotFound(_)) => return Err(ApiError::case_not_found()),
+        Err(error) => return Err(error.into()),
+    }
+    tracing::info!(
+        event = "invitation_accepted",
+        case_id = %id,
+        organisation = %principal.organisation(),
+        "an organisation accepted its part in a case"
+    );
+    let case = principal.case(&state, &id).await?;
+    Ok(axum::Json(detail(&state, &principal, &case).await?))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -232,7 +232,9 @@ impl From<StoreError> for ApiError {
                     "the database is unavailable; try again shortly",
                 )
             }
-            StoreError::Corrupt(_) | StoreError::Migration(_) => ApiError::internal(&error),
+            StoreError::Corrupt(_) | StoreError::Migration(_) | StoreError::Query(_) => {
+                ApiError::internal(&error)
+            }
         }
     }
 }

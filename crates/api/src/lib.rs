@@ -158,6 +158,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::history))
         .routes(routes!(cases::verify))
         .routes(routes!(cases::agenda))
+        .routes(routes!(cases::invitations))
+        .routes(routes!(cases::accept))
         .routes(routes!(system::outbox))
         .routes(routes!(system::list_tokens, system::create_token))
         .routes(routes!(system::revoke_token))

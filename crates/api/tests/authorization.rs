@@ -120,6 +120,17 @@ fn rows() -> Vec<Row> {
         row(Method::GET, "/v1/cases/{id}/history", Agency, 404, 200, 200),
         row(Method::GET, "/v1/cases/{id}/verify", Agency, 404, 200, 200),
         row(Method::GET, "/v1/agenda", Agency, 200, 200, 200),
+        row(Method::GET, "/v1/invitations", Agency, 200, 200, 200),
+        // Accepting is the invited organisation's: everyone else (and the Ormas, which has
+        // accepted already in this fixture) finds no invitation.
+        row(
+            Method::POST,
+            "/v1/invitations/{id}/accept",
+            Ormas,
+            404,
+            404,
+            404,
+        ),
         row(Method::GET, "/v1/outbox", Admin, 403, 403, 200),
         row(Method::GET, "/v1/tokens", Admin, 403, 403, 200),
         row(Method::POST, "/v1/tokens", Admin, 403, 403, 201),
@@ -546,5 +557,110 @@ async fn admins_stay_in_their_organisation_sqlite() {
 async fn admins_stay_in_their_organisation_postgres() {
     if let Some(store) = postgres().await {
         admins_stay_in_their_organisation(Api::new(store).await).await;
+    }
+}
+
+/// Naming an organisation as a party puts nothing in its lists until one of its staff
+/// accepts; then it sees the case and acts in its roles.
+async fn parties_consent_before_they_see_anything(api: Api) {
+    let agency = api.token("Budi", AGENCY, &["ppk"]).await;
+    let ormas = api.token("Siti", ORMAS, &["pimpinan_ormas"]).await;
+    let reply = api
+        .call(
+            Method::POST,
+            "/v1/cases",
+            Some(&agency),
+            Some(open_body("CONSENT-1")),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    let case = reply.json()["case"]["id"].as_str().unwrap().to_owned();
+    // Invited, not involved: not in its lists or agenda, and the case answers 404 …
+    let missing = api
+        .get("/v1/cases/0190a000-0000-7000-8000-000000000000", &ormas)
+        .await;
+    let hidden = api.get(&format!("/v1/cases/{case}"), &ormas).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        hidden.json()["error"]["code"],
+        missing.json()["error"]["code"]
+    );
+    assert!(!api.get("/v1/cases", &ormas).await.text().contains(&case));
+    assert!(
+        !api.get("/v1/agenda?days=366", &ormas)
+            .await
+            .text()
+            .contains(&case)
+    );
+    let fired = api
+        .call(
+            Method::POST,
+            &format!("/v1/cases/{case}/transitions/batalkan"),
+            Some(&ormas),
+            Some(json!({"comment": "bukan kami"})),
+        )
+        .await;
+    assert_eq!(fired.status, StatusCode::NOT_FOUND, "{}", fired.text());
+    // … but its invitations list it, with who asked.
+    let invitations = api.get("/v1/invitations", &ormas).await;
+    assert_eq!(invitations.status, StatusCode::OK);
+    let invitation = &invitations.json()[0];
+    assert_eq!(invitation["case_id"], case.as_str());
+    assert_eq!(invitation["invited_by"], AGENCY);
+    assert_eq!(invitation["parties"], json!(["ormas"]));
+    // Nobody else can accept for it.
+    let other = api.token("Lain", OTHER, &["pimpinan_ormas"]).await;
+    for token in [&other, &agency] {
+        let refused = api
+            .call(
+                Method::POST,
+                &format!("/v1/invitations/{case}/accept"),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::NOT_FOUND, "{}", refused.text());
+    }
+    // Accepted: now it sees the case and acts in its roles.
+    let accepted = api
+        .call(
+            Method::POST,
+            &format!("/v1/invitations/{case}/accept"),
+            Some(&ormas),
+            None,
+        )
+        .await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text());
+    assert_eq!(accepted.json()["your_roles"], json!(["pimpinan_ormas"]));
+    assert!(api.get("/v1/cases", &ormas).await.text().contains(&case));
+    assert!(
+        api.get("/v1/invitations", &ormas)
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // Accepting twice finds nothing to accept.
+    let again = api
+        .call(
+            Method::POST,
+            &format!("/v1/invitations/{case}/accept"),
+            Some(&ormas),
+            None,
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parties_consent_before_they_see_anything_sqlite() {
+    parties_consent_before_they_see_anything(Api::new(sqlite().await).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parties_consent_before_they_see_anything_postgres() {
+    if let Some(store) = postgres().await {
+        parties_consent_before_they_see_anything(Api::new(store).await).await;
     }
 }

@@ -240,6 +240,7 @@ mod tests {
             }],
         );
         CaseRecord {
+            pending_organisations: Vec::new(),
             id: "0193-case".into(),
             workflow_id: "swakelola-tipe-3".into(),
             workflow_version: 1,

@@ -30,6 +30,10 @@ pub enum Error {
         "the database is unavailable or refused the request ({0}); check `--database-url` / SWAKELOLA_DATABASE_URL and that the server is running"
     )]
     Database(#[source] sqlx::Error),
+    /// The database is up but refused this statement (a value it cannot hold, a constraint):
+    /// a defect or bad data, not an outage, so retrying the same request will not help.
+    #[error("the database refused the request ({0}); this is a defect — report it with the log")]
+    Query(#[source] sqlx::Error),
     #[error("cannot apply the database migrations: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
 }
@@ -55,7 +59,33 @@ impl From<sqlx::Error> for Error {
                     .into(),
             );
         }
-        Error::Database(error)
+        // PostgreSQL classes 08 (connection), 53 (insufficient resources) and 57 (operator
+        // intervention: shutdown, starting up), SQLite BUSY (5) and LOCKED (6): the server is
+        // there but cannot serve now — unavailable, worth retrying.
+        if let sqlx::Error::Database(db) = &error
+            && db.code().is_some_and(|code| {
+                code.starts_with("08")
+                    || code.starts_with("53")
+                    || code.starts_with("57")
+                    || code == "5"
+                    || code == "6"
+            })
+        {
+            return Error::Database(error);
+        }
+        match error {
+            // The server answered, and said no to this statement.
+            sqlx::Error::Database(_)
+            | sqlx::Error::ColumnDecode { .. }
+            | sqlx::Error::Decode(_)
+            | sqlx::Error::Encode(_)
+            | sqlx::Error::TypeNotFound { .. }
+            | sqlx::Error::ColumnNotFound(_)
+            | sqlx::Error::ColumnIndexOutOfBounds { .. }
+            | sqlx::Error::RowNotFound => Error::Query(error),
+            // No answer: the server is down, unreachable or overloaded.
+            other => Error::Database(other),
+        }
     }
 }
 
@@ -73,6 +103,7 @@ impl Error {
             Error::DocumentNotFound(_) => "document_not_found",
             Error::Corrupt(_) => "corrupt",
             Error::Database(_) => "database_unavailable",
+            Error::Query(_) => "database_error",
             Error::Migration(_) => "migration_failed",
         }
     }

@@ -11,6 +11,7 @@
 mod error;
 mod hash;
 pub mod input;
+mod parties;
 mod sql;
 mod tokens;
 mod work;
@@ -25,6 +26,7 @@ use swakelola_core::{Actor, CaseState, Event};
 
 pub use error::Error;
 pub use hash::sha256_hex;
+pub use parties::Invitation;
 pub use sql::{Dialect, SqlStore};
 pub use tokens::{ADMIN_ROLE, ApiToken, OPERATOR_ROLE, TOKEN_PREFIX, TokenRefused};
 pub use work::{ClaimedTimer, Fired, OutboxMessage, TimerRecord};
@@ -108,6 +110,9 @@ pub struct CaseRecord {
     pub business_key: String,
     pub parties: Parties,
     pub state: CaseState,
+    /// Organisations named as parties that have not accepted yet: they see nothing of the
+    /// case and cannot act on it until one of their staff accepts.
+    pub pending_organisations: Vec<String>,
 }
 
 /// What a command did.

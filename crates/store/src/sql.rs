@@ -619,12 +619,12 @@ fn check_idempotency_key(key: &str) -> Result<()> {
 pub const WORK_CHANNEL: &str = "swakelola_work";
 
 const CASE_COLUMNS_BY_ID: &str =
-    "SELECT id, workflow_id, workflow_version, organisation, business_key, parties, state, last_hash
+    "SELECT id, workflow_id, workflow_version, organisation, business_key, parties, state, last_hash, pending_organisations
                                   FROM cases WHERE id = $1";
 
 /// The case row and, in the same round trip, the installation's calendar version.
 const CASE_COLUMNS_BY_ID_WITH_CALENDAR: &str =
-    "SELECT id, workflow_id, workflow_version, organisation, business_key, parties, state, last_hash,
+    "SELECT id, workflow_id, workflow_version, organisation, business_key, parties, state, last_hash, pending_organisations,
             (SELECT value FROM installation WHERE key = 'calendar_version') AS calendar_version
        FROM cases WHERE id = $1";
 
@@ -645,6 +645,7 @@ struct CaseRow {
     parties: String,
     state: String,
     last_hash: String,
+    pending_organisations: String,
 }
 
 impl CaseRow {
@@ -652,6 +653,10 @@ impl CaseRow {
         Ok(CaseRecord {
             parties: parse_json(&self.parties, "case parties")?,
             state: parse_json(&self.state, "case state")?,
+            pending_organisations: parse_json(
+                &self.pending_organisations,
+                "case pending organisations",
+            )?,
             id: self.id,
             workflow_id: self.workflow_id,
             workflow_version: self.workflow_version as u32,
@@ -856,12 +861,22 @@ impl Store for SqlStore {
         };
         let outcome = step(&engine.workflow, None, &command, now, &engine.calendar)?;
         let case_id = uuid::Uuid::now_v7().to_string();
+        let mut invited: Vec<String> = request
+            .parties
+            .organisations
+            .values()
+            .filter(|o| **o != request.organisation)
+            .cloned()
+            .collect();
+        invited.sort_unstable();
+        invited.dedup();
         let attempt: Result<()> = async {
             let mut tx = self.begin().await?;
             sqlx::query(
                 "INSERT INTO cases (id, workflow_id, workflow_version, organisation, business_key, open_request_hash,
-                                    stage, revision, state, parties, fiscal_year, next_due_at, opened_at, closed_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, NULL, NULL, $10, NULL)",
+                                    stage, revision, state, parties, fiscal_year, next_due_at, opened_at, closed_at,
+                                    pending_organisations)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, NULL, NULL, $10, NULL, $11)",
             )
             .bind(case_id.as_str())
             .bind(request.workflow_id.as_str())
@@ -873,23 +888,27 @@ impl Store for SqlStore {
             .bind(json(&outcome.state))
             .bind(json(&request.parties))
             .bind(millis(now))
+            .bind(json(&invited))
             .execute(&mut *tx)
             .await?;
-            let mut organisations: Vec<&str> = request
-                .parties
-                .organisations
-                .values()
-                .map(String::as_str)
-                .chain([request.organisation.as_str()])
-                .collect();
-            organisations.sort_unstable();
-            organisations.dedup();
-            for organisation in organisations {
+            // The opener is in; every other organisation named is invited and involved only
+            // once one of its staff accepts.
+            sqlx::query(
+                "INSERT INTO case_organisations (case_id, organisation, accepted_at, accepted_by)
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(case_id.as_str())
+            .bind(request.organisation.as_str())
+            .bind(millis(now))
+            .bind(request.actor.name.as_str())
+            .execute(&mut *tx)
+            .await?;
+            for organisation in &invited {
                 sqlx::query(
                     "INSERT INTO case_organisations (case_id, organisation) VALUES ($1, $2)",
                 )
                 .bind(case_id.as_str())
-                .bind(organisation)
+                .bind(organisation.as_str())
                 .execute(&mut *tx)
                 .await?;
             }
@@ -1004,7 +1023,7 @@ impl Store for SqlStore {
 
     async fn cases(&self, filter: &CaseFilter) -> Result<Vec<CaseRecord>> {
         let mut sql = String::from(
-            "SELECT id, workflow_id, workflow_version, organisation, business_key, parties, state, last_hash FROM cases WHERE 1 = 1",
+            "SELECT id, workflow_id, workflow_version, organisation, business_key, parties, state, last_hash, pending_organisations FROM cases WHERE 1 = 1",
         );
         let mut values: Vec<String> = Vec::new();
         let mut condition = |column: &str, value: String| {
@@ -1026,7 +1045,7 @@ impl Store for SqlStore {
         if let Some(organisation) = &filter.visible_to {
             values.push(organisation.clone());
             sql.push_str(&format!(
-                " AND EXISTS (SELECT 1 FROM case_organisations p WHERE p.case_id = cases.id AND p.organisation = ${})",
+                " AND EXISTS (SELECT 1 FROM case_organisations p WHERE p.case_id = cases.id AND p.organisation = ${} AND p.accepted_at IS NOT NULL)",
                 values.len()
             ));
         }
@@ -1175,7 +1194,7 @@ impl SqlStore {
         now: Timestamp,
     ) -> Result<u64> {
         let rows: Vec<CaseRow> = sqlx::query_as(
-            "SELECT id, workflow_id, workflow_version, organisation, business_key, parties, state, last_hash
+            "SELECT id, workflow_id, workflow_version, organisation, business_key, parties, state, last_hash, pending_organisations
                FROM cases WHERE closed_at IS NULL ORDER BY id",
         )
         .fetch_all(&mut **tx)

@@ -396,7 +396,8 @@ impl SqlStore {
             "SELECT key, case_id, channel, recipient, payload, attempts, state, last_error FROM outbox
              WHERE ($1 = '' OR case_id = $1) AND ($2 = 0 OR state = 'dead' OR last_error IS NOT NULL)
                AND ($3 = '' OR EXISTS (SELECT 1 FROM case_organisations p
-                                        WHERE p.case_id = outbox.case_id AND p.organisation = $3))
+                                        WHERE p.case_id = outbox.case_id AND p.organisation = $3
+                                          AND p.accepted_at IS NOT NULL))
              ORDER BY created_at, key",
         )
         .bind(case_id.unwrap_or(""))
@@ -447,7 +448,8 @@ impl SqlStore {
         let rows: Vec<(String, String, i64)> = sqlx::query_as(
             "SELECT case_id, key, due_at FROM timers WHERE state = 'pending' AND due_at <= $1
                AND ($3 = '' OR EXISTS (SELECT 1 FROM case_organisations p
-                                        WHERE p.case_id = timers.case_id AND p.organisation = $3))
+                                        WHERE p.case_id = timers.case_id AND p.organisation = $3
+                                          AND p.accepted_at IS NOT NULL))
              ORDER BY due_at, case_id, key LIMIT $2",
         )
         .bind(ms(until))

@@ -1234,6 +1234,38 @@ async fn outbox_and_timers_listings_respect_organisations(store: Arc<SqlStore>) 
         .unwrap();
     let all = store.outbox(None, false, None).await.unwrap();
     assert!(!all.is_empty());
+    // The yayasan was named by the agency: nothing of the case until it accepts.
+    assert!(
+        store
+            .outbox(None, false, Some("yayasan-intan-maharani"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.case(&case.id).await.unwrap().pending_organisations,
+        vec!["yayasan-intan-maharani".to_owned()]
+    );
+    assert_eq!(
+        store
+            .invitations("yayasan-intan-maharani")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    store
+        .accept_invitation(&case.id, "yayasan-intan-maharani", "Siti", now())
+        .await
+        .unwrap();
+    assert!(
+        store
+            .case(&case.id)
+            .await
+            .unwrap()
+            .pending_organisations
+            .is_empty()
+    );
     assert_eq!(
         store
             .outbox(None, false, Some("yayasan-intan-maharani"))

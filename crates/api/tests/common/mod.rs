@@ -203,7 +203,13 @@ impl Api {
             )
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
-        reply.json()["case"]["id"].as_str().unwrap().to_owned()
+        let id = reply.json()["case"]["id"].as_str().unwrap().to_owned();
+        // The Ormas was named by the agency: someone of the Ormas accepts.
+        self.store
+            .accept_invitation(&id, ORMAS, "Siti Aminah", now())
+            .await
+            .unwrap();
+        id
     }
 
     /// What a case looks like in the store, to prove that refused requests changed nothing.
