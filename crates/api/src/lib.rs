@@ -167,7 +167,81 @@ fn routes() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI 3.1 document of this API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes().split_for_parts().1
+    let mut openapi = routes().split_for_parts().1;
+    document_common_errors(&mut openapi);
+    openapi
+}
+
+/// Adds the error answers the shared extractors and middleware give, so that the document
+/// lists every status an operation can answer: 400 for a malformed query, path or
+/// `Idempotency-Key`, 401 without a valid token, 413/415/422 for bodies that are too large,
+/// not JSON or of the wrong shape.
+fn document_common_errors(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build()
+    };
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            (&mut item.get, false),
+            (&mut item.post, true),
+            (&mut item.put, true),
+            (&mut item.delete, true),
+        ];
+        for (operation, changes) in operations {
+            let Some(operation) = operation.as_mut() else {
+                continue;
+            };
+            let anonymous = operation.security.as_ref().is_some_and(|s| {
+                s.iter()
+                    .all(|r| serde_json::to_value(r).is_ok_and(|v| v == serde_json::json!({})))
+            });
+            let has_query = operation.parameters.as_ref().is_some_and(|p| {
+                p.iter().any(|p| {
+                    serde_json::to_value(p).is_ok_and(|v| v["in"] == "query" || v["in"] == "path")
+                })
+            });
+            let body = operation
+                .request_body
+                .as_ref()
+                .map(|b| b.content.keys().any(|c| c == "application/json"));
+            let mut add = Vec::new();
+            if !anonymous {
+                add.push(("401", "no, unknown, revoked or expired token"));
+            }
+            if has_query || changes {
+                add.push(("400", "a malformed query, path or header"));
+            }
+            match body {
+                Some(true) => add.extend([
+                    ("400", "the body is not valid JSON"),
+                    ("413", "the body is larger than 64 KiB"),
+                    ("415", "the body is not `application/json`"),
+                    ("422", "the body has the wrong shape or a refused value"),
+                ]),
+                Some(false) => add.extend([
+                    ("413", "the upload is larger than 25 MiB"),
+                    ("422", "a refused value"),
+                ]),
+                None => {}
+            }
+            for (status, description) in add {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| error(description).into());
+            }
+        }
+    }
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -175,7 +249,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The application: routes, authentication, limits, request ids and request logs.
 pub fn router(state: AppState) -> Router {
     let timeout = state.limits.timeout;
-    let (router, openapi) = routes().split_for_parts();
+    let (router, mut openapi) = routes().split_for_parts();
+    document_common_errors(&mut openapi);
     router
         .layer(axum::Extension(Arc::new(openapi)))
         .fallback(system::not_found)
