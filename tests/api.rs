@@ -297,3 +297,51 @@ fn token_commands_refuse_bad_input() {
         "a refused command wrote a token"
     );
 }
+
+/// With its database gone, the API says so at once: `/readyz` and a case request answer 503
+/// within the readiness bound (2 s) rather than waiting out the pool, and answer again once
+/// the server is back.
+#[test]
+fn an_unavailable_database_answers_503_quickly() {
+    let Some(cluster) = swakelola_tests::PgCluster::start() else {
+        return;
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = runtime
+        .block_on(swakelola_store::SqlStore::create_scratch_database(&cluster.url()))
+        .unwrap();
+    let session = Session {
+        dir: swakelola_tests::temp_dir("api-outage"),
+        url,
+        env: Vec::new(),
+    };
+    let (_, secret) = token(&session, "Budi", "dp3a-palembang", &["ppk"]);
+    let mut server = session.spawn(&["serve", "--listen", "127.0.0.1:0"], &[]);
+    let lines = log_lines(&mut server);
+    let address = wait_for_event(&lines, "serving")["address"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let base = format!("http://{address}");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        // Past this the answer was not "quick": the pool alone waits 3 s.
+        .timeout_global(Some(Duration::from_secs(6)))
+        .build()
+        .into();
+    assert_eq!(agent.get(format!("{base}/readyz")).call().unwrap().status(), 200);
+    cluster.stop();
+    let ready = agent.get(format!("{base}/readyz")).call().unwrap();
+    assert_eq!(ready.status(), 503);
+    let cases = agent
+        .get(format!("{base}/v1/cases"))
+        .header("authorization", format!("Bearer {secret}"))
+        .call()
+        .unwrap();
+    assert_eq!(cases.status(), 503);
+    terminate(server);
+    let _ = std::fs::remove_dir_all(&session.dir);
+}

@@ -196,3 +196,39 @@ fn a_runner_waits_for_its_database() {
     );
     let _ = std::fs::remove_dir_all(&session.dir);
 }
+
+/// A message for a channel this runner does not deliver (email without SMTP) does not wait
+/// silently: the runner says which channel and how many messages.
+#[test]
+fn messages_for_an_unconfigured_channel_are_reported() {
+    let session = Session::sqlite("swakelola-no-smtp");
+    session.case_with_due_work(&["ppk=email:budi@dp3a.example"]);
+    let daemon = session.spawn(&["run", "--poll", "1"], &[]);
+    let started = Instant::now();
+    // Wait until the runner has fired the due work, so the escalation email exists.
+    loop {
+        let outbox: serde_json::Value =
+            serde_json::from_str(&session.ok(&["outbox", "list", "--json"])).unwrap();
+        if outbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["channel"] == "email")
+        {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "{outbox}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    let output = terminate(daemon);
+    let log = String::from_utf8_lossy(&output.stderr);
+    let warning = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["event"] == "channel_not_configured")
+        .unwrap_or_else(|| panic!("no warning about the email channel:\n{log}"));
+    assert_eq!(warning["channel"], "email");
+    assert!(warning["pending"].as_u64().unwrap() >= 1);
+    let _ = std::fs::remove_dir_all(&session.dir);
+}
