@@ -303,7 +303,7 @@ fn token_commands_refuse_bad_input() {
 /// the server is back.
 #[test]
 fn an_unavailable_database_answers_503_quickly() {
-    let Some(cluster) = swakelola_tests::PgCluster::start() else {
+    let Some(cluster) = swakelola_tests::own_postgres_cluster() else {
         return;
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -311,7 +311,9 @@ fn an_unavailable_database_answers_503_quickly() {
         .build()
         .unwrap();
     let url = runtime
-        .block_on(swakelola_store::SqlStore::create_scratch_database(&cluster.url()))
+        .block_on(swakelola_store::SqlStore::create_scratch_database(
+            &cluster.url(),
+        ))
         .unwrap();
     let session = Session {
         dir: swakelola_tests::temp_dir("api-outage"),
@@ -332,7 +334,10 @@ fn an_unavailable_database_answers_503_quickly() {
         .timeout_global(Some(Duration::from_secs(6)))
         .build()
         .into();
-    assert_eq!(agent.get(format!("{base}/readyz")).call().unwrap().status(), 200);
+    assert_eq!(
+        agent.get(format!("{base}/readyz")).call().unwrap().status(),
+        200
+    );
     cluster.stop();
     let ready = agent.get(format!("{base}/readyz")).call().unwrap();
     assert_eq!(ready.status(), 503);

@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use swakelola_core::Actor;
 use swakelola_core::step::Action;
 use swakelola_store::{CaseCommand, OpenCase, Parties, SqlStore, Store, sha256_hex};
-use swakelola_tests::{PgCluster, binary, fresh_postgres_database, root, temp_dir};
+use swakelola_tests::{binary, fresh_postgres_database, own_postgres_cluster, root, temp_dir};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -333,7 +333,7 @@ fn three_runners_share_one_postgres_and_take_over_a_dead_ones_work() {
 /// exactly once, every healthy message is delivered, and the poisoned case ends set aside.
 #[test]
 fn chaos_of_kills_restarts_and_poison_loses_nothing_healthy() {
-    let Some(cluster) = PgCluster::start() else {
+    let Some(cluster) = own_postgres_cluster() else {
         return;
     };
     let dir = temp_dir("swakelola-chaos");

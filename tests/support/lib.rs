@@ -59,18 +59,10 @@ pub fn swakelola_in(dir: &Path, url: &str, args: &[&str]) -> Output {
         .expect("run swakelola")
 }
 
-/// A fresh, empty PostgreSQL database on the server named by `SWAKELOLA_TEST_POSTGRES_URL`,
-/// or `None` (with a note on stderr) when none is configured. With
-/// `SWAKELOLA_REQUIRE_POSTGRES=1` a missing server is a test failure, not a skip.
+/// A fresh, empty PostgreSQL database (see `swakelola_testkit::postgres_admin_url` for where
+/// the server comes from), or `None` when PostgreSQL tests are skipped explicitly.
 pub fn fresh_postgres_database() -> Option<String> {
-    let Ok(admin_url) = std::env::var("SWAKELOLA_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var("SWAKELOLA_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-            "SWAKELOLA_REQUIRE_POSTGRES=1 but SWAKELOLA_TEST_POSTGRES_URL is not set"
-        );
-        eprintln!("PostgreSQL test did not run: set SWAKELOLA_TEST_POSTGRES_URL to run it");
-        return None;
-    };
+    let admin_url = swakelola_testkit::postgres_admin_url()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -243,113 +235,4 @@ pub fn terminate(child: std::process::Child) -> Output {
     output
 }
 
-/// A throw-away PostgreSQL cluster of our own, for tests that must stop or restart the
-/// server (which a shared server cannot allow). Started as the `postgres` user (the server
-/// refuses to run as root) on a free loopback port; stopped and removed on drop.
-#[derive(Debug)]
-pub struct PgCluster {
-    bin: PathBuf,
-    dir: PathBuf,
-    pub port: u16,
-}
-
-impl PgCluster {
-    /// The newest PostgreSQL server binaries on this machine, if any.
-    pub fn binaries() -> Option<PathBuf> {
-        let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-            .ok()?
-            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
-            .filter(|bin| bin.join("initdb").exists() && bin.join("pg_ctl").exists())
-            .collect();
-        found.sort_by_key(|p| {
-            p.parent()
-                .and_then(|v| v.file_name())
-                .and_then(|v| v.to_str())
-                .and_then(|v| v.parse::<u32>().ok())
-                .unwrap_or(0)
-        });
-        found.pop()
-    }
-
-    /// Starts a cluster, or `None` (with a note) when this machine has no server binaries or
-    /// cannot run them as `postgres`. With `SWAKELOLA_REQUIRE_POSTGRES=1` that is a failure.
-    pub fn start() -> Option<Self> {
-        let required = std::env::var("SWAKELOLA_REQUIRE_POSTGRES").as_deref() == Ok("1");
-        let Some(bin) = Self::binaries() else {
-            assert!(
-                !required,
-                "SWAKELOLA_REQUIRE_POSTGRES=1 but no PostgreSQL server binaries are installed"
-            );
-            eprintln!("PostgreSQL test did not run: no server binaries under /usr/lib/postgresql");
-            return None;
-        };
-        let dir = temp_dir("swakelola-pgcluster");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let cluster = Self { bin, dir, port };
-        let _ = Command::new("chown")
-            .arg("postgres")
-            .arg(&cluster.dir)
-            .status();
-        let initdb = cluster.as_postgres(&format!(
-            "'{}/initdb' -D '{}/data' -U postgres --auth=trust -E UTF8 >'{}/initdb.log' 2>&1",
-            cluster.bin.display(),
-            cluster.dir.display(),
-            cluster.dir.display()
-        ));
-        if !initdb {
-            assert!(
-                !required,
-                "SWAKELOLA_REQUIRE_POSTGRES=1 but initdb failed (see {})",
-                cluster.dir.display()
-            );
-            eprintln!("PostgreSQL test did not run: initdb as `postgres` failed");
-            return None;
-        }
-        assert!(
-            cluster.pg_ctl("start"),
-            "pg_ctl start failed: {}",
-            cluster.dir.display()
-        );
-        Some(cluster)
-    }
-
-    fn as_postgres(&self, script: &str) -> bool {
-        Command::new("su")
-            .args(["postgres", "-s", "/bin/sh", "-c", script])
-            .status()
-            .is_ok_and(|s| s.success())
-    }
-
-    fn pg_ctl(&self, action: &str) -> bool {
-        self.as_postgres(&format!(
-            "'{bin}/pg_ctl' -D '{dir}/data' -l '{dir}/server.log' -w -m fast -o \"-p {port} -k '{dir}' -c listen_addresses=127.0.0.1 -c max_connections=200\" {action} >/dev/null",
-            bin = self.bin.display(),
-            dir = self.dir.display(),
-            port = self.port,
-        ))
-    }
-
-    /// The URL of the `postgres` database (for creating scratch databases).
-    pub fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
-    }
-
-    pub fn stop(&self) {
-        assert!(self.pg_ctl("stop"), "pg_ctl stop failed");
-    }
-
-    pub fn restart(&self) {
-        assert!(self.pg_ctl("restart"), "pg_ctl restart failed");
-    }
-}
-
-impl Drop for PgCluster {
-    fn drop(&mut self) {
-        let _ = self.pg_ctl("stop");
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+pub use swakelola_testkit::{PgCluster, own_postgres_cluster};

@@ -683,8 +683,7 @@ fn process_and_start() -> String {
 
 #[cfg(test)]
 mod tests {
-    //! The runner's promise that one case never holds up another, on SQLite and (when
-    //! `SWAKELOLA_TEST_POSTGRES_URL` is set) PostgreSQL.
+    //! The runner's promise that one case never holds up another, on SQLite and PostgreSQL.
 
     use super::*;
     use swakelola_core::Actor;
@@ -700,18 +699,9 @@ mod tests {
 
     async fn stores() -> Vec<SqlStore> {
         let mut stores = vec![SqlStore::connect("sqlite::memory:").await.unwrap()];
-        match std::env::var("SWAKELOLA_TEST_POSTGRES_URL") {
-            Ok(admin) => {
-                let url = SqlStore::create_scratch_database(&admin).await.unwrap();
-                stores.push(SqlStore::connect(&url).await.unwrap());
-            }
-            Err(_) => {
-                assert!(
-                    std::env::var("SWAKELOLA_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                    "SWAKELOLA_REQUIRE_POSTGRES=1 but SWAKELOLA_TEST_POSTGRES_URL is not set"
-                );
-                eprintln!("PostgreSQL runner tests did not run: set SWAKELOLA_TEST_POSTGRES_URL");
-            }
+        if let Some(admin) = swakelola_testkit::postgres_admin_url() {
+            let url = SqlStore::create_scratch_database(&admin).await.unwrap();
+            stores.push(SqlStore::connect(&url).await.unwrap());
         }
         let mut ready = Vec::new();
         for store in stores {

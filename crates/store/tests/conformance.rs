@@ -1,8 +1,8 @@
 //! One conformance suite, run against SQLite and against a real PostgreSQL.
 //!
-//! PostgreSQL tests need `SWAKELOLA_TEST_POSTGRES_URL` (a server where the user may create
-//! databases; each test gets a fresh one). Without it they say so and pass — unless
-//! `SWAKELOLA_REQUIRE_POSTGRES=1`, which `.ci/run` sets: then a missing server fails them.
+//! Each PostgreSQL test gets a fresh database on the server `swakelola_testkit` provides
+//! (`SWAKELOLA_TEST_POSTGRES_URL`, or a throw-away cluster it starts); only
+//! `SWAKELOLA_SKIP_POSTGRES=1` skips them, saying so.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -44,14 +44,7 @@ async fn sqlite() -> SqlStore {
 
 /// A fresh PostgreSQL database, or `None` (with a note) when no server is configured.
 async fn postgres() -> Option<SqlStore> {
-    let Ok(admin_url) = std::env::var("SWAKELOLA_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var("SWAKELOLA_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-            "SWAKELOLA_REQUIRE_POSTGRES=1 but SWAKELOLA_TEST_POSTGRES_URL is not set"
-        );
-        eprintln!("PostgreSQL test did not run: set SWAKELOLA_TEST_POSTGRES_URL to run it");
-        return None;
-    };
+    let admin_url = swakelola_testkit::postgres_admin_url()?;
     let url = SqlStore::create_scratch_database(&admin_url)
         .await
         .expect("create a PostgreSQL test database");

@@ -49,17 +49,10 @@ pub async fn sqlite() -> SqlStore {
     store
 }
 
-/// A fresh PostgreSQL database, or `None` (with a note) when no server is configured; with
-/// `SWAKELOLA_REQUIRE_POSTGRES=1` a missing server fails the test.
+/// A fresh PostgreSQL database (see `swakelola_testkit`), or `None` when PostgreSQL tests are
+/// skipped explicitly.
 pub async fn postgres() -> Option<SqlStore> {
-    let Ok(admin_url) = std::env::var("SWAKELOLA_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var("SWAKELOLA_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-            "SWAKELOLA_REQUIRE_POSTGRES=1 but SWAKELOLA_TEST_POSTGRES_URL is not set"
-        );
-        eprintln!("PostgreSQL test did not run: set SWAKELOLA_TEST_POSTGRES_URL to run it");
-        return None;
-    };
+    let admin_url = swakelola_testkit::postgres_admin_url()?;
     let url = SqlStore::create_scratch_database(&admin_url)
         .await
         .expect("create a PostgreSQL test database");
