@@ -304,6 +304,20 @@ fn hostile_or_mistaken_input_ends_cleanly() {
             vec!["--config", "/dev/zero", "case", "list"],
             "is not a regular file",
         ),
+        (
+            vec![
+                "case",
+                "attach",
+                "any-case",
+                "kak",
+                "/dev/zero",
+                "--as",
+                "ppk",
+                "--actor",
+                "Budi",
+            ],
+            "is not a regular file",
+        ),
     ] {
         let output = session.run(&args);
         assert_ne!(output.status.code(), Some(0), "{args:?}");

@@ -9,7 +9,7 @@ use swakelola_definition::diagnostic::{Code, documented_codes, explain};
 use swakelola_definition::{Bundle, CalendarFile, load, load_sources};
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    swakelola_tests::root().to_path_buf()
 }
 
 fn shipped_calendars() -> Vec<CalendarFile> {

@@ -10,24 +10,25 @@ pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The `swakelola` binary of this build profile, built first if `cargo test` did not.
+/// The `swakelola` binary Cargo built for these tests. The tests belong to the runner crate,
+/// so `cargo test` builds the binary before it runs them and it sits next to their
+/// `deps/` folder (the path Cargo also passes as `CARGO_BIN_EXE_swakelola`); nothing is built
+/// here.
 pub fn binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
         // Test executables live in target/<profile>/deps/; binaries one level up.
         let exe = std::env::current_exe().expect("test executable path");
-        let profile_dir = exe
+        let binary = exe
             .parent()
             .and_then(Path::parent)
-            .expect("target/<profile>");
-        let binary = profile_dir.join(format!("swakelola{}", std::env::consts::EXE_SUFFIX));
-        let mut build = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        build.args(["build", "--quiet", "-p", "swakelola", "--bin", "swakelola"]);
-        if profile_dir.ends_with("release") {
-            build.arg("--release");
-        }
-        let status = build.current_dir(root()).status().expect("run cargo build");
-        assert!(status.success(), "building the swakelola binary failed");
+            .expect("target/<profile>")
+            .join(format!("swakelola{}", std::env::consts::EXE_SUFFIX));
+        assert!(
+            binary.exists(),
+            "{} is missing; run the tests with `cargo test` (which builds it first)",
+            binary.display()
+        );
         binary
     })
 }
@@ -76,11 +77,10 @@ pub fn fresh_postgres_database() -> Option<String> {
     )
 }
 
-/// A new empty folder under the system's temporary directory.
+/// A new empty folder, removed when the test process ends (see
+/// `swakelola_testkit::scratch_dir`).
 pub fn temp_dir(prefix: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("{prefix}-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    swakelola_testkit::scratch_dir(prefix)
 }
 
 /// A folder and a database the binary runs against.

@@ -34,8 +34,7 @@ fn calendars() -> Vec<(String, String)> {
 }
 
 async fn sqlite() -> SqlStore {
-    let dir = std::env::temp_dir().join(format!("swakelola-test-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = swakelola_testkit::scratch_dir("swakelola-test");
     let url = format!("sqlite://{}", dir.join("test.db").display());
     let store = SqlStore::connect(&url).await.unwrap();
     store.migrate().await.unwrap();

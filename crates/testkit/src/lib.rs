@@ -49,6 +49,34 @@ pub fn postgres_admin_url() -> Option<String> {
         .clone()
 }
 
+/// A new empty folder for one test's files, under a folder of this test process that a
+/// watchdog removes when the process ends (tests that fail or are killed leave nothing behind
+/// either).
+pub fn scratch_dir(prefix: &str) -> PathBuf {
+    static ROOT: OnceLock<PathBuf> = OnceLock::new();
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let root = ROOT.get_or_init(|| {
+        let root = std::env::temp_dir().join(format!("swakelola-scratch-{}", std::process::id()));
+        std::fs::create_dir_all(&root).expect("create the scratch folder");
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; rm -rf '{root}'",
+            pid = std::process::id(),
+            root = root.display(),
+        );
+        let _ = Command::new("sh")
+            .args(["-c", &script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        root
+    });
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = root.join(format!("{prefix}-{n}"));
+    std::fs::create_dir_all(&dir).expect("create a scratch folder");
+    dir
+}
+
 /// Says that a PostgreSQL test was skipped, on the real stderr: the test harness captures
 /// `eprintln!` of passing tests, and a skip must be visible in every run.
 fn skipped() {

@@ -41,8 +41,7 @@ pub fn calendars() -> Vec<(String, String)> {
 }
 
 pub async fn sqlite() -> SqlStore {
-    let dir = std::env::temp_dir().join(format!("swakelola-api-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = swakelola_testkit::scratch_dir("swakelola-api");
     let url = format!("sqlite://{}", dir.join("api.db").display());
     let store = SqlStore::connect(&url).await.unwrap();
     store.migrate().await.unwrap();
