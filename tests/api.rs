@@ -1,38 +1,10 @@
 //! The HTTP API through the built binary over real TCP: `swakelola serve` and
 //! `swakelola run --api`, with tokens issued and revoked by the CLI.
 
-use std::io::{BufRead, BufReader};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use swakelola_tests::{Session, root, stderr, terminate};
-
-/// Reads the child's JSON log lines until `event` appears; returns that line.
-fn wait_for_event(lines: &mpsc::Receiver<String>, event: &str) -> serde_json::Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line = lines
-            .recv_timeout(left)
-            .unwrap_or_else(|_| panic!("no `{event}` log line within 30 s"));
-        if let Ok(value) = serde_json::from_str::<serde_json::Value>(&line)
-            && value["event"] == event
-        {
-            return value;
-        }
-    }
-}
-
-fn log_lines(child: &mut std::process::Child) -> mpsc::Receiver<String> {
-    let stderr = child.stderr.take().unwrap();
-    let (sender, receiver) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = sender.send(line);
-        }
-    });
-    receiver
-}
+use swakelola_tests::{Session, log_lines, root, stderr, terminate, wait_for_event};
 
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()

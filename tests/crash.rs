@@ -157,6 +157,18 @@ async fn remaining_except(store: &SqlStore, except: &str) -> (i64, i64) {
     (timers, messages)
 }
 
+/// Timers fired so far, over all cases.
+async fn fired_so_far(store: &SqlStore) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE kind = 'timer_fired'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+}
+
+async fn remaining(store: &SqlStore) -> (i64, i64) {
+    remaining_except(store, "").await
+}
+
 async fn wait_until_done(store: &SqlStore, limit: Duration) {
     wait_until_done_except(store, "", limit).await;
 }
@@ -261,19 +273,36 @@ fn killed_runners_lose_nothing_and_fire_nothing_twice() {
     let cases = 120;
     runtime().block_on(async {
         let store = seed(&url, cases).await;
-        // Kill the runner at arbitrary moments while it works.
+        // Kill the runner while it works: each time only after it has fired something more
+        // (whatever the machine's speed), and count the kills that left work undone.
+        let mut interrupted = 0;
         for round in 0..8 {
+            let before = fired_so_far(&store).await;
+            if remaining(&store).await == (0, 0) {
+                break;
+            }
             let mut child = spawn_runner(&dir, &url, &format!("killed-{round}"));
-            tokio::time::sleep(Duration::from_millis(120 + 40 * round)).await;
+            let started = Instant::now();
+            while fired_so_far(&store).await == before && remaining(&store).await != (0, 0) {
+                assert!(started.elapsed() < Duration::from_secs(60), "the runner fired nothing");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
             child.kill().unwrap();
             child.wait().unwrap();
+            if remaining(&store).await != (0, 0) {
+                interrupted += 1;
+            }
         }
+        assert!(
+            interrupted >= 3,
+            "only {interrupted} kills landed while work was left; the test did not test crashes"
+        );
         let last = spawn_runner(&dir, &url, "final");
         wait_until_done(&store, Duration::from_secs(120)).await;
         terminate(last);
         let (fired, duplicates) = check_exactly_once(&store, &dir, cases).await;
         assert_eq!(fired, 2 * cases);
-        eprintln!("crash test: {fired} timers fired exactly once; {duplicates} duplicate deliveries after 8 SIGKILLs");
+        eprintln!("crash test: {fired} timers fired exactly once; {duplicates} duplicate deliveries after {interrupted} SIGKILLs mid-work");
     });
 }
 
@@ -299,8 +328,13 @@ fn three_runners_share_one_postgres_and_take_over_a_dead_ones_work() {
         let runners: Vec<Child> = (0..3)
             .map(|n| spawn_runner(&dir, &url, &format!("runner-{n}")))
             .collect();
-        // One runner dies mid-lease; its claimed timers go to the others when the lease ends.
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // One runner dies mid-lease, once the work is under way; its claimed timers go to the
+        // others when the lease ends.
+        let started = Instant::now();
+        while fired_so_far(&store).await == 0 {
+            assert!(started.elapsed() < Duration::from_secs(60), "nothing fired");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         let mut doomed = doomed;
         doomed.kill().unwrap();
         doomed.wait().unwrap();

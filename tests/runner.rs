@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use swakelola_tests::{Session, stdout, terminate};
+use swakelola_tests::{Session, log_lines, stdout, terminate, wait_for_event};
 
 #[test]
 fn the_daemon_fires_due_timers_and_stops_on_sigterm() {
@@ -123,9 +123,11 @@ fn on_postgres_the_daemon_wakes_at_once_when_new_work_appears() {
         return;
     };
     session.ok(&["db", "migrate"]);
-    // Nothing to do yet, and a poll far longer than the test may take.
-    let daemon = session.spawn(&["run", "--poll", "300"], &[]);
-    std::thread::sleep(Duration::from_secs(2));
+    // Nothing to do yet, and a poll far longer than the test may take. Wait until the runner
+    // has looked once and gone to sleep: from then on only NOTIFY can wake it in time.
+    let mut daemon = session.spawn(&["run", "--poll", "300"], &[("SWAKELOLA_LOG", "debug")]);
+    let lines = log_lines(&mut daemon);
+    wait_for_event(&lines, "timers_idle");
     let created = Instant::now();
     let id = session.case_with_due_work(&[]);
     loop {

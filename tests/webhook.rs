@@ -1,9 +1,10 @@
 //! Webhooks to a real local HTTP server: signed per Standard Webhooks, retried with backoff
-//! while the endpoint is down, dead after the last attempt, and delivered after
+//! while the endpoint answers 503, dead after the last attempt, and delivered after
 //! `swakelola outbox retry` once it is back — nothing lost.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -28,8 +29,9 @@ impl Received {
     }
 }
 
-/// A minimal HTTP/1.1 server that records every request and answers 204.
-fn serve(listener: TcpListener, received: Arc<Mutex<Vec<Received>>>) {
+/// A minimal HTTP/1.1 server that records every request and answers 204 while `up`, and 503
+/// while not (the receiver is down for maintenance).
+fn serve(listener: TcpListener, received: Arc<Mutex<Vec<Received>>>, up: Arc<AtomicBool>) {
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
@@ -53,6 +55,12 @@ fn serve(listener: TcpListener, received: Arc<Mutex<Vec<Received>>>) {
                 .map_or(0, |(_, v)| v.parse().unwrap());
             let mut body = vec![0; length];
             reader.read_exact(&mut body).unwrap();
+            if !up.load(Ordering::SeqCst) {
+                let _ = stream.write_all(
+                    b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+                continue;
+            }
             received.lock().unwrap().push(Received {
                 headers,
                 body: String::from_utf8(body).unwrap(),
@@ -77,12 +85,13 @@ fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
 #[test]
 fn webhooks_are_signed_retried_and_never_lost() {
     let session = Session::sqlite("swakelola-webhook").allowing_loopback_webhooks();
-    // A port with nobody listening yet: the endpoint is down.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // The receiver listens all along (no port is given up and taken again) but answers 503
+    // until it is back.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let up = Arc::new(AtomicBool::new(false));
+    serve(listener, received.clone(), up.clone());
     let endpoint = format!("ppk=webhook:http://127.0.0.1:{port}/swakelola");
     let id = session.case_with_due_work(&[&endpoint]);
     let secret = format!("whsec_{SECRET_B64}");
@@ -117,21 +126,13 @@ fn webhooks_are_signed_retried_and_never_lost() {
     assert_eq!(message["channel"], "webhook");
     assert_eq!(message["attempts"], 3);
     assert!(
-        message["last_error"]
-            .as_str()
-            .unwrap()
-            .to_lowercase()
-            .contains("connect"),
+        message["last_error"].as_str().unwrap().contains("HTTP 503"),
         "{message}"
     );
     let key = message["key"].as_str().unwrap().to_owned();
 
     // Up again, and retried by hand: delivered once, signed.
-    let received = Arc::new(Mutex::new(Vec::new()));
-    serve(
-        TcpListener::bind(("127.0.0.1", port)).unwrap(),
-        received.clone(),
-    );
+    up.store(true, Ordering::SeqCst);
     session.ok(&["outbox", "retry", &key]);
     wait_for("the webhook delivery", Duration::from_secs(30), || {
         received

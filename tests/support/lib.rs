@@ -1,9 +1,12 @@
 //! Shared helpers for the end-to-end tests in tests/: find (or build) the real `swakelola`
 //! binary and run it.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 /// The repository root.
 pub fn root() -> &'static Path {
@@ -216,6 +219,33 @@ impl Session {
         ]);
         id
     }
+}
+
+/// Reads the child's JSON log lines until `event` appears; returns that line.
+pub fn wait_for_event(lines: &mpsc::Receiver<String>, event: &str) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = lines
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no `{event}` log line within 30 s"));
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(&line)
+            && value["event"] == event
+        {
+            return value;
+        }
+    }
+}
+
+pub fn log_lines(child: &mut std::process::Child) -> mpsc::Receiver<String> {
+    let stderr = child.stderr.take().unwrap();
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = sender.send(line);
+        }
+    });
+    receiver
 }
 
 /// Stops a background `swakelola run` with SIGTERM; it must exit 0.

@@ -573,7 +573,13 @@ impl Runner {
             }
             // Errors here only shorten the sleep: the next round reports them.
             let next = self.store.next_timer_due().await.unwrap_or(None);
-            self.pause(Self::wait_until(next, now, poll), kick).await;
+            let wait = Self::wait_until(next, now, poll);
+            tracing::debug!(
+                event = "timers_idle",
+                sleep_ms = wait.as_millis() as u64,
+                "nothing more is due; sleeping until the next timer, new work or the poll"
+            );
+            self.pause(wait, kick).await;
         }
         Ok(())
     }
