@@ -192,15 +192,15 @@ mod tests {
         let source = std::fs::read_to_string(format!("{ROOT}/workflows/swakelola-tipe-3.yaml"))
             .unwrap()
             + extra;
-        let calendars: Vec<CalendarFile> = ["indonesia-2024.yaml", "indonesia-2025.yaml"]
+        let calendars: Vec<CalendarFile> = ["indonesia-2025.yaml", "indonesia-2026.yaml"]
             .iter()
-            .filter_map(|f| {
-                let text =
-                    std::fs::read_to_string(format!("{ROOT}/workflows/calendars/{f}")).ok()?;
-                Some(CalendarFile {
+            .map(|f| {
+                let text = std::fs::read_to_string(format!("{ROOT}/workflows/calendars/{f}"))
+                    .unwrap_or_else(|e| panic!("the shipped calendar {f}: {e}"));
+                CalendarFile {
                     file: (*f).to_owned(),
                     text,
-                })
+                }
             })
             .collect();
         let mut bundle = load_sources(&[("w.yaml".into(), source)], &calendars);
