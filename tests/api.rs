@@ -322,3 +322,34 @@ fn an_unavailable_database_answers_503_quickly() {
     terminate(server);
     let _ = std::fs::remove_dir_all(&session.dir);
 }
+
+/// Every request is logged with the id of the token that made it (never its secret).
+#[test]
+fn request_logs_name_the_token() {
+    let session = Session::sqlite("api-token-log");
+    let (id, secret) = token(&session, "Budi", "dp3a-palembang", &["ppk"]);
+    let mut server = session.spawn(&["serve", "--listen", "127.0.0.1:0"], &[]);
+    let lines = log_lines(&mut server);
+    let address = wait_for_event(&lines, "serving")["address"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reply = agent()
+        .get(format!("http://{address}/v1/cases"))
+        .header("authorization", format!("Bearer {secret}"))
+        .call()
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let logged = loop {
+        let line = lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("no request log line naming the token");
+        if line.contains(&id) {
+            break line;
+        }
+    };
+    assert!(logged.contains("/v1/cases"), "{logged}");
+    assert!(!logged.contains(&secret), "the secret was logged: {logged}");
+    terminate(server);
+}

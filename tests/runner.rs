@@ -234,3 +234,84 @@ fn messages_for_an_unconfigured_channel_are_reported() {
     assert!(warning["pending"].as_u64().unwrap() >= 1);
     let _ = std::fs::remove_dir_all(&session.dir);
 }
+
+/// Ctrl-C stops the daemon as cleanly as SIGTERM.
+#[test]
+fn sigint_stops_the_daemon_cleanly() {
+    let session = Session::sqlite("swakelola-sigint");
+    session.ok(&["db", "migrate"]);
+    let mut daemon = session.spawn(&["run", "--poll", "300"], &[("SWAKELOLA_LOG", "debug")]);
+    let lines = log_lines(&mut daemon);
+    wait_for_event(&lines, "timers_idle");
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &daemon.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = daemon.wait().unwrap();
+    assert_eq!(exit.code(), Some(0));
+    wait_for_event(&lines, "stopped");
+}
+
+/// Options come from flags, then the environment, then the config file, then defaults.
+#[test]
+fn flags_and_environment_override_the_config_file() {
+    use std::process::Command;
+    let session = Session::sqlite("swakelola-config");
+    let in_file = session.dir.join("dari-berkas.db");
+    let from_env = session.dir.join("dari-env.db");
+    let from_flag = session.dir.join("dari-flag.db");
+    let config = session.dir.join("swakelola.yaml");
+    std::fs::write(
+        &config,
+        format!("database_url: sqlite://{}\n", in_file.display()),
+    )
+    .unwrap();
+    let run = |flag: Option<&std::path::Path>, env: Option<&std::path::Path>| {
+        let mut command = Command::new(swakelola_tests::binary());
+        command
+            .current_dir(&session.dir)
+            .env_remove("SWAKELOLA_DATABASE_URL")
+            .args(["--config", config.to_str().unwrap(), "db", "migrate"]);
+        if let Some(path) = flag {
+            command.args(["--database-url", &format!("sqlite://{}", path.display())]);
+        }
+        if let Some(path) = env {
+            command.env(
+                "SWAKELOLA_DATABASE_URL",
+                format!("sqlite://{}", path.display()),
+            );
+        }
+        let output = command.output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            swakelola_tests::stderr(&output)
+        );
+    };
+    run(None, None);
+    assert!(in_file.exists(), "the config file's database was not used");
+    run(None, Some(&from_env));
+    assert!(
+        from_env.exists(),
+        "the environment did not override the file"
+    );
+    run(Some(&from_flag), Some(&from_env));
+    assert!(
+        from_flag.exists(),
+        "the flag did not override the environment"
+    );
+    // A misspelt key is refused with its place in the file.
+    std::fs::write(&config, "databse_url: sqlite://x.db\n").unwrap();
+    let output = Command::new(swakelola_tests::binary())
+        .current_dir(&session.dir)
+        .args(["--config", config.to_str().unwrap(), "case", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        swakelola_tests::stderr(&output).contains("1:1"),
+        "{}",
+        swakelola_tests::stderr(&output)
+    );
+}

@@ -322,10 +322,14 @@ async fn matrix(api: Api) {
             }
             if caller == Caller::OtherOrganisation && row.other == 404 {
                 // Exactly what a case that does not exist gets, request id aside.
-                let unknown_path =
-                    path.replace(&case, "0190a000-0000-7000-8000-000000000000");
-                let (_, unknown_body, unknown_file) =
-                    request(row, "0190a000-0000-7000-8000-000000000000", &sha256, &victim_id, &key);
+                let unknown_path = path.replace(&case, "0190a000-0000-7000-8000-000000000000");
+                let (_, unknown_body, unknown_file) = request(
+                    row,
+                    "0190a000-0000-7000-8000-000000000000",
+                    &sha256,
+                    &victim_id,
+                    &key,
+                );
                 let unknown = match unknown_file {
                     Some(bytes) => api.upload(&unknown_path, token.unwrap(), bytes).await,
                     None => {

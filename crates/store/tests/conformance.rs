@@ -643,6 +643,54 @@ async fn tampering_is_detected(store: Arc<SqlStore>) {
     let verification = store.verify(&other).await.unwrap();
     assert_eq!(verification.first_tampered, Some(revision as u64));
     assert_eq!(verification.events, revision as u64 - 1);
+
+    // A middle event removed: the gap is named.
+    let third = store
+        .open(&seed_request("K-3"), now())
+        .await
+        .unwrap()
+        .case
+        .id;
+    force(&store, &third, "catat_audiensi").await;
+    force(&store, &third, "serahkan_kak").await;
+    assert_eq!(store.verify(&third).await.unwrap().first_tampered, None);
+    sqlx::query("DELETE FROM events WHERE case_id = $1 AND seq = 2")
+        .bind(third.as_str())
+        .execute(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(store.verify(&third).await.unwrap().first_tampered, Some(2));
+
+    // An event appended behind the engine's back, even one that copies the chain correctly
+    // (its hash computed from the last one): the case row's revision and head give it away.
+    let fourth = store
+        .open(&seed_request("K-4"), now())
+        .await
+        .unwrap()
+        .case
+        .id;
+    force(&store, &fourth, "catat_audiensi").await;
+    let (seq, hash): (i64, String) =
+        sqlx::query_as("SELECT seq, hash FROM events WHERE case_id = $1 ORDER BY seq DESC LIMIT 1")
+            .bind(fourth.as_str())
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    sqlx::query(
+        "INSERT INTO events (case_id, seq, at, actor, role, kind, payload, prev_hash, hash)
+         SELECT case_id, $2, at, actor, role, kind, payload, $3, hash FROM events
+          WHERE case_id = $1 AND seq = $4",
+    )
+    .bind(fourth.as_str())
+    .bind(seq + 1)
+    .bind(hash.as_str())
+    .bind(seq)
+    .execute(store.pool())
+    .await
+    .unwrap();
+    let appended = store.verify(&fourth).await.unwrap();
+    assert_eq!(appended.first_tampered, Some(seq as u64 + 1));
+    assert_eq!(appended.events, seq as u64 + 1);
 }
 
 async fn timers_and_outbox_follow_the_case(store: Arc<SqlStore>) {
