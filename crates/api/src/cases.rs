@@ -99,7 +99,7 @@ pub struct AppliedView {
     pub case: CaseDetail,
     /// The event written; `null` when the request repeated an earlier one (same
     /// Idempotency-Key) or opened a case that already existed.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub event: Option<serde_json::Value>,
     pub created: bool,
 }
@@ -245,6 +245,7 @@ pub struct ListQuery {
     #[serde(default)]
     overdue: bool,
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     /// The `next` cursor of the previous page.
     after: Option<String>,
@@ -258,7 +259,7 @@ pub struct CasePage {
 }
 
 /// List the cases your organisation is a party to.
-#[utoipa::path(get, path = "/v1/cases", tag = "cases", params(ListQuery),
+#[utoipa::path(get, path = "/v1/cases", tag = "cases", operation_id = "list_cases", params(ListQuery),
     responses((status = 200, body = CasePage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -315,6 +316,7 @@ pub struct OpenRequest {
     pub workflow: String,
     /// Unique per workflow within your organisation, e.g. `DP3A-2025-001`; opening the same
     /// key again with the same details returns the existing case.
+    #[schema(min_length = 1, max_length = 200)]
     pub business_key: String,
     /// The role you open it in (one the workflow allows to open cases).
     pub role: Option<String>,
@@ -420,7 +422,7 @@ pub async fn open(
 }
 
 /// A case with your next steps.
-#[utoipa::path(get, path = "/v1/cases/{id}", tag = "cases", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/v1/cases/{id}", tag = "cases", operation_id = "show_case", params(("id" = String, Path)),
     responses((status = 200, body = CaseDetail), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn show(
     State(state): State<AppState>,
@@ -608,6 +610,7 @@ pub struct AttachQuery {
     /// The document type, e.g. `kak`.
     document_type: String,
     /// The file's name as shown to people, e.g. `kak-2025.pdf` (no folders).
+    #[param(min_length = 1, max_length = 200)]
     file_name: String,
     role: Option<String>,
     expected_revision: Option<u64>,
@@ -779,6 +782,7 @@ pub async fn verify(
 #[serde(deny_unknown_fields)]
 pub struct AgendaQuery {
     /// How many days ahead (1–366, default 14).
+    #[param(minimum = 1, maximum = 366)]
     days: Option<u32>,
 }
 

@@ -233,6 +233,28 @@ fn document_common_errors(openapi: &mut utoipa::openapi::OpenApi) {
                 ]),
                 None => {}
             }
+            if changes && operation.responses.responses.contains_key("409") {
+                // Commands on cases take an optional Idempotency-Key (see README).
+                let header = utoipa::openapi::path::ParameterBuilder::new()
+                    .name("Idempotency-Key")
+                    .parameter_in(utoipa::openapi::path::ParameterIn::Header)
+                    .required(utoipa::openapi::Required::False)
+                    .description(Some(
+                        "A retried request with the same key (per token) is applied once",
+                    ))
+                    .schema(Some(
+                        utoipa::openapi::ObjectBuilder::new()
+                            .schema_type(utoipa::openapi::schema::Type::String)
+                            .min_length(Some(1))
+                            .max_length(Some(128))
+                            .pattern(Some("^[!-~]+$")),
+                    ))
+                    .build();
+                operation
+                    .parameters
+                    .get_or_insert_with(Vec::new)
+                    .push(header);
+            }
             for (status, description) in add {
                 operation
                     .responses
@@ -254,6 +276,7 @@ pub fn router(state: AppState) -> Router {
     router
         .layer(axum::Extension(Arc::new(openapi)))
         .fallback(system::not_found)
+        .method_not_allowed_fallback(system::method_not_allowed)
         .with_state(state)
         // Body limits are enforced by our own extractors, which answer with JSON errors.
         .layer(DefaultBodyLimit::disable())

@@ -75,6 +75,18 @@ pub async fn openapi_json(
     axum::Json(openapi.as_ref().clone()).into_response()
 }
 
+/// A method the path does not take answers with the API's JSON error.
+pub async fn method_not_allowed(method: axum::http::Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!(
+            "`{}` does not take {method}; see /openapi.json",
+            uri.path()
+        ),
+    )
+}
+
 /// Unknown paths answer with the API's JSON error.
 pub async fn not_found(uri: Uri) -> ApiError {
     ApiError::new(
@@ -179,6 +191,7 @@ pub async fn list_tokens(
 #[serde(deny_unknown_fields)]
 pub struct CreateTokenRequest {
     /// Who holds it; recorded as the actor of every command made with it.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub organisation: String,
     pub roles: Vec<String>,

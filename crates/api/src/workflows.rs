@@ -34,7 +34,7 @@ impl From<swakelola_store::DeployedWorkflow> for WorkflowVersion {
 }
 
 /// Deployed workflow versions.
-#[utoipa::path(get, path = "/v1/workflows", tag = "workflows",
+#[utoipa::path(get, path = "/v1/workflows", tag = "workflows", operation_id = "list_workflows",
     responses((status = 200, body = Vec<WorkflowVersion>), (status = 401, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -126,7 +126,7 @@ async fn engine(
 }
 
 /// A deployed workflow: stages, transitions, roles, documents, fields and time rules.
-#[utoipa::path(get, path = "/v1/workflows/{id}", tag = "workflows", params(("id" = String, Path), VersionQuery),
+#[utoipa::path(get, path = "/v1/workflows/{id}", tag = "workflows", operation_id = "show_workflow", params(("id" = String, Path), VersionQuery),
     responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn show(
     State(state): State<AppState>,
@@ -144,8 +144,16 @@ pub async fn show(
 #[serde(deny_unknown_fields)]
 pub struct DiagramQuery {
     /// `mermaid` (default) or `dot`.
-    format: Option<String>,
+    #[param(inline)]
+    format: Option<DiagramFormat>,
     version: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DiagramFormat {
+    Mermaid,
+    Dot,
 }
 
 /// The workflow as a Mermaid or Graphviz DOT diagram (text/plain).
@@ -158,14 +166,9 @@ pub async fn diagram(
     Path(id): Path<String>,
     Query(query): Query<DiagramQuery>,
 ) -> ApiResult<Response> {
-    let draw = match query.format.as_deref().unwrap_or("mermaid") {
-        "mermaid" => swakelola_definition::graph::mermaid,
-        "dot" => swakelola_definition::graph::dot,
-        other => {
-            return Err(ApiError::bad_request(format!(
-                "unknown diagram format `{other}`; use `mermaid` or `dot`"
-            )));
-        }
+    let draw = match query.format.unwrap_or(DiagramFormat::Mermaid) {
+        DiagramFormat::Mermaid => swakelola_definition::graph::mermaid,
+        DiagramFormat::Dot => swakelola_definition::graph::dot,
     };
     let (_, engine) = engine(&state, &id, query.version).await?;
     let mut response = draw(&engine.workflow).into_response();

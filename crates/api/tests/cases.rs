@@ -633,3 +633,15 @@ async fn bad_open_and_token_requests_write_nothing() {
     assert_eq!(unknown.code(), "token_not_found");
     assert_eq!(api.store.tokens().await.unwrap().len(), tokens_before);
 }
+
+/// A method a path does not take answers 405 in the API's error shape, not an empty body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_method_answers_405_as_json() {
+    let api = Api::new(sqlite().await).await;
+    let agency = api.token("Budi", AGENCY, &["ppk"]).await;
+    let reply = api
+        .call(Method::DELETE, "/v1/cases", Some(&agency), None)
+        .await;
+    assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(reply.json()["error"]["code"], "method_not_allowed");
+}
