@@ -240,6 +240,7 @@ pub struct ListQuery {
     /// Only cases in this stage.
     stage: Option<String>,
     /// Only cases of this fiscal year.
+    #[param(minimum = 1, maximum = 9999)]
     fiscal_year: Option<i16>,
     /// Only cases with an obligation past due.
     #[serde(default)]
@@ -260,20 +261,35 @@ pub struct CasePage {
 
 /// List the cases your organisation is a party to.
 #[utoipa::path(get, path = "/v1/cases", tag = "cases", operation_id = "list_cases", params(ListQuery),
-    responses((status = 200, body = CasePage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = CasePage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "`after` is not a cursor of this list")))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<axum::Json<CasePage>> {
+    if query
+        .fiscal_year
+        .is_some_and(|year| !(1..=9999).contains(&year))
+    {
+        return Err(ApiError::bad_request(
+            "`fiscal_year` must be between 1 and 9999",
+        ));
+    }
     let limit = query.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::bad_request("`limit` must be between 1 and 500"));
     }
-    if let Some(after) = &query.after {
-        // Only the caller's own cases are valid cursors.
+    // An empty cursor is no cursor: the first page.
+    let after = query.after.filter(|after| !after.is_empty());
+    if let Some(after) = &after {
+        // Only the caller's own cases are valid cursors. A well-formed request naming a
+        // position that is not in this list is a refused value (422), not a malformed one.
         principal.case(&state, after).await.map_err(|_| {
-            ApiError::bad_request("`after` is not a cursor from a previous page of this list")
+            ApiError::unprocessable(
+                "after",
+                "not a cursor from a previous page of this list; start again without `after`",
+            )
         })?;
     }
     let cases = state
@@ -284,7 +300,7 @@ pub async fn list(
             fiscal_year: query.fiscal_year,
             overdue_at: query.overdue.then(|| state.now()),
             visible_to: Some(principal.organisation().to_owned()),
-            after: query.after,
+            after,
             limit: limit + 1,
             ..CaseFilter::default()
         })
@@ -440,6 +456,8 @@ pub struct FireRequest {
     pub role: Option<String>,
     pub comment: Option<String>,
     /// Refuse with 409 unless the case is still at this revision.
+    #[serde(default, deserialize_with = "crate::extract::optional_revision")]
+    #[schema(minimum = 0)]
     pub expected_revision: Option<u64>,
 }
 
@@ -561,6 +579,8 @@ pub struct SetFieldRequest {
     /// The value as people type it, e.g. `Rp34.500.000` or `2025-07-01`.
     pub value: String,
     pub role: Option<String>,
+    #[serde(default, deserialize_with = "crate::extract::optional_revision")]
+    #[schema(minimum = 0)]
     pub expected_revision: Option<u64>,
 }
 
@@ -643,7 +663,9 @@ fn check_file_name(name: &str) -> ApiResult<()> {
 #[utoipa::path(post, path = "/v1/cases/{id}/documents", tag = "cases",
     params(("id" = String, Path), AttachQuery, ("Idempotency-Key" = Option<String>, Header)),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 201, body = AppliedView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 201, body = AppliedView, description = "attached"),
+        (status = 200, body = AppliedView, description = "a retry with the same Idempotency-Key: the earlier result, nothing attached again"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn attach(

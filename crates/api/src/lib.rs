@@ -250,10 +250,9 @@ fn document_common_errors(openapi: &mut utoipa::openapi::OpenApi) {
                             .pattern(Some("^[!-~]+$")),
                     ))
                     .build();
-                operation
-                    .parameters
-                    .get_or_insert_with(Vec::new)
-                    .push(header);
+                let parameters = operation.parameters.get_or_insert_with(Vec::new);
+                parameters.retain(|p| !p.name.eq_ignore_ascii_case("Idempotency-Key"));
+                parameters.push(header);
             }
             for (status, description) in add {
                 operation

@@ -80,10 +80,7 @@ pub async fn method_not_allowed(method: axum::http::Method, uri: Uri) -> ApiErro
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
-        format!(
-            "`{}` does not take {method}; see /openapi.json",
-            uri.path()
-        ),
+        format!("`{}` does not take {method}; see /openapi.json", uri.path()),
     )
 }
 
@@ -191,9 +188,19 @@ pub async fn list_tokens(
 #[serde(deny_unknown_fields)]
 pub struct CreateTokenRequest {
     /// Who holds it; recorded as the actor of every command made with it.
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub name: String,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub organisation: String,
+    #[schema(min_items = 1)]
     pub roles: Vec<String>,
     /// Expiry instant (RFC 3339), e.g. `2026-12-31T17:00:00Z`.
     pub expires_at: Option<String>,

@@ -435,7 +435,7 @@ async fn lists_show_only_the_callers_cases() {
         api.get(&format!("/v1/cases?after={own_id}"), &agency)
             .await
             .status,
-        StatusCode::BAD_REQUEST
+        StatusCode::UNPROCESSABLE_ENTITY
     );
     let agenda = api.get("/v1/agenda?days=30", &other).await;
     let items = agenda.json().as_array().unwrap().clone();
