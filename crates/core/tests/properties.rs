@@ -1,13 +1,20 @@
-//! Properties of the step function and the working-day calendar, on random inputs.
+//! Properties of the step function and the working-day calendar, on random inputs: deep
+//! random walks through the shipped workflow (with the coverage they reached asserted), and
+//! the working-day arithmetic.
 
 mod common;
 
-use common::{Case, engine, seed_fields, wib};
+use std::collections::BTreeSet;
+
+use common::{Case, HAPPY_PATH, engine, seed_fields, wib};
 use jiff::civil::Date;
 use jiff::{Span, Timestamp};
 use proptest::prelude::*;
-use swakelola_core::step::{Action, Command, step};
-use swakelola_core::{Actor, CaseState};
+use proptest::test_runner::TestCaseError;
+use swakelola_core::model::{Comparison, Condition, Transition};
+use swakelola_core::state::TimerEffect;
+use swakelola_core::step::{Action, Command, GuardFailure, Outcome, guard_failures, step};
+use swakelola_core::{Actor, CaseState, EventKind, FieldType, FieldValue, Workflow};
 
 /// One random command, described by indices into the workflow's lists so that most of them
 /// are plausible and many are still wrong.
@@ -30,9 +37,6 @@ enum Pick {
     Timer {
         nth: usize,
     },
-    Wait {
-        hours: u32,
-    },
 }
 
 fn pick() -> impl Strategy<Value = Pick> {
@@ -41,7 +45,6 @@ fn pick() -> impl Strategy<Value = Pick> {
         3 => (0..64usize, 0..16usize).prop_map(|(document, role)| Pick::Attach { document, role }),
         2 => (0..32usize, 0..16usize, 0..8usize).prop_map(|(field, role, value)| Pick::Set { field, role, value }),
         2 => (0..8usize).prop_map(|nth| Pick::Timer { nth }),
-        1 => (1..2000u32).prop_map(|hours| Pick::Wait { hours }),
     ]
 }
 
@@ -91,80 +94,463 @@ fn check_invariants(case: &Case, state: &CaseState) {
     assert_eq!(state.revision, case.events.len() as u64);
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+/// One step of a walk.
+#[derive(Debug, Clone)]
+enum Step {
+    /// Meet the guards of a transition out of the current stage and fire it. Exits (into a
+    /// terminal stage that is not the end of the happy path) only when `exit` is drawn, so
+    /// that walks go deep before they end.
+    Progress {
+        choice: usize,
+        role: usize,
+        exit: bool,
+    },
+    /// Let time pass and fire every timer that falls due meanwhile, in order.
+    Wait { hours: u32 },
+    /// Any command at all, most of them wrong: they must be refused and change nothing.
+    Noise(Pick),
+}
 
-    #[test]
-    fn random_commands_keep_every_case_consistent(picks in proptest::collection::vec(pick(), 1..60)) {
-        let engine = engine("swakelola-tipe-3");
-        let workflow = &engine.workflow;
-        let mut case = Case::new(engine, wib(2025, 1, 6, 9));
-        case.open(seed_fields());
-        let roles: Vec<String> = workflow.roles.iter().map(|r| r.id.clone()).chain(["system".into(), "tamu".into()]).collect();
-        for pick in picks {
-            let role = |i: usize| roles[i % roles.len()].clone();
-            let (actor, action) = match pick {
-                Pick::Fire { transition, role: r, comment } => {
-                    // Favour transitions out of the current stage, but keep some impossible ones.
-                    let here: Vec<_> = workflow.transitions_from(&case.state().stage).collect();
-                    let id = if transition % 4 != 0 && !here.is_empty() {
-                        let t = here[transition % here.len()];
-                        (t.id.clone(), t.roles[r % t.roles.len()].clone())
-                    } else {
-                        (workflow.transitions[transition % workflow.transitions.len()].id.clone(), role(r))
-                    };
-                    (Actor::new("staf", id.1), Action::Fire { transition: id.0, comment: comment.then(|| "catatan".to_owned()) })
+fn walk_step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        10 => (0..64usize, 0..16usize, proptest::bool::weighted(0.04)).prop_map(|(choice, role, exit)| Step::Progress { choice, role, exit }),
+        4 => prop_oneof![1..48u32, 48..2000u32, 2000..9000u32].prop_map(|hours| Step::Wait { hours }),
+        3 => pick().prop_map(Step::Noise),
+    ]
+}
+
+/// What the walks reached, checked against the whole workflow at the end.
+#[derive(Debug, Default)]
+struct Coverage {
+    walks: usize,
+    stages: BTreeSet<String>,
+    transitions: BTreeSet<String>,
+    timer_kinds: BTreeSet<&'static str>,
+    effects: BTreeSet<&'static str>,
+    notifications: BTreeSet<String>,
+    rejections: usize,
+}
+
+impl Coverage {
+    fn record(&mut self, before: Option<&CaseState>, outcome: &Outcome) {
+        self.stages.insert(outcome.state.stage.clone());
+        match &outcome.event.kind {
+            EventKind::Transitioned { transition, .. } => {
+                self.transitions.insert(transition.clone());
+            }
+            EventKind::TimerFired { timer, effect } => {
+                if let Some(fired) = before.and_then(|b| b.timers.get(timer)) {
+                    self.timer_kinds.insert(fired.kind.name());
                 }
-                Pick::Attach { document, role: r } => {
-                    let d = &workflow.documents[document % workflow.documents.len()];
-                    let role = d.attach_by.get(r % d.attach_by.len().max(1)).cloned().unwrap_or_else(|| role(r));
-                    (Actor::new("staf", role), Action::Attach { document_type: d.id.clone(), file_name: "berkas.pdf".into(), sha256: "ab".repeat(32), size: 1 })
+                self.effects.insert(match effect {
+                    TimerEffect::Reminded { .. } => "reminded",
+                    TimerEffect::BecameOverdue { .. } => "became_overdue",
+                    TimerEffect::Expired { transition, .. } => {
+                        self.transitions.insert(transition.clone());
+                        "expired"
+                    }
+                    TimerEffect::Escalated { .. } => "escalated",
+                    TimerEffect::PeriodOpened { .. } => "period_opened",
+                });
+            }
+            _ => {}
+        }
+        for notification in &outcome.notifications {
+            self.notifications
+                .insert(format!("{:?}", notification.kind));
+        }
+    }
+}
+
+/// The text a person would type for `value`.
+fn typed(value: &FieldValue) -> String {
+    match value {
+        FieldValue::Text(text) | FieldValue::Enum(text) => text.clone(),
+        FieldValue::Integer(n) | FieldValue::Rupiah(n) => n.to_string(),
+        FieldValue::Date(date) => date.to_string(),
+        FieldValue::FiscalYear(year) => year.to_string(),
+    }
+}
+
+/// A value for `field` that satisfies `condition`, or `None` when none can (an `is_unset`).
+fn satisfying(workflow: &Workflow, condition: &Condition, today: Date) -> Option<String> {
+    let field = workflow.field(&condition.field)?;
+    let any = || match &field.field_type {
+        FieldType::Enum(values) => values[0].clone(),
+        FieldType::Date => today.to_string(),
+        FieldType::FiscalYear => today.year().to_string(),
+        FieldType::Text => "isi".to_owned(),
+        FieldType::Integer | FieldType::Rupiah => "34500000".to_owned(),
+    };
+    let shifted = |value: &FieldValue, by: i64| match value {
+        FieldValue::Integer(n) => Some(FieldValue::Integer(n + by)),
+        FieldValue::Rupiah(n) => Some(FieldValue::Rupiah(n + by)),
+        FieldValue::FiscalYear(y) => Some(FieldValue::FiscalYear(y + by as i16)),
+        FieldValue::Date(d) => d
+            .checked_add(Span::new().days(by))
+            .ok()
+            .map(FieldValue::Date),
+        FieldValue::Enum(v) => match &field.field_type {
+            FieldType::Enum(values) => values
+                .iter()
+                .find(|o| *o != v)
+                .cloned()
+                .map(FieldValue::Enum),
+            _ => None,
+        },
+        FieldValue::Text(t) => Some(FieldValue::Text(format!("{t} lain"))),
+    };
+    match (condition.op, &condition.value) {
+        (Comparison::IsUnset, _) => None,
+        (Comparison::IsSet, _) | (_, None) => Some(any()),
+        (Comparison::Eq | Comparison::Le | Comparison::Ge, Some(value)) => Some(typed(value)),
+        (Comparison::Ne, Some(value)) => shifted(value, 1).map(|v| typed(&v)),
+        (Comparison::Lt, Some(value)) => shifted(value, -1).map(|v| typed(&v)),
+        (Comparison::Gt, Some(value)) => shifted(value, 1).map(|v| typed(&v)),
+    }
+}
+
+/// Runs a command and, on success, records what it reached.
+fn run(case: &mut Case, coverage: &mut Coverage, role: &str, action: Action) -> bool {
+    let before = case.state.clone();
+    match case.run(role, action) {
+        Ok(outcome) => {
+            let outcome = outcome.clone();
+            coverage.record(before.as_ref(), &outcome);
+            true
+        }
+        Err(_) => {
+            coverage.rejections += 1;
+            false
+        }
+    }
+}
+
+/// Meets what `transition` still needs — documents, fields, conditions — as the roles
+/// allowed to, then fires it.
+fn progress(case: &mut Case, coverage: &mut Coverage, transition: &Transition, role: usize) {
+    let workflow = &case.engine.workflow;
+    let today = case.engine.calendar.date_of(case.now);
+    for failure in guard_failures(workflow, case.state(), transition, Some("catatan")) {
+        match failure {
+            GuardFailure::MissingDocument { id, .. } => {
+                let allowed = &workflow.document(&id).unwrap().attach_by;
+                let role = allowed.first().unwrap_or(&transition.roles[0]).clone();
+                let _ = case.attach(&role, &id);
+            }
+            GuardFailure::MissingField { id, .. } => {
+                let condition = Condition {
+                    field: id.clone(),
+                    op: Comparison::IsSet,
+                    value: None,
+                };
+                set_to_satisfy(case, coverage, &condition, today, transition);
+            }
+            GuardFailure::Condition { .. } | GuardFailure::CommentRequired => {}
+        }
+    }
+    for condition in &transition.guard.conditions {
+        let unmet = guard_failures(workflow, case.state(), transition, Some("catatan"))
+            .iter()
+            .any(|f| matches!(f, GuardFailure::Condition { .. }));
+        if unmet {
+            set_to_satisfy(case, coverage, condition, today, transition);
+        }
+    }
+    let role = transition.roles[role % transition.roles.len()].clone();
+    run(
+        case,
+        coverage,
+        &role,
+        Action::Fire {
+            transition: transition.id.clone(),
+            comment: Some("catatan".to_owned()),
+        },
+    );
+}
+
+fn set_to_satisfy(
+    case: &mut Case,
+    coverage: &mut Coverage,
+    condition: &Condition,
+    today: Date,
+    transition: &Transition,
+) {
+    let workflow = &case.engine.workflow;
+    let Some(value) = satisfying(workflow, condition, today) else {
+        return;
+    };
+    let field = workflow.field(&condition.field).unwrap();
+    let role = field.set_by.first().unwrap_or(&transition.roles[0]).clone();
+    run(
+        case,
+        coverage,
+        &role,
+        Action::SetField {
+            field: condition.field.clone(),
+            value,
+        },
+    );
+}
+
+/// One walk: open the seed case on a random day, follow a random prefix of the happy path,
+/// then random steps. Checks determinism and the invariants after every command.
+fn walk(
+    coverage: &mut Coverage,
+    start_day: i64,
+    prefix: usize,
+    steps: &[Step],
+) -> Result<(), TestCaseError> {
+    let engine = engine("swakelola-tipe-3");
+    let workflow = &engine.workflow;
+    let start = wib(2024, 1, 2, 9)
+        .checked_add(Span::new().hours(24 * start_day))
+        .unwrap();
+    let mut case = Case::new(engine, start);
+    let opened = case.open(seed_fields()).clone();
+    coverage.record(None, &opened);
+    for transition in &HAPPY_PATH[..prefix.min(HAPPY_PATH.len())] {
+        if case.state().is_closed() {
+            break;
+        }
+        let Some(t) = workflow.transition(transition) else {
+            continue;
+        };
+        if t.from.contains(&case.state().stage) {
+            progress(&mut case, coverage, t, 0);
+        }
+    }
+    let roles: Vec<String> = workflow
+        .roles
+        .iter()
+        .map(|r| r.id.clone())
+        .chain(["system".into(), "tamu".into()])
+        .collect();
+    for step_ in steps {
+        if case.state().is_closed() {
+            break;
+        }
+        match step_ {
+            Step::Progress { choice, role, exit } => {
+                let end = HAPPY_PATH
+                    .last()
+                    .and_then(|t| workflow.transition(t))
+                    .map(|t| t.to.clone());
+                let here: Vec<&Transition> = workflow
+                    .transitions_from(&case.state().stage)
+                    .filter(|t| {
+                        let terminal = workflow.stage(&t.to).is_some_and(|s| s.terminal);
+                        *exit || !terminal || Some(&t.to) == end.as_ref()
+                    })
+                    .collect();
+                if let Some(transition) = here.get(choice % here.len().max(1)) {
+                    let transition = (*transition).clone();
+                    progress(&mut case, coverage, &transition, *role);
                 }
-                Pick::Set { field, role: r, value } => {
-                    let f = &workflow.fields[field % workflow.fields.len()];
-                    let role = f.set_by.get(r % f.set_by.len().max(1)).cloned().unwrap_or_else(|| role(r));
-                    (Actor::new("staf", role), Action::SetField { field: f.id.clone(), value: VALUES[value].into() })
+            }
+            Step::Wait { hours } => {
+                let until = case
+                    .now
+                    .checked_add(Span::new().hours(i64::from(*hours)))
+                    .unwrap();
+                loop {
+                    let due = case
+                        .state()
+                        .timers
+                        .values()
+                        .filter(|t| t.due_at <= until)
+                        .min_by_key(|t| (t.due_at, t.key.clone()))
+                        .map(|t| (t.key.clone(), t.due_at));
+                    let Some((key, at)) = due else { break };
+                    case.now = case.now.max(at);
+                    let fired = run(&mut case, coverage, "system", Action::FireTimer { key });
+                    prop_assert!(fired, "a due timer must fire");
+                    if case.state().is_closed() {
+                        break;
+                    }
                 }
-                Pick::Timer { nth } => {
-                    let keys: Vec<String> = case.state().timers.keys().cloned().collect();
-                    let key = if keys.is_empty() { "none".to_owned() } else { keys[nth % keys.len()].clone() };
-                    (Actor::system(), Action::FireTimer { key })
-                }
-                Pick::Wait { hours } => {
-                    case.now = case.now.checked_add(Span::new().hours(i64::from(hours))).unwrap();
-                    continue;
-                }
-            };
-            let before = case.state().clone();
-            let events_before = case.events.len();
-            let command = Command { actor, action };
-            let result = step(workflow, Some(&before), &command, case.now, &engine.calendar);
-            // Determinism: the same inputs give the same answer.
-            prop_assert_eq!(&result, &step(workflow, Some(&before), &command, case.now, &engine.calendar));
-            match result {
-                Ok(outcome) => {
-                    prop_assert_eq!(outcome.event.revision, before.revision + 1);
+                case.now = case.now.max(until);
+            }
+            Step::Noise(pick) => {
+                let role = |i: usize| roles[i % roles.len()].clone();
+                let (role, action) = match pick.clone() {
+                    Pick::Fire {
+                        transition,
+                        role: r,
+                        comment,
+                    } => (
+                        role(r),
+                        Action::Fire {
+                            transition: workflow.transitions
+                                [transition % workflow.transitions.len()]
+                            .id
+                            .clone(),
+                            comment: comment.then(|| "catatan".to_owned()),
+                        },
+                    ),
+                    Pick::Attach { document, role: r } => (
+                        role(r),
+                        Action::Attach {
+                            document_type: workflow.documents[document % workflow.documents.len()]
+                                .id
+                                .clone(),
+                            file_name: "berkas.pdf".into(),
+                            sha256: "ab".repeat(32),
+                            size: 1,
+                        },
+                    ),
+                    Pick::Set {
+                        field,
+                        role: r,
+                        value,
+                    } => (
+                        role(r),
+                        Action::SetField {
+                            field: workflow.fields[field % workflow.fields.len()].id.clone(),
+                            value: VALUES[value].into(),
+                        },
+                    ),
+                    Pick::Timer { nth } => {
+                        let keys: Vec<String> = case.state().timers.keys().cloned().collect();
+                        let key = if keys.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            keys[nth % keys.len()].clone()
+                        };
+                        ("system".to_owned(), Action::FireTimer { key })
+                    }
+                };
+                // Determinism: the same inputs give the same answer.
+                let actor = if role == "system" {
+                    Actor::system()
+                } else {
+                    Actor::new(format!("staf {role}"), role.clone())
+                };
+                let command = Command {
+                    actor,
+                    action: action.clone(),
+                };
+                let first = step(
+                    workflow,
+                    Some(case.state()),
+                    &command,
+                    case.now,
+                    &engine.calendar,
+                );
+                let second = step(
+                    workflow,
+                    Some(case.state()),
+                    &command,
+                    case.now,
+                    &engine.calendar,
+                );
+                prop_assert_eq!(&first, &second);
+                if let Ok(outcome) = &first {
+                    prop_assert_eq!(outcome.event.revision, case.state().revision + 1);
                     prop_assert_eq!(outcome.next_due_at, outcome.state.next_due_at());
                     for key in &outcome.cancel {
-                        prop_assert!(before.timers.contains_key(key) && !outcome.state.timers.contains_key(key));
+                        prop_assert!(
+                            case.state().timers.contains_key(key)
+                                && !outcome.state.timers.contains_key(key)
+                        );
                     }
                     for timer in &outcome.schedule {
                         prop_assert_eq!(outcome.state.timers.get(&timer.key), Some(timer));
                     }
-                    case.events.push(outcome.event.clone());
-                    case.state = Some(outcome.state);
                 }
-                Err(_) => {
-                    // A rejected command changes nothing.
-                    prop_assert_eq!(case.state(), &before);
-                    prop_assert_eq!(case.events.len(), events_before);
-                }
+                run(&mut case, coverage, &role, action);
             }
-            check_invariants(&case, case.state());
         }
-        let revisions: Vec<u64> = case.events.iter().map(|e| e.revision).collect();
-        prop_assert_eq!(revisions, (1..=case.events.len() as u64).collect::<Vec<_>>());
+        check_invariants(&case, case.state());
     }
+    let revisions: Vec<u64> = case.events.iter().map(|e| e.revision).collect();
+    prop_assert_eq!(
+        revisions,
+        (1..=case.events.len() as u64).collect::<Vec<_>>()
+    );
+    coverage.walks += 1;
+    Ok(())
+}
+
+/// Random walks through the shipped workflow reach every stage, every transition and every
+/// kind of timer, with every state consistent on the way. The seed is fixed, so the coverage
+/// asserted at the end is the same on every run (change `WALKS` or the weights, and this test
+/// says what is no longer reached).
+#[test]
+fn random_walks_reach_the_whole_workflow_and_keep_every_case_consistent() {
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    const WALKS: u32 = 600;
+    let coverage = std::cell::RefCell::new(Coverage::default());
+    let mut runner = TestRunner::new_with_rng(
+        Config {
+            cases: WALKS,
+            failure_persistence: None,
+            ..Config::default()
+        },
+        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+    );
+    let strategy = (
+        0i64..900,
+        0..=HAPPY_PATH.len(),
+        proptest::collection::vec(walk_step(), 1..80),
+    );
+    runner
+        .run(&strategy, |(start_day, prefix, steps)| {
+            walk(&mut coverage.borrow_mut(), start_day, prefix, &steps)
+        })
+        .unwrap();
+    let coverage = coverage.into_inner();
+    let workflow = &engine("swakelola-tipe-3").workflow;
+    let missing = |all: Vec<String>, reached: &BTreeSet<String>| -> Vec<String> {
+        all.into_iter().filter(|x| !reached.contains(x)).collect()
+    };
+    let stages = missing(
+        workflow.stages.iter().map(|s| s.id.clone()).collect(),
+        &coverage.stages,
+    );
+    let transitions = missing(
+        workflow.transitions.iter().map(|t| t.id.clone()).collect(),
+        &coverage.transitions,
+    );
+    eprintln!(
+        "coverage over {} walks ({} refused commands): stages {}/{}, transitions {}/{}, timer kinds {:?}, effects {:?}, notifications {:?}",
+        coverage.walks,
+        coverage.rejections,
+        workflow.stages.len() - stages.len(),
+        workflow.stages.len(),
+        workflow.transitions.len() - transitions.len(),
+        workflow.transitions.len(),
+        coverage.timer_kinds,
+        coverage.effects,
+        coverage.notifications,
+    );
+    assert!(stages.is_empty(), "stages never reached: {stages:?}");
+    assert!(
+        transitions.is_empty(),
+        "transitions never fired: {transitions:?}"
+    );
+    for kind in ["reminder", "due", "escalation", "period_start"] {
+        assert!(
+            coverage.timer_kinds.contains(kind),
+            "no `{kind}` timer fired"
+        );
+    }
+    for effect in [
+        "reminded",
+        "became_overdue",
+        "expired",
+        "escalated",
+        "period_opened",
+    ] {
+        assert!(
+            coverage.effects.contains(effect),
+            "no timer had the effect `{effect}`"
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
     fn adding_working_days_lands_on_a_working_day_and_skips_every_holiday(
