@@ -103,11 +103,8 @@ fn broken_workflows_are_diagnosed_at_the_right_place() {
         let text = std::fs::read_to_string(path).unwrap();
         let mut bundle = load_sources(&[(name.clone(), text.clone())], &calendars);
         bundle.diagnostics.retain(|d| d.file == name);
-        if name.contains("/e") || name.contains("/w") {
-            check_expectation(&name, &text, &bundle);
-        } else {
-            assert!(bundle.has_errors(), "{name}");
-        }
+        // Every fixture states the code and position it is about.
+        check_expectation(&name, &text, &bundle);
         insta::assert_snapshot!(render(&bundle));
     });
 }
@@ -235,4 +232,80 @@ fn every_code_is_documented_and_explained() {
         "docs/diagnostics.md documents a code that does not exist"
     );
     assert!(explain("E999").is_none());
+}
+
+/// A file that cannot be read as text is E008, with its hint.
+#[test]
+fn an_unreadable_file_is_e008() {
+    let dir = swakelola_tests::temp_dir("swakelola-e008");
+    let file = dir.join("bukan-teks.yaml");
+    std::fs::write(&file, [0xff, 0xfe, 0x00, 0x41]).unwrap();
+    let bundle = load(&[file]).unwrap();
+    let problem = bundle
+        .diagnostics
+        .iter()
+        .find(|d| d.code == Code::E008)
+        .unwrap_or_else(|| panic!("{:?}", bundle.diagnostics));
+    assert!(problem.message.contains("not UTF-8"), "{problem}");
+    assert!(problem.hint.is_some());
+}
+
+/// Two files of one calendar that disagree on the time zone are E054, at the second one.
+#[test]
+fn calendar_files_that_disagree_are_e054() {
+    let read =
+        |f: &str| std::fs::read_to_string(root().join("workflows/calendars").join(f)).unwrap();
+    let clash = read("indonesia-2026.yaml").replace("Asia/Jakarta", "Asia/Makassar");
+    let files = [
+        CalendarFile {
+            file: "indonesia-2025.yaml".into(),
+            text: read("indonesia-2025.yaml"),
+        },
+        CalendarFile {
+            file: "indonesia-2026.yaml".into(),
+            text: clash,
+        },
+    ];
+    let bundle = load_sources(&[], &files);
+    let problem = bundle
+        .diagnostics
+        .iter()
+        .find(|d| d.code == Code::E054)
+        .unwrap_or_else(|| panic!("{:?}", bundle.diagnostics));
+    assert_eq!(problem.file, "indonesia-2026.yaml");
+    assert!(problem.hint.is_some());
+}
+
+/// Every diagnostic code has a fixture (named after it, with its `# expect` header) or one
+/// of the tests above, and every diagnostic any fixture produces has a hint.
+#[test]
+fn every_code_is_exercised_and_hinted() {
+    let tested_elsewhere = ["E008", "E054"];
+    let mut fixtures: Vec<String> = Vec::new();
+    for folder in ["tests/fixtures/invalid", "tests/fixtures/invalid-calendars"] {
+        for entry in std::fs::read_dir(root().join(folder)).unwrap() {
+            fixtures.push(entry.unwrap().file_name().to_string_lossy().to_uppercase());
+        }
+    }
+    for code in Code::ALL {
+        let code = format!("{code:?}");
+        assert!(
+            tested_elsewhere.contains(&code.as_str())
+                || fixtures.iter().any(|f| f.starts_with(&format!("{code}-"))),
+            "no fixture for {code}"
+        );
+    }
+    let calendars = shipped_calendars();
+    for entry in std::fs::read_dir(root().join("tests/fixtures/invalid")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let bundle = load_sources(&[("f.yaml".into(), text)], &calendars);
+        for diagnostic in &bundle.diagnostics {
+            assert!(
+                diagnostic.hint.is_some(),
+                "{}: {diagnostic} has no hint",
+                path.display()
+            );
+        }
+    }
 }

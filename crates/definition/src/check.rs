@@ -56,6 +56,8 @@ struct Names {
     roles: BTreeMap<String, Location>,
     documents: BTreeMap<String, Location>,
     fields: BTreeMap<String, FieldType>,
+    /// Fields whose type is unknown (E035): their values are not checked again.
+    untyped_fields: BTreeSet<String>,
     stages: BTreeMap<String, Location>,
     transitions: BTreeMap<String, Location>,
 }
@@ -157,7 +159,12 @@ impl Checker<'_> {
         match text.value.parse::<Duration>() {
             Ok(duration) => Some(duration),
             Err(error) => {
-                self.report(text.referenced, Code::E030, error.to_string(), None);
+                self.report(
+                    text.referenced,
+                    Code::E030,
+                    error.to_string(),
+                    "write a whole number and a unit: `10 working days`, `3 days`, `2 weeks`, `1 month` (or `10 hari kerja`, `3 hari`, `2 minggu`, `1 bulan`)".to_owned(),
+                );
                 None
             }
         }
@@ -364,6 +371,7 @@ impl Checker<'_> {
                         _ => None,
                     };
                     if field_type.is_none() {
+                        names.untyped_fields.insert(field.id.value.clone());
                         self.report(
                             field.field_type.referenced,
                             Code::E035,
@@ -572,6 +580,31 @@ impl Checker<'_> {
                     return None;
                 }
                 let field_type = &names.fields[&condition.field.value];
+                // A field of unknown type, or an enum without values, is E035 already: its
+                // values cannot be checked.
+                if names.untyped_fields.contains(&condition.field.value)
+                    || matches!(field_type, FieldType::Enum(values) if values.is_empty())
+                {
+                    return None;
+                }
+                if matches!(
+                    op,
+                    Comparison::Lt | Comparison::Le | Comparison::Gt | Comparison::Ge
+                ) && matches!(field_type, FieldType::Text | FieldType::Enum(_))
+                {
+                    self.report(
+                        condition.op.referenced,
+                        Code::E042,
+                        format!(
+                            "`{}` orders numbers, amounts, dates and years; field `{}` is {}",
+                            condition.op.value,
+                            condition.field.value,
+                            field_type.name()
+                        ),
+                        "compare text and enum fields with `=` or `!=`".to_owned(),
+                    );
+                    return None;
+                }
                 match field_type.parse(&text.value) {
                     Ok(value) => Some(value),
                     Err(error) => {
@@ -582,7 +615,7 @@ impl Checker<'_> {
                                 "value `{}` does not fit field `{}`: {error}",
                                 text.value, condition.field.value
                             ),
-                            format!("give a {} value", field_type.name()),
+                            value_hint(field_type),
                         );
                         return None;
                     }
@@ -1008,7 +1041,12 @@ impl Checker<'_> {
         }
         for (transition, raw_transition) in transitions.iter().zip(&raw.transitions) {
             for (from, raw_from) in transition.from.iter().zip(&raw_transition.from.value) {
-                if stages.iter().any(|s| &s.id == from && s.terminal) {
+                // The first definition of the id is the stage (a duplicate is E010 already).
+                if stages
+                    .iter()
+                    .find(|s| &s.id == from)
+                    .is_some_and(|s| s.terminal)
+                {
                     self.report(
                         raw_from.referenced,
                         Code::E024,
@@ -1026,8 +1064,17 @@ impl Checker<'_> {
             .iter()
             .flat_map(|t| t.from.iter().map(move |f| (f.as_str(), t.to.as_str())))
             .collect();
+        // Stages no case can enter (E022) are not also reported as dead ends (E023).
+        let mut unreachable: BTreeSet<&str> = BTreeSet::new();
         if let [start] = initial.as_slice() {
             let reached = reachable(&[start.id.value.as_str()], &edges, false);
+            unreachable.extend(
+                raw.stages
+                    .value
+                    .iter()
+                    .map(|s| s.id.value.as_str())
+                    .filter(|id| !reached.contains(id)),
+            );
             for stage in &raw.stages.value {
                 if !reached.contains(stage.id.value.as_str()) {
                     self.report(
@@ -1049,7 +1096,10 @@ impl Checker<'_> {
             .collect();
         let can_finish = reachable(&terminals, &edges, true);
         for stage in &raw.stages.value {
-            if !stage.is_terminal() && !can_finish.contains(stage.id.value.as_str()) {
+            if !stage.is_terminal()
+                && !can_finish.contains(stage.id.value.as_str())
+                && !unreachable.contains(stage.id.value.as_str())
+            {
                 self.report(
                     stage.id.referenced,
                     Code::E023,
@@ -1204,8 +1254,11 @@ impl Checker<'_> {
                 );
             }
         }
+        // With a misspelt role somewhere (E012) the uses of the declared roles are unknown, and
+        // the reserved role is E044 already: W006 would only repeat those errors.
+        let roles_misspelt = self.diagnostics.iter().any(|d| d.code == Code::E012);
         for (role, raw_role) in workflow.roles.iter().zip(&raw.roles.value) {
-            if !role_is_used(workflow, &role.id) {
+            if !roles_misspelt && role.id != SYSTEM_ROLE && !role_is_used(workflow, &role.id) {
                 self.report(
                     raw_role.id.referenced,
                     Code::W006,
@@ -1254,6 +1307,18 @@ fn reminder_before_entry(before: Duration, offset: Duration) -> bool {
 }
 
 /// Stages reachable from `starts` following `edges` (backwards when `reverse`).
+/// What a person should write for a value of `field_type`.
+fn value_hint(field_type: &FieldType) -> String {
+    match field_type {
+        FieldType::Text => "give some text".to_owned(),
+        FieldType::Integer => "give a whole number, e.g. `12`".to_owned(),
+        FieldType::Date => "give a date as YYYY-MM-DD, e.g. `2025-06-30`".to_owned(),
+        FieldType::Rupiah => "give an amount in rupiah, e.g. `Rp34.500.000`".to_owned(),
+        FieldType::FiscalYear => "give a fiscal year, e.g. `2025`".to_owned(),
+        FieldType::Enum(values) => format!("give one of: {}", values.join(", ")),
+    }
+}
+
 fn reachable<'a>(
     starts: &[&'a str],
     edges: &[(&'a str, &'a str)],

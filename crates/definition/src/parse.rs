@@ -63,11 +63,25 @@ pub fn parse<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, Diagnosti
 
 fn diagnostic(file: &str, error: &Error) -> Diagnostic {
     let (line, column) = error.location().map_or((0, 0), |l| (l.line(), l.column()));
-    let message = UserMessageFormatter
-        .format_message(innermost(error))
-        .escape_debug()
-        .to_string();
-    let (code, hint) = classify(innermost(error), &message);
+    let parser_text = UserMessageFormatter.format_message(innermost(error));
+    let (code, hint) = classify(innermost(error), &parser_text);
+    let message = match innermost(error) {
+        Error::Budget { breach, .. } => budget_message(breach),
+        Error::MultipleDocuments { .. } => {
+            "the file holds more than one YAML document (`---`); a definition is one document"
+                .to_owned()
+        }
+        Error::AliasReplayLimitExceeded { .. }
+        | Error::AliasExpansionLimitExceeded { .. }
+        | Error::AliasReplayStackDepthExceeded { .. }
+        | Error::AliasReplayCounterOverflow { .. } => format!(
+            "aliases expand to more than {MAX_REPLAYED_EVENTS} values or nest too deeply (an alias bomb?)"
+        ),
+        _ if parser_text.contains("recursion limit") => {
+            format!("the file nests deeper than {MAX_DEPTH} levels")
+        }
+        _ => printable(&parser_text),
+    };
     Diagnostic {
         severity: code.severity(),
         code,
@@ -76,6 +90,45 @@ fn diagnostic(file: &str, error: &Error) -> Diagnostic {
         column,
         message,
         hint: hint.map(str::to_owned),
+    }
+}
+
+/// The parser's message with control characters made visible (a message is one line in a
+/// terminal), and nothing else changed: quotes stay quotes.
+fn printable(message: &str) -> String {
+    message
+        .chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
+/// Which limit a hostile or oversized file broke, in words.
+fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
+    use serde_saphyr::budget::BudgetBreach;
+    match breach {
+        BudgetBreach::Depth { .. } => {
+            format!("the file nests deeper than {MAX_DEPTH} levels")
+        }
+        BudgetBreach::Documents { .. } => {
+            "the file holds more than one YAML document (`---`); a definition is one document"
+                .to_owned()
+        }
+        BudgetBreach::Nodes { .. } | BudgetBreach::Events { .. } => {
+            format!("the file has more than {MAX_NODES} values")
+        }
+        BudgetBreach::Aliases { .. } | BudgetBreach::Anchors { .. } => {
+            format!("the file uses more than {MAX_ALIASES} anchors or aliases")
+        }
+        BudgetBreach::ScalarBytes { .. } => {
+            format!("the file's text is larger than {MAX_FILE_BYTES} bytes")
+        }
+        _ => "the file is too large or too complex for a definition".to_owned(),
     }
 }
 
