@@ -341,5 +341,21 @@ fn hostile_or_mistaken_input_ends_cleanly() {
         "{}",
         stderr(&broken)
     );
+    // A server that refuses the connection: exit 3 at once, saying what to check.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let refused = session.run(&[
+        "--database-url",
+        &format!("postgres://postgres@127.0.0.1:{port}/x"),
+        "case",
+        "list",
+    ]);
+    assert_eq!(refused.status.code(), Some(3), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("that the server is running"),
+        "{}",
+        stderr(&refused)
+    );
     let _ = std::fs::remove_dir_all(&session.dir);
 }
