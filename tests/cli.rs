@@ -23,8 +23,8 @@ fn a_broken_workflow_fails_with_positions_on_stderr() {
         err.contains("tests/fixtures/invalid/e011-unknown-stage.yaml:51:9: error[E011]: unknown stage `finished`"),
         "{err}"
     );
-    // Calendars come from the folder next to the file; fixtures have none.
-    assert!(err.contains("error[E017]"), "{err}");
+    // Fixtures have no calendars folder: the built-in calendars stand in, so no E017.
+    assert!(!err.contains("error[E017]"), "{err}");
 }
 
 #[test]
@@ -154,6 +154,21 @@ fn the_demo_tells_the_seed_partnership_from_audience_to_closed() {
     ] {
         assert!(story.contains(line), "missing `{line}` in:\n{story}");
     }
+    // Christmas 2024 (25 December, and the collective leave on the 26th) and New Year are
+    // days off: the review of the KAK handed over on 20 December is due on 8 January 2025 and
+    // accepted that day — no false overdue notice in between.
+    assert!(
+        story.contains("«Reviu KAK oleh instansi» · tenggat 8 Januari 2025"),
+        "{story}"
+    );
+    assert!(
+        !story.contains("Tenggat terlewati: tahap «Reviu KAK oleh instansi»"),
+        "{story}"
+    );
+    assert!(
+        !story.contains("kalender hari libur tahun itu belum dimuat"),
+        "no date of the demo is provisional"
+    );
     // Reminders stop once the report is in: none for October after 13 November 10.00.
     let after_attach = story.split("13 November 2025 10.00").nth(1).unwrap();
     assert!(
@@ -358,4 +373,25 @@ fn hostile_or_mistaken_input_ends_cleanly() {
         stderr(&refused)
     );
     let _ = std::fs::remove_dir_all(&session.dir);
+}
+
+/// A workflow file on its own (no `calendars/` folder beside it) uses the calendars built
+/// into swakelola, for `validate` and for `workflow deploy`.
+#[test]
+fn a_workflow_without_a_calendars_folder_uses_the_built_in_calendars() {
+    let session = swakelola_tests::Session::sqlite("swakelola-builtin-calendars");
+    let file = session.dir.join("persetujuan.yaml");
+    std::fs::copy(
+        swakelola_tests::root().join("workflows/persetujuan-dokumen.yaml"),
+        &file,
+    )
+    .unwrap();
+    let validated = swakelola(&["validate", file.to_str().unwrap()]);
+    assert_eq!(validated.status.code(), Some(0), "{}", stderr(&validated));
+    assert!(
+        stdout(&validated).contains("2024, 2025, 2026"),
+        "{}",
+        stdout(&validated)
+    );
+    session.ok(&["workflow", "deploy", file.to_str().unwrap()]);
 }

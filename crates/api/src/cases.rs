@@ -79,6 +79,9 @@ pub struct ObligationView {
     pub due_date: String,
     pub due_at: String,
     pub overdue: bool,
+    /// Counted without that year's holidays (the calendar does not cover it yet): the date
+    /// may still move when the calendar is deployed.
+    pub provisional: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -178,6 +181,7 @@ pub(crate) async fn detail(
                 due_date: o.due_date.to_string(),
                 due_at: ts(o.due_at),
                 overdue: o.overdue || o.due_at <= state.now(),
+                provisional: o.provisional,
             })
             .collect(),
         your_roles: your_roles.iter().map(|r| (*r).to_owned()).collect(),

@@ -90,6 +90,11 @@ pub struct Obligation {
     pub due_date: Date,
     pub due_at: Timestamp,
     pub overdue: bool,
+    /// Counted in working days through a year the calendar has no holidays for (weekends
+    /// only there): the date may still move when that year's calendar is deployed, which
+    /// recomputes it (`RecomputeDeadlines`).
+    #[serde(default)]
+    pub provisional: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,10 +188,13 @@ pub enum EventKind {
         timer: String,
         effect: TimerEffect,
     },
-    /// The calendar changed and these due dates moved with it.
+    /// The calendar changed and these due dates moved with it; `confirmed` obligations kept
+    /// their date but are no longer provisional.
     DeadlinesMoved {
         reason: String,
         moved: Vec<MovedDeadline>,
+        #[serde(default)]
+        confirmed: Vec<String>,
     },
 }
 

@@ -222,6 +222,7 @@ pub fn step(
         workflow,
         calendar,
         now,
+        uncovered: std::cell::Cell::new(false),
     };
     if command.actor.name.trim().is_empty() {
         return Err(Rejection::MissingActor);
@@ -413,9 +414,51 @@ struct Context<'a> {
     workflow: &'a Workflow,
     calendar: &'a Calendar,
     now: Timestamp,
+    /// Set when working days were counted through a year the calendar has no holidays for
+    /// (weekends only there): the obligation being computed is provisional.
+    uncovered: std::cell::Cell<bool>,
 }
 
 impl Context<'_> {
+    /// `date` moved forward by `duration`, noting a count through an uncovered year.
+    fn add(&self, duration: Duration, date: Date) -> Result<Date, Rejection> {
+        let result = add(duration, date, self.calendar)?;
+        self.note_coverage(duration, date, result);
+        Ok(result)
+    }
+
+    fn subtract(&self, duration: Duration, date: Date) -> Result<Date, Rejection> {
+        let result = subtract(duration, date, self.calendar)?;
+        self.note_coverage(duration, result, date);
+        Ok(result)
+    }
+
+    fn note_coverage(&self, duration: Duration, from: Date, to: Date) {
+        if matches!(duration, Duration::WorkingDays(_))
+            && (from.year()..=to.year()).any(|year| !self.calendar.covers(year))
+        {
+            self.uncovered.set(true);
+        }
+    }
+
+    /// Starts counting whether a due date passes through an uncovered year.
+    fn begin_count(&self) {
+        self.uncovered.set(false);
+    }
+
+    /// Whether the due date counted since [`Self::begin_count`] passed through a year the
+    /// calendar does not cover. Reminders and escalations around a final due date do not make
+    /// it provisional: only the due date itself counts.
+    fn counted_uncovered(&self) -> bool {
+        self.uncovered.get()
+    }
+
+    fn mark_provisional(state: &mut CaseState, key: &str, provisional: bool) {
+        if let Some(obligation) = state.obligations.get_mut(key) {
+            obligation.provisional = provisional;
+        }
+    }
+
     /// Refuses unknown roles, the system role (except where `system_only`) and roles not in
     /// `allowed` (an empty `allowed` admits every declared role).
     fn check_role(&self, actor: &Actor, allowed: &[String], action: &str) -> Result<(), Rejection> {
@@ -619,17 +662,21 @@ impl Context<'_> {
         let Some(deadline) = &stage.deadline else {
             return Ok(());
         };
+        self.begin_count();
         let Some(due_date) = self.due_date(state, &deadline.due)? else {
             return Ok(());
         };
+        let provisional = self.counted_uncovered();
         let obligation = self.obligation(
-            key,
+            key.clone(),
             ObligationSource::StageDeadline {
                 stage: stage.id.clone(),
             },
             due_date,
         )?;
-        self.schedule_follow_up(state, obligation, &deadline.follow_up)
+        self.schedule_follow_up(state, obligation, &deadline.follow_up)?;
+        Self::mark_provisional(state, &key, provisional);
+        Ok(())
     }
 
     fn due_date(&self, state: &CaseState, due: &Due) -> Result<Option<Date>, Rejection> {
@@ -642,7 +689,7 @@ impl Context<'_> {
                         _ => return Ok(None),
                     },
                 };
-                add(*offset, from, self.calendar).map(Some)
+                self.add(*offset, from).map(Some)
             }
             Due::OnDate {
                 month,
@@ -682,6 +729,7 @@ impl Context<'_> {
                 .end_of_day(due_date)
                 .ok_or(Rejection::DateOutOfRange)?,
             overdue: false,
+            provisional: false,
         })
     }
 
@@ -709,7 +757,7 @@ impl Context<'_> {
             };
             let at = match reminder.when {
                 ReminderWhen::Before(duration) => {
-                    let date = subtract(duration, obligation.due_date, self.calendar)?;
+                    let date = self.subtract(duration, obligation.due_date)?;
                     self.at_notify_time(date)?
                 }
                 ReminderWhen::AtDue => self.at_notify_time(obligation.due_date)?,
@@ -730,7 +778,7 @@ impl Context<'_> {
             },
         );
         for (index, escalation) in follow_up.escalations.iter().enumerate() {
-            let date = add(escalation.after, obligation.due_date, self.calendar)?;
+            let date = self.add(escalation.after, obligation.due_date)?;
             let at = self.at_notify_time(date)?.max(obligation.due_at);
             insert_timer(
                 state,
@@ -756,7 +804,7 @@ impl Context<'_> {
     ) -> Result<Timestamp, Rejection> {
         let today = self.calendar.date_of(self.now);
         let start = from.max(today);
-        let date = add(every, start, self.calendar)?;
+        let date = self.add(every, start)?;
         Ok(self.at_notify_time(date)?.max(due_at))
     }
 
@@ -770,7 +818,9 @@ impl Context<'_> {
         period_start: Date,
     ) -> Result<String, Rejection> {
         let (start, end) = period_bounds(rule.period, period_start);
-        let due_date = add(rule.due_after_period, end, self.calendar)?;
+        self.begin_count();
+        let due_date = self.add(rule.due_after_period, end)?;
+        let provisional = self.counted_uncovered();
         let key = format!(
             "recurring:{}:{}:{}:{start}",
             stage.id, state.stage_entered_revision, rule.id
@@ -786,6 +836,7 @@ impl Context<'_> {
             due_date,
         )?;
         self.schedule_follow_up(state, obligation, &rule.follow_up)?;
+        Self::mark_provisional(state, &key, provisional);
         let next_start = end.tomorrow().map_err(|_| Rejection::DateOutOfRange)?;
         insert_timer(
             state,
@@ -1049,7 +1100,9 @@ impl Context<'_> {
             .filter(|o| o.due_at > self.now)
             .cloned()
             .collect();
+        let mut confirmed = Vec::new();
         for obligation in pending {
+            self.begin_count();
             let (due_date, follow_up) = match &obligation.source {
                 ObligationSource::StageDeadline { .. } => {
                     let Some(deadline) = &stage.deadline else {
@@ -1067,12 +1120,21 @@ impl Context<'_> {
                         continue;
                     };
                     (
-                        add(rule.due_after_period, *period_end, self.calendar)?,
+                        self.add(rule.due_after_period, *period_end)?,
                         &rule.follow_up,
                     )
                 }
             };
+            let provisional = self.counted_uncovered();
             if due_date == obligation.due_date {
+                // Same date, but now counted on a calendar that covers its years: no longer
+                // provisional.
+                if obligation.provisional && !provisional {
+                    if let Some(held) = state.obligations.get_mut(&obligation.key) {
+                        held.provisional = false;
+                    }
+                    confirmed.push(obligation.key.clone());
+                }
                 continue;
             }
             // Drop the obligation's timers and schedule them anew from the new due date.
@@ -1080,6 +1142,8 @@ impl Context<'_> {
             remove_obligation(state, &key);
             let renewed = self.obligation(key.clone(), obligation.source.clone(), due_date)?;
             self.schedule_follow_up(state, renewed.clone(), follow_up)?;
+            Self::mark_provisional(state, &key, provisional);
+            let renewed = state.obligations.get(&key).cloned().unwrap_or(renewed);
             notifications.push(Notification {
                 key: format!("recompute:{}:{key}", state.revision),
                 kind: NotificationKind::DeadlineMoved,
@@ -1094,12 +1158,13 @@ impl Context<'_> {
                 to: due_date,
             });
         }
-        if moved.is_empty() {
+        if moved.is_empty() && confirmed.is_empty() {
             return Err(Rejection::NothingToRecompute);
         }
         Ok(EventKind::DeadlinesMoved {
             reason: reason.to_owned(),
             moved,
+            confirmed,
         })
     }
 

@@ -439,3 +439,24 @@ fn the_same_inputs_give_the_same_outcome() {
     };
     assert_eq!(run(), run());
 }
+
+/// A deadline counted in working days into a year the calendar has no holidays for is
+/// provisional (weekends only there), never silently final; one inside covered years is not.
+#[test]
+fn deadlines_counted_through_an_uncovered_year_are_provisional() {
+    let engine = engine("persetujuan-dokumen");
+    let open = |now| {
+        let mut case = Case::new(engine, now);
+        case.open(vec![("judul".into(), "Laporan".into())]);
+        case.state().obligations.values().next().unwrap().clone()
+    };
+    // 5 working days after 28 December 2026 run into 2027, which no shipped file covers (1
+    // January 2027 counts as a working day there, although it will surely be a holiday).
+    let late = open(wib(2026, 12, 28, 9));
+    assert!(late.due_date.year() == 2027, "{late:?}");
+    assert!(late.provisional, "{late:?}");
+    // Inside 2026 the count is final, even with reminders and escalations reaching 2027.
+    let early = open(wib(2026, 12, 21, 9));
+    assert_eq!(early.due_date, date("2026-12-30"));
+    assert!(!early.provisional, "{early:?}");
+}

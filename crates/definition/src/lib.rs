@@ -19,4 +19,4 @@ pub mod raw;
 pub use calendar::{CalendarFile, load_calendars};
 pub use check::check_workflow;
 pub use diagnostic::{Code, Diagnostic, Severity};
-pub use load::{Bundle, Definition, LoadError, load, load_sources};
+pub use load::{Bundle, Definition, LoadError, built_in_calendars, load, load_sources};

@@ -66,7 +66,35 @@ pub enum LoadError {
     },
 }
 
-/// Reads and checks the workflows and calendars at `paths`.
+/// The calendars shipped with swakelola (`workflows/calendars/`), built into the binary: used
+/// when a workflow has no `calendars/` folder next to it, so a workflow file on its own still
+/// counts working days with the Indonesian holidays.
+pub fn built_in_calendars() -> Vec<CalendarFile> {
+    const FILES: &[(&str, &str)] = &[
+        (
+            "indonesia-2024.yaml",
+            include_str!("../../../workflows/calendars/indonesia-2024.yaml"),
+        ),
+        (
+            "indonesia-2025.yaml",
+            include_str!("../../../workflows/calendars/indonesia-2025.yaml"),
+        ),
+        (
+            "indonesia-2026.yaml",
+            include_str!("../../../workflows/calendars/indonesia-2026.yaml"),
+        ),
+    ];
+    FILES
+        .iter()
+        .map(|(file, text)| CalendarFile {
+            file: (*file).to_owned(),
+            text: (*text).to_owned(),
+        })
+        .collect()
+}
+
+/// Reads and checks the workflows and calendars at `paths`. Without any calendar file next
+/// to them, the built-in calendars are used.
 pub fn load(paths: &[PathBuf]) -> Result<Bundle, LoadError> {
     let mut workflow_paths: Vec<PathBuf> = Vec::new();
     let mut calendar_paths: Vec<PathBuf> = Vec::new();
@@ -105,11 +133,20 @@ pub fn load(paths: &[PathBuf]) -> Result<Bundle, LoadError> {
         }
     };
     let workflows: Vec<(String, String)> = workflow_paths.iter().filter_map(&mut read).collect();
-    let calendars: Vec<CalendarFile> = calendar_paths
+    let mut calendars: Vec<CalendarFile> = calendar_paths
         .iter()
         .filter_map(&mut read)
         .map(|(file, text)| CalendarFile { file, text })
         .collect();
+    if calendar_paths.is_empty() {
+        calendars = built_in_calendars()
+            .into_iter()
+            .map(|c| CalendarFile {
+                file: format!("(built in) {}", c.file),
+                text: c.text,
+            })
+            .collect();
+    }
     let mut bundle = load_sources(&workflows, &calendars);
     bundle.workflow_files = workflow_paths.len();
     bundle.calendar_files = calendar_paths.len();

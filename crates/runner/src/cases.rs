@@ -922,6 +922,11 @@ fn wib(instant: Timestamp, calendar: &Calendar) -> String {
     )
 }
 
+/// What a person must know of a provisional date: it was counted without that year's
+/// holidays and may still move.
+pub const PROVISIONAL_NOTE: &str =
+    "sementara: kalender hari libur tahun itu belum dimuat, tanggal dapat bergeser";
+
 /// `  · tenggat 16 April 2025 (3 hari kerja lagi)` for the earliest open obligation.
 fn next_deadline(case: &CaseRecord, calendar: &Calendar, now: Timestamp) -> Option<String> {
     let obligation = case.state.obligations.values().min_by_key(|o| o.due_at)?;
@@ -934,8 +939,13 @@ fn next_deadline(case: &CaseRecord, calendar: &Calendar, now: Timestamp) -> Opti
     } else {
         format!("{left} hari kerja lagi")
     };
+    let provisional = if obligation.provisional {
+        format!("; {PROVISIONAL_NOTE}")
+    } else {
+        String::new()
+    };
     Some(format!(
-        "  · tenggat {} ({when})",
+        "  · tenggat {} ({when}{provisional})",
         format::date(obligation.due_date, Language::Id)
     ))
 }
@@ -1051,8 +1061,13 @@ async fn show(
                 )
             }
         };
+        let provisional = if obligation.provisional {
+            format!("; {PROVISIONAL_NOTE}")
+        } else {
+            String::new()
+        };
         println!(
-            "  {what}: {} ({status})",
+            "  {what}: {} ({status}{provisional})",
             format::date(obligation.due_date, Language::Id)
         );
     }
@@ -1259,13 +1274,18 @@ pub fn agenda(database: &Database, days: u32) -> ExitCode {
                     "stage": record.state.stage,
                     "kind": pending.kind.name(),
                     "due_date": obligation.map(|o| o.due_date),
+                    "provisional": obligation.is_some_and(|o| o.provisional),
                     "to": to,
                     "text": format!(
                         "{}  {:<16} {what}: {}{} → {}",
                         wib(timer.due_at, &engine.calendar),
                         record.business_key,
                         stage.map_or(record.state.stage.as_str(), |s| s.label.id.as_str()),
-                        obligation.map(|o| format!(" (jatuh tempo {})", format::date(o.due_date, Language::Id))).unwrap_or_default(),
+                        obligation.map(|o| format!(
+                            " (jatuh tempo {}{})",
+                            format::date(o.due_date, Language::Id),
+                            if o.provisional { format!("; {PROVISIONAL_NOTE}") } else { String::new() }
+                        )).unwrap_or_default(),
                         if to.is_empty() { "-".to_owned() } else { to.join(", ") },
                     ),
                 }));

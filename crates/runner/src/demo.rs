@@ -5,24 +5,13 @@
 
 const WORKFLOW: &str = include_str!("../../../workflows/swakelola-tipe-3.yaml");
 const SCENARIO: &str = include_str!("../../../workflows/scenarios/seed-partnership.yaml");
-const CALENDARS: &[(&str, &str)] = &[
-    (
-        "indonesia-2025.yaml",
-        include_str!("../../../workflows/calendars/indonesia-2025.yaml"),
-    ),
-    (
-        "indonesia-2026.yaml",
-        include_str!("../../../workflows/calendars/indonesia-2026.yaml"),
-    ),
-];
-
 pub async fn run() -> anyhow::Result<()> {
     let scenario: crate::simulate::Scenario =
         swakelola_definition::parse::parse("seed-partnership.yaml", SCENARIO)
             .map_err(|d| anyhow::anyhow!("{d}"))?;
-    let calendars: Vec<(String, String)> = CALENDARS
-        .iter()
-        .map(|(f, t)| ((*f).to_owned(), (*t).to_owned()))
+    let calendars: Vec<(String, String)> = swakelola_definition::built_in_calendars()
+        .into_iter()
+        .map(|c| (c.file, c.text))
         .collect();
     println!("swakelola demo — Yayasan Intan Maharani × DP3A Kota Palembang, tahun anggaran 2025");
     println!(

@@ -25,7 +25,8 @@ const BODY_ID: &str = "Yth. {{ recipient }},
 
 Tahap: {{ stage.label }}
 {% if deadline %}Tenggat: {{ deadline }} (akhir hari, {{ time_zone }}){% if days_left > 0 %} — {{ days_left }} hari lagi{% elif days_left == 0 %} — hari ini{% else %} — terlambat {{ -days_left }} hari{% endif %}
-{% endif %}{% if missing %}Dokumen yang belum ada:
+{% if provisional %}Catatan: tanggal ini sementara — kalender hari libur tahun itu belum dimuat, sehingga tanggal dapat bergeser.
+{% endif %}{% endif %}{% if missing %}Dokumen yang belum ada:
 {% for document in missing %}- {{ document }}
 {% endfor %}{% endif %}
 Lihat: swakelola case show {{ case.id }}
@@ -38,7 +39,8 @@ const BODY_EN: &str = "Dear {{ recipient }},
 
 Stage: {{ stage.label }}
 {% if deadline %}Due: {{ deadline }} (end of day, {{ time_zone }}){% if days_left > 0 %} — {{ days_left }} days left{% elif days_left == 0 %} — today{% else %} — {{ -days_left }} days late{% endif %}
-{% endif %}{% if missing %}Documents still missing:
+{% if provisional %}Note: this date is provisional — the holiday calendar for that year is not loaded yet, so it may still move.
+{% endif %}{% endif %}{% if missing %}Documents still missing:
 {% for document in missing %}- {{ document }}
 {% endfor %}{% endif %}
 See: swakelola case show {{ case.id }}
@@ -137,6 +139,7 @@ pub fn render(
         stage => minijinja::context! { id => notification.stage, label => stage_label },
         deadline => deadline,
         days_left => days_left,
+        provisional => notification.obligation.as_ref().is_some_and(|o| o.provisional),
         time_zone => zone_name(engine),
         missing => missing,
         fields => fields,
@@ -265,6 +268,7 @@ mod tests {
                 due_date: "2024-12-20".parse().unwrap(),
                 due_at: "2024-12-20T16:59:59Z".parse().unwrap(),
                 overdue: true,
+                provisional: false,
             }),
             missing_documents: vec!["kak".into()],
         }

@@ -106,7 +106,17 @@ impl Story<'_> {
             .obligations
             .values()
             .filter(|o| matches!(o.source, ObligationSource::StageDeadline { .. }))
-            .map(|o| format!(" · tenggat {}", format::date(o.due_date, Language::Id)))
+            .map(|o| {
+                format!(
+                    " · tenggat {}{}",
+                    format::date(o.due_date, Language::Id),
+                    if o.provisional {
+                        format!(" ({})", crate::cases::PROVISIONAL_NOTE)
+                    } else {
+                        String::new()
+                    }
+                )
+            })
             .next()
             .unwrap_or_default()
     }

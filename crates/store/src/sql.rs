@@ -701,6 +701,17 @@ impl Store for SqlStore {
                 .fetch_all(&mut *tx)
                 .await?;
         let mut merged: std::collections::BTreeMap<String, String> = stored.into_iter().collect();
+        // A first deploy that brings no calendars uses the ones built into swakelola.
+        let built_in: Vec<(String, String)>;
+        let calendars = if merged.is_empty() && calendars.is_empty() {
+            built_in = swakelola_definition::built_in_calendars()
+                .into_iter()
+                .map(|c| (c.file, c.text))
+                .collect();
+            &built_in[..]
+        } else {
+            calendars
+        };
         let mut calendars_changed = false;
         for (file, text) in calendars {
             if merged.get(file) != Some(text) {

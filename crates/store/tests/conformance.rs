@@ -95,6 +95,7 @@ conformance!(
     failing_timers_back_off_then_wait_dead_for_an_operator,
     outbox_and_timers_listings_respect_organisations,
     a_new_holiday_moves_pending_deadlines_once,
+    the_calendar_of_a_new_year_settles_provisional_deadlines,
 );
 
 async fn deploy(store: &SqlStore) {
@@ -1356,6 +1357,7 @@ async fn a_new_holiday_moves_pending_deadlines_once(store: Arc<SqlStore>) {
         swakelola_core::EventKind::DeadlinesMoved {
             moved: dates,
             reason,
+            ..
         } => {
             assert_eq!(dates.len(), 1);
             assert_eq!((dates[0].from, dates[0].to), (holiday, moved.due_date));
@@ -1402,4 +1404,33 @@ async fn a_new_holiday_moves_pending_deadlines_once(store: Arc<SqlStore>) {
         twin.state.obligations.values().next().unwrap().due_date,
         moved.due_date
     );
+}
+
+async fn the_calendar_of_a_new_year_settles_provisional_deadlines(store: Arc<SqlStore>) {
+    open_documents(&store, 0).await;
+    let opened_at: Timestamp = "2026-12-28T02:00:00Z".parse().unwrap();
+    let case = store
+        .open(&document_request("DOC-2027"), opened_at)
+        .await
+        .unwrap()
+        .case;
+    let before = case.state.obligations.values().next().unwrap().clone();
+    assert!(before.provisional, "{before:?}");
+    assert_eq!(before.due_date.to_string(), "2027-01-04");
+    // The 2027 decree arrives: 1 January is a holiday after all.
+    let calendar_2027 = "calendar: indonesia\nyear: 2027\ntime_zone: Asia/Jakarta\nweekend: [saturday, sunday]\nholidays:\n  - date: 2027-01-01\n    kind: national\n    name: Tahun Baru Masehi\n";
+    let deployed = store
+        .deploy(
+            "doc.yaml",
+            &read("workflows/persetujuan-dokumen.yaml"),
+            &[("indonesia-2027.yaml".into(), calendar_2027.into())],
+            opened_at,
+        )
+        .await
+        .unwrap();
+    assert_eq!(deployed.rescheduled, 1);
+    let after = store.case(&case.id).await.unwrap().state;
+    let settled = after.obligations.get(&before.key).unwrap();
+    assert_eq!(settled.due_date.to_string(), "2027-01-05");
+    assert!(!settled.provisional, "{settled:?}");
 }
