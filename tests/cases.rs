@@ -556,6 +556,38 @@ fn run_partnership(session: &Session) {
     assert_eq!(again["case"]["id"], opened["case"]["id"]);
     assert_eq!(again["created"], false);
 
+    // People call a case by its business key, or a short prefix of its id.
+    let by_key: serde_json::Value =
+        serde_json::from_str(&ok(&["case", "show", "DP3A-2025-001", "--json"])).unwrap();
+    assert_eq!(
+        by_key["case"]["id"].as_str().or(by_key["id"].as_str()),
+        Some(id.as_str())
+    );
+    let by_prefix: serde_json::Value =
+        serde_json::from_str(&ok(&["case", "show", &id[..13], "--json"])).unwrap();
+    assert_eq!(by_prefix, by_key);
+    // The same key opened by another organisation: the key alone is ambiguous, and says so.
+    let mut other = open.to_vec();
+    other[7] = "dinsos-palembang";
+    other[11] = "instansi=Dinas Sosial Kota Palembang";
+    other[17] = "instansi=dinsos-palembang";
+    let other: serde_json::Value = serde_json::from_str(&ok(&other)).unwrap();
+    let other_id = other["case"]["id"].as_str().unwrap().to_owned();
+    let ambiguous = session.run(&["case", "show", "DP3A-2025-001"]);
+    assert_eq!(ambiguous.status.code(), Some(1));
+    for candidate in [&id, &other_id] {
+        assert!(
+            stderr(&ambiguous).contains(candidate.as_str()),
+            "{}",
+            stderr(&ambiguous)
+        );
+    }
+    assert!(
+        stderr(&ambiguous).contains("give the full id"),
+        "{}",
+        stderr(&ambiguous)
+    );
+
     // A step out of order is refused with the allowed steps, and changes nothing.
     let refused = session.run(&[
         "case",
@@ -702,6 +734,43 @@ fn bad_input_is_refused_with_a_hint_and_nothing_is_written() {
         "{}",
         stderr(&output)
     );
+    // Inputs the workflow cannot hold, each refused with its reason.
+    for (extra, message) in [
+        (
+            vec!["--contact", "kepala=email:kepala@example.org"],
+            "`contacts.kepala` is not a role of workflow `persetujuan-dokumen`",
+        ),
+        (
+            vec!["--party", "ormas=yayasan-x"],
+            "`parties.ormas` is not a party of workflow `persetujuan-dokumen`",
+        ),
+        (
+            vec!["--party", "pemeriksa=a", "--party", "pemeriksa=b"],
+            "is given twice (`a` and `b`)",
+        ),
+        (
+            vec!["--contact", "penyusun=email:siti"],
+            "is not an email address",
+        ),
+        (
+            vec!["--contact", "penyusun=webhook:http://hooks.example.org/x"],
+            "webhooks must use https",
+        ),
+        (
+            vec!["--contact", "penyusun=webhook:https://10.0.0.5/x"],
+            "private, loopback or link-local",
+        ),
+    ] {
+        let mut args = vec!["--field", "judul=Laporan"];
+        args.extend(extra);
+        let output = open(&args);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&output).contains(message),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
     assert!(
         stdout(&run(&["case", "list"])).contains("tidak ada kasus"),
         "nothing was opened"

@@ -102,9 +102,21 @@ impl Principal {
         named && !case.pending_organisations.contains(&self.0.organisation)
     }
 
-    /// Loads a case the caller may see; any other case is "not found".
-    pub async fn case(&self, state: &AppState, id: &str) -> ApiResult<CaseRecord> {
-        match state.store.case(id).await {
+    /// Loads a case the caller may see, by id, id prefix or business key; any other case is
+    /// "not found", exactly like one that does not exist.
+    pub async fn case(&self, state: &AppState, reference: &str) -> ApiResult<CaseRecord> {
+        let id = match state
+            .store
+            .resolve_case(reference, Some(&self.0.organisation))
+            .await
+        {
+            Ok(id) => id,
+            Err(swakelola_store::Error::CaseNotFound(_)) => {
+                return Err(ApiError::case_not_found());
+            }
+            Err(error) => return Err(error.into()),
+        };
+        match state.store.case(&id).await {
             Ok(case) if self.sees(&case) => Ok(case),
             Ok(_) | Err(swakelola_store::Error::CaseNotFound(_)) => Err(ApiError::case_not_found()),
             Err(error) => Err(error.into()),

@@ -365,23 +365,6 @@ pub async fn open(
     let version = state.store.latest_version(&request.workflow).await?;
     let engine = state.store.engine_for(&request.workflow, version).await?;
     let workflow = &engine.workflow;
-    for party in request.parties.keys() {
-        if !workflow.parties.iter().any(|p| p.id == *party) {
-            return Err(ApiError::unprocessable(
-                &format!("parties.{party}"),
-                format!(
-                    "there is no party `{party}` in workflow `{}`; known: {}",
-                    workflow.id,
-                    workflow
-                        .parties
-                        .iter()
-                        .map(|p| p.id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ));
-        }
-    }
     let allowed: Vec<String> = if workflow.open_by.is_empty() {
         workflow.roles.iter().map(|r| r.id.clone()).collect()
     } else {

@@ -199,6 +199,9 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::Rejected(r) => rejection(r),
             StoreError::CaseNotFound(_) => ApiError::case_not_found(),
+            StoreError::AmbiguousCase { .. } => {
+                ApiError::new(StatusCode::CONFLICT, error.code(), error.to_string())
+            }
             StoreError::WorkflowNotFound(_) | StoreError::DocumentNotFound(_) => {
                 ApiError::new(StatusCode::NOT_FOUND, error.code(), error.to_string())
             }

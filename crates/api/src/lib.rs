@@ -189,7 +189,7 @@ fn document_common_errors(openapi: &mut utoipa::openapi::OpenApi) {
             )
             .build()
     };
-    for item in openapi.paths.paths.values_mut() {
+    for (path, item) in openapi.paths.paths.iter_mut() {
         let operations = [
             (&mut item.get, false),
             (&mut item.post, true),
@@ -219,6 +219,12 @@ fn document_common_errors(openapi: &mut utoipa::openapi::OpenApi) {
             }
             if has_query || changes {
                 add.push(("400", "a malformed query, path or header"));
+            }
+            if path.starts_with("/v1/cases/{id}") {
+                add.push((
+                    "409",
+                    "the business key or id prefix fits several of your cases; give the full id",
+                ));
             }
             match body {
                 Some(true) => add.extend([

@@ -692,3 +692,38 @@ async fn parties_consent_before_they_see_anything_postgres() {
         parties_consent_before_they_see_anything(Api::new(store).await).await;
     }
 }
+
+/// Business keys address cases in paths, with the same isolation as ids: another
+/// organisation's key is a 404 identical to a key that does not exist.
+async fn business_keys_in_paths(api: Api) {
+    let agency = api.token("Budi", AGENCY, &["ppk"]).await;
+    let other = api.token("Lain", OTHER, &["ppk"]).await;
+    let id = api.open_case(&agency, "KUNCI-2025-001").await;
+    let by_key = api.get("/v1/cases/KUNCI-2025-001", &agency).await;
+    assert_eq!(by_key.status, StatusCode::OK, "{}", by_key.text());
+    assert_eq!(by_key.json()["id"], id.as_str());
+    let history = api.get("/v1/cases/KUNCI-2025-001/history", &agency).await;
+    assert_eq!(history.status, StatusCode::OK);
+    let without_id = |reply: &Reply| {
+        let mut value = reply.json();
+        value["error"]["request_id"] = serde_json::Value::Null;
+        (reply.status, value)
+    };
+    let theirs = api.get("/v1/cases/KUNCI-2025-001", &other).await;
+    let missing = api.get("/v1/cases/TIDAK-ADA-001", &other).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+    assert_eq!(without_id(&theirs), without_id(&missing));
+    assert!(!theirs.text().contains(&id));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn business_keys_in_paths_sqlite() {
+    business_keys_in_paths(Api::new(sqlite().await).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn business_keys_in_paths_postgres() {
+    if let Some(store) = postgres().await {
+        business_keys_in_paths(Api::new(store).await).await;
+    }
+}

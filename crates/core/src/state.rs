@@ -244,6 +244,11 @@ pub struct Notification {
     pub obligation: Option<Obligation>,
     /// Document types still missing for the transitions out of the current stage.
     pub missing_documents: Vec<String>,
+    /// For a transition notice: which transition, and who fired it.
+    #[serde(default)]
+    pub transition: Option<String>,
+    #[serde(default)]
+    pub by: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

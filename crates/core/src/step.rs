@@ -589,7 +589,7 @@ impl Context<'_> {
             });
         }
         let from = state.stage.clone();
-        self.move_to(state, transition, notifications)?;
+        self.move_to(state, transition, actor, notifications)?;
         Ok(EventKind::Transitioned {
             transition: id.to_owned(),
             from,
@@ -605,6 +605,7 @@ impl Context<'_> {
         &self,
         state: &mut CaseState,
         transition: &Transition,
+        actor: &Actor,
         notifications: &mut Vec<Notification>,
     ) -> Result<(), Rejection> {
         let target = self
@@ -621,6 +622,8 @@ impl Context<'_> {
                 stage: state.stage.clone(),
                 obligation: None,
                 missing_documents: owned(missing_documents(self.workflow, state)),
+                transition: Some(transition.id.clone()),
+                by: Some(actor.name.clone()),
             });
         }
         Ok(())
@@ -1019,7 +1022,7 @@ impl Context<'_> {
                         to,
                         record,
                     ));
-                    self.move_to(state, transition, notifications)?;
+                    self.move_to(state, transition, &Actor::system(), notifications)?;
                     TimerEffect::Expired {
                         obligation,
                         transition: transition.id.clone(),
@@ -1151,6 +1154,8 @@ impl Context<'_> {
                 stage: state.stage.clone(),
                 obligation: Some(renewed),
                 missing_documents: owned(missing_documents(self.workflow, state)),
+                transition: None,
+                by: None,
             });
             moved.push(MovedDeadline {
                 obligation: key,
@@ -1214,6 +1219,8 @@ impl Context<'_> {
             stage: state.stage.clone(),
             obligation: Some(obligation),
             missing_documents: owned(missing_documents(self.workflow, state)),
+            transition: None,
+            by: None,
         }
     }
 }

@@ -106,8 +106,10 @@ pub enum CaseCommandLine {
         /// A party of the partnership, PARTY=ORG (repeat), e.g. ormas=yayasan-intan-maharani.
         #[arg(long = "party", value_name = "PARTY=ORG")]
         parties: Vec<String>,
-        /// A contact for a role, ROLE=email:ADDRESS or ROLE=webhook:URL (repeat).
-        #[arg(long = "contact", value_name = "ROLE=ADDRESS")]
+        /// Who to notify for a role (repeat): ROLE="Name <email:ADDRESS>" or
+        /// ROLE="Name <webhook:https://…>"; without a name the role's label greets them, e.g.
+        /// --contact 'ppk=Budi Santoso <email:budi@dp3a.example>'.
+        #[arg(long = "contact", value_name = "ROLE=NAME <ADDRESS>")]
         contacts: Vec<String>,
         #[command(flatten)]
         acting: Acting,
@@ -130,6 +132,8 @@ pub enum CaseCommandLine {
     },
     /// Show a case: stage, fields, deadlines, and what can happen next.
     Show {
+        /// The case: its business key (e.g. DP3A-2025-001), its id, or a unique prefix of the id.
+        #[arg(value_name = "CASE")]
         case: String,
         /// Show the transitions this role may fire, and what each still needs.
         #[arg(long = "as", value_name = "ROLE")]
@@ -137,6 +141,8 @@ pub enum CaseCommandLine {
     },
     /// Fire a transition.
     Fire {
+        /// The case: its business key (e.g. DP3A-2025-001), its id, or a unique prefix of the id.
+        #[arg(value_name = "CASE")]
         case: String,
         transition: String,
         #[arg(long)]
@@ -148,6 +154,8 @@ pub enum CaseCommandLine {
     },
     /// Attach a document (the file's content is stored by its SHA-256).
     Attach {
+        /// The case: its business key (e.g. DP3A-2025-001), its id, or a unique prefix of the id.
+        #[arg(value_name = "CASE")]
         case: String,
         document_type: String,
         file: PathBuf,
@@ -158,6 +166,8 @@ pub enum CaseCommandLine {
     },
     /// Set a field, FIELD=VALUE (e.g. pagu=Rp34.500.000).
     Set {
+        /// The case: its business key (e.g. DP3A-2025-001), its id, or a unique prefix of the id.
+        #[arg(value_name = "CASE")]
         case: String,
         #[arg(value_name = "FIELD=VALUE")]
         assignment: String,
@@ -167,9 +177,17 @@ pub enum CaseCommandLine {
         change: Change,
     },
     /// Show a case's full history.
-    History { case: String },
+    History {
+        /// The case: its business key (e.g. DP3A-2025-001), its id, or a unique prefix of the id.
+        #[arg(value_name = "CASE")]
+        case: String,
+    },
     /// Recompute a case's hash chain; exit 1 and name the first tampered event if broken.
-    Verify { case: String },
+    Verify {
+        /// The case: its business key (e.g. DP3A-2025-001), its id, or a unique prefix of the id.
+        #[arg(value_name = "CASE")]
+        case: String,
+    },
 }
 
 /// Exit codes: 1 refused or not found, 3 database unavailable.
@@ -220,6 +238,8 @@ pub struct DaemonOptions {
     pub retry: crate::delivery::RetryPolicy,
     /// Runaway protection (see `runner::MAX_FIRES_PER_CASE`).
     pub max_fires_per_case: u32,
+    /// Base URL of the web pages, for links in notifications.
+    pub public_url: Option<String>,
     /// How long shutdown waits for work in flight.
     pub grace: std::time::Duration,
     /// Serve the HTTP API on this address as well.
@@ -371,6 +391,7 @@ pub fn run_daemon(database: &Database, options: DaemonOptions) -> ExitCode {
             retry: options.retry,
             max_fires_per_case: options.max_fires_per_case,
             grace: options.grace,
+            public_url: options.public_url,
             wake: Some(wake.clone()),
             ..crate::runner::Runner::new(
                 store.clone(),
@@ -711,20 +732,36 @@ async fn run_case(
             }
             for party in parties {
                 let (name, org) = split_pair(party, "a party")?;
-                request
+                if let Some(earlier) = request
                     .parties
                     .organisations
-                    .insert(name.to_owned(), org.to_owned());
+                    .insert(name.to_owned(), org.to_owned())
+                {
+                    return Err(Error::InvalidInput {
+                        path: format!("--party {name}"),
+                        message: format!(
+                            "is given twice (`{earlier}` and `{org}`); a party is one organisation — give it once"
+                        ),
+                    });
+                }
             }
             for contact in contacts {
-                let (role, address) = split_pair(contact, "a contact")?;
+                let (role, value) = split_pair(contact, "a contact")?;
+                // `Budi Santoso <email:budi@dp3a.example>`, or the address alone.
+                let (name, address) = match value.trim().strip_suffix('>') {
+                    Some(rest) => match rest.split_once('<') {
+                        Some((name, address)) => (name.trim(), address.trim()),
+                        None => ("", value.trim()),
+                    },
+                    None => ("", value.trim()),
+                };
                 request
                     .parties
                     .contacts
                     .entry(role.to_owned())
                     .or_default()
                     .push(Contact {
-                        name: role.to_owned(),
+                        name: name.to_owned(),
                         address: address.to_owned(),
                     });
             }
@@ -781,6 +818,7 @@ async fn run_case(
             }
         }
         CaseCommandLine::Show { case, role } => {
+            let case = &store.resolve_case(case, None).await?;
             let record = store.case(case).await?;
             show(store, &record, role.as_deref(), json_output, now).await?;
         }
@@ -791,6 +829,7 @@ async fn run_case(
             acting,
             change: options,
         } => {
+            let case = &store.resolve_case(case, None).await?;
             let action = Action::Fire {
                 transition: transition.clone(),
                 comment: comment.clone(),
@@ -807,8 +846,10 @@ async fn run_case(
             acting,
             change: options,
         } => {
+            // The file first: a FIFO or a device is refused before anything else is asked.
             let content = read_bounded(file, swakelola_store::MAX_DOCUMENT_BYTES as u64)
                 .map_err(|e| Error::InvalidRequest(format!("{e}; nothing was attached")))?;
+            let case = &store.resolve_case(case, None).await?;
             let action = Action::Attach {
                 document_type: document_type.clone(),
                 file_name: file
@@ -830,6 +871,7 @@ async fn run_case(
             acting,
             change: options,
         } => {
+            let case = &store.resolve_case(case, None).await?;
             let (field, value) = split_pair(assignment, "a field value")?;
             let action = Action::SetField {
                 field: field.to_owned(),
@@ -841,6 +883,7 @@ async fn run_case(
             print_applied(store, &applied, json_output, "data diperbarui").await?;
         }
         CaseCommandLine::History { case } => {
+            let case = &store.resolve_case(case, None).await?;
             let history = store.history(case).await?;
             if json_output {
                 println!("{}", json!(history));
@@ -863,6 +906,7 @@ async fn run_case(
             }
         }
         CaseCommandLine::Verify { case } => {
+            let case = &store.resolve_case(case, None).await?;
             let verification = store.verify(case).await?;
             if json_output {
                 println!("{}", json!(verification));

@@ -37,7 +37,7 @@ struct Cli {
     /// A YAML file with defaults for options not given as flags or environment variables
     /// (keys as the long flags with `_`: database_url, webhook_allow, poll, lease, batch,
     /// smtp_url, smtp_from, webhook_secret, metrics, max_attempts, retry_base, api, listen,
-    /// delivery_timeout, grace, max_fires_per_case).
+    /// delivery_timeout, grace, max_fires_per_case, public_url).
     #[arg(long, global = true, env = "SWAKELOLA_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
     /// Log format of `run` and `serve` (on stderr): one JSON object per line, or text for
@@ -76,6 +76,7 @@ fn init_logging(format: LogFormat) {
 struct ConfigFile {
     database_url: Option<String>,
     webhook_allow: Option<Vec<String>>,
+    public_url: Option<String>,
     delivery_timeout: Option<u64>,
     grace: Option<u64>,
     max_fires_per_case: Option<u32>,
@@ -134,6 +135,7 @@ fn apply_config(cli: &mut Cli, matches: &clap::ArgMatches) -> anyhow::Result<()>
             delivery_timeout,
             grace,
             max_fires_per_case,
+            public_url,
         },
         Some(run),
     ) = (&mut cli.command, matches.subcommand_matches("run"))
@@ -168,6 +170,11 @@ fn apply_config(cli: &mut Cli, matches: &clap::ArgMatches) -> anyhow::Result<()>
             config.delivery_timeout,
         );
         fill(grace, unset(run, "grace"), config.grace);
+        fill(
+            public_url,
+            unset(run, "public_url"),
+            config.public_url.map(Some),
+        );
         fill(
             max_fires_per_case,
             unset(run, "max_fires_per_case"),
@@ -290,6 +297,10 @@ enum Command {
         /// automatic moves loop) is set aside, listed by `swakelola timer list --failed`.
         #[arg(long, default_value_t = 100, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
         max_fires_per_case: u32,
+        /// Base URL where people open cases in a browser, e.g. https://swakelola.dp3a.example;
+        /// notifications then link to `<URL>/kasus/<business key>`.
+        #[arg(long, env = "SWAKELOLA_PUBLIC_URL", value_name = "URL", value_parser = parse_public_url)]
+        public_url: Option<String>,
     },
     /// Serve the HTTP API (without firing timers; run `swakelola run` for those, or
     /// `swakelola run --api` for both in one process).
@@ -379,6 +390,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// An http(s) URL with a host, for links people click.
+fn parse_public_url(text: &str) -> Result<String, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(format!("`{text}` is not an http(s) URL with a host"));
+    }
+    Ok(text.trim_end_matches('/').to_owned())
+}
+
 /// `swakelola demo | head -2`: when the reader of stdout goes away, `println!` panics with a
 /// broken pipe. Leave as a Unix filter does on SIGPIPE (exit status 141), without a panic
 /// message; every other panic is reported as usual.
@@ -426,6 +446,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             delivery_timeout,
             grace,
             max_fires_per_case,
+            public_url,
         } => Ok(cases::run_daemon(
             &cli.database,
             cases::DaemonOptions {
@@ -452,6 +473,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 api: api.then_some(listen),
                 max_fires_per_case,
                 grace: std::time::Duration::from_secs(grace),
+                public_url,
             },
         )),
         Command::Serve { listen } => Ok(cases::serve(&cli.database, listen)),

@@ -21,30 +21,32 @@ pub struct Rendered {
 const SUBJECT_ID: &str = "[swakelola] {{ title }}: tahap {{ stage.label }}{% if deadline %}, tenggat {{ deadline }}{% endif %}";
 const BODY_ID: &str = "Yth. {{ recipient }},
 
-{{ title }} untuk kasus {{ case.business_key }} ({{ workflow }}).
+{{ title }} untuk kasus {{ case.business_key }}{% if case.title %} — {{ case.title }}{% endif %} ({{ workflow }}).
 
-Tahap: {{ stage.label }}
-{% if deadline %}Tenggat: {{ deadline }} (akhir hari, {{ time_zone }}){% if days_left > 0 %} — {{ days_left }} hari lagi{% elif days_left == 0 %} — hari ini{% else %} — terlambat {{ -days_left }} hari{% endif %}
+{% if transition %}{{ by }} menjalankan «{{ transition.label }}»; kasus kini di tahap {{ stage.label }}.
+{% else %}Tahap: {{ stage.label }}
+{% endif %}{% if deadline %}Tenggat: {{ deadline }} (akhir hari, {{ time_zone }}){% if days_left > 0 %} — {{ days_left }} hari lagi{% elif days_left == 0 %} — hari ini{% else %} — terlambat {{ -days_left }} hari{% endif %}
 {% if provisional %}Catatan: tanggal ini sementara — kalender hari libur tahun itu belum dimuat, sehingga tanggal dapat bergeser.
 {% endif %}{% endif %}{% if missing %}Dokumen yang belum ada:
 {% for document in missing %}- {{ document }}
-{% endfor %}{% endif %}
-Lihat: swakelola case show {{ case.id }}
-";
+{% endfor %}{% endif %}{% if link %}
+Buka kasus: {{ link }}
+{% endif %}";
 
 const SUBJECT_EN: &str = "[swakelola] {{ title }}: stage {{ stage.label }}{% if deadline %}, due {{ deadline }}{% endif %}";
 const BODY_EN: &str = "Dear {{ recipient }},
 
-{{ title }} for case {{ case.business_key }} ({{ workflow }}).
+{{ title }} for case {{ case.business_key }}{% if case.title %} — {{ case.title }}{% endif %} ({{ workflow }}).
 
-Stage: {{ stage.label }}
-{% if deadline %}Due: {{ deadline }} (end of day, {{ time_zone }}){% if days_left > 0 %} — {{ days_left }} days left{% elif days_left == 0 %} — today{% else %} — {{ -days_left }} days late{% endif %}
+{% if transition %}{{ by }} did «{{ transition.label }}»; the case is now at stage {{ stage.label }}.
+{% else %}Stage: {{ stage.label }}
+{% endif %}{% if deadline %}Due: {{ deadline }} (end of day, {{ time_zone }}){% if days_left > 0 %} — {{ days_left }} days left{% elif days_left == 0 %} — today{% else %} — {{ -days_left }} days late{% endif %}
 {% if provisional %}Note: this date is provisional — the holiday calendar for that year is not loaded yet, so it may still move.
 {% endif %}{% endif %}{% if missing %}Documents still missing:
 {% for document in missing %}- {{ document }}
-{% endfor %}{% endif %}
-See: swakelola case show {{ case.id }}
-";
+{% endfor %}{% endif %}{% if link %}
+Open the case: {{ link }}
+{% endif %}";
 
 fn title(kind: NotificationKind, language: Language) -> &'static str {
     match (kind, language) {
@@ -77,13 +79,36 @@ fn zone_name(engine: &Engine) -> String {
     }
 }
 
-/// Subject and body of `notification` on `case` for the contact at `recipient`, as of `now`.
+/// Where people open a case: `<public_url>/kasus/<business key>`.
+pub fn case_link(public_url: &str, business_key: &str) -> String {
+    let mut url = public_url.trim_end_matches('/').to_owned();
+    url.push_str("/kasus/");
+    url.extend(url::form_urlencoded::byte_serialize(
+        business_key.as_bytes(),
+    ));
+    url
+}
+
+/// The case's title: its first required text field (`nama_kegiatan`, `judul`), if set.
+fn case_title(engine: &Engine, case: &CaseRecord) -> Option<String> {
+    engine
+        .workflow
+        .fields
+        .iter()
+        .find(|f| f.required && f.field_type == swakelola_core::FieldType::Text)
+        .and_then(|f| case.state.fields.get(&f.id))
+        .map(ToString::to_string)
+}
+
+/// Subject and body of `notification` on `case` for the contact at `recipient`, as of `now`;
+/// with `public_url`, a link to the case.
 pub fn render(
     engine: &Engine,
     case: &CaseRecord,
     notification: &Notification,
     recipient: &str,
     now: Timestamp,
+    public_url: Option<&str>,
 ) -> Rendered {
     let workflow = &engine.workflow;
     let language = workflow.language;
@@ -91,13 +116,35 @@ pub fn render(
         Language::Id => label.id.clone(),
         Language::En => label.en.clone().unwrap_or_else(|| label.id.clone()),
     };
+    // The contact's name; a contact given without one (or with the role id for a name) is
+    // greeted by the role's label, never by an id or an address.
     let recipient_name = case
         .parties
         .contacts
-        .values()
-        .flatten()
-        .find(|c| c.address == recipient)
-        .map_or_else(|| recipient.to_owned(), |c| c.name.clone());
+        .iter()
+        .flat_map(|(role, contacts)| contacts.iter().map(move |c| (role, c)))
+        .find(|(_, c)| c.address == recipient)
+        .map(|(role, contact)| {
+            if contact.name.trim().is_empty() || workflow.role(&contact.name).is_some() {
+                workflow
+                    .role(role)
+                    .map_or_else(|| role.clone(), |r| pick(&r.label))
+            } else {
+                contact.name.clone()
+            }
+        })
+        .or_else(|| {
+            recipient
+                .strip_prefix("role:")
+                .and_then(|role| workflow.role(role))
+                .map(|r| pick(&r.label))
+        })
+        .unwrap_or_else(|| recipient.to_owned());
+    let transition = notification
+        .transition
+        .as_deref()
+        .and_then(|t| workflow.transition(t))
+        .map(|t| minijinja::context! { id => t.id, label => pick(&t.label) });
     let stage_label = workflow
         .stage(&notification.stage)
         .map_or_else(|| notification.stage.clone(), |s| pick(&s.label));
@@ -134,7 +181,11 @@ pub fn render(
             id => case.id,
             business_key => case.business_key,
             organisation => case.organisation,
+            title => case_title(engine, case),
         },
+        transition => transition,
+        by => notification.by,
+        link => public_url.map(|url| case_link(url, &case.business_key)),
         workflow => pick(&workflow.label),
         stage => minijinja::context! { id => notification.stage, label => stage_label },
         deadline => deadline,
@@ -271,6 +322,8 @@ mod tests {
                 provisional: false,
             }),
             missing_documents: vec!["kak".into()],
+            transition: None,
+            by: None,
         }
     }
 
@@ -286,6 +339,7 @@ mod tests {
             &escalation(),
             "email:budi@dp3a.example",
             at("2024-12-23T02:00:00Z"),
+            None,
         );
         assert_eq!(
             text.subject,
@@ -305,8 +359,60 @@ mod tests {
             &escalation(),
             "email:budi@dp3a.example",
             at("2024-12-18T02:00:00Z"),
+            None,
         );
         assert!(early.body.contains("— 2 hari lagi"), "{}", early.body);
+        // Never a shell command; a link to the case when the pages have an address.
+        assert!(!text.body.contains("swakelola case"), "{}", text.body);
+        let linked = render(
+            &engine(""),
+            &case(),
+            &escalation(),
+            "email:budi@dp3a.example",
+            at("2024-12-23T02:00:00Z"),
+            Some("https://swakelola.dp3a.example/"),
+        );
+        assert!(
+            linked
+                .body
+                .contains("Buka kasus: https://swakelola.dp3a.example/kasus/DP3A-2025-001"),
+            "{}",
+            linked.body
+        );
+    }
+
+    #[test]
+    fn a_contact_without_a_name_is_greeted_by_the_role_label_and_a_transition_says_who() {
+        let mut case = case();
+        case.parties.contacts.get_mut("ppk").unwrap()[0].name = String::new();
+        let notice = Notification {
+            kind: NotificationKind::Transitioned,
+            transition: Some("serahkan_kak".into()),
+            by: Some("Siti Aminah".into()),
+            obligation: None,
+            ..escalation()
+        };
+        let text = render(
+            &engine(""),
+            &case,
+            &notice,
+            "email:budi@dp3a.example",
+            at("2024-12-23T02:00:00Z"),
+            None,
+        );
+        let ppk = engine("").workflow.role("ppk").unwrap().label.id.clone();
+        assert!(
+            text.body.starts_with(&format!("Yth. {ppk},")),
+            "{}",
+            text.body
+        );
+        assert!(
+            text.body
+                .contains("Siti Aminah menjalankan «Serahkan KAK dan RAB»"),
+            "{}",
+            text.body
+        );
+        assert!(!text.body.contains("ppk"), "no role id in: {}", text.body);
     }
 
     #[test]
@@ -317,6 +423,7 @@ mod tests {
             &escalation(),
             "email:someone@else.example",
             at("2024-12-20T02:00:00Z"),
+            None,
         );
         assert!(
             text.subject.starts_with("[swakelola] Escalation: stage "),
@@ -346,6 +453,7 @@ mod tests {
             &escalation(),
             "email:budi@dp3a.example",
             at("2024-12-23T02:00:00Z"),
+            None,
         );
         assert_eq!(text.subject, "ESKALASI DP3A-2025-001 (Rp34.500.000)");
         assert_eq!(text.body, "Kerangka Acuan Kerja (KAK); -3");
@@ -357,6 +465,7 @@ mod tests {
             &escalation(),
             "email:budi@dp3a.example",
             at("2024-12-23T02:00:00Z"),
+            None,
         );
         assert!(
             text.subject.starts_with("[swakelola] Eskalasi"),

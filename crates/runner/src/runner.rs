@@ -101,6 +101,9 @@ pub struct Runner {
     pub email: Option<Email>,
     /// Retries of failed deliveries and of timers that failed to fire.
     pub retry: RetryPolicy,
+    /// Where people open a case (`<public_url>/kasus/<business key>`), linked from every
+    /// notification; without it notifications carry no link.
+    pub public_url: Option<String>,
     /// Runaway protection: see [`MAX_FIRES_PER_CASE`].
     pub max_fires_per_case: u32,
     /// Deliveries under way at once (one destination's messages go one after another).
@@ -136,6 +139,7 @@ impl Runner {
             webhooks: None,
             email: None,
             retry: RetryPolicy::default(),
+            public_url: None,
             max_fires_per_case: MAX_FIRES_PER_CASE,
             concurrency: 16,
             grace: Duration::from_secs(10),
@@ -660,6 +664,7 @@ impl Runner {
             &notification,
             &message.recipient,
             now,
+            self.public_url.as_deref(),
         ))
     }
 }

@@ -8,8 +8,14 @@ pub enum Error {
     /// The workflow refused the command; nothing was written.
     #[error("{0}")]
     Rejected(#[from] Rejection),
-    #[error("case `{0}` does not exist; check the id with `swakelola case list`")]
+    #[error("case `{0}` does not exist; check the id or business key with `swakelola case list`")]
     CaseNotFound(String),
+    /// A business key or id prefix that fits several cases.
+    #[error("`{reference}` fits several cases: {}; give the full id", .candidates.join(", "))]
+    AmbiguousCase {
+        reference: String,
+        candidates: Vec<String>,
+    },
     #[error("workflow `{0}` is not deployed; deploy it with `swakelola workflow deploy <file>`")]
     WorkflowNotFound(String),
     #[error("the workflow has errors and was not deployed:\n{}", render(.0))]
@@ -95,6 +101,7 @@ impl Error {
         match self {
             Error::Rejected(rejection) => rejection.code(),
             Error::CaseNotFound(_) => "case_not_found",
+            Error::AmbiguousCase { .. } => "ambiguous_case",
             Error::WorkflowNotFound(_) => "workflow_not_found",
             Error::InvalidWorkflow(_) => "invalid_workflow",
             Error::Conflict(_) => "conflict",

@@ -248,7 +248,10 @@ pub fn check_open(request: &OpenCase, policy: &WebhookPolicy) -> Result<()> {
     for (role, contacts) in &request.parties.contacts {
         check_name("contacts", role)?;
         for (index, contact) in contacts.iter().enumerate() {
-            check_name(&format!("contacts.{role}[{index}].name"), &contact.name)?;
+            // A contact without a name is greeted by the role's label.
+            if !contact.name.is_empty() {
+                check_name(&format!("contacts.{role}[{index}].name"), &contact.name)?;
+            }
             let path = || format!("contacts.{role}[{index}].address");
             match Address::parse(&contact.address).map_err(|message| invalid(path(), message))? {
                 Address::Webhook(url) => policy
@@ -256,6 +259,46 @@ pub fn check_open(request: &OpenCase, policy: &WebhookPolicy) -> Result<()> {
                     .map_err(|message| invalid(path(), message))?,
                 Address::Email(_) => {}
             }
+        }
+    }
+    Ok(())
+}
+
+/// What only the workflow can tell: every party is one the workflow defines, every contact is
+/// for one of its roles.
+pub fn check_open_against(request: &OpenCase, workflow: &swakelola_core::Workflow) -> Result<()> {
+    for party in request.parties.organisations.keys() {
+        if !workflow.parties.iter().any(|p| p.id == *party) {
+            return Err(invalid(
+                format!("parties.{party}"),
+                format!(
+                    "is not a party of workflow `{}`; its parties are: {}",
+                    workflow.id,
+                    workflow
+                        .parties
+                        .iter()
+                        .map(|p| p.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+    }
+    for role in request.parties.contacts.keys() {
+        if workflow.role(role).is_none() {
+            return Err(invalid(
+                format!("contacts.{role}"),
+                format!(
+                    "is not a role of workflow `{}`; its roles are: {}",
+                    workflow.id,
+                    workflow
+                        .roles
+                        .iter()
+                        .map(|r| r.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
         }
     }
     Ok(())

@@ -11,6 +11,7 @@
 mod error;
 mod hash;
 pub mod input;
+mod lookup;
 mod parties;
 mod sql;
 mod tokens;
@@ -26,6 +27,7 @@ use swakelola_core::{Actor, CaseState, Event};
 
 pub use error::Error;
 pub use hash::sha256_hex;
+pub use lookup::MIN_ID_PREFIX;
 pub use parties::Invitation;
 pub use sql::{Dialect, SqlStore};
 pub use tokens::{ADMIN_ROLE, ApiToken, OPERATOR_ROLE, TOKEN_PREFIX, TokenRefused};

@@ -864,6 +864,7 @@ impl Store for SqlStore {
         }
         let version = self.latest_version(&request.workflow_id).await?;
         let engine = self.engine_for(&request.workflow_id, version).await?;
+        crate::input::check_open_against(request, &engine.workflow)?;
         let command = Command {
             actor: request.actor.clone(),
             action: Action::Open {
