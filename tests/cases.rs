@@ -621,7 +621,7 @@ fn run_partnership(session: &Session) {
     }
 
     let shown = ok(&["case", "show", &id]);
-    assert!(shown.contains("Tahap: Selesai (`selesai`)"), "{shown}");
+    assert!(shown.contains("Tahap: Selesai · revisi"), "{shown}");
     assert!(shown.contains("DITUTUP"), "{shown}");
     assert!(shown.contains("Pagu anggaran: Rp34.500.000"), "{shown}");
     let history: serde_json::Value =

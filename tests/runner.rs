@@ -14,7 +14,7 @@ fn the_daemon_fires_due_timers_and_stops_on_sigterm() {
     assert!(agenda.contains("! "), "{agenda}");
     assert!(
         agenda.contains(
-            "eskalasi: Penyusunan KAK dan RAB (jatuh tempo 31 Agustus 2024) → tim_persiapan, ppk"
+            "eskalasi: Tenggat tahap «Penyusunan KAK dan RAB» (jatuh tempo 31 Agustus 2024) → Tim Persiapan, Pejabat Pembuat Komitmen (PPK)"
         ),
         "{agenda}"
     );

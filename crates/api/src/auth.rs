@@ -15,9 +15,9 @@ use swakelola_store::{ApiToken, CaseRecord, Store, TOKEN_PREFIX};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 
-/// An authenticated caller.
+/// An authenticated caller, and the language they read (from `Accept-Language`).
 #[derive(Debug, Clone)]
-pub struct Principal(pub ApiToken);
+pub struct Principal(pub ApiToken, pub swakelola_core::format::Language);
 
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
@@ -43,7 +43,10 @@ impl FromRequestParts<AppState> for Principal {
             })?;
         let token = state.store.authenticate(secret, (state.clock)()).await??;
         tracing::Span::current().record("token", tracing::field::display(&token.id));
-        Ok(Principal(token))
+        let crate::extract::Lang(language) = crate::extract::Lang::from_request_parts(parts, state)
+            .await
+            .unwrap_or_default();
+        Ok(Principal(token, language))
     }
 }
 
@@ -56,7 +59,7 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        let Principal(token) = Principal::from_request_parts(parts, state).await?;
+        let Principal(token, _) = Principal::from_request_parts(parts, state).await?;
         if !token.is_admin() {
             return Err(ApiError::forbidden(
                 "this endpoint is for administrators; the token needs the `admin` role",
@@ -75,7 +78,7 @@ impl FromRequestParts<AppState> for Operator {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        let Principal(token) = Principal::from_request_parts(parts, state).await?;
+        let Principal(token, _) = Principal::from_request_parts(parts, state).await?;
         if !token.is_operator() {
             return Err(ApiError::forbidden(
                 "this endpoint is for the installation's operator; the token needs the `operator` role, which only `swakelola token create` on the server grants",
@@ -86,6 +89,10 @@ impl FromRequestParts<AppState> for Operator {
 }
 
 impl Principal {
+    pub fn language(&self) -> swakelola_core::format::Language {
+        self.1
+    }
+
     pub fn organisation(&self) -> &str {
         &self.0.organisation
     }

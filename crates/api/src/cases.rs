@@ -9,12 +9,13 @@ use axum::response::{IntoResponse, Response};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use swakelola_core::Actor;
-use swakelola_core::state::ObligationSource;
-use swakelola_core::step::{Action, guard_failures, missing_documents};
+use swakelola_core::step::{Action, guard_failures};
 use swakelola_store::{
     Applied, CaseCommand, CaseFilter, CaseRecord, Contact, OpenCase, Parties, Store, sha256_hex,
 };
 use utoipa::{IntoParams, ToSchema};
+
+use swakelola_view::{AgendaEntry, CaseView, Labels};
 
 use crate::AppState;
 use crate::auth::Principal;
@@ -74,6 +75,9 @@ pub struct ObligationView {
     pub key: String,
     /// `stage_deadline` or `recurring`.
     pub kind: String,
+    /// What it is, in words: "Tenggat tahap «Reviu KAK oleh instansi»", "Laporan kemajuan
+    /// Oktober 2025" (`Accept-Language: en` for English).
+    pub label: String,
     /// The document that meets a recurring obligation.
     pub document: Option<String>,
     pub due_date: String,
@@ -88,6 +92,8 @@ pub struct ObligationView {
 pub struct NextStep {
     pub transition: String,
     pub label: String,
+    /// The label of the stage `to`.
+    pub to_label: String,
     pub to: String,
     /// Your roles that may fire it.
     pub roles: Vec<String>,
@@ -121,36 +127,34 @@ pub(crate) async fn detail(
         .engine_for(&case.workflow_id, case.workflow_version)
         .await?;
     let workflow = &engine.workflow;
+    let labels = Labels::new(workflow, principal.language());
     let your_roles = principal.roles_on(workflow, case);
+    let view = CaseView::build(labels, case, Some(&your_roles), state.now());
     let case_state = &case.state;
-    let next = workflow
-        .transitions_from(&case_state.stage)
-        .filter_map(|t| {
-            let roles: Vec<String> = t
-                .roles
-                .iter()
-                .filter(|r| your_roles.contains(&r.as_str()))
-                .cloned()
-                .collect();
-            if roles.is_empty() {
-                return None;
-            }
-            let missing: Vec<Problem> = guard_failures(workflow, case_state, t, Some("-"))
+    let next = view
+        .actions
+        .iter()
+        .map(|action| {
+            let transition = workflow
+                .transition(&action.transition.id)
+                .expect("the view's actions are the workflow's transitions");
+            let missing: Vec<Problem> = guard_failures(workflow, case_state, transition, Some("-"))
                 .iter()
                 .map(guard_problem)
                 .collect();
-            Some(NextStep {
-                transition: t.id.clone(),
-                label: t.label.id.clone(),
-                to: t.to.clone(),
-                roles,
-                ready: missing.is_empty(),
+            NextStep {
+                transition: action.transition.id.clone(),
+                label: action.transition.label.clone(),
+                to: action.to.id.clone(),
+                to_label: action.to.label.clone(),
+                roles: action.roles.iter().map(|r| r.id.clone()).collect(),
+                ready: action.ready,
                 missing,
-            })
+            }
         })
         .collect();
     Ok(CaseDetail {
-        summary: summary(case, workflow),
+        summary: summary(case, labels),
         fields: serde_json::to_value(&case_state.fields).unwrap_or_default(),
         documents: case_state
             .documents
@@ -165,35 +169,31 @@ pub(crate) async fn detail(
                 role: d.attached_by.role.clone(),
             })
             .collect(),
-        obligations: case_state
+        obligations: view
             .obligations
-            .values()
+            .iter()
             .map(|o| ObligationView {
                 key: o.key.clone(),
-                kind: match &o.source {
-                    ObligationSource::StageDeadline { .. } => "stage_deadline".into(),
-                    ObligationSource::Recurring { .. } => "recurring".into(),
-                },
-                document: match &o.source {
-                    ObligationSource::Recurring { document, .. } => Some(document.clone()),
-                    ObligationSource::StageDeadline { .. } => None,
-                },
+                kind: o.kind.to_owned(),
+                label: o.label.clone(),
+                document: o.document.as_ref().map(|d| d.id.clone()),
                 due_date: o.due_date.to_string(),
                 due_at: ts(o.due_at),
-                overdue: o.overdue || o.due_at <= state.now(),
+                overdue: o.overdue,
                 provisional: o.provisional,
             })
             .collect(),
         your_roles: your_roles.iter().map(|r| (*r).to_owned()).collect(),
         next,
-        missing_documents: missing_documents(workflow, case_state)
-            .into_iter()
-            .map(str::to_owned)
+        missing_documents: view
+            .missing_documents
+            .iter()
+            .map(|d| d.id.clone())
             .collect(),
     })
 }
 
-fn summary(case: &CaseRecord, workflow: &swakelola_core::Workflow) -> CaseSummary {
+fn summary(case: &CaseRecord, labels: Labels<'_>) -> CaseSummary {
     CaseSummary {
         id: case.id.clone(),
         workflow: case.workflow_id.clone(),
@@ -202,9 +202,7 @@ fn summary(case: &CaseRecord, workflow: &swakelola_core::Workflow) -> CaseSummar
         organisation: case.organisation.clone(),
         parties: case.parties.organisations.clone(),
         stage: case.state.stage.clone(),
-        stage_label: workflow
-            .stage(&case.state.stage)
-            .map_or_else(|| case.state.stage.clone(), |s| s.label.id.clone()),
+        stage_label: labels.stage(&case.state.stage).label,
         revision: case.state.revision,
         closed: case.state.is_closed(),
         next_due_at: case.state.next_due_at().map(ts),
@@ -316,7 +314,10 @@ pub async fn list(
             .store
             .engine_for(&case.workflow_id, case.workflow_version)
             .await?;
-        items.push(summary(case, &engine.workflow));
+        items.push(summary(
+            case,
+            Labels::new(&engine.workflow, principal.language()),
+        ));
     }
     let next = more.then(|| items.last().map(|c| c.id.clone())).flatten();
     Ok(axum::Json(CasePage { items, next }))
@@ -867,7 +868,22 @@ pub async fn accept(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AgendaItem {
     pub case_id: String,
+    pub business_key: String,
     pub timer: String,
+    /// `reminder`, `due`, `escalation` or `period_start`.
+    pub kind: String,
+    /// In words: "pengingat", "tenggat", "eskalasi", "periode laporan baru".
+    pub what: String,
+    pub stage: String,
+    pub stage_label: String,
+    /// The obligation it is about, in words.
+    pub obligation: Option<String>,
+    /// The obligation's due date (YYYY-MM-DD).
+    pub due_date: Option<String>,
+    /// Counted through a year without a holiday calendar: may still move.
+    pub provisional: bool,
+    /// The roles that hear of it.
+    pub recipients: Vec<String>,
     pub due_at: String,
     /// Already due: waits for a runner.
     pub due: bool,
@@ -893,15 +909,32 @@ pub async fn agenda(
         .store
         .timers_due_before(until, 1000, Some(principal.organisation()))
         .await?;
-    Ok(axum::Json(
-        timers
-            .into_iter()
-            .map(|t| AgendaItem {
-                due: t.due_at <= now,
-                case_id: t.case_id,
-                timer: t.key,
-                due_at: ts(t.due_at),
-            })
-            .collect(),
-    ))
+    let mut items = Vec::new();
+    for timer in timers {
+        let case = state.store.case(&timer.case_id).await?;
+        let engine = state
+            .store
+            .engine_for(&case.workflow_id, case.workflow_version)
+            .await?;
+        let labels = Labels::new(&engine.workflow, principal.language());
+        let Some(entry) = AgendaEntry::build(labels, &case, &timer.key, now) else {
+            continue;
+        };
+        items.push(AgendaItem {
+            due: entry.due_now,
+            case_id: entry.case_id,
+            business_key: entry.business_key,
+            timer: timer.key,
+            kind: entry.kind.to_owned(),
+            what: entry.what,
+            stage: entry.stage.id,
+            stage_label: entry.stage.label,
+            obligation: entry.obligation,
+            due_date: entry.due_date.map(|d| d.to_string()),
+            provisional: entry.provisional,
+            recipients: entry.recipients.into_iter().map(|r| r.id).collect(),
+            due_at: ts(entry.at),
+        });
+    }
+    Ok(axum::Json(items))
 }

@@ -189,3 +189,27 @@ where
         ))),
     }
 }
+
+/// The language people read the answer in, from `Accept-Language`: English when the first
+/// language asked for is English, Indonesian otherwise. Ids and codes never change with it;
+/// only labels and messages do.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Lang(pub swakelola_core::format::Language);
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        use swakelola_core::format::Language;
+        let first = parts
+            .headers
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|tag| tag.trim().to_ascii_lowercase());
+        Ok(Lang(match first {
+            Some(tag) if tag.starts_with("en") => Language::En,
+            _ => Language::Id,
+        }))
+    }
+}

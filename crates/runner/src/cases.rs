@@ -12,12 +12,29 @@ use clap::{Args, Subcommand};
 use jiff::Timestamp;
 use serde_json::json;
 use swakelola_core::format::{self, Language};
-use swakelola_core::step::{Action, guard_failures, missing_documents, transitions_for};
+use swakelola_core::step::Action;
 use swakelola_core::{Actor, Calendar};
 use swakelola_store::{
     Applied, CaseCommand, CaseFilter, CaseRecord, Contact, Error, OpenCase, Parties, SqlStore,
     Store, sha256_hex,
 };
+use swakelola_view::{AgendaEntry, CaseView, HistoryLine, Labels};
+
+/// A language people read swakelola in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    Id,
+    En,
+}
+
+impl From<Lang> for Language {
+    fn from(lang: Lang) -> Self {
+        match lang {
+            Lang::Id => Language::Id,
+            Lang::En => Language::En,
+        }
+    }
+}
 
 /// Where cases live.
 #[derive(Debug, Clone, Args)]
@@ -34,6 +51,9 @@ pub struct Database {
     /// Print results as JSON for scripts instead of text for people.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Language of what people read: `id` (Indonesian, the default) or `en`.
+    #[arg(long, global = true, env = "SWAKELOLA_LANG", value_enum, default_value_t = Lang::Id)]
+    pub lang: Lang,
     /// Networks (CIDR, comma-separated) that webhook contacts may reach although they are
     /// private, loopback or link-local, also over plain http; by default webhooks must be
     /// https to public addresses. E.g. `127.0.0.1/32` for a receiver on this machine.
@@ -681,7 +701,11 @@ pub fn case(database: &Database, command: &CaseCommandLine) -> ExitCode {
     runtime().block_on(async {
         let result = async {
             let store = open_store(database).await?;
-            run_case(&store, database.json, command).await
+            let output = Output {
+                json: database.json,
+                language: database.lang.into(),
+            };
+            run_case(&store, output, command).await
         }
         .await;
         match result {
@@ -693,9 +717,10 @@ pub fn case(database: &Database, command: &CaseCommandLine) -> ExitCode {
 
 async fn run_case(
     store: &SqlStore,
-    json_output: bool,
+    output: Output,
     command: &CaseCommandLine,
 ) -> Result<ExitCode, Error> {
+    let json_output = output.json;
     let now = Timestamp::now();
     let change =
         |case: &str, acting: &Acting, change: &Change, action: Action, content: Option<Vec<u8>>| {
@@ -820,7 +845,7 @@ async fn run_case(
         CaseCommandLine::Show { case, role } => {
             let case = &store.resolve_case(case, None).await?;
             let record = store.case(case).await?;
-            show(store, &record, role.as_deref(), json_output, now).await?;
+            show(store, &record, role.as_deref(), output, now).await?;
         }
         CaseCommandLine::Fire {
             case,
@@ -892,15 +917,16 @@ async fn run_case(
                 let engine = store
                     .engine_for(&record.workflow_id, record.workflow_version)
                     .await?;
+                let labels = Labels::new(&engine.workflow, output.language);
                 for stored in &history {
-                    let event = &stored.event;
+                    let line = HistoryLine::build(labels, stored);
                     println!(
                         "#{:<3} {}  {} ({})  {}",
-                        event.revision,
-                        wib(event.at, &engine.calendar),
-                        event.actor.name,
-                        event.actor.role,
-                        describe(&event.kind)
+                        line.revision,
+                        local_time(line.at, &engine.calendar, output.language),
+                        line.actor,
+                        line.role.label,
+                        line.text
                     );
                 }
             }
@@ -956,11 +982,18 @@ async fn print_applied(
     Ok(())
 }
 
-fn wib(instant: Timestamp, calendar: &Calendar) -> String {
+/// `10 Desember 2024 10.00 WIB` in the calendar's zone.
+fn local_time(instant: Timestamp, calendar: &Calendar, language: Language) -> String {
     let local = calendar.time_zone().to_datetime(instant);
+    let zone = match calendar.time_zone().iana_name() {
+        Some("Asia/Jakarta" | "Asia/Pontianak") => "WIB",
+        Some("Asia/Makassar") => "WITA",
+        Some("Asia/Jayapura") => "WIT",
+        _ => "UTC",
+    };
     format!(
-        "{} {:02}.{:02} WIB",
-        format::date(local.date(), Language::Id),
+        "{} {:02}.{:02} {zone}",
+        format::date(local.date(), language),
         local.hour(),
         local.minute()
     )
@@ -994,157 +1027,128 @@ fn next_deadline(case: &CaseRecord, calendar: &Calendar, now: Timestamp) -> Opti
     ))
 }
 
-fn describe(kind: &swakelola_core::EventKind) -> String {
-    use swakelola_core::EventKind;
-    match kind {
-        EventKind::Opened { stage, .. } => format!("kasus dibuka di tahap `{stage}`"),
-        EventKind::Transitioned {
-            transition,
-            to,
-            comment,
-            ..
-        } => match comment {
-            Some(comment) => format!("`{transition}` → `{to}` — “{comment}”"),
-            None => format!("`{transition}` → `{to}`"),
-        },
-        EventKind::DocumentAttached { document, .. } => format!(
-            "dokumen `{}` dilampirkan: {} ({} bytes)",
-            document.document_type, document.file_name, document.size
-        ),
-        EventKind::FieldSet { field, value, .. } => format!("`{field}` = {value}"),
-        EventKind::TimerFired { timer, .. } => format!("pengingat/tenggat `{timer}`"),
-        EventKind::DeadlinesMoved { moved, .. } => format!(
-            "tenggat bergeser karena kalender kerja diperbarui: {}",
-            moved
-                .iter()
-                .map(|m| format!(
-                    "{} → {}",
-                    format::date(m.from, Language::Id),
-                    format::date(m.to, Language::Id)
-                ))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
 async fn show(
     store: &SqlStore,
     record: &CaseRecord,
     role: Option<&str>,
-    json_output: bool,
+    output: Output,
     now: Timestamp,
 ) -> Result<(), Error> {
     let engine = store
         .engine_for(&record.workflow_id, record.workflow_version)
         .await?;
-    let workflow = &engine.workflow;
-    let state = &record.state;
-    let transitions: Vec<_> = match role {
-        Some(role) => transitions_for(workflow, state, role).collect(),
-        None => workflow.transitions_from(&state.stage).collect(),
-    };
-    let missing = missing_documents(workflow, state);
-    if json_output {
-        let next: Vec<_> = transitions
-            .iter()
-            .map(|t| {
-                json!({
-                    "transition": t.id,
-                    "label": t.label,
-                    "to": t.to,
-                    "roles": t.roles,
-                    "missing": guard_failures(workflow, state, t, Some("-")).iter().map(ToString::to_string).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        println!(
-            "{}",
-            json!({ "case": record, "next": next, "missing_documents": missing, "next_due_at": state.next_due_at() })
-        );
+    let labels = Labels::new(&engine.workflow, output.language);
+    let roles = role.map(|r| vec![r]);
+    let view = CaseView::build(labels, record, roles.as_deref(), now);
+    if output.json {
+        println!("{}", json!(view));
         return Ok(());
     }
-    let stage = workflow.stage(&state.stage);
+    let en = output.language == Language::En;
+    let t = |id: &'static str, en_text: &'static str| if en { en_text } else { id };
     println!(
-        "Kasus {} — {} (versi {})",
-        record.id, workflow.label.id, record.workflow_version
+        "{} {} — {} ({} {})",
+        t("Kasus", "Case"),
+        view.business_key,
+        view.workflow.label,
+        t("versi", "version"),
+        view.workflow_version
     );
     println!(
-        "  Kunci: {} · Organisasi: {}",
-        record.business_key, record.organisation
+        "  {}: {} · id: {}",
+        t("Organisasi", "Organisation"),
+        view.organisation,
+        view.id
     );
     println!(
-        "  Tahap: {} (`{}`) · revisi {}{}",
-        stage.map_or("?", |s| s.label.id.as_str()),
-        state.stage,
-        state.revision,
-        if state.is_closed() { " · DITUTUP" } else { "" }
-    );
-    for (id, value) in &state.fields {
-        let label = workflow
-            .field(id)
-            .map_or(id.as_str(), |f| f.label.id.as_str());
-        println!("  {label}: {value}");
-    }
-    for obligation in state.obligations.values() {
-        let status = if obligation.overdue || obligation.due_at <= now {
-            "TERLAMBAT"
+        "  {}: {}{} · {} {}{}",
+        t("Tahap", "Stage"),
+        view.stage.label,
+        view.phase
+            .as_ref()
+            .map(|p| format!(" ({})", p.label))
+            .unwrap_or_default(),
+        t("revisi", "revision"),
+        view.revision,
+        if view.closed {
+            t(" · DITUTUP", " · CLOSED")
         } else {
-            "menunggu"
-        };
-        let what = match &obligation.source {
-            swakelola_core::state::ObligationSource::StageDeadline { .. } => {
-                "tenggat tahap".to_owned()
-            }
-            swakelola_core::state::ObligationSource::Recurring {
-                rule, period_start, ..
-            } => {
-                format!(
-                    "{rule} periode {}",
-                    format::date(*period_start, Language::Id)
-                )
-            }
+            ""
+        }
+    );
+    for field in &view.fields {
+        println!("  {}: {}", field.field.label, field.value);
+    }
+    for obligation in &view.obligations {
+        let status = if obligation.overdue {
+            t("TERLAMBAT", "OVERDUE")
+        } else {
+            t("menunggu", "pending")
         };
         let provisional = if obligation.provisional {
-            format!("; {PROVISIONAL_NOTE}")
+            format!("; {}", labels.provisional_note())
         } else {
             String::new()
         };
         println!(
-            "  {what}: {} ({status}{provisional})",
-            format::date(obligation.due_date, Language::Id)
+            "  {}: {} ({status}{provisional})",
+            obligation.label, obligation.due
         );
     }
-    if !missing.is_empty() {
-        println!("  Dokumen yang belum ada: {}", missing.join(", "));
-    }
-    if transitions.is_empty() {
+    if !view.missing_documents.is_empty() {
+        let missing: Vec<&str> = view
+            .missing_documents
+            .iter()
+            .map(|d| d.label.as_str())
+            .collect();
         println!(
-            "  Tidak ada langkah berikutnya{}",
-            role.map(|r| format!(" untuk peran `{r}`"))
-                .unwrap_or_default()
+            "  {}: {}",
+            t("Dokumen yang belum ada", "Documents still missing"),
+            missing.join(", ")
+        );
+    }
+    let for_role = role
+        .map(|r| format!(" {} {}", t("untuk", "for"), labels.role(r).label))
+        .unwrap_or_default();
+    if view.actions.is_empty() {
+        println!(
+            "  {}{for_role}",
+            t("Tidak ada langkah berikutnya", "No next step")
         );
     } else {
-        println!(
-            "  Langkah berikutnya{}:",
-            role.map(|r| format!(" untuk `{r}`")).unwrap_or_default()
-        );
-        for t in transitions {
-            let failures = guard_failures(workflow, state, t, Some("-"));
-            let mark = if failures.is_empty() { "siap" } else { "belum" };
+        println!("  {}{for_role}:", t("Langkah berikutnya", "Next steps"));
+        for action in &view.actions {
+            let mark = if action.ready {
+                t("siap", "ready")
+            } else {
+                t("belum", "not yet")
+            };
+            let roles: Vec<&str> = action.roles.iter().map(|r| r.label.as_str()).collect();
+            let reason = if action.comment_required {
+                t(" · alasan wajib ditulis", " · a reason must be written")
+            } else {
+                ""
+            };
             println!(
-                "    [{mark}] {} — {} → {} [{}]",
-                t.id,
-                t.label.id,
-                t.to,
-                t.roles.join(", ")
+                "    [{mark}] {} → {} ({}; {}){reason}",
+                action.transition.label,
+                action.to.label,
+                roles.join(", "),
+                action.transition.id
             );
-            for failure in failures {
-                println!("           · {failure}");
+            for need in &action.needs {
+                println!("           · {}", need.text);
             }
         }
     }
     Ok(())
+}
+
+/// How a command's result is printed.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    pub json: bool,
+    pub language: Language,
 }
 
 #[derive(Debug, Subcommand)]
@@ -1266,7 +1270,7 @@ pub fn timer(database: &Database, command: &TimerCommand) -> ExitCode {
 /// `swakelola agenda`: what falls due, and which reminders and escalations go out, in the
 /// coming days — plus anything already overdue that no runner has handled yet.
 pub fn agenda(database: &Database, days: u32) -> ExitCode {
-    use swakelola_core::state::TimerKind;
+    let language: Language = database.lang.into();
     runtime().block_on(async {
         let result = async {
             let store = open_store(database).await?;
@@ -1275,73 +1279,64 @@ pub fn agenda(database: &Database, days: u32) -> ExitCode {
                 .checked_add(jiff::SignedDuration::from_hours(24 * i64::from(days)))
                 .unwrap_or(now);
             let timers = store.timers_due_before(until, 10_000, None).await?;
-            let mut rows = Vec::new();
+            let mut entries = Vec::new();
+            let mut lines = Vec::new();
             for timer in timers {
                 let record = store.case(&timer.case_id).await?;
-                let engine = store.engine_for(&record.workflow_id, record.workflow_version).await?;
-                let Some(pending) = record.state.timers.get(&timer.key) else { continue };
-                let stage = engine.workflow.stage(&record.state.stage);
-                let obligation = match &pending.kind {
-                    TimerKind::Reminder { obligation, .. }
-                    | TimerKind::Due { obligation }
-                    | TimerKind::Escalation { obligation, .. } => record.state.obligations.get(obligation),
-                    TimerKind::PeriodStart { .. } => None,
+                let engine = store
+                    .engine_for(&record.workflow_id, record.workflow_version)
+                    .await?;
+                let labels = Labels::new(&engine.workflow, language);
+                let Some(entry) = AgendaEntry::build(labels, &record, &timer.key, now) else {
+                    continue;
                 };
-                let follow_up = obligation.and_then(|o| match &o.source {
-                    swakelola_core::state::ObligationSource::StageDeadline { .. } => {
-                        stage.and_then(|s| s.deadline.as_ref()).map(|d| &d.follow_up)
-                    }
-                    swakelola_core::state::ObligationSource::Recurring { rule, .. } => stage
-                        .and_then(|s| s.recurring.iter().find(|r| &r.id == rule))
-                        .map(|r| &r.follow_up),
-                });
-                let to: Vec<String> = match (&pending.kind, follow_up) {
-                    (TimerKind::Reminder { reminder, .. }, Some(f)) => {
-                        let to = &f.reminders[*reminder].to;
-                        if to.is_empty() { f.responsible.clone() } else { to.clone() }
-                    }
-                    (TimerKind::Escalation { escalation, .. }, Some(f)) => f.escalations[*escalation].to.clone(),
-                    (TimerKind::Due { .. }, Some(f)) => f.responsible.clone(),
-                    _ => Vec::new(),
-                };
-                let what = match &pending.kind {
-                    TimerKind::Reminder { .. } => "pengingat",
-                    TimerKind::Due { .. } => "tenggat",
-                    TimerKind::Escalation { .. } => "eskalasi",
-                    TimerKind::PeriodStart { .. } => "periode laporan baru",
-                };
-                rows.push(json!({
-                    "at": timer.due_at,
-                    "overdue": timer.due_at <= now,
-                    "case_id": record.id,
-                    "business_key": record.business_key,
-                    "stage": record.state.stage,
-                    "kind": pending.kind.name(),
-                    "due_date": obligation.map(|o| o.due_date),
-                    "provisional": obligation.is_some_and(|o| o.provisional),
-                    "to": to,
-                    "text": format!(
-                        "{}  {:<16} {what}: {}{} → {}",
-                        wib(timer.due_at, &engine.calendar),
-                        record.business_key,
-                        stage.map_or(record.state.stage.as_str(), |s| s.label.id.as_str()),
-                        obligation.map(|o| format!(
-                            " (jatuh tempo {}{})",
-                            format::date(o.due_date, Language::Id),
-                            if o.provisional { format!("; {PROVISIONAL_NOTE}") } else { String::new() }
-                        )).unwrap_or_default(),
-                        if to.is_empty() { "-".to_owned() } else { to.join(", ") },
-                    ),
-                }));
+                let recipients: Vec<&str> =
+                    entry.recipients.iter().map(|r| r.label.as_str()).collect();
+                let due = entry
+                    .due
+                    .as_ref()
+                    .map(|due| {
+                        let provisional = if entry.provisional {
+                            format!("; {}", labels.provisional_note())
+                        } else {
+                            String::new()
+                        };
+                        match language {
+                            Language::Id => format!(" (jatuh tempo {due}{provisional})"),
+                            Language::En => format!(" (due {due}{provisional})"),
+                        }
+                    })
+                    .unwrap_or_default();
+                lines.push(format!(
+                    "{} {}  {:<16} {}: {}{due} → {}",
+                    if entry.due_now { "!" } else { " " },
+                    local_time(entry.at, &engine.calendar, language),
+                    entry.business_key,
+                    entry.what,
+                    entry
+                        .obligation
+                        .clone()
+                        .unwrap_or_else(|| entry.stage.label.clone()),
+                    if recipients.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        recipients.join(", ")
+                    },
+                ));
+                entries.push(entry);
             }
             if database.json {
-                println!("{}", json!(rows));
-            } else if rows.is_empty() {
-                println!("tidak ada yang jatuh tempo dalam {days} hari ke depan (nothing due in the next {days} days)");
+                println!("{}", json!(entries));
+            } else if lines.is_empty() {
+                match language {
+                    Language::Id => {
+                        println!("tidak ada yang jatuh tempo dalam {days} hari ke depan")
+                    }
+                    Language::En => println!("nothing falls due in the next {days} days"),
+                }
             } else {
-                for row in rows {
-                    let mark = if row["overdue"] == true { "!" } else { " " };
-                    println!("{mark} {}", row["text"].as_str().unwrap_or_default());
+                for line in lines {
+                    println!("{line}");
                 }
             }
             Ok::<_, Error>(())

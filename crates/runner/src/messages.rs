@@ -8,7 +8,7 @@
 use jiff::Timestamp;
 use serde::Serialize;
 use swakelola_core::format::{Language, date};
-use swakelola_core::state::{Notification, NotificationKind};
+use swakelola_core::state::Notification;
 use swakelola_store::{CaseRecord, Engine};
 
 /// A rendered notification.
@@ -47,27 +47,6 @@ const BODY_EN: &str = "Dear {{ recipient }},
 {% endfor %}{% endif %}{% if link %}
 Open the case: {{ link }}
 {% endif %}";
-
-fn title(kind: NotificationKind, language: Language) -> &'static str {
-    match (kind, language) {
-        (NotificationKind::Reminder, Language::Id) => "Pengingat",
-        (NotificationKind::OverdueReminder, Language::Id) => "Pengingat: sudah lewat tenggat",
-        (NotificationKind::Overdue, Language::Id) => "Tenggat terlewati",
-        (NotificationKind::Escalation, Language::Id) => "Eskalasi",
-        (NotificationKind::Transitioned, Language::Id) => "Pemberitahuan",
-        (NotificationKind::DeadlineMoved, Language::Id) => {
-            "Tenggat bergeser karena kalender kerja diperbarui"
-        }
-        (NotificationKind::Reminder, Language::En) => "Reminder",
-        (NotificationKind::OverdueReminder, Language::En) => "Reminder: past due",
-        (NotificationKind::Overdue, Language::En) => "Deadline missed",
-        (NotificationKind::Escalation, Language::En) => "Escalation",
-        (NotificationKind::Transitioned, Language::En) => "Notice",
-        (NotificationKind::DeadlineMoved, Language::En) => {
-            "Deadline moved because the working-day calendar changed"
-        }
-    }
-}
 
 fn zone_name(engine: &Engine) -> String {
     match engine.calendar.time_zone().iana_name() {
@@ -174,7 +153,7 @@ pub fn render(
         .map(|(id, value)| (id.as_str(), value.to_string()))
         .collect();
     let context = minijinja::context! {
-        title => title(notification.kind, language),
+        title => swakelola_view::Labels::new(workflow, language).notification(notification.kind),
         kind => notification.kind,
         recipient => recipient_name,
         case => minijinja::context! {
@@ -235,7 +214,7 @@ pub fn render(
 mod tests {
     use super::*;
     use swakelola_core::CaseState;
-    use swakelola_core::state::{Obligation, ObligationSource};
+    use swakelola_core::state::{NotificationKind, Obligation, ObligationSource};
     use swakelola_definition::{CalendarFile, load_sources};
     use swakelola_store::{Contact, Parties};
 

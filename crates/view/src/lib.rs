@@ -1,0 +1,658 @@
+//! What a person sees of a case, computed once for every front end — the CLI's text and
+//! JSON, the HTTP API, the web pages: labels instead of ids, values as people write them
+//! (`Rp34.500.000`, `10 Desember 2024`), the actions open to a caller with what each still
+//! needs, obligations with their deadlines, history lines and agenda entries with their
+//! recipients, in Indonesian or English.
+//!
+//! Plain data in, plain data out: callers load records from the store and render the views.
+//! This crate must never decide a transition (that is `swakelola_core::step`), never touch the
+//! database and never read the clock (`now` is an argument).
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::Serialize;
+use swakelola_core::format::{self, Language};
+use swakelola_core::model::{Label, Period};
+use swakelola_core::state::{
+    EventKind, NotificationKind, Obligation, ObligationSource, TimerEffect, TimerKind,
+};
+use swakelola_core::step::{GuardFailure, guard_failures, missing_documents};
+use swakelola_core::{CaseState, Workflow};
+use swakelola_store::{CaseRecord, StoredEvent};
+
+/// An id with the label people read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Named {
+    pub id: String,
+    pub label: String,
+}
+
+/// A workflow's labels in one language, falling back to Indonesian, then to the id.
+#[derive(Debug, Clone, Copy)]
+pub struct Labels<'w> {
+    pub workflow: &'w Workflow,
+    pub language: Language,
+}
+
+impl<'w> Labels<'w> {
+    pub fn new(workflow: &'w Workflow, language: Language) -> Self {
+        Self { workflow, language }
+    }
+
+    pub fn text(&self, label: &Label) -> String {
+        match self.language {
+            Language::Id => label.id.clone(),
+            Language::En => label.en.clone().unwrap_or_else(|| label.id.clone()),
+        }
+    }
+
+    fn named(&self, id: &str, label: Option<&Label>) -> Named {
+        Named {
+            id: id.to_owned(),
+            label: label.map_or_else(|| id.to_owned(), |l| self.text(l)),
+        }
+    }
+
+    pub fn stage(&self, id: &str) -> Named {
+        self.named(id, self.workflow.stage(id).map(|s| &s.label))
+    }
+
+    pub fn transition(&self, id: &str) -> Named {
+        self.named(id, self.workflow.transition(id).map(|t| &t.label))
+    }
+
+    pub fn role(&self, id: &str) -> Named {
+        if id == swakelola_core::model::SYSTEM_ROLE {
+            return Named {
+                id: id.to_owned(),
+                label: self.pick("sistem", "system").to_owned(),
+            };
+        }
+        self.named(id, self.workflow.role(id).map(|r| &r.label))
+    }
+
+    pub fn document(&self, id: &str) -> Named {
+        self.named(id, self.workflow.document(id).map(|d| &d.label))
+    }
+
+    pub fn field(&self, id: &str) -> Named {
+        self.named(id, self.workflow.field(id).map(|f| &f.label))
+    }
+
+    pub fn date(&self, date: Date) -> String {
+        format::date(date, self.language)
+    }
+
+    fn pick<'a>(&self, id: &'a str, en: &'a str) -> &'a str {
+        match self.language {
+            Language::Id => id,
+            Language::En => en,
+        }
+    }
+
+    /// What an obligation is, in words: "Tenggat tahap «Reviu KAK oleh instansi»", "Laporan
+    /// kemajuan Oktober 2025", "Setoran pajak Triwulan III 2026".
+    pub fn obligation(&self, source: &ObligationSource) -> String {
+        match source {
+            ObligationSource::StageDeadline { stage } => format!(
+                "{} «{}»",
+                self.pick("Tenggat tahap", "Deadline of stage"),
+                self.stage(stage).label
+            ),
+            ObligationSource::Recurring {
+                rule, period_start, ..
+            } => {
+                let recurring = self
+                    .workflow
+                    .stages
+                    .iter()
+                    .flat_map(|s| &s.recurring)
+                    .find(|r| &r.id == rule);
+                let name = recurring.map_or_else(|| rule.clone(), |r| self.text(&r.label));
+                let period = recurring.map_or(Period::Month, |r| r.period);
+                format!("{name} {}", self.period(period, *period_start))
+            }
+        }
+    }
+
+    /// A reporting period as people name it: `Oktober 2025`, `Triwulan III 2026`, `minggu
+    /// 13 Oktober 2025`.
+    pub fn period(&self, period: Period, start: Date) -> String {
+        match period {
+            Period::Month => {
+                let full = self.date(start);
+                // "1 Oktober 2025" → "Oktober 2025"
+                full.split_once(' ')
+                    .map_or(full.clone(), |(_, rest)| rest.to_owned())
+            }
+            Period::Quarter => {
+                let quarter =
+                    ["I", "II", "III", "IV"][usize::try_from((start.month() - 1) / 3).unwrap_or(0)];
+                format!(
+                    "{} {quarter} {}",
+                    self.pick("Triwulan", "Quarter"),
+                    start.year()
+                )
+            }
+            Period::Week => format!("{} {}", self.pick("minggu", "week of"), self.date(start)),
+        }
+    }
+
+    /// An obligation named by its key alone (as events carry it): `deadline:<stage>:<rev>`
+    /// or `recurring:<stage>:<rev>:<rule>:<period start>`.
+    pub fn obligation_key(&self, key: &str) -> String {
+        let parts: Vec<&str> = key.split(':').collect();
+        match parts.as_slice() {
+            ["deadline", stage, ..] => self.obligation(&ObligationSource::StageDeadline {
+                stage: (*stage).to_owned(),
+            }),
+            ["recurring", _, _, rule, start] => match start.parse::<Date>() {
+                Ok(period_start) => self.obligation(&ObligationSource::Recurring {
+                    rule: (*rule).to_owned(),
+                    period_start,
+                    period_end: period_start,
+                    document: String::new(),
+                }),
+                Err(_) => key.to_owned(),
+            },
+            _ => key.to_owned(),
+        }
+    }
+
+    /// What a kind of notification is called.
+    pub fn notification(&self, kind: NotificationKind) -> &'static str {
+        match kind {
+            NotificationKind::Reminder => self.pick("Pengingat", "Reminder"),
+            NotificationKind::OverdueReminder => {
+                self.pick("Pengingat: sudah lewat tenggat", "Reminder: past due")
+            }
+            NotificationKind::Overdue => self.pick("Tenggat terlewati", "Deadline missed"),
+            NotificationKind::Escalation => self.pick("Eskalasi", "Escalation"),
+            NotificationKind::Transitioned => self.pick("Pemberitahuan", "Notice"),
+            NotificationKind::DeadlineMoved => self.pick(
+                "Tenggat bergeser karena kalender kerja diperbarui",
+                "Deadline moved because the working-day calendar changed",
+            ),
+        }
+    }
+
+    /// The note a provisional date carries.
+    pub fn provisional_note(&self) -> &'static str {
+        self.pick(
+            "sementara: kalender hari libur tahun itu belum dimuat, tanggal dapat bergeser",
+            "provisional: the holiday calendar for that year is not loaded yet, the date may move",
+        )
+    }
+}
+
+/// A field as people read it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldLine {
+    pub field: Named,
+    /// As people write it: `Rp34.500.000`, `2025`, `10 Desember 2024`.
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentLine {
+    pub document: Named,
+    pub file_name: String,
+    pub size: u64,
+    pub sha256: String,
+    pub attached_at: Timestamp,
+    pub attached_by: String,
+    pub role: Named,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ObligationLine {
+    pub key: String,
+    /// `stage_deadline` or `recurring`.
+    pub kind: &'static str,
+    /// What it is, in words.
+    pub label: String,
+    /// The document that meets a recurring obligation.
+    pub document: Option<Named>,
+    pub due_date: Date,
+    /// `10 Desember 2024`.
+    pub due: String,
+    pub due_at: Timestamp,
+    pub overdue: bool,
+    pub provisional: bool,
+}
+
+/// What a transition still needs before it can fire.
+#[derive(Debug, Clone, Serialize)]
+pub struct Need {
+    /// `document`, `field` or `condition`.
+    pub kind: &'static str,
+    pub id: Option<String>,
+    /// In words: "Kerangka Acuan Kerja (KAK) belum dilampirkan".
+    pub text: String,
+}
+
+/// A transition out of the current stage.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionView {
+    pub transition: Named,
+    pub to: Named,
+    /// The roles that may fire it (of those asked about).
+    pub roles: Vec<Named>,
+    pub needs: Vec<Need>,
+    /// A comment (a reason) must be written when firing it.
+    pub comment_required: bool,
+    pub ready: bool,
+}
+
+/// A case as a person sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseView {
+    pub id: String,
+    pub business_key: String,
+    pub organisation: String,
+    pub workflow: Named,
+    pub workflow_version: u32,
+    pub stage: Named,
+    pub phase: Option<Named>,
+    pub revision: u64,
+    pub closed: bool,
+    pub fields: Vec<FieldLine>,
+    pub documents: Vec<DocumentLine>,
+    pub obligations: Vec<ObligationLine>,
+    pub actions: Vec<ActionView>,
+    pub missing_documents: Vec<Named>,
+    pub next_due_at: Option<Timestamp>,
+}
+
+impl CaseView {
+    /// The view of `case` for someone acting in `roles` (every role when `None`), at `now`.
+    pub fn build(
+        labels: Labels<'_>,
+        case: &CaseRecord,
+        roles: Option<&[&str]>,
+        now: Timestamp,
+    ) -> Self {
+        let workflow = labels.workflow;
+        let state = &case.state;
+        let stage = workflow.stage(&state.stage);
+        let phase = stage.and_then(|s| s.phase.as_deref()).map(|phase| {
+            let label = workflow
+                .phases
+                .iter()
+                .find(|p| p.id == phase)
+                .map(|p| &p.label);
+            labels.named(phase, label)
+        });
+        let fields = workflow
+            .fields
+            .iter()
+            .filter_map(|f| {
+                state.fields.get(&f.id).map(|value| FieldLine {
+                    field: labels.field(&f.id),
+                    value: match value {
+                        swakelola_core::FieldValue::Date(date) => labels.date(*date),
+                        other => other.to_string(),
+                    },
+                })
+            })
+            .collect();
+        let documents = state
+            .documents
+            .iter()
+            .map(|d| DocumentLine {
+                document: labels.document(&d.document_type),
+                file_name: d.file_name.clone(),
+                size: d.size,
+                sha256: d.sha256.clone(),
+                attached_at: d.attached_at,
+                attached_by: d.attached_by.name.clone(),
+                role: labels.role(&d.attached_by.role),
+            })
+            .collect();
+        let mut obligations: Vec<ObligationLine> = state
+            .obligations
+            .values()
+            .map(|o| obligation_line(labels, o, now))
+            .collect();
+        obligations.sort_by_key(|o| o.due_at);
+        Self {
+            id: case.id.clone(),
+            business_key: case.business_key.clone(),
+            organisation: case.organisation.clone(),
+            workflow: labels.named(&workflow.id, Some(&workflow.label)),
+            workflow_version: case.workflow_version,
+            stage: labels.stage(&state.stage),
+            phase,
+            revision: state.revision,
+            closed: state.is_closed(),
+            fields,
+            documents,
+            obligations,
+            actions: actions(labels, state, roles),
+            missing_documents: missing_documents(workflow, state)
+                .into_iter()
+                .map(|d| labels.document(d))
+                .collect(),
+            next_due_at: state.next_due_at(),
+        }
+    }
+}
+
+fn obligation_line(labels: Labels<'_>, o: &Obligation, now: Timestamp) -> ObligationLine {
+    ObligationLine {
+        key: o.key.clone(),
+        kind: match o.source {
+            ObligationSource::StageDeadline { .. } => "stage_deadline",
+            ObligationSource::Recurring { .. } => "recurring",
+        },
+        label: labels.obligation(&o.source),
+        document: match &o.source {
+            ObligationSource::Recurring { document, .. } => Some(labels.document(document)),
+            ObligationSource::StageDeadline { .. } => None,
+        },
+        due_date: o.due_date,
+        due: labels.date(o.due_date),
+        due_at: o.due_at,
+        overdue: o.overdue || o.due_at <= now,
+        provisional: o.provisional,
+    }
+}
+
+/// The transitions out of the current stage that `roles` (all when `None`) may fire.
+fn actions(labels: Labels<'_>, state: &CaseState, roles: Option<&[&str]>) -> Vec<ActionView> {
+    let workflow = labels.workflow;
+    workflow
+        .transitions_from(&state.stage)
+        .filter_map(|t| {
+            let allowed: Vec<Named> = t
+                .roles
+                .iter()
+                .filter(|r| roles.is_none_or(|mine| mine.contains(&r.as_str())))
+                .map(|r| labels.role(r))
+                .collect();
+            if allowed.is_empty() {
+                return None;
+            }
+            let needs: Vec<Need> = guard_failures(workflow, state, t, Some("-"))
+                .into_iter()
+                .map(|failure| need(labels, failure))
+                .collect();
+            Some(ActionView {
+                transition: labels.transition(&t.id),
+                to: labels.stage(&t.to),
+                roles: allowed,
+                ready: needs.is_empty(),
+                needs,
+                comment_required: t.guard.comment,
+            })
+        })
+        .collect()
+}
+
+fn need(labels: Labels<'_>, failure: GuardFailure) -> Need {
+    match failure {
+        GuardFailure::MissingDocument { id, .. } => Need {
+            kind: "document",
+            text: format!(
+                "{} {}",
+                labels.document(&id).label,
+                labels.pick("belum dilampirkan", "is not attached")
+            ),
+            id: Some(id),
+        },
+        GuardFailure::MissingField { id, .. } => Need {
+            kind: "field",
+            text: format!(
+                "{} {}",
+                labels.field(&id).label,
+                labels.pick("belum diisi", "is not filled in")
+            ),
+            id: Some(id),
+        },
+        GuardFailure::Condition { description } => Need {
+            kind: "condition",
+            text: format!("{} {description}", labels.pick("syarat:", "condition:")),
+            id: None,
+        },
+        GuardFailure::CommentRequired => Need {
+            kind: "comment",
+            text: labels
+                .pick("alasan/komentar wajib diisi", "a comment is required")
+                .to_owned(),
+            id: None,
+        },
+    }
+}
+
+/// One line of a case's history.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryLine {
+    pub revision: u64,
+    pub at: Timestamp,
+    pub actor: String,
+    pub role: Named,
+    /// `opened`, `transitioned`, `document_attached`, `field_set`, `timer_fired`,
+    /// `deadlines_moved`.
+    pub kind: &'static str,
+    /// What happened, in words, with labels.
+    pub text: String,
+}
+
+impl HistoryLine {
+    pub fn build(labels: Labels<'_>, stored: &StoredEvent) -> Self {
+        let event = &stored.event;
+        let (kind, text) = describe(labels, &event.kind);
+        Self {
+            revision: event.revision,
+            at: event.at,
+            actor: event.actor.name.clone(),
+            role: labels.role(&event.actor.role),
+            kind,
+            text,
+        }
+    }
+}
+
+fn describe(labels: Labels<'_>, kind: &EventKind) -> (&'static str, String) {
+    let l = labels;
+    match kind {
+        EventKind::Opened { stage, .. } => (
+            "opened",
+            format!(
+                "{} «{}»",
+                l.pick("kasus dibuka di tahap", "case opened at stage"),
+                l.stage(stage).label
+            ),
+        ),
+        EventKind::Transitioned {
+            transition,
+            to,
+            comment,
+            ..
+        } => {
+            let mut text = format!(
+                "«{}» → «{}»",
+                l.transition(transition).label,
+                l.stage(to).label
+            );
+            if let Some(comment) = comment {
+                text.push_str(&format!(" — “{comment}”"));
+            }
+            ("transitioned", text)
+        }
+        EventKind::DocumentAttached { document, .. } => (
+            "document_attached",
+            format!(
+                "{} «{}»: {}",
+                l.pick("dokumen dilampirkan", "document attached"),
+                l.document(&document.document_type).label,
+                document.file_name
+            ),
+        ),
+        EventKind::FieldSet { field, value, .. } => (
+            "field_set",
+            format!(
+                "«{}» = {}",
+                l.field(field).label,
+                match value {
+                    swakelola_core::FieldValue::Date(date) => l.date(*date),
+                    other => other.to_string(),
+                }
+            ),
+        ),
+        EventKind::TimerFired { effect, .. } => {
+            let text = match effect {
+                TimerEffect::Reminded { obligation } => format!(
+                    "{}: {}",
+                    l.pick("pengingat terkirim", "reminder sent"),
+                    l.obligation_key(obligation)
+                ),
+                TimerEffect::BecameOverdue { obligation } => format!(
+                    "{}: {}",
+                    l.pick("tenggat terlewati", "deadline missed"),
+                    l.obligation_key(obligation)
+                ),
+                TimerEffect::Expired {
+                    obligation,
+                    transition,
+                    to,
+                    ..
+                } => format!(
+                    "{}: {}; {} «{}» → «{}»",
+                    l.pick("tenggat terlewati", "deadline missed"),
+                    l.obligation_key(obligation),
+                    l.pick("otomatis", "automatically"),
+                    l.transition(transition).label,
+                    l.stage(to).label
+                ),
+                TimerEffect::Escalated { obligation } => format!(
+                    "{}: {}",
+                    l.pick("eskalasi", "escalated"),
+                    l.obligation_key(obligation)
+                ),
+                TimerEffect::PeriodOpened { obligation } => format!(
+                    "{}: {}",
+                    l.pick("periode laporan baru", "new reporting period"),
+                    l.obligation_key(obligation)
+                ),
+            };
+            ("timer_fired", text)
+        }
+        EventKind::DeadlinesMoved {
+            moved, confirmed, ..
+        } => {
+            let mut parts: Vec<String> = moved
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{} {} → {}",
+                        l.obligation_key(&m.obligation),
+                        l.date(m.from),
+                        l.date(m.to)
+                    )
+                })
+                .collect();
+            parts.extend(confirmed.iter().map(|key| {
+                format!(
+                    "{} {}",
+                    l.obligation_key(key),
+                    l.pick("kini pasti", "now final")
+                )
+            }));
+            (
+                "deadlines_moved",
+                format!(
+                    "{}: {}",
+                    l.pick(
+                        "tenggat bergeser karena kalender kerja diperbarui",
+                        "deadlines moved with the working-day calendar"
+                    ),
+                    parts.join("; ")
+                ),
+            )
+        }
+    }
+}
+
+/// Something that falls due: a reminder, a deadline, an escalation or a new period.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgendaEntry {
+    pub at: Timestamp,
+    /// Already due: waits for a runner.
+    pub due_now: bool,
+    pub case_id: String,
+    pub business_key: String,
+    pub stage: Named,
+    /// `reminder`, `due`, `escalation`, `period_start`.
+    pub kind: &'static str,
+    /// In words: "pengingat", "tenggat", "eskalasi", "periode laporan baru".
+    pub what: String,
+    pub obligation: Option<String>,
+    pub due_date: Option<Date>,
+    pub due: Option<String>,
+    pub provisional: bool,
+    /// Who hears of it.
+    pub recipients: Vec<Named>,
+}
+
+impl AgendaEntry {
+    /// The entry for the pending timer `key` of `case`, or `None` when the case no longer
+    /// has it.
+    pub fn build(labels: Labels<'_>, case: &CaseRecord, key: &str, now: Timestamp) -> Option<Self> {
+        let state = &case.state;
+        let timer = state.timers.get(key)?;
+        let workflow = labels.workflow;
+        let stage = workflow.stage(&state.stage);
+        let obligation = match &timer.kind {
+            TimerKind::Reminder { obligation, .. }
+            | TimerKind::Due { obligation }
+            | TimerKind::Escalation { obligation, .. } => state.obligations.get(obligation),
+            TimerKind::PeriodStart { .. } => None,
+        };
+        let follow_up = obligation.and_then(|o| match &o.source {
+            ObligationSource::StageDeadline { .. } => stage
+                .and_then(|s| s.deadline.as_ref())
+                .map(|d| &d.follow_up),
+            ObligationSource::Recurring { rule, .. } => stage
+                .and_then(|s| s.recurring.iter().find(|r| &r.id == rule))
+                .map(|r| &r.follow_up),
+        });
+        let to: Vec<String> = match (&timer.kind, follow_up) {
+            (TimerKind::Reminder { reminder, .. }, Some(f)) => {
+                let to = &f.reminders[*reminder].to;
+                if to.is_empty() {
+                    f.responsible.clone()
+                } else {
+                    to.clone()
+                }
+            }
+            (TimerKind::Escalation { escalation, .. }, Some(f)) => {
+                f.escalations[*escalation].to.clone()
+            }
+            (TimerKind::Due { .. }, Some(f)) => f.responsible.clone(),
+            _ => Vec::new(),
+        };
+        let what = match &timer.kind {
+            TimerKind::Reminder { .. } => labels.pick("pengingat", "reminder"),
+            TimerKind::Due { .. } => labels.pick("tenggat", "deadline"),
+            TimerKind::Escalation { .. } => labels.pick("eskalasi", "escalation"),
+            TimerKind::PeriodStart { .. } => {
+                labels.pick("periode laporan baru", "new reporting period")
+            }
+        };
+        Some(Self {
+            at: timer.due_at,
+            due_now: timer.due_at <= now,
+            case_id: case.id.clone(),
+            business_key: case.business_key.clone(),
+            stage: labels.stage(&state.stage),
+            kind: timer.kind.name(),
+            what: what.to_owned(),
+            obligation: obligation.map(|o| labels.obligation(&o.source)),
+            due_date: obligation.map(|o| o.due_date),
+            due: obligation.map(|o| labels.date(o.due_date)),
+            provisional: obligation.is_some_and(|o| o.provisional),
+            recipients: to.iter().map(|r| labels.role(r)).collect(),
+        })
+    }
+}
