@@ -579,6 +579,142 @@ pub fn read_text_bounded(path: &Path) -> Result<String, String> {
 mod tests {
     use super::*;
 
+    /// The seed case after its audience was recorded, with its history, at fixed instants.
+    fn seed_case() -> (
+        swakelola_store::Engine,
+        CaseRecord,
+        Vec<swakelola_store::StoredEvent>,
+    ) {
+        use swakelola_core::step::{Command, step};
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../workflows");
+        let bundle = swakelola_definition::load(&[dir]).unwrap();
+        let definition = bundle
+            .workflows
+            .iter()
+            .find(|d| d.workflow.id == "swakelola-tipe-3")
+            .unwrap();
+        let engine = swakelola_store::Engine {
+            workflow: definition.workflow.clone(),
+            calendar: bundle.calendar_for(&definition.workflow).unwrap().clone(),
+        };
+        let at = |text: &str| text.parse::<Timestamp>().unwrap();
+        let mut state = None;
+        let mut history = Vec::new();
+        let mut run = |role: &str, name: &str, action: Action, now: Timestamp| {
+            let command = Command {
+                actor: Actor::new(name, role),
+                action,
+            };
+            let outcome = step(
+                &engine.workflow,
+                state.as_ref(),
+                &command,
+                now,
+                &engine.calendar,
+            )
+            .unwrap();
+            history.push(swakelola_store::StoredEvent {
+                event: outcome.event.clone(),
+                prev_hash: String::new(),
+                hash: String::new(),
+            });
+            state = Some(outcome.state);
+        };
+        run(
+            "pimpinan_ormas",
+            "Siti Aminah",
+            Action::Open {
+                fields: vec![
+                    (
+                        "nama_kegiatan".into(),
+                        "Pendampingan perempuan dan anak".into(),
+                    ),
+                    ("instansi".into(), "DP3A Kota Palembang".into()),
+                    ("ormas".into(), "Yayasan Intan Maharani".into()),
+                    ("tahun_anggaran".into(), "2025".into()),
+                ],
+            },
+            at("2024-12-10T03:00:00Z"),
+        );
+        run(
+            "fasilitator",
+            "Rina",
+            Action::Attach {
+                document_type: "notulen_audiensi".into(),
+                file_name: "notulen.pdf".into(),
+                sha256: "ab".repeat(32),
+                size: 7,
+            },
+            at("2024-12-12T02:00:00Z"),
+        );
+        run(
+            "pimpinan_ormas",
+            "Siti Aminah",
+            Action::Fire {
+                transition: "catat_audiensi".into(),
+                comment: None,
+            },
+            at("2024-12-12T02:05:00Z"),
+        );
+        run(
+            "pimpinan_ormas",
+            "Siti Aminah",
+            Action::SetField {
+                field: "nilai_estimasi".into(),
+                value: "34500000".into(),
+            },
+            at("2024-12-20T03:00:00Z"),
+        );
+        let record = CaseRecord {
+            id: "01a22600-0000-7000-8000-000000000001".into(),
+            workflow_id: "swakelola-tipe-3".into(),
+            workflow_version: 1,
+            organisation: "dp3a-palembang".into(),
+            business_key: "DP3A-2025-001".into(),
+            parties: Parties::default(),
+            state: state.unwrap(),
+            pending_organisations: Vec::new(),
+        };
+        (engine, record, history)
+    }
+
+    /// What people read of a case and its history, in Indonesian and in English: labels, not
+    /// ids; rupiah and dates as people write them.
+    #[test]
+    fn case_show_and_history_read_the_same_in_both_languages() {
+        let (engine, record, history) = seed_case();
+        let now: Timestamp = "2024-12-20T05:00:00Z".parse().unwrap();
+        for (language, name) in [(Language::Id, "id"), (Language::En, "en")] {
+            let labels = Labels::new(&engine.workflow, language);
+            let view = CaseView::build(labels, &record, Some(&["pimpinan_ormas"]), now);
+            let mut text = case_text(&view, labels, Some("pimpinan_ormas"));
+            for stored in &history {
+                let line = HistoryLine::build(labels, stored);
+                text.push_str(&format!(
+                    "#{} {}  {} ({})  {}\n",
+                    line.revision,
+                    local_time(line.at, &engine.calendar, language),
+                    line.actor,
+                    line.role.label,
+                    line.text
+                ));
+            }
+            insta::assert_snapshot!(format!("case_show_and_history_{name}"), text);
+            for id in [
+                "penyusunan_kak",
+                "catat_audiensi",
+                "notulen_audiensi",
+                "nilai_estimasi",
+            ] {
+                let without_ids = text.replace(&format!("; {id})"), ")");
+                assert!(
+                    !without_ids.contains(id),
+                    "internal id `{id}` shown:\n{text}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn passwords_never_reach_the_log() {
         assert_eq!(
@@ -1044,9 +1180,18 @@ async fn show(
         println!("{}", json!(view));
         return Ok(());
     }
-    let en = output.language == Language::En;
+    print!("{}", case_text(&view, labels, role));
+    Ok(())
+}
+
+/// `case show` for people: the case, its fields and deadlines, and the next steps.
+pub fn case_text(view: &CaseView, labels: Labels<'_>, role: Option<&str>) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let en = labels.language == Language::En;
     let t = |id: &'static str, en_text: &'static str| if en { en_text } else { id };
-    println!(
+    let _ = writeln!(
+        out,
         "{} {} — {} ({} {})",
         t("Kasus", "Case"),
         view.business_key,
@@ -1054,13 +1199,15 @@ async fn show(
         t("versi", "version"),
         view.workflow_version
     );
-    println!(
+    let _ = writeln!(
+        out,
         "  {}: {} · id: {}",
         t("Organisasi", "Organisation"),
         view.organisation,
         view.id
     );
-    println!(
+    let _ = writeln!(
+        out,
         "  {}: {}{} · {} {}{}",
         t("Tahap", "Stage"),
         view.stage.label,
@@ -1077,7 +1224,7 @@ async fn show(
         }
     );
     for field in &view.fields {
-        println!("  {}: {}", field.field.label, field.value);
+        let _ = writeln!(out, "  {}: {}", field.field.label, field.value);
     }
     for obligation in &view.obligations {
         let status = if obligation.overdue {
@@ -1090,7 +1237,8 @@ async fn show(
         } else {
             String::new()
         };
-        println!(
+        let _ = writeln!(
+            out,
             "  {}: {} ({status}{provisional})",
             obligation.label, obligation.due
         );
@@ -1101,7 +1249,8 @@ async fn show(
             .iter()
             .map(|d| d.label.as_str())
             .collect();
-        println!(
+        let _ = writeln!(
+            out,
             "  {}: {}",
             t("Dokumen yang belum ada", "Documents still missing"),
             missing.join(", ")
@@ -1111,12 +1260,17 @@ async fn show(
         .map(|r| format!(" {} {}", t("untuk", "for"), labels.role(r).label))
         .unwrap_or_default();
     if view.actions.is_empty() {
-        println!(
+        let _ = writeln!(
+            out,
             "  {}{for_role}",
             t("Tidak ada langkah berikutnya", "No next step")
         );
     } else {
-        println!("  {}{for_role}:", t("Langkah berikutnya", "Next steps"));
+        let _ = writeln!(
+            out,
+            "  {}{for_role}:",
+            t("Langkah berikutnya", "Next steps")
+        );
         for action in &view.actions {
             let mark = if action.ready {
                 t("siap", "ready")
@@ -1129,7 +1283,8 @@ async fn show(
             } else {
                 ""
             };
-            println!(
+            let _ = writeln!(
+                out,
                 "    [{mark}] {} → {} ({}; {}){reason}",
                 action.transition.label,
                 action.to.label,
@@ -1137,11 +1292,11 @@ async fn show(
                 action.transition.id
             );
             for need in &action.needs {
-                println!("           · {}", need.text);
+                let _ = writeln!(out, "           · {}", need.text);
             }
         }
     }
-    Ok(())
+    out
 }
 
 /// How a command's result is printed.
