@@ -143,13 +143,13 @@ fn the_demo_tells_the_seed_partnership_from_audience_to_closed() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let story = stdout(&output);
     for line in [
-        "10 Desember 2024 10.00  ▶ Siti Aminah (pimpinan_ormas): kasus dibuka → «Audiensi» · tenggat 24 Desember 2024",
+        "10 Desember 2024 10.00  ▶ Siti Aminah (Pimpinan Ormas): kasus dibuka → «Audiensi» · tenggat 24 Desember 2024",
         // The KAK arrived after the 2025 budget window: overdue and escalated at once.
-        "12 Desember 2024 09.05  📣 Eskalasi: tahap «Penyusunan KAK dan RAB» jatuh tempo 31 Agustus 2024 → tim_persiapan, ppk",
+        "12 Desember 2024 09.05  📣 Eskalasi: Tenggat tahap «Penyusunan KAK dan RAB» jatuh tempo 31 Agustus 2024 → Tim Persiapan, Pejabat Pembuat Komitmen (PPK)",
         // 30 November 2024 passed: the case moves to the revision budget by itself.
         "⏩ Otomatis: «Penganggaran (RKA-SKPD → APBD)» → «Penganggaran melalui APBD Perubahan» · tenggat 30 September 2025",
         // The October report is late: reminders, then escalation to the PPK and supervisors.
-        "12 November 2025 08.00  📣 Eskalasi: laporan kemajuan Oktober 2025 jatuh tempo 7 November 2025 → ppk, tim_pengawas",
+        "12 November 2025 08.00  📣 Eskalasi: Laporan kemajuan bulanan Oktober 2025 jatuh tempo 7 November 2025 → Pejabat Pembuat Komitmen (PPK), Tim Pengawas",
         "rantai hash utuh: ya; tahap akhir «Selesai».",
     ] {
         assert!(story.contains(line), "missing `{line}` in:\n{story}");
@@ -172,7 +172,7 @@ fn the_demo_tells_the_seed_partnership_from_audience_to_closed() {
     // Reminders stop once the report is in: none for October after 13 November 10.00.
     let after_attach = story.split("13 November 2025 10.00").nth(1).unwrap();
     assert!(
-        !after_attach.contains("laporan kemajuan Oktober"),
+        !after_attach.contains("Laporan kemajuan bulanan Oktober"),
         "{after_attach}"
     );
 }

@@ -95,10 +95,17 @@ impl Story<'_> {
         )
     }
 
+    fn labels(&self) -> swakelola_view::Labels<'_> {
+        swakelola_view::Labels::new(self.workflow, Language::Id)
+    }
+
     fn stage(&self, id: &str) -> String {
-        self.workflow
-            .stage(id)
-            .map_or(id.to_owned(), |s| s.label.id.clone())
+        self.labels().stage(id).label
+    }
+
+    /// `Siti Aminah (Pimpinan Ormas)`.
+    fn who(&self, actor: &swakelola_core::Actor) -> String {
+        format!("{} ({})", actor.name, self.labels().role(&actor.role).label)
     }
 
     fn deadline(&self, state: &swakelola_core::CaseState) -> String {
@@ -142,24 +149,27 @@ impl Story<'_> {
                 NotificationKind::DeadlineMoved => ("📅", "Tenggat bergeser"),
                 NotificationKind::Transitioned => continue,
             };
-            let subject = match notification.obligation.as_ref().map(|o| &o.source) {
-                Some(ObligationSource::Recurring { period_start, .. }) => format!(
-                    "laporan kemajuan {} ",
-                    format::date(*period_start, Language::Id)
-                        .split_once(' ')
-                        .map_or(String::new(), |(_, month)| month.to_owned())
-                ),
-                _ => format!("tahap «{}» ", self.stage(&notification.stage)),
+            let labels = self.labels();
+            // The workflow's own name for the obligation: "Laporan kemajuan Oktober 2025",
+            // "Tenggat tahap «Reviu KAK»".
+            let subject = match &notification.obligation {
+                Some(obligation) => labels.obligation(&obligation.source),
+                None => format!("tahap «{}»", self.stage(&notification.stage)),
             };
             let due = notification
                 .obligation
                 .as_ref()
-                .map(|o| format!("jatuh tempo {}", format::date(o.due_date, Language::Id)))
+                .map(|o| format!(" jatuh tempo {}", format::date(o.due_date, Language::Id)))
                 .unwrap_or_default();
+            let to: Vec<String> = notification
+                .to
+                .iter()
+                .map(|role| labels.role(role).label)
+                .collect();
             println!(
                 "{}  {icon} {what}: {subject}{due} → {}",
                 self.when(at),
-                notification.to.join(", ")
+                to.join(", ")
             );
         }
     }
@@ -223,10 +233,12 @@ pub async fn simulate(
         .await?;
     let case_id = opened.case.id.clone();
     println!(
-        "{}  ▶ {} ({}): kasus dibuka → «{}»{}",
+        "{}  ▶ {}: kasus dibuka → «{}»{}",
         story.when(start),
-        scenario.open.actor,
-        scenario.open.role,
+        story.who(&swakelola_core::Actor::new(
+            scenario.open.actor.clone(),
+            scenario.open.role.clone()
+        )),
         story.stage(&opened.case.state.stage),
         story.deadline(&opened.case.state)
     );
@@ -289,17 +301,37 @@ pub async fn simulate(
                     size: content.len() as u64,
                 },
                 Some(content),
-                format!("📎 {} ({}): lampirkan {document}", actor.name, actor.role),
+                format!(
+                    "📎 {}: lampirkan «{}»",
+                    story.who(&actor),
+                    story.labels().document(document).label
+                ),
             ));
         }
         for (field, value) in step.set.iter().flatten() {
+            // The value as people write it (`Rp34.500.000`), whatever was typed.
+            let shown = engine
+                .workflow
+                .field(field)
+                .and_then(|f| f.field_type.parse(value).ok())
+                .map_or_else(
+                    || value.clone(),
+                    |parsed| match parsed {
+                        swakelola_core::FieldValue::Date(date) => format::date(date, Language::Id),
+                        other => other.to_string(),
+                    },
+                );
             actions.push((
                 Action::SetField {
                     field: field.clone(),
                     value: value.clone(),
                 },
                 None,
-                format!("✎ {} ({}): {field} = {value}", actor.name, actor.role),
+                format!(
+                    "✎ {}: «{}» = {shown}",
+                    story.who(&actor),
+                    story.labels().field(field).label
+                ),
             ));
         }
         if let Some(transition) = &step.fire {
@@ -313,7 +345,7 @@ pub async fn simulate(
                     comment: step.comment.clone(),
                 },
                 None,
-                format!("▶ {} ({}): {label}", actor.name, actor.role),
+                format!("▶ {}: {label}", story.who(&actor)),
             ));
         }
         for (action, content, line) in actions {
