@@ -395,3 +395,24 @@ fn a_workflow_without_a_calendars_folder_uses_the_built_in_calendars() {
     );
     session.ok(&["workflow", "deploy", file.to_str().unwrap()]);
 }
+
+/// `--json` is honoured by every command with a result and refused, not ignored, by the rest.
+#[test]
+fn json_is_honoured_or_refused() {
+    let validated = swakelola(&["validate", "workflows/", "--json"]);
+    assert_eq!(validated.status.code(), Some(0), "{}", stderr(&validated));
+    serde_json::from_str::<serde_json::Value>(&stdout(&validated)).expect("JSON on stdout");
+    for args in [
+        vec!["demo", "--json"],
+        vec!["explain", "E023", "--json"],
+        vec!["graph", "workflows/persetujuan-dokumen.yaml", "--json"],
+    ] {
+        let output = swakelola(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&output).contains("has no JSON output"),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+}

@@ -79,6 +79,8 @@ pub enum WorkflowCommand {
     ///
     /// The calendars in the calendars/ folder next to the file are deployed with it.
     Deploy {
+        /// The workflow file; the calendars/ folder beside it is deployed too (the built-in
+        /// calendars when there is none and nothing is deployed yet).
         #[arg(value_name = "FILE")]
         file: PathBuf,
     },
@@ -112,6 +114,7 @@ pub struct Change {
 pub enum CaseCommandLine {
     /// Open a case (or get the existing one with the same business key and details).
     Open {
+        /// The deployed workflow's id, e.g. swakelola-tipe-3 (see `swakelola workflow list`).
         #[arg(long, value_name = "WORKFLOW")]
         workflow: String,
         /// Business key, unique per workflow and organisation (e.g. DP3A-2025-001).
@@ -136,17 +139,22 @@ pub enum CaseCommandLine {
     },
     /// List cases.
     List {
+        /// Only cases of this workflow (its id).
         #[arg(long)]
         workflow: Option<String>,
+        /// Only cases in this stage (its id, as `case show --json` gives it).
         #[arg(long)]
         stage: Option<String>,
+        /// Only cases opened by this organisation.
         #[arg(long)]
         organisation: Option<String>,
+        /// Only cases of this fiscal year (tahun anggaran).
         #[arg(long, value_name = "YEAR")]
         fiscal_year: Option<i16>,
         /// Only cases with something past due.
         #[arg(long)]
         overdue: bool,
+        /// At most this many cases.
         #[arg(long, default_value_t = 100)]
         limit: u32,
     },
@@ -164,7 +172,9 @@ pub enum CaseCommandLine {
         /// The case: its business key (e.g. DP3A-2025-001), its id, or a unique prefix of the id.
         #[arg(value_name = "CASE")]
         case: String,
+        /// The transition's id, as `case show` lists it after the label (e.g. catat_audiensi).
         transition: String,
+        /// Why: required by some transitions (a cancellation, a revision request).
         #[arg(long)]
         comment: Option<String>,
         #[command(flatten)]
@@ -177,7 +187,9 @@ pub enum CaseCommandLine {
         /// The case: its business key (e.g. DP3A-2025-001), its id, or a unique prefix of the id.
         #[arg(value_name = "CASE")]
         case: String,
+        /// The document type's id, e.g. kak or notulen_audiensi (`case show` names what is missing).
         document_type: String,
+        /// The file to attach (at most 25 MiB); its name is kept, its content stored by SHA-256.
         file: PathBuf,
         #[command(flatten)]
         acting: Acting,
@@ -189,6 +201,8 @@ pub enum CaseCommandLine {
         /// The case: its business key (e.g. DP3A-2025-001), its id, or a unique prefix of the id.
         #[arg(value_name = "CASE")]
         case: String,
+        /// The field and its value as people write it, e.g. pagu=Rp34.500.000 or
+        /// tanggal_kontrak=2025-07-01.
         #[arg(value_name = "FIELD=VALUE")]
         assignment: String,
         #[command(flatten)]
@@ -1319,6 +1333,7 @@ pub enum OutboxCommand {
     },
     /// Deliver a failed or dead message again.
     Retry {
+        /// The message's key, as `swakelola outbox list --failed` shows it.
         #[arg(value_name = "KEY")]
         key: String,
     },
@@ -1368,14 +1383,17 @@ pub enum TimerCommand {
         /// Only timers that failed at least once or were set aside (dead).
         #[arg(long)]
         failed: bool,
+        /// At most this many timers.
         #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
         limit: u32,
     },
     /// Make a failed or dead timer pending again once its cause is fixed; the next runner
     /// round fires it.
     Retry {
+        /// The case's id (as `timer list` shows it).
         #[arg(value_name = "CASE")]
         case: String,
+        /// The timer's key (as `timer list` shows it).
         #[arg(value_name = "KEY")]
         key: String,
     },
@@ -1528,7 +1546,11 @@ pub enum TokenCommand {
     /// List tokens (never their secrets).
     List,
     /// Revoke a token by id; it stops working at once.
-    Revoke { id: String },
+    Revoke {
+        /// The token's id, as `swakelola token list` shows it (never its secret).
+        #[arg(value_name = "ID")]
+        id: String,
+    },
 }
 
 pub fn token(database: &Database, command: &TokenCommand) -> ExitCode {

@@ -214,11 +214,13 @@ enum Command {
         /// The workflow file.
         #[arg(value_name = "FILE")]
         file: PathBuf,
+        /// `mermaid` (renders in GitHub and GitLab markdown) or `dot` (Graphviz).
         #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
         format: GraphFormat,
     },
     /// Explain a diagnostic code, e.g. `swakelola explain E023`.
     Explain {
+        /// A diagnostic code as `validate` prints it, e.g. E023 or W002.
         #[arg(value_name = "CODE")]
         code: String,
     },
@@ -419,12 +421,38 @@ fn exit_quietly_on_closed_stdout() {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // `--json` is honoured by every command that prints a result, and refused (not ignored)
+    // by those that print a story or run until stopped.
+    if cli.database.json {
+        let refused = match &cli.command {
+            Command::Demo => Some("demo"),
+            Command::Simulate { .. } => Some("simulate"),
+            Command::Graph { .. } => Some("graph"),
+            Command::Explain { .. } => Some("explain"),
+            Command::Run { .. } => Some("run"),
+            Command::Serve { .. } => Some("serve"),
+            _ => None,
+        };
+        if let Some(command) = refused {
+            eprintln!(
+                "error: `swakelola {command}` has no JSON output; leave out --json (logs of `run` and `serve` are JSON lines already)"
+            );
+            return Ok(ExitCode::from(2));
+        }
+    }
     match cli.command {
         Command::Validate {
             paths,
             format,
             deny_warnings,
-        } => validate(&paths, format, deny_warnings),
+        } => {
+            let format = if cli.database.json {
+                Format::Json
+            } else {
+                format
+            };
+            validate(&paths, format, deny_warnings)
+        }
         Command::Graph { file, format } => draw(&file, format),
         Command::Explain { code } => Ok(explain(&code)),
         Command::Demo => {
@@ -642,5 +670,39 @@ fn simulate_files(
             eprintln!("expectation failed: {failure}");
         }
         Ok(ExitCode::FAILURE)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every command says what it does and every argument what it takes: the help teaches.
+    #[test]
+    fn every_subcommand_and_argument_is_described() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            let here = format!("{path} {}", command.get_name()).trim().to_owned();
+            if command.get_about().is_none() && !command.is_hide_set() {
+                missing.push(format!("`{here}` has no description"));
+            }
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if arg.is_hide_set() || id == "help" || id == "version" {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("`{here}`: argument `{id}` has no description"));
+                }
+            }
+            for sub in command.get_subcommands() {
+                if sub.get_name() != "help" {
+                    walk(sub, &here, missing);
+                }
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "", &mut missing);
+        assert!(missing.is_empty(), "{}", missing.join("\n"));
     }
 }
