@@ -6,6 +6,17 @@ use std::time::{Duration, Instant};
 
 use swakelola_tests::{Session, log_lines, root, stderr, terminate, wait_for_event};
 
+/// `swakelola serve` on a free port: the process, its log lines and the API's base URL.
+fn serve_on_free_port(session: &Session) -> (std::process::Child, mpsc::Receiver<String>, String) {
+    let mut server = session.spawn(&["serve", "--listen", "127.0.0.1:0"], &[]);
+    let lines = log_lines(&mut server);
+    let address = wait_for_event(&lines, "serving")["address"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (server, lines, format!("http://{address}"))
+}
+
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -293,13 +304,7 @@ fn an_unavailable_database_answers_503_quickly() {
         env: Vec::new(),
     };
     let (_, secret) = token(&session, "Budi", "dp3a-palembang", &["ppk"]);
-    let mut server = session.spawn(&["serve", "--listen", "127.0.0.1:0"], &[]);
-    let lines = log_lines(&mut server);
-    let address = wait_for_event(&lines, "serving")["address"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let base = format!("http://{address}");
+    let (server, _lines, base) = serve_on_free_port(&session);
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         // Past this the answer was not "quick": the pool alone waits 3 s.
@@ -328,14 +333,9 @@ fn an_unavailable_database_answers_503_quickly() {
 fn request_logs_name_the_token() {
     let session = Session::sqlite("api-token-log");
     let (id, secret) = token(&session, "Budi", "dp3a-palembang", &["ppk"]);
-    let mut server = session.spawn(&["serve", "--listen", "127.0.0.1:0"], &[]);
-    let lines = log_lines(&mut server);
-    let address = wait_for_event(&lines, "serving")["address"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (server, lines, base) = serve_on_free_port(&session);
     let reply = agent()
-        .get(format!("http://{address}/v1/cases"))
+        .get(format!("{base}/v1/cases"))
         .header("authorization", format!("Bearer {secret}"))
         .call()
         .unwrap();

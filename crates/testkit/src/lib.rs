@@ -63,12 +63,7 @@ pub fn scratch_dir(prefix: &str) -> PathBuf {
             pid = std::process::id(),
             root = root.display(),
         );
-        let _ = Command::new("sh")
-            .args(["-c", &script])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
+        run_after_this_process(&script);
         root
     });
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -219,13 +214,7 @@ impl PgCluster {
             stop = shell_quote(&self.pg_ctl_script("stop")),
             dir = self.dir.display(),
         );
-        // Without a terminal and with no inherited pipes, so `cargo test` does not wait for it.
-        let _ = Command::new("sh")
-            .args(["-c", &script])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
+        run_after_this_process(&script);
     }
 }
 
@@ -236,6 +225,17 @@ impl Drop for PgCluster {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// Starts a shell `script` that outlives this process (it waits for it to end first), with no
+/// inherited pipes, so that `cargo test` does not wait for it.
+fn run_after_this_process(script: &str) {
+    let _ = Command::new("sh")
+        .args(["-c", script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
 }
 
 fn as_postgres(script: &str) -> bool {

@@ -501,39 +501,33 @@ fn describe(labels: Labels<'_>, kind: &EventKind) -> (&'static str, String) {
             ),
         ),
         EventKind::TimerFired { effect, .. } => {
+            let about =
+                |what: &str, obligation: &str| format!("{what}: {}", l.obligation_key(obligation));
             let text = match effect {
-                TimerEffect::Reminded { obligation } => format!(
-                    "{}: {}",
-                    l.pick("pengingat terkirim", "reminder sent"),
-                    l.obligation_key(obligation)
-                ),
-                TimerEffect::BecameOverdue { obligation } => format!(
-                    "{}: {}",
-                    l.pick("tenggat terlewati", "deadline missed"),
-                    l.obligation_key(obligation)
-                ),
+                TimerEffect::Reminded { obligation } => {
+                    about(l.pick("pengingat terkirim", "reminder sent"), obligation)
+                }
+                TimerEffect::BecameOverdue { obligation } => {
+                    about(l.pick("tenggat terlewati", "deadline missed"), obligation)
+                }
                 TimerEffect::Expired {
                     obligation,
                     transition,
                     to,
                     ..
                 } => format!(
-                    "{}: {}; {} «{}» → «{}»",
-                    l.pick("tenggat terlewati", "deadline missed"),
-                    l.obligation_key(obligation),
+                    "{}; {} «{}» → «{}»",
+                    about(l.pick("tenggat terlewati", "deadline missed"), obligation),
                     l.pick("otomatis", "automatically"),
                     l.transition(transition).label,
                     l.stage(to).label
                 ),
-                TimerEffect::Escalated { obligation } => format!(
-                    "{}: {}",
-                    l.pick("eskalasi", "escalated"),
-                    l.obligation_key(obligation)
-                ),
-                TimerEffect::PeriodOpened { obligation } => format!(
-                    "{}: {}",
+                TimerEffect::Escalated { obligation } => {
+                    about(l.pick("eskalasi", "escalated"), obligation)
+                }
+                TimerEffect::PeriodOpened { obligation } => about(
                     l.pick("periode laporan baru", "new reporting period"),
-                    l.obligation_key(obligation)
+                    obligation,
                 ),
             };
             ("timer_fired", text)

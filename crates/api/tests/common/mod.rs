@@ -212,6 +212,13 @@ impl Api {
     }
 }
 
+/// A reply's status and body with the request id blanked, to compare two answers.
+pub fn without_request_id(reply: &Reply) -> (StatusCode, Value) {
+    let mut value = reply.json();
+    value["error"]["request_id"] = Value::Null;
+    (reply.status, value)
+}
+
 pub fn open_body(key: &str) -> Value {
     serde_json::json!({
         "workflow": WORKFLOW,
