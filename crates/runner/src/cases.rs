@@ -1202,39 +1202,37 @@ async fn show(
 pub fn case_text(view: &CaseView, labels: Labels<'_>, role: Option<&str>) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
-    let en = labels.language == Language::En;
-    let t = |id: &'static str, en_text: &'static str| if en { en_text } else { id };
     let _ = writeln!(
         out,
         "{} {} — {} ({} {})",
-        t("Kasus", "Case"),
+        labels.msg("case"),
         view.business_key,
         view.workflow.label,
-        t("versi", "version"),
+        labels.msg("version"),
         view.workflow_version
     );
     let _ = writeln!(
         out,
         "  {}: {} · id: {}",
-        t("Organisasi", "Organisation"),
+        labels.msg("organisation"),
         view.organisation,
         view.id
     );
     let _ = writeln!(
         out,
         "  {}: {}{} · {} {}{}",
-        t("Tahap", "Stage"),
+        labels.msg("stage"),
         view.stage.label,
         view.phase
             .as_ref()
             .map(|p| format!(" ({})", p.label))
             .unwrap_or_default(),
-        t("revisi", "revision"),
+        labels.msg("revision"),
         view.revision,
         if view.closed {
-            t(" · DITUTUP", " · CLOSED")
+            format!(" · {}", labels.msg("closed"))
         } else {
-            ""
+            String::new()
         }
     );
     for field in &view.fields {
@@ -1242,9 +1240,9 @@ pub fn case_text(view: &CaseView, labels: Labels<'_>, role: Option<&str>) -> Str
     }
     for obligation in &view.obligations {
         let status = if obligation.overdue {
-            t("TERLAMBAT", "OVERDUE")
+            labels.msg("overdue")
         } else {
-            t("menunggu", "pending")
+            labels.msg("pending")
         };
         let provisional = if obligation.provisional {
             format!("; {}", labels.provisional_note())
@@ -1266,36 +1264,28 @@ pub fn case_text(view: &CaseView, labels: Labels<'_>, role: Option<&str>) -> Str
         let _ = writeln!(
             out,
             "  {}: {}",
-            t("Dokumen yang belum ada", "Documents still missing"),
+            labels.msg("documents-missing"),
             missing.join(", ")
         );
     }
     let for_role = role
-        .map(|r| format!(" {} {}", t("untuk", "for"), labels.role(r).label))
+        .map(|r| format!(" {} {}", labels.msg("for-role"), labels.role(r).label))
         .unwrap_or_default();
     if view.actions.is_empty() {
-        let _ = writeln!(
-            out,
-            "  {}{for_role}",
-            t("Tidak ada langkah berikutnya", "No next step")
-        );
+        let _ = writeln!(out, "  {}{for_role}", labels.msg("no-next-step"));
     } else {
-        let _ = writeln!(
-            out,
-            "  {}{for_role}:",
-            t("Langkah berikutnya", "Next steps")
-        );
+        let _ = writeln!(out, "  {}{for_role}:", labels.msg("next-steps"));
         for action in &view.actions {
             let mark = if action.ready {
-                t("siap", "ready")
+                labels.msg("ready")
             } else {
-                t("belum", "not yet")
+                labels.msg("not-ready")
             };
             let roles: Vec<&str> = action.roles.iter().map(|r| r.label.as_str()).collect();
             let reason = if action.comment_required {
-                t(" · alasan wajib ditulis", " · a reason must be written")
+                format!(" · {}", labels.msg("reason-required"))
             } else {
-                ""
+                String::new()
             };
             let _ = writeln!(
                 out,

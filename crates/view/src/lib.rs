@@ -8,6 +8,8 @@
 //! This crate must never decide a transition (that is `swakelola_core::step`), never touch the
 //! database and never read the clock (`now` is an argument).
 
+pub mod catalogue;
+
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Serialize;
@@ -65,7 +67,7 @@ impl<'w> Labels<'w> {
         if id == swakelola_core::model::SYSTEM_ROLE {
             return Named {
                 id: id.to_owned(),
-                label: self.pick("sistem", "system").to_owned(),
+                label: self.msg("role-system").to_owned(),
             };
         }
         self.named(id, self.workflow.role(id).map(|r| &r.label))
@@ -83,11 +85,9 @@ impl<'w> Labels<'w> {
         format::date(date, self.language)
     }
 
-    fn pick<'a>(&self, id: &'a str, en: &'a str) -> &'a str {
-        match self.language {
-            Language::Id => id,
-            Language::En => en,
-        }
+    /// A message of the catalogue in this language.
+    pub fn msg(&self, id: &str) -> String {
+        catalogue::message(self.language, id, &[])
     }
 
     /// What an obligation is, in words: "Tenggat tahap «Reviu KAK oleh instansi»", "Laporan
@@ -96,7 +96,7 @@ impl<'w> Labels<'w> {
         match source {
             ObligationSource::StageDeadline { stage } => format!(
                 "{} «{}»",
-                self.pick("Tenggat tahap", "Deadline of stage"),
+                self.msg("obligation-stage-deadline"),
                 self.stage(stage).label
             ),
             ObligationSource::Recurring {
@@ -128,13 +128,9 @@ impl<'w> Labels<'w> {
             Period::Quarter => {
                 let quarter =
                     ["I", "II", "III", "IV"][usize::try_from((start.month() - 1) / 3).unwrap_or(0)];
-                format!(
-                    "{} {quarter} {}",
-                    self.pick("Triwulan", "Quarter"),
-                    start.year()
-                )
+                format!("{} {quarter} {}", self.msg("period-quarter"), start.year())
             }
-            Period::Week => format!("{} {}", self.pick("minggu", "week of"), self.date(start)),
+            Period::Week => format!("{} {}", self.msg("period-week"), self.date(start)),
         }
     }
 
@@ -160,28 +156,20 @@ impl<'w> Labels<'w> {
     }
 
     /// What a kind of notification is called.
-    pub fn notification(&self, kind: NotificationKind) -> &'static str {
+    pub fn notification(&self, kind: NotificationKind) -> String {
         match kind {
-            NotificationKind::Reminder => self.pick("Pengingat", "Reminder"),
-            NotificationKind::OverdueReminder => {
-                self.pick("Pengingat: sudah lewat tenggat", "Reminder: past due")
-            }
-            NotificationKind::Overdue => self.pick("Tenggat terlewati", "Deadline missed"),
-            NotificationKind::Escalation => self.pick("Eskalasi", "Escalation"),
-            NotificationKind::Transitioned => self.pick("Pemberitahuan", "Notice"),
-            NotificationKind::DeadlineMoved => self.pick(
-                "Tenggat bergeser karena kalender kerja diperbarui",
-                "Deadline moved because the working-day calendar changed",
-            ),
+            NotificationKind::Reminder => self.msg("notice-reminder"),
+            NotificationKind::OverdueReminder => self.msg("notice-overdue-reminder"),
+            NotificationKind::Overdue => self.msg("notice-overdue"),
+            NotificationKind::Escalation => self.msg("notice-escalation"),
+            NotificationKind::Transitioned => self.msg("notice-transitioned"),
+            NotificationKind::DeadlineMoved => self.msg("notice-deadline-moved"),
         }
     }
 
     /// The note a provisional date carries.
-    pub fn provisional_note(&self) -> &'static str {
-        self.pick(
-            "sementara: kalender hari libur tahun itu belum dimuat, tanggal dapat bergeser",
-            "provisional: the holiday calendar for that year is not loaded yet, the date may move",
-        )
+    pub fn provisional_note(&self) -> String {
+        self.msg("provisional-note")
     }
 }
 
@@ -396,29 +384,23 @@ fn need(labels: Labels<'_>, failure: GuardFailure) -> Need {
             text: format!(
                 "{} {}",
                 labels.document(&id).label,
-                labels.pick("belum dilampirkan", "is not attached")
+                labels.msg("need-document")
             ),
             id: Some(id),
         },
         GuardFailure::MissingField { id, .. } => Need {
             kind: "field",
-            text: format!(
-                "{} {}",
-                labels.field(&id).label,
-                labels.pick("belum diisi", "is not filled in")
-            ),
+            text: format!("{} {}", labels.field(&id).label, labels.msg("need-field")),
             id: Some(id),
         },
         GuardFailure::Condition { description } => Need {
             kind: "condition",
-            text: format!("{} {description}", labels.pick("syarat:", "condition:")),
+            text: format!("{} {description}", labels.msg("need-condition")),
             id: None,
         },
         GuardFailure::CommentRequired => Need {
             kind: "comment",
-            text: labels
-                .pick("alasan/komentar wajib diisi", "a comment is required")
-                .to_owned(),
+            text: labels.msg("need-comment").to_owned(),
             id: None,
         },
     }
@@ -458,11 +440,7 @@ fn describe(labels: Labels<'_>, kind: &EventKind) -> (&'static str, String) {
     match kind {
         EventKind::Opened { stage, .. } => (
             "opened",
-            format!(
-                "{} «{}»",
-                l.pick("kasus dibuka di tahap", "case opened at stage"),
-                l.stage(stage).label
-            ),
+            format!("{} «{}»", l.msg("history-opened"), l.stage(stage).label),
         ),
         EventKind::Transitioned {
             transition,
@@ -484,7 +462,7 @@ fn describe(labels: Labels<'_>, kind: &EventKind) -> (&'static str, String) {
             "document_attached",
             format!(
                 "{} «{}»: {}",
-                l.pick("dokumen dilampirkan", "document attached"),
+                l.msg("history-attached"),
                 l.document(&document.document_type).label,
                 document.file_name
             ),
@@ -505,10 +483,10 @@ fn describe(labels: Labels<'_>, kind: &EventKind) -> (&'static str, String) {
                 |what: &str, obligation: &str| format!("{what}: {}", l.obligation_key(obligation));
             let text = match effect {
                 TimerEffect::Reminded { obligation } => {
-                    about(l.pick("pengingat terkirim", "reminder sent"), obligation)
+                    about(&l.msg("history-reminded"), obligation)
                 }
                 TimerEffect::BecameOverdue { obligation } => {
-                    about(l.pick("tenggat terlewati", "deadline missed"), obligation)
+                    about(&l.msg("history-overdue"), obligation)
                 }
                 TimerEffect::Expired {
                     obligation,
@@ -517,18 +495,17 @@ fn describe(labels: Labels<'_>, kind: &EventKind) -> (&'static str, String) {
                     ..
                 } => format!(
                     "{}; {} «{}» → «{}»",
-                    about(l.pick("tenggat terlewati", "deadline missed"), obligation),
-                    l.pick("otomatis", "automatically"),
+                    about(&l.msg("history-overdue"), obligation),
+                    l.msg("history-automatically"),
                     l.transition(transition).label,
                     l.stage(to).label
                 ),
                 TimerEffect::Escalated { obligation } => {
-                    about(l.pick("eskalasi", "escalated"), obligation)
+                    about(&l.msg("history-escalated"), obligation)
                 }
-                TimerEffect::PeriodOpened { obligation } => about(
-                    l.pick("periode laporan baru", "new reporting period"),
-                    obligation,
-                ),
+                TimerEffect::PeriodOpened { obligation } => {
+                    about(&l.msg("period-opened"), obligation)
+                }
             };
             ("timer_fired", text)
         }
@@ -546,23 +523,14 @@ fn describe(labels: Labels<'_>, kind: &EventKind) -> (&'static str, String) {
                     )
                 })
                 .collect();
-            parts.extend(confirmed.iter().map(|key| {
-                format!(
-                    "{} {}",
-                    l.obligation_key(key),
-                    l.pick("kini pasti", "now final")
-                )
-            }));
+            parts.extend(
+                confirmed
+                    .iter()
+                    .map(|key| format!("{} {}", l.obligation_key(key), l.msg("history-confirmed"))),
+            );
             (
                 "deadlines_moved",
-                format!(
-                    "{}: {}",
-                    l.pick(
-                        "tenggat bergeser karena kalender kerja diperbarui",
-                        "deadlines moved with the working-day calendar"
-                    ),
-                    parts.join("; ")
-                ),
+                format!("{}: {}", l.msg("history-deadlines-moved"), parts.join("; ")),
             )
         }
     }
@@ -627,12 +595,10 @@ impl AgendaEntry {
             _ => Vec::new(),
         };
         let what = match &timer.kind {
-            TimerKind::Reminder { .. } => labels.pick("pengingat", "reminder"),
-            TimerKind::Due { .. } => labels.pick("tenggat", "deadline"),
-            TimerKind::Escalation { .. } => labels.pick("eskalasi", "escalation"),
-            TimerKind::PeriodStart { .. } => {
-                labels.pick("periode laporan baru", "new reporting period")
-            }
+            TimerKind::Reminder { .. } => labels.msg("agenda-reminder"),
+            TimerKind::Due { .. } => labels.msg("agenda-due"),
+            TimerKind::Escalation { .. } => labels.msg("agenda-escalation"),
+            TimerKind::PeriodStart { .. } => labels.msg("period-opened"),
         };
         Some(Self {
             at: timer.due_at,

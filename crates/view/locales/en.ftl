@@ -1,0 +1,47 @@
+# What people read of swakelola, in English. Every message here has its Indonesian twin in
+# id.ftl; a test fails when one is missing.
+
+role-system = system
+obligation-stage-deadline = Deadline of stage
+period-quarter = Quarter
+period-week = week of
+notice-reminder = Reminder
+notice-overdue-reminder = Reminder: past due
+notice-overdue = Deadline missed
+notice-escalation = Escalation
+notice-transitioned = Notice
+notice-deadline-moved = Deadline moved because the working-day calendar changed
+provisional-note = provisional: the holiday calendar for that year is not loaded yet, the date may move
+need-document = is not attached
+need-field = is not filled in
+need-condition = condition:
+need-comment = a comment is required
+history-opened = case opened at stage
+history-attached = document attached
+history-reminded = reminder sent
+history-overdue = deadline missed
+history-automatically = automatically
+history-escalated = escalated
+period-opened = new reporting period
+history-confirmed = now final
+history-deadlines-moved = deadlines moved with the working-day calendar
+agenda-reminder = reminder
+agenda-due = deadline
+agenda-escalation = escalation
+
+# case show
+case = Case
+version = version
+organisation = Organisation
+stage = Stage
+revision = revision
+closed = CLOSED
+overdue = OVERDUE
+pending = pending
+documents-missing = Documents still missing
+for-role = for
+no-next-step = No next step
+next-steps = Next steps
+ready = ready
+not-ready = not yet
+reason-required = a reason must be written
