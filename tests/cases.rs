@@ -852,3 +852,59 @@ fn case_verify_names_the_first_event_changed_behind_the_engines_back() {
         stdout(&output)
     );
 }
+
+/// An official changes post: the contacts of a role on a running case are replaced by that
+/// role (or its side), and the history says so in words.
+#[test]
+fn contacts_of_a_running_case_are_replaced_and_recorded() {
+    let session = Session::sqlite("swakelola-e2e-contacts");
+    let workflow = root().join("workflows/persetujuan-dokumen.yaml");
+    session.ok(&["workflow", "deploy", workflow.to_str().unwrap()]);
+    session.ok(&[
+        "case",
+        "open",
+        "--workflow",
+        "persetujuan-dokumen",
+        "--key",
+        "SURAT-1",
+        "--organisation",
+        "dp3a-palembang",
+        "--field",
+        "judul=Laporan",
+        "--contact",
+        "penyusun=Siti <email:siti@dp3a.example>",
+        "--as",
+        "penyusun",
+        "--actor",
+        "Siti",
+    ]);
+    let replace = |role: &str| {
+        session.run(&[
+            "case",
+            "contacts",
+            "SURAT-1",
+            "penyusun",
+            "--contact",
+            "Rina Sari <email:rina@dp3a.example>",
+            "--as",
+            role,
+            "--actor",
+            "Kepala",
+        ])
+    };
+    let refused = replace("pemeriksa");
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("change the contacts of `penyusun`"),
+        "{}",
+        stderr(&refused)
+    );
+    let done = replace("penyusun");
+    assert!(done.status.success(), "{}", stderr(&done));
+    let history = session.ok(&["case", "history", "SURAT-1"]);
+    assert!(
+        history.contains("kontak diganti untuk «Penyusun»: Rina Sari <email:rina@dp3a.example>"),
+        "{history}"
+    );
+    let _ = std::fs::remove_dir_all(&session.dir);
+}

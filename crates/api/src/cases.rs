@@ -479,6 +479,8 @@ enum Target<'a> {
     Transition(&'a str),
     Field(&'a str),
     Document(&'a str),
+    /// The contacts of a role: that role and the roles of its party.
+    Contacts(&'a str),
 }
 
 /// The case, if the caller may see it, and the role the caller acts in on `target`.
@@ -507,6 +509,17 @@ async fn acting_on(
         Target::Document(id) => (
             workflow.document(id).map(|d| d.attach_by.clone()),
             format!("attach `{id}`"),
+        ),
+        Target::Contacts(id) => (
+            workflow.role(id).map(|target| {
+                workflow
+                    .roles
+                    .iter()
+                    .filter(|r| r.id == target.id || (r.party.is_some() && r.party == target.party))
+                    .map(|r| r.id.clone())
+                    .collect()
+            }),
+            format!("change the contacts of `{id}`"),
         ),
     };
     // An unknown transition, field or document type is left to the workflow to refuse
@@ -570,6 +583,69 @@ pub struct SetFieldRequest {
     #[serde(default, deserialize_with = "crate::extract::optional_revision")]
     #[schema(minimum = 0)]
     pub expected_revision: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetContactsRequest {
+    /// The people to notify for the role from now on; an empty list leaves the role with no
+    /// contact (its notices go to the log).
+    pub contacts: Vec<ContactIn>,
+    /// The role to act in; by default the first of yours that may (the role itself or one of
+    /// the same party).
+    pub role: Option<String>,
+    #[serde(default, deserialize_with = "crate::extract::optional_revision")]
+    #[schema(minimum = 0)]
+    pub expected_revision: Option<u64>,
+}
+
+/// Replace the people notified for a role (an official changed post); recorded in the
+/// history.
+#[utoipa::path(put, path = "/v1/cases/{id}/contacts/{role}", tag = "cases",
+    params(("id" = String, Path), ("role" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = SetContactsRequest,
+    responses((status = 200, body = AppliedView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_contacts(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, target)): Path<(String, String)>,
+    idempotency: IdempotencyKey,
+    Json(request): Json<SetContactsRequest>,
+) -> ApiResult<Response> {
+    let (case, role) = acting_on(
+        &state,
+        &principal,
+        &id,
+        request.role.as_deref(),
+        Target::Contacts(&target),
+    )
+    .await?;
+    let contacts = request
+        .contacts
+        .into_iter()
+        .map(|c| swakelola_core::state::ContactEntry {
+            name: c.name,
+            address: c.address,
+        })
+        .collect();
+    let result = execute(
+        &state,
+        &principal,
+        &case,
+        (
+            role,
+            Action::SetContacts {
+                role: target,
+                contacts,
+            },
+        ),
+        request.expected_revision,
+        &idempotency,
+        None,
+    )
+    .await?;
+    applied(&state, &principal, result, StatusCode::OK).await
 }
 
 /// Set a field.

@@ -7,6 +7,7 @@ mod common;
 use axum::http::{Method, StatusCode};
 use common::*;
 use serde_json::json;
+use swakelola_store::Store;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Caller {
@@ -101,6 +102,16 @@ fn rows() -> Vec<Row> {
             403,
             200,
         ),
+        // Any role of the agency may replace its PPK's contacts (the supervisors included);
+        // the Ormas may not (see `contacts_are_changed_by_their_own_side`).
+        row(
+            Method::PUT,
+            "/v1/cases/{id}/contacts/{role}",
+            Agency,
+            404,
+            200,
+            200,
+        ),
         row(
             Method::POST,
             "/v1/cases/{id}/documents",
@@ -160,6 +171,7 @@ fn request(
         )
         .replace("{transition}", "catat_audiensi")
         .replace("{field}", "pagu")
+        .replace("{role}", "ppk")
         .replace("{sha256}", sha256);
     match (row.method.as_str(), row.template) {
         ("POST", "/v1/workflows") => (
@@ -176,6 +188,13 @@ fn request(
         ("PUT", "/v1/cases/{id}/fields/{field}") => {
             (path, Some(json!({"value": "Rp34.500.000"})), None)
         }
+        ("PUT", "/v1/cases/{id}/contacts/{role}") => (
+            path,
+            Some(
+                json!({"contacts": [{"name": "Andi Wijaya", "address": "email:andi@dp3a.example"}]}),
+            ),
+            None,
+        ),
         ("POST", "/v1/cases/{id}/documents") => (
             format!("{path}?document_type=kak&file_name=kak.pdf"),
             None,
@@ -355,7 +374,8 @@ async fn matrix(api: Api) {
                 );
                 assert!(!text.contains(ORMAS), "{path}: it saw the parties");
             }
-            if caller != Caller::Right || row.method == Method::GET {
+            // A refused request, or any read, changes nothing.
+            if (caller != Caller::Right && expected >= 400) || row.method == Method::GET {
                 assert_eq!(
                     api.snapshot(&case).await,
                     before,
@@ -715,5 +735,69 @@ async fn business_keys_in_paths_sqlite() {
 async fn business_keys_in_paths_postgres() {
     if let Some(store) = postgres().await {
         business_keys_in_paths(Api::new(store).await).await;
+    }
+}
+
+/// The people notified for a role are replaced by that side of the partnership only, and the
+/// change is in the history.
+async fn contacts_are_changed_by_their_own_side(api: Api) {
+    let agency = api.token("Kepala", AGENCY, &["pa_kpa"]).await;
+    let ormas = api.token("Siti", ORMAS, &["pimpinan_ormas"]).await;
+    let case = api
+        .open_case(&api.token("Budi", AGENCY, &["ppk"]).await, "KONTAK-1")
+        .await;
+    let body = json!({"contacts": [{"name": "Andi Wijaya", "address": "email:andi@dp3a.example"}]});
+    let refused = api
+        .call(
+            Method::PUT,
+            &format!("/v1/cases/{case}/contacts/ppk"),
+            Some(&ormas),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text());
+    let changed = api
+        .call(
+            Method::PUT,
+            &format!("/v1/cases/{case}/contacts/ppk"),
+            Some(&agency),
+            Some(body),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text());
+    let record = api.store.case(&case).await.unwrap();
+    assert_eq!(record.parties.contacts["ppk"][0].name, "Andi Wijaya");
+    let history = api.get(&format!("/v1/cases/{case}/history"), &agency).await;
+    assert!(
+        history.text().contains("contacts_changed"),
+        "{}",
+        history.text()
+    );
+    // A webhook to an internal address is refused like on open.
+    let internal = api
+        .call(
+            Method::PUT,
+            &format!("/v1/cases/{case}/contacts/ppk"),
+            Some(&agency),
+            Some(json!({"contacts": [{"name": "X", "address": "webhook:https://127.0.0.1/x"}]})),
+        )
+        .await;
+    assert_eq!(
+        internal.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        internal.text()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contacts_are_changed_by_their_own_side_sqlite() {
+    contacts_are_changed_by_their_own_side(Api::new(sqlite().await).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contacts_are_changed_by_their_own_side_postgres() {
+    if let Some(store) = postgres().await {
+        contacts_are_changed_by_their_own_side(Api::new(store).await).await;
     }
 }

@@ -188,6 +188,11 @@ pub enum EventKind {
         timer: String,
         effect: TimerEffect,
     },
+    /// The people notified for `role` were replaced (an official changed post).
+    ContactsChanged {
+        role: String,
+        contacts: Vec<ContactEntry>,
+    },
     /// The calendar changed and these due dates moved with it; `confirmed` obligations kept
     /// their date but are no longer provisional.
     DeadlinesMoved {
@@ -196,6 +201,14 @@ pub enum EventKind {
         #[serde(default)]
         confirmed: Vec<String>,
     },
+}
+
+/// A person to notify for a role, as recorded when the contacts of a running case change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactEntry {
+    pub name: String,
+    /// `email:…` or `webhook:https://…`.
+    pub address: String,
 }
 
 /// One obligation's due date before and after a calendar change.

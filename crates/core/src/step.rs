@@ -18,7 +18,7 @@ use crate::model::{
     Stage, Transition, Workflow,
 };
 use crate::state::{
-    Actor, CaseState, DocumentRecord, Event, EventKind, MovedDeadline, Notification,
+    Actor, CaseState, ContactEntry, DocumentRecord, Event, EventKind, MovedDeadline, Notification,
     NotificationKind, Obligation, ObligationSource, Timer, TimerEffect, TimerKind,
 };
 use crate::value::{FieldValue, ValueError};
@@ -55,6 +55,12 @@ pub enum Action {
     SetField { field: String, value: String },
     /// A pending timer is due; only the system role fires timers.
     FireTimer { key: String },
+    /// Replace the people notified for `role` (empty: nobody, the log channel). Allowed to
+    /// the role itself and to the roles of the same party, never to the system.
+    SetContacts {
+        role: String,
+        contacts: Vec<ContactEntry>,
+    },
     /// The calendar changed (a holiday added or moved): recompute the due dates of the
     /// case's open obligations that are not yet due, and tell the people responsible for
     /// each one that moved. System role only; refused with `NothingToRecompute` when no
@@ -272,6 +278,7 @@ pub fn step(
         }
         Action::SetField { field, value } => ctx.set_field(&mut next, actor, field, value)?,
         Action::FireTimer { key } => ctx.fire_timer(&mut next, actor, key, &mut notifications)?,
+        Action::SetContacts { role, contacts } => ctx.set_contacts(actor, role, contacts)?,
         Action::RecomputeDeadlines { reason } => {
             ctx.recompute_deadlines(&mut next, actor, reason, &mut notifications)?
         }
@@ -902,6 +909,38 @@ impl Context<'_> {
         }
         state.documents.push(document.clone());
         Ok(EventKind::DocumentAttached { document, met })
+    }
+
+    fn set_contacts(
+        &self,
+        actor: &Actor,
+        role: &str,
+        contacts: &[ContactEntry],
+    ) -> Result<EventKind, Rejection> {
+        let Some(target) = self.workflow.role(role) else {
+            return Err(Rejection::UnknownRole {
+                role: role.to_owned(),
+                known: self.workflow.roles.iter().map(|r| r.id.clone()).collect(),
+            });
+        };
+        // The role itself, or a role of the same side of the partnership: the agency changes
+        // its PPK's contact, the Ormas its own people's.
+        let same_side: Vec<String> = self
+            .workflow
+            .roles
+            .iter()
+            .filter(|r| r.id == target.id || (r.party.is_some() && r.party == target.party))
+            .map(|r| r.id.clone())
+            .collect();
+        self.check_role(
+            actor,
+            &same_side,
+            &format!("change the contacts of `{role}`"),
+        )?;
+        Ok(EventKind::ContactsChanged {
+            role: role.to_owned(),
+            contacts: contacts.to_vec(),
+        })
     }
 
     fn set_field(

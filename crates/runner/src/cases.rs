@@ -210,6 +210,27 @@ pub enum CaseCommandLine {
         #[command(flatten)]
         change: Change,
     },
+    /// Replace the people notified for a role on a running case (an official changed post);
+    /// recorded in the history. Allowed to that role and the roles of the same side.
+    ///
+    /// Example: swakelola case contacts DP3A-2025-001 ppk --contact 'Andi Wijaya
+    /// <email:andi@dp3a.example>' --as pa_kpa --actor "Kepala DP3A"
+    Contacts {
+        /// The case: its business key (e.g. DP3A-2025-001), its id, or a unique prefix of the id.
+        #[arg(value_name = "CASE")]
+        case: String,
+        /// The role whose contacts are replaced, e.g. ppk.
+        #[arg(value_name = "ROLE")]
+        target_role: String,
+        /// The new contacts (repeat): "Name <email:ADDRESS>" or "Name <webhook:https://…>";
+        /// none at all leaves the role with no contact (its notices go to the log).
+        #[arg(long = "contact", value_name = "NAME <ADDRESS>")]
+        contacts: Vec<String>,
+        #[command(flatten)]
+        acting: Acting,
+        #[command(flatten)]
+        change: Change,
+    },
     /// Show a case's full history.
     History {
         /// The case: its business key (e.g. DP3A-2025-001), its id, or a unique prefix of the id.
@@ -838,6 +859,17 @@ pub fn calendar_files(workflow_file: &Path) -> Result<Vec<(String, String)>, Err
     Ok(files)
 }
 
+/// `Budi Santoso <email:budi@dp3a.example>` → (name, address); the address alone → ("", it).
+fn name_and_address(value: &str) -> (&str, &str) {
+    match value.trim().strip_suffix('>') {
+        Some(rest) => match rest.split_once('<') {
+            Some((name, address)) => (name.trim(), address.trim()),
+            None => ("", value.trim()),
+        },
+        None => ("", value.trim()),
+    }
+}
+
 fn split_pair<'a>(text: &'a str, what: &str) -> Result<(&'a str, &'a str), Error> {
     text.split_once('=')
         .filter(|(k, _)| !k.trim().is_empty())
@@ -922,14 +954,7 @@ async fn run_case(
             }
             for contact in contacts {
                 let (role, value) = split_pair(contact, "a contact")?;
-                // `Budi Santoso <email:budi@dp3a.example>`, or the address alone.
-                let (name, address) = match value.trim().strip_suffix('>') {
-                    Some(rest) => match rest.split_once('<') {
-                        Some((name, address)) => (name.trim(), address.trim()),
-                        None => ("", value.trim()),
-                    },
-                    None => ("", value.trim()),
-                };
+                let (name, address) = name_and_address(value);
                 request
                     .parties
                     .contacts
@@ -1056,6 +1081,33 @@ async fn run_case(
                 .execute(&change(case, acting, options, action, None), now)
                 .await?;
             print_applied(store, &applied, json_output, "data diperbarui").await?;
+        }
+        CaseCommandLine::Contacts {
+            case,
+            target_role,
+            contacts,
+            acting,
+            change: options,
+        } => {
+            let case = &store.resolve_case(case, None).await?;
+            let contacts = contacts
+                .iter()
+                .map(|value| {
+                    let (name, address) = name_and_address(value);
+                    swakelola_core::state::ContactEntry {
+                        name: name.to_owned(),
+                        address: address.to_owned(),
+                    }
+                })
+                .collect();
+            let action = Action::SetContacts {
+                role: target_role.clone(),
+                contacts,
+            };
+            let applied = store
+                .execute(&change(case, acting, options, action, None), now)
+                .await?;
+            print_applied(store, &applied, json_output, "kontak diganti").await?;
         }
         CaseCommandLine::History { case } => {
             let case = &store.resolve_case(case, None).await?;

@@ -701,6 +701,9 @@ mod tests {
                 }
             }
         }
+        // clap's own checks of every subcommand (unique argument names, …), which otherwise
+        // run only when that subcommand is used.
+        Cli::command().debug_assert();
         let mut missing = Vec::new();
         walk(&Cli::command(), "", &mut missing);
         assert!(missing.is_empty(), "{}", missing.join("\n"));

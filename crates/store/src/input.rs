@@ -304,10 +304,27 @@ pub fn check_open_against(request: &OpenCase, workflow: &swakelola_core::Workflo
     Ok(())
 }
 
-/// Every text of a command on a case.
-pub fn check_command(command: &CaseCommand) -> Result<()> {
+/// Every text of a command on a case; new contacts also against the installation's webhook
+/// `policy`.
+pub fn check_command(command: &CaseCommand, policy: &WebhookPolicy) -> Result<()> {
     check_name("actor", &command.actor.name)?;
     match &command.action {
+        Action::SetContacts { role, contacts } => {
+            check_name("role", role)?;
+            for (index, contact) in contacts.iter().enumerate() {
+                if !contact.name.is_empty() {
+                    check_name(&format!("contacts[{index}].name"), &contact.name)?;
+                }
+                let path = || format!("contacts[{index}].address");
+                match Address::parse(&contact.address).map_err(|m| invalid(path(), m))? {
+                    Address::Webhook(url) => {
+                        policy.check_url(&url).map_err(|m| invalid(path(), m))?
+                    }
+                    Address::Email(_) => {}
+                }
+            }
+            Ok(())
+        }
         Action::Fire {
             comment: Some(comment),
             ..

@@ -437,6 +437,28 @@ impl SqlStore {
                 .execute(&mut **tx)
                 .await?;
         }
+        if let EventKind::ContactsChanged { role, contacts } = &event.kind {
+            // The contacts live beside the state (the core never reads them); they change
+            // with the event that records the change, in this transaction.
+            let mut changed = parties.clone();
+            let people: Vec<crate::Contact> = contacts
+                .iter()
+                .map(|c| crate::Contact {
+                    name: c.name.clone(),
+                    address: c.address.clone(),
+                })
+                .collect();
+            if people.is_empty() {
+                changed.contacts.remove(role);
+            } else {
+                changed.contacts.insert(role.clone(), people);
+            }
+            sqlx::query("UPDATE cases SET parties = $1 WHERE id = $2")
+                .bind(json(&changed))
+                .bind(case_id)
+                .execute(&mut **tx)
+                .await?;
+        }
         if let (EventKind::DocumentAttached { document, .. }, Some(content)) =
             (&event.kind, content)
         {
@@ -555,6 +577,7 @@ fn event_kind_name(kind: &EventKind) -> &'static str {
         EventKind::FieldSet { .. } => "field_set",
         EventKind::TimerFired { .. } => "timer_fired",
         EventKind::DeadlinesMoved { .. } => "deadlines_moved",
+        EventKind::ContactsChanged { .. } => "contacts_changed",
     }
 }
 
@@ -587,6 +610,14 @@ fn request_identity(command: &CaseCommand) -> String {
         Action::RecomputeDeadlines { reason } => {
             serde_json::json!({"type": "recompute_deadlines", "reason": reason})
         }
+        Action::SetContacts { role, contacts } => serde_json::json!({
+            "type": "set_contacts",
+            "role": role,
+            "contacts": contacts
+                .iter()
+                .map(|c| serde_json::json!({"name": c.name, "address": c.address}))
+                .collect::<Vec<_>>(),
+        }),
     };
     // serde_json's maps are sorted by key, so the encoding is canonical.
     let identity = serde_json::json!({
@@ -951,7 +982,7 @@ impl Store for SqlStore {
     }
 
     async fn execute(&self, command: &CaseCommand, now: Timestamp) -> Result<Applied> {
-        crate::input::check_command(command)?;
+        crate::input::check_command(command, &self.webhook_policy)?;
         if let Some(key) = &command.idempotency_key {
             check_idempotency_key(key)?;
         }
@@ -1321,11 +1352,17 @@ impl SqlStore {
             .await?;
         }
         tx.commit().await?;
-        Ok(Applied {
-            case: CaseRecord {
+        let case = if matches!(outcome.event.kind, EventKind::ContactsChanged { .. }) {
+            // The parties changed with the event: read them back as stored.
+            self.record(&record.id).await?
+        } else {
+            CaseRecord {
                 state: outcome.state,
                 ..record
-            },
+            }
+        };
+        Ok(Applied {
+            case,
             event: Some(outcome.event),
             created: true,
         })

@@ -45,3 +45,7 @@ next-steps = Next steps
 ready = ready
 not-ready = not yet
 reason-required = a reason must be written
+
+# contacts
+history-contacts-changed = contacts replaced for
+history-no-contacts = none (notices go to the log only)

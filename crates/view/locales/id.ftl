@@ -45,3 +45,7 @@ next-steps = Langkah berikutnya
 ready = siap
 not-ready = belum
 reason-required = alasan wajib ditulis
+
+# contacts
+history-contacts-changed = kontak diganti untuk
+history-no-contacts = tidak ada (pemberitahuan hanya ke log)

@@ -509,6 +509,31 @@ fn describe(labels: Labels<'_>, kind: &EventKind) -> (&'static str, String) {
             };
             ("timer_fired", text)
         }
+        EventKind::ContactsChanged { role, contacts } => {
+            let people: Vec<String> = contacts
+                .iter()
+                .map(|c| {
+                    if c.name.is_empty() {
+                        c.address.clone()
+                    } else {
+                        format!("{} <{}>", c.name, c.address)
+                    }
+                })
+                .collect();
+            (
+                "contacts_changed",
+                format!(
+                    "{} «{}»: {}",
+                    l.msg("history-contacts-changed"),
+                    l.role(role).label,
+                    if people.is_empty() {
+                        l.msg("history-no-contacts")
+                    } else {
+                        people.join(", ")
+                    }
+                ),
+            )
+        }
         EventKind::DeadlinesMoved {
             moved, confirmed, ..
         } => {
