@@ -627,7 +627,8 @@ fn run_partnership(session: &Session) {
     let history: serde_json::Value =
         serde_json::from_str(&ok(&["case", "history", &id, "--json"])).unwrap();
     assert_eq!(history.as_array().unwrap().len(), STEPS.len() + 1);
-    assert!(ok(&["case", "verify", &id]).contains("hash chain intact"));
+    assert!(ok(&["case", "verify", &id]).contains("rantai hash tidak berubah"));
+    assert!(ok(&["case", "verify", &id, "--lang", "en"]).contains("hash chain unchanged"));
     let closed = session.run(&[
         "case",
         "fire",
@@ -828,7 +829,7 @@ fn case_verify_names_the_first_event_changed_behind_the_engines_back() {
     ok(&[
         "case", "fire", &id, "ajukan", "--as", "penyusun", "--actor", "Siti",
     ]);
-    assert!(ok(&["case", "verify", &id]).contains("ok: 3 events"));
+    assert!(ok(&["case", "verify", &id]).contains("utuh: 3 peristiwa"));
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -847,7 +848,7 @@ fn case_verify_names_the_first_event_changed_behind_the_engines_back() {
     let output = session.run(&["case", "verify", &id]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
-        stdout(&output).contains("TAMPERED: event #2"),
+        stdout(&output).contains("DIUBAH DI LUAR SISTEM: peristiwa #2"),
         "{}",
         stdout(&output)
     );

@@ -18,7 +18,7 @@ use swakelola_store::{
     Applied, CaseCommand, CaseFilter, CaseRecord, Contact, Error, OpenCase, Parties, SqlStore,
     Store, sha256_hex,
 };
-use swakelola_view::{AgendaEntry, CaseView, HistoryLine, Labels};
+use swakelola_view::{AgendaEntry, CaseView, HistoryLine, Labels, catalogue};
 
 /// A language people read swakelola in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -1139,11 +1139,26 @@ async fn run_case(
             if json_output {
                 println!("{}", json!(verification));
             } else {
+                let events = verification.events.to_string();
                 match verification.first_tampered {
-                    None => println!("ok: {} events, hash chain intact", verification.events),
+                    None => println!(
+                        "{}",
+                        catalogue::message(
+                            output.language,
+                            "verify-intact",
+                            &[("events", events.as_str())]
+                        )
+                    ),
                     Some(seq) => println!(
-                        "TAMPERED: event #{seq} does not match the hash chain ({} events stored); restore the case from a backup",
-                        verification.events
+                        "{}",
+                        catalogue::message(
+                            output.language,
+                            "verify-tampered",
+                            &[
+                                ("event", seq.to_string().as_str()),
+                                ("events", events.as_str())
+                            ]
+                        )
                     ),
                 }
             }

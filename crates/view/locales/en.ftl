@@ -49,3 +49,7 @@ reason-required = a reason must be written
 # contacts
 history-contacts-changed = contacts replaced for
 history-no-contacts = none (notices go to the log only)
+
+# case verify
+verify-intact = intact: { $events } events, hash chain unchanged
+verify-tampered = TAMPERED: event #{ $event } does not match the hash chain ({ $events } events stored); restore the case from a backup

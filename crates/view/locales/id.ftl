@@ -49,3 +49,7 @@ reason-required = alasan wajib ditulis
 # contacts
 history-contacts-changed = kontak diganti untuk
 history-no-contacts = tidak ada (pemberitahuan hanya ke log)
+
+# case verify
+verify-intact = utuh: { $events } peristiwa, rantai hash tidak berubah
+verify-tampered = DIUBAH DI LUAR SISTEM: peristiwa #{ $event } tidak cocok dengan rantai hash ({ $events } peristiwa tersimpan); pulihkan kasus dari cadangan

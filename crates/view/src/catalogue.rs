@@ -90,6 +90,18 @@ mod tests {
                     used.insert(rest[..end].to_owned());
                 }
             }
+            // `catalogue::message(language, "id", …)`: the first string literal after it.
+            for (i, _) in source.match_indices("catalogue::message(") {
+                // Within the call: up to its first closing parenthesis.
+                let call = &source[i..];
+                let rest = &call[..call.find(')').unwrap_or(call.len())];
+                if let Some(start) = rest.find('"') {
+                    let rest = &rest[start + 1..];
+                    if let Some(end) = rest.find('"') {
+                        used.insert(rest[..end].to_owned());
+                    }
+                }
+            }
         }
         let unknown: Vec<_> = used.iter().filter(|id| !known.contains(*id)).collect();
         assert!(
