@@ -201,14 +201,16 @@ fn document_common_errors(openapi: &mut utoipa::openapi::OpenApi) {
             let Some(operation) = operation.as_mut() else {
                 continue;
             };
-            let anonymous = operation.security.as_ref().is_some_and(|s| {
-                s.iter()
-                    .all(|r| serde_json::to_value(r).is_ok_and(|v| v == serde_json::json!({})))
-            });
-            let has_query = operation.parameters.as_ref().is_some_and(|p| {
-                p.iter().any(|p| {
-                    serde_json::to_value(p).is_ok_and(|v| v["in"] == "query" || v["in"] == "path")
-                })
+            use utoipa::openapi::path::ParameterIn;
+            use utoipa::openapi::security::SecurityRequirement;
+            // `security(())` in a handler's annotation: no token needed.
+            let anonymous = operation
+                .security
+                .as_ref()
+                .is_some_and(|s| s.iter().all(|r| *r == SecurityRequirement::default()));
+            let has_parameters = operation.parameters.as_ref().is_some_and(|p| {
+                p.iter()
+                    .any(|p| matches!(p.parameter_in, ParameterIn::Query | ParameterIn::Path))
             });
             let body = operation
                 .request_body
@@ -218,7 +220,7 @@ fn document_common_errors(openapi: &mut utoipa::openapi::OpenApi) {
             if !anonymous {
                 add.push(("401", "no, unknown, revoked or expired token"));
             }
-            if has_query || changes {
+            if has_parameters || changes {
                 add.push(("400", "a malformed query, path or header"));
             }
             if path.starts_with("/v1/cases/{id}") {
@@ -240,26 +242,23 @@ fn document_common_errors(openapi: &mut utoipa::openapi::OpenApi) {
                 ]),
                 None => {}
             }
-            if changes && operation.responses.responses.contains_key("409") {
-                // Commands on cases take an optional Idempotency-Key (see README).
-                let header = utoipa::openapi::path::ParameterBuilder::new()
-                    .name("Idempotency-Key")
-                    .parameter_in(utoipa::openapi::path::ParameterIn::Header)
-                    .required(utoipa::openapi::Required::False)
-                    .description(Some(
-                        "A retried request with the same key (per token) is applied once",
-                    ))
-                    .schema(Some(
-                        utoipa::openapi::ObjectBuilder::new()
-                            .schema_type(utoipa::openapi::schema::Type::String)
-                            .min_length(Some(1))
-                            .max_length(Some(128))
-                            .pattern(Some("^[!-~]+$")),
-                    ))
-                    .build();
-                let parameters = operation.parameters.get_or_insert_with(Vec::new);
-                parameters.retain(|p| !p.name.eq_ignore_ascii_case("Idempotency-Key"));
-                parameters.push(header);
+            // The handlers that take an Idempotency-Key declare it; say what a valid one is.
+            if let Some(header) = operation
+                .parameters
+                .iter_mut()
+                .flatten()
+                .find(|p| p.name.eq_ignore_ascii_case("Idempotency-Key"))
+            {
+                header.description =
+                    Some("A retried request with the same key (per token) is applied once".into());
+                header.schema = Some(
+                    utoipa::openapi::ObjectBuilder::new()
+                        .schema_type(utoipa::openapi::schema::Type::String)
+                        .min_length(Some(1))
+                        .max_length(Some(128))
+                        .pattern(Some("^[!-~]+$"))
+                        .into(),
+                );
             }
             for (status, description) in add {
                 operation
