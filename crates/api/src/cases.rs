@@ -511,14 +511,7 @@ async fn acting_on(
             format!("attach `{id}`"),
         ),
         Target::Contacts(id) => (
-            workflow.role(id).map(|target| {
-                workflow
-                    .roles
-                    .iter()
-                    .filter(|r| r.id == target.id || (r.party.is_some() && r.party == target.party))
-                    .map(|r| r.id.clone())
-                    .collect()
-            }),
+            workflow.roles_on_the_side_of(id),
             format!("change the contacts of `{id}`"),
         ),
     };

@@ -307,6 +307,20 @@ impl Workflow {
         self.fields.iter().find(|f| f.id == id)
     }
 
+    /// The roles that may change `role`'s contacts: the role itself and the roles of the same
+    /// party (the agency changes its PPK's contact, the Ormas its own people's); `None` for
+    /// an unknown role.
+    pub fn roles_on_the_side_of(&self, role: &str) -> Option<Vec<String>> {
+        let target = self.role(role)?;
+        Some(
+            self.roles
+                .iter()
+                .filter(|r| r.id == target.id || (r.party.is_some() && r.party == target.party))
+                .map(|r| r.id.clone())
+                .collect(),
+        )
+    }
+
     /// Transitions that leave `stage`, in definition order.
     pub fn transitions_from<'a>(&'a self, stage: &'a str) -> impl Iterator<Item = &'a Transition> {
         self.transitions

@@ -917,21 +917,12 @@ impl Context<'_> {
         role: &str,
         contacts: &[ContactEntry],
     ) -> Result<EventKind, Rejection> {
-        let Some(target) = self.workflow.role(role) else {
+        let Some(same_side) = self.workflow.roles_on_the_side_of(role) else {
             return Err(Rejection::UnknownRole {
                 role: role.to_owned(),
                 known: self.workflow.roles.iter().map(|r| r.id.clone()).collect(),
             });
         };
-        // The role itself, or a role of the same side of the partnership: the agency changes
-        // its PPK's contact, the Ormas its own people's.
-        let same_side: Vec<String> = self
-            .workflow
-            .roles
-            .iter()
-            .filter(|r| r.id == target.id || (r.party.is_some() && r.party == target.party))
-            .map(|r| r.id.clone())
-            .collect();
         self.check_role(
             actor,
             &same_side,
