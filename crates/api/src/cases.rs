@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use swakelola_core::Actor;
-use swakelola_core::step::{Action, guard_failures};
+use swakelola_core::step::Action;
 use swakelola_store::{
     Applied, CaseCommand, CaseFilter, CaseRecord, Contact, OpenCase, Parties, Store, sha256_hex,
 };
@@ -19,7 +19,7 @@ use swakelola_view::{AgendaEntry, CaseView, Labels};
 
 use crate::AppState;
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult, ErrorBody, Problem, guard_problem};
+use crate::error::{ApiError, ApiResult, ErrorBody, Problem, need_problem};
 use crate::extract::{IdempotencyKey, Json, Path, Query, read_limited};
 
 /// A case in a list.
@@ -135,13 +135,7 @@ pub(crate) async fn detail(
         .actions
         .iter()
         .map(|action| {
-            let transition = workflow
-                .transition(&action.transition.id)
-                .expect("the view's actions are the workflow's transitions");
-            let missing: Vec<Problem> = guard_failures(workflow, case_state, transition, Some("-"))
-                .iter()
-                .map(guard_problem)
-                .collect();
+            let missing: Vec<Problem> = action.needs.iter().map(need_problem).collect();
             NextStep {
                 transition: action.transition.id.clone(),
                 label: action.transition.label.clone(),

@@ -131,6 +131,21 @@ pub(crate) fn guard_problem(failure: &GuardFailure) -> Problem {
     }
 }
 
+/// What a transition still needs, as a problem at the path the API uses for it (the text in
+/// the caller's language, from the view).
+pub(crate) fn need_problem(need: &swakelola_view::Need) -> Problem {
+    let path = match (need.kind, &need.id) {
+        ("document", Some(id)) => format!("documents.{id}"),
+        ("field", Some(id)) => format!("fields.{id}"),
+        ("comment", _) => "comment".to_owned(),
+        _ => "fields".to_owned(),
+    };
+    Problem {
+        path,
+        message: need.text.clone(),
+    }
+}
+
 fn rejection(rejection: Rejection) -> ApiError {
     let code = rejection.code();
     let message = rejection.to_string();

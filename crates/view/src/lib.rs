@@ -212,7 +212,7 @@ pub struct ObligationLine {
 /// What a transition still needs before it can fire.
 #[derive(Debug, Clone, Serialize)]
 pub struct Need {
-    /// `document`, `field` or `condition`.
+    /// `document`, `field`, `condition` or `comment`.
     pub kind: &'static str,
     pub id: Option<String>,
     /// In words: "Kerangka Acuan Kerja (KAK) belum dilampirkan".
