@@ -968,17 +968,12 @@ pub async fn agenda(
     let until = now
         .checked_add(SignedDuration::from_hours(24 * i64::from(days)))
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let timers = state
+    let agenda = state
         .store
-        .timers_due_before(until, 1000, Some(principal.organisation()))
+        .agenda(until, 1000, Some(principal.organisation()))
         .await?;
     let mut items = Vec::new();
-    for timer in timers {
-        let case = state.store.case(&timer.case_id).await?;
-        let engine = state
-            .store
-            .engine_for(&case.workflow_id, case.workflow_version)
-            .await?;
+    for (timer, case, engine) in agenda {
         let labels = Labels::new(&engine.workflow, principal.language());
         let Some(entry) = AgendaEntry::build(labels, &case, &timer.key, now) else {
             continue;

@@ -1508,14 +1508,10 @@ pub fn agenda(database: &Database, days: u32) -> ExitCode {
             let until = now
                 .checked_add(jiff::SignedDuration::from_hours(24 * i64::from(days)))
                 .unwrap_or(now);
-            let timers = store.timers_due_before(until, 10_000, None).await?;
+            let agenda = store.agenda(until, 10_000, None).await?;
             let mut entries = Vec::new();
             let mut lines = Vec::new();
-            for timer in timers {
-                let record = store.case(&timer.case_id).await?;
-                let engine = store
-                    .engine_for(&record.workflow_id, record.workflow_version)
-                    .await?;
+            for (timer, record, engine) in agenda {
                 let labels = Labels::new(&engine.workflow, language);
                 let Some(entry) = AgendaEntry::build(labels, &record, &timer.key, now) else {
                     continue;

@@ -233,7 +233,7 @@ impl SqlStore {
 
     /// How often the installation's calendars have changed; engines cached for an older
     /// count are reloaded.
-    async fn calendar_version(&self) -> Result<i64> {
+    pub(crate) async fn calendar_version(&self) -> Result<i64> {
         let value: Option<String> =
             sqlx::query_scalar("SELECT value FROM installation WHERE key = 'calendar_version'")
                 .fetch_optional(&self.pool)
@@ -243,7 +243,7 @@ impl SqlStore {
 
     /// The engine of a workflow version on the calendars of `calendar_version`, from the
     /// cache when it was loaded for that version.
-    async fn engine_at(
+    pub(crate) async fn engine_at(
         &self,
         workflow_id: &str,
         version: u32,

@@ -7,6 +7,9 @@
 //! row claimable again. Firing a timer twice is harmless: the core refuses a timer that is no
 //! longer pending, so the history records each timer once.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use serde::Serialize;
 use sqlx::AssertSqlSafe;
@@ -14,7 +17,7 @@ use swakelola_core::Actor;
 use swakelola_core::step::{Action, Rejection};
 
 use crate::sql::{Dialect, SqlStore};
-use crate::{CaseCommand, Error, Result, Store};
+use crate::{CaseCommand, CaseRecord, Engine, Error, Result, Store};
 
 /// A timer claimed by one runner until `lease_until`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -466,6 +469,45 @@ impl SqlStore {
                 attempts: 0,
             })
             .collect())
+    }
+
+    /// The agenda: pending timers due before `until` (at most `limit`; with `visible_to`,
+    /// only that organisation's cases), each with its case and the engine it runs on — every
+    /// case and every workflow version loaded once, however many of its timers are due.
+    pub async fn agenda(
+        &self,
+        until: Timestamp,
+        limit: u32,
+        visible_to: Option<&str>,
+    ) -> Result<Vec<(ClaimedTimer, Arc<CaseRecord>, Arc<Engine>)>> {
+        let timers = self.timers_due_before(until, limit, visible_to).await?;
+        let calendar_version = self.calendar_version().await?;
+        let mut cases: HashMap<String, Arc<CaseRecord>> = HashMap::new();
+        let mut engines: HashMap<(String, u32), Arc<Engine>> = HashMap::new();
+        let mut agenda = Vec::with_capacity(timers.len());
+        for timer in timers {
+            let case = match cases.get(&timer.case_id) {
+                Some(case) => case.clone(),
+                None => {
+                    let case = Arc::new(self.case(&timer.case_id).await?);
+                    cases.insert(timer.case_id.clone(), case.clone());
+                    case
+                }
+            };
+            let key = (case.workflow_id.clone(), case.workflow_version);
+            let engine = match engines.get(&key) {
+                Some(engine) => engine.clone(),
+                None => {
+                    let engine = self
+                        .engine_at(&case.workflow_id, case.workflow_version, calendar_version)
+                        .await?;
+                    engines.insert(key, engine.clone());
+                    engine
+                }
+            };
+            agenda.push((timer, case, engine));
+        }
+        Ok(agenda)
     }
 
     /// The earliest time a pending message of `channels` may be attempted.
