@@ -1522,15 +1522,14 @@ pub fn agenda(database: &Database, days: u32) -> ExitCode {
                     .due
                     .as_ref()
                     .map(|due| {
-                        let provisional = if entry.provisional {
-                            format!("; {}", labels.provisional_note())
+                        let due = due.to_string();
+                        let args = [("due", due.as_str())];
+                        let text = if entry.provisional {
+                            catalogue::message(language, "agenda-line-due-provisional", &args)
                         } else {
-                            String::new()
+                            catalogue::message(language, "agenda-line-due", &args)
                         };
-                        match language {
-                            Language::Id => format!(" (jatuh tempo {due}{provisional})"),
-                            Language::En => format!(" (due {due}{provisional})"),
-                        }
+                        format!(" ({text})")
                     })
                     .unwrap_or_default();
                 lines.push(format!(
@@ -1554,12 +1553,11 @@ pub fn agenda(database: &Database, days: u32) -> ExitCode {
             if database.json {
                 println!("{}", json!(entries));
             } else if lines.is_empty() {
-                match language {
-                    Language::Id => {
-                        println!("tidak ada yang jatuh tempo dalam {days} hari ke depan")
-                    }
-                    Language::En => println!("nothing falls due in the next {days} days"),
-                }
+                let days = days.to_string();
+                println!(
+                    "{}",
+                    catalogue::message(language, "agenda-nothing-due", &[("days", days.as_str())])
+                );
             } else {
                 for line in lines {
                     println!("{line}");

@@ -28,6 +28,9 @@ history-deadlines-moved = deadlines moved with the working-day calendar
 agenda-reminder = reminder
 agenda-due = deadline
 agenda-escalation = escalation
+agenda-line-due = due { $due }
+agenda-line-due-provisional = due { $due }; { provisional-note }
+agenda-nothing-due = nothing falls due in the next { $days } days
 
 # case show
 case = Case

@@ -28,6 +28,9 @@ history-deadlines-moved = tenggat bergeser karena kalender kerja diperbarui
 agenda-reminder = pengingat
 agenda-due = tenggat
 agenda-escalation = eskalasi
+agenda-line-due = jatuh tempo { $due }
+agenda-line-due-provisional = jatuh tempo { $due }; { provisional-note }
+agenda-nothing-due = tidak ada yang jatuh tempo dalam { $days } hari ke depan
 
 # case show
 case = Kasus
