@@ -173,6 +173,11 @@ fn attach(case_id: &str, role: &str, document_type: &str, content: &[u8]) -> Cas
     }
 }
 
+/// Opens the seed partnership under `key` and returns the case id.
+async fn open_seed(store: &SqlStore, key: &str) -> String {
+    store.open(&seed_request(key), now()).await.unwrap().case.id
+}
+
 /// Meets the guards of `transition` and fires it, as the workflow's first allowed roles.
 async fn force(store: &SqlStore, case_id: &str, transition: &str) {
     let record = store.case(case_id).await.unwrap();
@@ -412,12 +417,7 @@ async fn opening_twice_returns_the_same_case(store: Arc<SqlStore>) {
 
 async fn bad_commands_change_nothing(store: Arc<SqlStore>) {
     deploy(&store).await;
-    let id = store
-        .open(&seed_request("K-1"), now())
-        .await
-        .unwrap()
-        .case
-        .id;
+    let id = open_seed(&store, "K-1").await;
     let before = snapshot(&store, &id).await;
     let fire = |role: &str, transition: &str| {
         command(
@@ -491,12 +491,7 @@ async fn bad_commands_change_nothing(store: Arc<SqlStore>) {
 
 async fn idempotency_keys_apply_a_request_once(store: Arc<SqlStore>) {
     deploy(&store).await;
-    let id = store
-        .open(&seed_request("K-1"), now())
-        .await
-        .unwrap()
-        .case
-        .id;
+    let id = open_seed(&store, "K-1").await;
     let mut request = attach(&id, "fasilitator", "notulen_audiensi", b"notulen rapat");
     request.idempotency_key = Some("0192b1c4-attach-1".into());
     let first = store.execute(&request, now()).await.unwrap();
@@ -521,12 +516,7 @@ async fn idempotency_keys_apply_a_request_once(store: Arc<SqlStore>) {
 
 async fn concurrent_fires_one_wins_the_rest_conflict(store: Arc<SqlStore>) {
     deploy(&store).await;
-    let id = store
-        .open(&seed_request("K-1"), now())
-        .await
-        .unwrap()
-        .case
-        .id;
+    let id = open_seed(&store, "K-1").await;
     let revision = store.case(&id).await.unwrap().state.revision;
     let mut tasks = Vec::new();
     for n in 0..12 {
@@ -609,12 +599,7 @@ async fn concurrent_opens_create_one_case(store: Arc<SqlStore>) {
 
 async fn tampering_is_detected(store: Arc<SqlStore>) {
     deploy(&store).await;
-    let id = store
-        .open(&seed_request("K-1"), now())
-        .await
-        .unwrap()
-        .case
-        .id;
+    let id = open_seed(&store, "K-1").await;
     force(&store, &id, "catat_audiensi").await;
     force(&store, &id, "serahkan_kak").await;
     let events = store.verify(&id).await.unwrap().events;
@@ -627,12 +612,7 @@ async fn tampering_is_detected(store: Arc<SqlStore>) {
     assert_eq!(store.verify(&id).await.unwrap().first_tampered, Some(3));
     // Removing the newest event leaves a shorter, internally consistent chain: the case's
     // revision still gives it away.
-    let other = store
-        .open(&seed_request("K-2"), now())
-        .await
-        .unwrap()
-        .case
-        .id;
+    let other = open_seed(&store, "K-2").await;
     force(&store, &other, "catat_audiensi").await;
     let revision = store.case(&other).await.unwrap().state.revision as i64;
     sqlx::query("DELETE FROM events WHERE case_id = $1 AND seq = $2")
@@ -646,12 +626,7 @@ async fn tampering_is_detected(store: Arc<SqlStore>) {
     assert_eq!(verification.events, revision as u64 - 1);
 
     // A middle event removed: the gap is named.
-    let third = store
-        .open(&seed_request("K-3"), now())
-        .await
-        .unwrap()
-        .case
-        .id;
+    let third = open_seed(&store, "K-3").await;
     force(&store, &third, "catat_audiensi").await;
     force(&store, &third, "serahkan_kak").await;
     assert_eq!(store.verify(&third).await.unwrap().first_tampered, None);
@@ -664,12 +639,7 @@ async fn tampering_is_detected(store: Arc<SqlStore>) {
 
     // An event appended behind the engine's back, even one that copies the chain correctly
     // (its hash computed from the last one): the case row's revision and head give it away.
-    let fourth = store
-        .open(&seed_request("K-4"), now())
-        .await
-        .unwrap()
-        .case
-        .id;
+    let fourth = open_seed(&store, "K-4").await;
     force(&store, &fourth, "catat_audiensi").await;
     let (seq, hash): (i64, String) =
         sqlx::query_as("SELECT seq, hash FROM events WHERE case_id = $1 ORDER BY seq DESC LIMIT 1")
@@ -696,12 +666,7 @@ async fn tampering_is_detected(store: Arc<SqlStore>) {
 
 async fn timers_and_outbox_follow_the_case(store: Arc<SqlStore>) {
     deploy(&store).await;
-    let id = store
-        .open(&seed_request("K-1"), now())
-        .await
-        .unwrap()
-        .case
-        .id;
+    let id = open_seed(&store, "K-1").await;
     let keys = |store: Arc<SqlStore>| async move {
         let rows: Vec<(String, i64)> =
             sqlx::query_as("SELECT key, due_at FROM timers ORDER BY key")
@@ -759,7 +724,7 @@ async fn timers_and_outbox_follow_the_case(store: Arc<SqlStore>) {
 
 async fn listing_filters_cases(store: Arc<SqlStore>) {
     deploy(&store).await;
-    let a = store.open(&seed_request("A"), now()).await.unwrap().case.id;
+    let a = open_seed(&store, "A").await;
     let mut other = seed_request("B");
     other.organisation = "dinsos-palembang".into();
     other.fields[3].1 = "2026".into();
