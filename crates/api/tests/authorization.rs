@@ -2,6 +2,7 @@
 //! expired, another organisation, a role that may not, the right caller}, with the status
 //! each must answer — and no answer to another organisation ever mentions the case.
 
+#[macro_use]
 mod common;
 
 use axum::http::{Method, StatusCode};
@@ -387,18 +388,6 @@ async fn matrix(api: Api) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn authorization_matrix_sqlite() {
-    matrix(Api::new(sqlite().await).await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn authorization_matrix_postgres() {
-    if let Some(store) = postgres().await {
-        matrix(Api::new(store).await).await;
-    }
-}
-
 /// Lists and the agenda of another organisation hold none of our cases, while ours do.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lists_show_only_the_callers_cases() {
@@ -591,18 +580,6 @@ async fn admins_stay_in_their_organisation(api: Api) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn admins_stay_in_their_organisation_sqlite() {
-    admins_stay_in_their_organisation(Api::new(sqlite().await).await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn admins_stay_in_their_organisation_postgres() {
-    if let Some(store) = postgres().await {
-        admins_stay_in_their_organisation(Api::new(store).await).await;
-    }
-}
-
 /// Naming an organisation as a party puts nothing in its lists until one of its staff
 /// accepts; then it sees the case and acts in its roles.
 async fn parties_consent_before_they_see_anything(api: Api) {
@@ -696,18 +673,6 @@ async fn parties_consent_before_they_see_anything(api: Api) {
     assert_eq!(again.status, StatusCode::NOT_FOUND);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn parties_consent_before_they_see_anything_sqlite() {
-    parties_consent_before_they_see_anything(Api::new(sqlite().await).await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn parties_consent_before_they_see_anything_postgres() {
-    if let Some(store) = postgres().await {
-        parties_consent_before_they_see_anything(Api::new(store).await).await;
-    }
-}
-
 /// Business keys address cases in paths, with the same isolation as ids: another
 /// organisation's key is a 404 identical to a key that does not exist.
 async fn business_keys_in_paths(api: Api) {
@@ -724,18 +689,6 @@ async fn business_keys_in_paths(api: Api) {
     assert_eq!(theirs.status, StatusCode::NOT_FOUND);
     assert_eq!(without_request_id(&theirs), without_request_id(&missing));
     assert!(!theirs.text().contains(&id));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn business_keys_in_paths_sqlite() {
-    business_keys_in_paths(Api::new(sqlite().await).await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn business_keys_in_paths_postgres() {
-    if let Some(store) = postgres().await {
-        business_keys_in_paths(Api::new(store).await).await;
-    }
 }
 
 /// The people notified for a role are replaced by that side of the partnership only, and the
@@ -790,14 +743,10 @@ async fn contacts_are_changed_by_their_own_side(api: Api) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn contacts_are_changed_by_their_own_side_sqlite() {
-    contacts_are_changed_by_their_own_side(Api::new(sqlite().await).await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn contacts_are_changed_by_their_own_side_postgres() {
-    if let Some(store) = postgres().await {
-        contacts_are_changed_by_their_own_side(Api::new(store).await).await;
-    }
-}
+on_both_stores!(
+    authorization_matrix => matrix,
+    admins_stay_in_their_organisation => admins_stay_in_their_organisation,
+    parties_consent_before_they_see_anything => parties_consent_before_they_see_anything,
+    business_keys_in_paths => business_keys_in_paths,
+    contacts_are_changed_by_their_own_side => contacts_are_changed_by_their_own_side,
+);

@@ -1,6 +1,7 @@
 //! Cases over HTTP: the whole seed partnership driven by two tokens, racing clients,
 //! idempotent retries, and bad input of every kind leaving the case exactly as it was.
 
+#[macro_use]
 mod common;
 
 use axum::body::Body;
@@ -271,18 +272,6 @@ async fn seed_partnership(api: Api) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn seed_partnership_over_http_sqlite() {
-    seed_partnership(Api::new(sqlite().await).await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn seed_partnership_over_http_postgres() {
-    if let Some(store) = postgres().await {
-        seed_partnership(Api::new(store).await).await;
-    }
-}
-
 async fn races(api: Api) {
     let budi = api.token("Budi", AGENCY, &AGENCY_ROLES).await;
     let dewi = api.token("Dewi", AGENCY, &AGENCY_ROLES).await;
@@ -376,18 +365,6 @@ impl Api {
             .iter()
             .map(|e| serde_json::to_string(&e.event).unwrap())
             .collect()
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_of_two_racing_clients_wins_sqlite() {
-    races(Api::new(sqlite().await).await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_of_two_racing_clients_wins_postgres() {
-    if let Some(store) = postgres().await {
-        races(Api::new(store).await).await;
     }
 }
 
@@ -645,3 +622,8 @@ async fn a_wrong_method_answers_405_as_json() {
     assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(reply.json()["error"]["code"], "method_not_allowed");
 }
+
+on_both_stores!(
+    seed_partnership_over_http => seed_partnership,
+    one_of_two_racing_clients_wins => races,
+);

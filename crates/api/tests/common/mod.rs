@@ -48,6 +48,32 @@ pub async fn sqlite() -> SqlStore {
     store
 }
 
+/// Runs each `test => scenario` pair as two tests, `sqlite::test` and `postgres::test`; the
+/// scenario takes an [`Api`] over a fresh store.
+#[allow(unused_macros)]
+macro_rules! on_both_stores {
+    ($($test:ident => $scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$scenario(super::Api::new(super::sqlite().await).await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    if let Some(store) = super::postgres().await {
+                        super::$scenario(super::Api::new(store).await).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
 /// A fresh PostgreSQL database (see `swakelola_testkit`), or `None` when PostgreSQL tests are
 /// skipped explicitly.
 pub async fn postgres() -> Option<SqlStore> {
