@@ -608,6 +608,18 @@ fn run_partnership(session: &Session) {
         stderr(&refused)
     );
 
+    // The list reads as people write: stage labels and working days, in the reader's language.
+    let listed = ok(&["case", "list"]);
+    assert!(
+        listed.contains("Audiensi") && listed.contains("hari kerja lagi"),
+        "{listed}"
+    );
+    let listed = ok(&["case", "list", "--lang", "en"]);
+    assert!(
+        listed.contains("working days left") && !listed.contains("hari kerja"),
+        "{listed}"
+    );
+
     for step in STEPS {
         if step[0] == "attach" {
             std::fs::write(session.dir.join(step[3]), format!("isi {}", step[3])).unwrap();
@@ -617,7 +629,11 @@ fn run_partnership(session: &Session) {
             step.iter()
                 .map(|a| if *a == "{}" { id.as_str() } else { a }),
         );
-        ok(&args);
+        let printed = ok(&args);
+        assert!(
+            printed.starts_with("DP3A-2025-001: ") && printed.contains(" — tahap: "),
+            "{printed}"
+        );
     }
 
     let shown = ok(&["case", "show", &id]);

@@ -966,17 +966,12 @@ async fn run_case(
                     });
             }
             let applied = store.open(&request, now).await?;
-            print_applied(
-                store,
-                &applied,
-                json_output,
-                if applied.created {
-                    "dibuka"
-                } else {
-                    "sudah ada"
-                },
-            )
-            .await?;
+            let what = if applied.created {
+                catalogue::message(output.language, "applied-opened", &[])
+            } else {
+                catalogue::message(output.language, "applied-existing", &[])
+            };
+            print_applied(store, &applied, output, &what).await?;
         }
         CaseCommandLine::List {
             workflow,
@@ -999,20 +994,32 @@ async fn run_case(
             if json_output {
                 println!("{}", json!(cases));
             } else if cases.is_empty() {
-                println!("tidak ada kasus (no cases match)");
+                println!("{}", catalogue::message(output.language, "list-empty", &[]));
             } else {
+                // One engine per workflow version however many cases run on it.
+                let mut engines = std::collections::HashMap::new();
                 for case in &cases {
-                    let engine = store
-                        .engine_for(&case.workflow_id, case.workflow_version)
-                        .await?;
-                    let stage = engine
-                        .workflow
-                        .stage(&case.state.stage)
-                        .map_or(case.state.stage.as_str(), |s| s.label.id.as_str());
-                    let due = next_deadline(case, &engine.calendar, now).unwrap_or_default();
+                    let key = (case.workflow_id.as_str(), case.workflow_version);
+                    let engine = match engines.get(&key) {
+                        Some(engine) => std::sync::Arc::clone(engine),
+                        None => {
+                            let engine = store
+                                .engine_for(&case.workflow_id, case.workflow_version)
+                                .await?;
+                            engines.insert(key, engine.clone());
+                            engine
+                        }
+                    };
+                    let labels = Labels::new(&engine.workflow, output.language);
+                    let stage = labels.stage(&case.state.stage).label;
+                    let due = next_deadline(case, &engine.calendar, labels, now)
+                        .map(|due| format!("  · {due}"))
+                        .unwrap_or_default();
                     println!(
                         "{}  {:<16} {:<28} {stage}{due}",
-                        case.id, case.business_key, case.workflow_id
+                        case.id,
+                        case.business_key,
+                        labels.text(&engine.workflow.label)
                     );
                 }
             }
@@ -1037,7 +1044,8 @@ async fn run_case(
             let applied = store
                 .execute(&change(case, acting, options, action, None), now)
                 .await?;
-            print_applied(store, &applied, json_output, "berpindah tahap").await?;
+            let what = catalogue::message(output.language, "applied-fired", &[]);
+            print_applied(store, &applied, output, &what).await?;
         }
         CaseCommandLine::Attach {
             case,
@@ -1063,7 +1071,8 @@ async fn run_case(
             let applied = store
                 .execute(&change(case, acting, options, action, Some(content)), now)
                 .await?;
-            print_applied(store, &applied, json_output, "dokumen dilampirkan").await?;
+            let what = catalogue::message(output.language, "applied-attached", &[]);
+            print_applied(store, &applied, output, &what).await?;
         }
         CaseCommandLine::Set {
             case,
@@ -1080,7 +1089,8 @@ async fn run_case(
             let applied = store
                 .execute(&change(case, acting, options, action, None), now)
                 .await?;
-            print_applied(store, &applied, json_output, "data diperbarui").await?;
+            let what = catalogue::message(output.language, "applied-field-set", &[]);
+            print_applied(store, &applied, output, &what).await?;
         }
         CaseCommandLine::Contacts {
             case,
@@ -1107,7 +1117,8 @@ async fn run_case(
             let applied = store
                 .execute(&change(case, acting, options, action, None), now)
                 .await?;
-            print_applied(store, &applied, json_output, "kontak diganti").await?;
+            let what = catalogue::message(output.language, "applied-contacts-changed", &[]);
+            print_applied(store, &applied, output, &what).await?;
         }
         CaseCommandLine::History { case } => {
             let case = &store.resolve_case(case, None).await?;
@@ -1173,28 +1184,37 @@ async fn run_case(
 async fn print_applied(
     store: &SqlStore,
     applied: &Applied,
-    json_output: bool,
+    output: Output,
     what: &str,
 ) -> Result<(), Error> {
-    if json_output {
+    if output.json {
         println!("{}", json!(applied));
         return Ok(());
     }
     let engine = store
         .engine_for(&applied.case.workflow_id, applied.case.workflow_version)
         .await?;
-    let stage = engine
-        .workflow
+    let stage = Labels::new(&engine.workflow, output.language)
         .stage(&applied.case.state.stage)
-        .map_or(applied.case.state.stage.as_str(), |s| s.label.id.as_str());
-    let note = if applied.event.is_none() && !applied.created {
-        " (tidak ada perubahan: permintaan yang sama sudah diterapkan)"
+        .label;
+    let what = if applied.event.is_none() && !applied.created {
+        catalogue::message(output.language, "applied-unchanged", &[("what", what)])
     } else {
-        ""
+        what.to_owned()
     };
+    let revision = applied.case.state.revision.to_string();
     println!(
-        "{}: {what}{note} — tahap: {stage}, revisi {}",
-        applied.case.id, applied.case.state.revision
+        "{}",
+        catalogue::message(
+            output.language,
+            "applied-line",
+            &[
+                ("case", applied.case.business_key.as_str()),
+                ("what", what.as_str()),
+                ("stage", stage.as_str()),
+                ("revision", revision.as_str()),
+            ]
+        )
     );
     Ok(())
 }
@@ -1216,31 +1236,34 @@ fn local_time(instant: Timestamp, calendar: &Calendar, language: Language) -> St
     )
 }
 
-/// What a person must know of a provisional date: it was counted without that year's
-/// holidays and may still move.
-pub const PROVISIONAL_NOTE: &str =
-    "sementara: kalender hari libur tahun itu belum dimuat, tanggal dapat bergeser";
-
-/// `  · tenggat 16 April 2025 (3 hari kerja lagi)` for the earliest open obligation.
-fn next_deadline(case: &CaseRecord, calendar: &Calendar, now: Timestamp) -> Option<String> {
+/// `tenggat 16 April 2025 (3 hari kerja lagi)` for the earliest open obligation.
+fn next_deadline(
+    case: &CaseRecord,
+    calendar: &Calendar,
+    labels: Labels<'_>,
+    now: Timestamp,
+) -> Option<String> {
+    let language = labels.language;
     let obligation = case.state.obligations.values().min_by_key(|o| o.due_at)?;
     let today = calendar.date_of(now);
     let left = calendar.working_days_between(today, obligation.due_date);
-    let when = if obligation.due_at <= now {
-        format!("terlambat {} hari kerja", -left.min(0))
+    let mut when = if obligation.due_at <= now {
+        let days = (-left.min(0)).to_string();
+        catalogue::message(language, "working-days-overdue", &[("days", days.as_str())])
     } else if left == 0 {
-        "hari ini".to_owned()
+        catalogue::message(language, "due-today", &[])
     } else {
-        format!("{left} hari kerja lagi")
+        let days = left.to_string();
+        catalogue::message(language, "working-days-left", &[("days", days.as_str())])
     };
-    let provisional = if obligation.provisional {
-        format!("; {PROVISIONAL_NOTE}")
-    } else {
-        String::new()
-    };
-    Some(format!(
-        "  · tenggat {} ({when}{provisional})",
-        format::date(obligation.due_date, Language::Id)
+    if obligation.provisional {
+        when = format!("{when}; {}", labels.provisional_note());
+    }
+    let date = format::date(obligation.due_date, language);
+    Some(catalogue::message(
+        language,
+        "deadline-in",
+        &[("date", date.as_str()), ("when", when.as_str())],
     ))
 }
 

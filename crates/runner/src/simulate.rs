@@ -15,6 +15,7 @@ use swakelola_core::state::{Notification, NotificationKind, ObligationSource};
 use swakelola_core::step::Action;
 use swakelola_core::{Actor, Calendar, Workflow};
 use swakelola_store::{CaseCommand, OpenCase, OutboxMessage, Parties, SqlStore, Store, sha256_hex};
+use swakelola_view::catalogue;
 
 use crate::runner::{Clock, ManualClock, Runner};
 
@@ -114,15 +115,14 @@ impl Story<'_> {
             .values()
             .filter(|o| matches!(o.source, ObligationSource::StageDeadline { .. }))
             .map(|o| {
-                format!(
-                    " · tenggat {}{}",
-                    format::date(o.due_date, Language::Id),
-                    if o.provisional {
-                        format!(" ({})", crate::cases::PROVISIONAL_NOTE)
-                    } else {
-                        String::new()
-                    }
-                )
+                let date = format::date(o.due_date, Language::Id);
+                let deadline =
+                    catalogue::message(Language::Id, "deadline-on", &[("date", date.as_str())]);
+                if o.provisional {
+                    format!(" · {deadline} ({})", self.labels().provisional_note())
+                } else {
+                    format!(" · {deadline}")
+                }
             })
             .next()
             .unwrap_or_default()

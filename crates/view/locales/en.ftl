@@ -56,3 +56,19 @@ history-no-contacts = none (notices go to the log only)
 # case verify
 verify-intact = intact: { $events } events, hash chain unchanged
 verify-tampered = TAMPERED: event #{ $event } does not match the hash chain ({ $events } events stored); restore the case from a backup
+
+# case open/fire/attach/set/contacts, case list
+applied-line = { $case }: { $what } — stage: { $stage }, revision { $revision }
+applied-opened = opened
+applied-existing = already open
+applied-fired = moved on
+applied-attached = document attached
+applied-field-set = data updated
+applied-contacts-changed = contacts replaced
+applied-unchanged = { $what } (nothing changed: the same request was already applied)
+list-empty = no cases match
+deadline-on = deadline { $date }
+deadline-in = deadline { $date } ({ $when })
+working-days-left = { $days } working days left
+working-days-overdue = { $days } working days overdue
+due-today = today

@@ -56,3 +56,19 @@ history-no-contacts = tidak ada (pemberitahuan hanya ke log)
 # case verify
 verify-intact = utuh: { $events } peristiwa, rantai hash tidak berubah
 verify-tampered = DIUBAH DI LUAR SISTEM: peristiwa #{ $event } tidak cocok dengan rantai hash ({ $events } peristiwa tersimpan); pulihkan kasus dari cadangan
+
+# case open/fire/attach/set/contacts, case list
+applied-line = { $case }: { $what } — tahap: { $stage }, revisi { $revision }
+applied-opened = dibuka
+applied-existing = sudah ada
+applied-fired = berpindah tahap
+applied-attached = dokumen dilampirkan
+applied-field-set = data diperbarui
+applied-contacts-changed = kontak diganti
+applied-unchanged = { $what } (tidak ada perubahan: permintaan yang sama sudah diterapkan)
+list-empty = tidak ada kasus yang cocok
+deadline-on = tenggat { $date }
+deadline-in = tenggat { $date } ({ $when })
+working-days-left = { $days } hari kerja lagi
+working-days-overdue = terlambat { $days } hari kerja
+due-today = hari ini

@@ -81,6 +81,7 @@ mod tests {
         let sources = [
             include_str!("lib.rs"),
             include_str!("../../runner/src/cases.rs"),
+            include_str!("../../runner/src/simulate.rs"),
         ];
         let mut used = std::collections::BTreeSet::new();
         for source in sources {
