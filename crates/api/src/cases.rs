@@ -302,17 +302,15 @@ pub async fn list(
         })
         .await?;
     let more = cases.len() > limit as usize;
-    let mut items = Vec::new();
-    for case in cases.iter().take(limit as usize) {
-        let engine = state
-            .store
-            .engine_for(&case.workflow_id, case.workflow_version)
-            .await?;
-        items.push(summary(
-            case,
-            Labels::new(&engine.workflow, principal.language()),
-        ));
-    }
+    let cases = &cases[..cases.len().min(limit as usize)];
+    let engines = state.store.engines_of(cases).await?;
+    let items: Vec<CaseSummary> = cases
+        .iter()
+        .map(|case| {
+            let engine = &engines[&(case.workflow_id.clone(), case.workflow_version)];
+            summary(case, Labels::new(&engine.workflow, principal.language()))
+        })
+        .collect();
     let next = more.then(|| items.last().map(|c| c.id.clone())).flatten();
     Ok(axum::Json(CasePage { items, next }))
 }

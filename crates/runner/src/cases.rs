@@ -996,20 +996,9 @@ async fn run_case(
             } else if cases.is_empty() {
                 println!("{}", catalogue::message(output.language, "list-empty", &[]));
             } else {
-                // One engine per workflow version however many cases run on it.
-                let mut engines = std::collections::HashMap::new();
+                let engines = store.engines_of(&cases).await?;
                 for case in &cases {
-                    let key = (case.workflow_id.as_str(), case.workflow_version);
-                    let engine = match engines.get(&key) {
-                        Some(engine) => std::sync::Arc::clone(engine),
-                        None => {
-                            let engine = store
-                                .engine_for(&case.workflow_id, case.workflow_version)
-                                .await?;
-                            engines.insert(key, engine.clone());
-                            engine
-                        }
-                    };
+                    let engine = &engines[&(case.workflow_id.clone(), case.workflow_version)];
                     let labels = Labels::new(&engine.workflow, output.language);
                     let stage = labels.stage(&case.state.stage).label;
                     let due = next_deadline(case, &engine.calendar, labels, now)

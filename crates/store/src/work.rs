@@ -8,6 +8,7 @@
 //! longer pending, so the history records each timer once.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -481,33 +482,42 @@ impl SqlStore {
         visible_to: Option<&str>,
     ) -> Result<Vec<(ClaimedTimer, Arc<CaseRecord>, Arc<Engine>)>> {
         let timers = self.timers_due_before(until, limit, visible_to).await?;
-        let calendar_version = self.calendar_version().await?;
         let mut cases: HashMap<String, Arc<CaseRecord>> = HashMap::new();
-        let mut engines: HashMap<(String, u32), Arc<Engine>> = HashMap::new();
-        let mut agenda = Vec::with_capacity(timers.len());
-        for timer in timers {
-            let case = match cases.get(&timer.case_id) {
-                Some(case) => case.clone(),
-                None => {
-                    let case = Arc::new(self.case(&timer.case_id).await?);
-                    cases.insert(timer.case_id.clone(), case.clone());
-                    case
-                }
-            };
-            let key = (case.workflow_id.clone(), case.workflow_version);
-            let engine = match engines.get(&key) {
-                Some(engine) => engine.clone(),
-                None => {
-                    let engine = self
-                        .engine_at(&case.workflow_id, case.workflow_version, calendar_version)
-                        .await?;
-                    engines.insert(key, engine.clone());
-                    engine
-                }
-            };
-            agenda.push((timer, case, engine));
+        for timer in &timers {
+            if let Entry::Vacant(slot) = cases.entry(timer.case_id.clone()) {
+                slot.insert(Arc::new(self.case(&timer.case_id).await?));
+            }
         }
-        Ok(agenda)
+        let records: Vec<&CaseRecord> = cases.values().map(Arc::as_ref).collect();
+        let engines = self.engines_of(records).await?;
+        Ok(timers
+            .into_iter()
+            .map(|timer| {
+                let case = cases[&timer.case_id].clone();
+                let engine = engines[&(case.workflow_id.clone(), case.workflow_version)].clone();
+                (timer, case, engine)
+            })
+            .collect())
+    }
+
+    /// The engines `cases` run on, by workflow id and version: each version loaded once and
+    /// the calendars' version read once, for lists that render many cases.
+    pub async fn engines_of<'c>(
+        &self,
+        cases: impl IntoIterator<Item = &'c CaseRecord>,
+    ) -> Result<HashMap<(String, u32), Arc<Engine>>> {
+        let calendar_version = self.calendar_version().await?;
+        let mut engines = HashMap::new();
+        for case in cases {
+            let key = (case.workflow_id.clone(), case.workflow_version);
+            if let Entry::Vacant(slot) = engines.entry(key) {
+                let engine = self
+                    .engine_at(&case.workflow_id, case.workflow_version, calendar_version)
+                    .await?;
+                slot.insert(engine);
+            }
+        }
+        Ok(engines)
     }
 
     /// The earliest time a pending message of `channels` may be attempted.
