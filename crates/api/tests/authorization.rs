@@ -284,18 +284,7 @@ async fn matrix(api: Api) {
     for (index, row) in rows().iter().enumerate() {
         // A fresh case per endpoint, with the audience minutes attached.
         let case = api.open_case(&agency, &format!("MATRIX-{index}")).await;
-        let attached = api
-            .upload(
-                &format!("/v1/cases/{case}/documents?document_type=notulen_audiensi&file_name=notulen.pdf"),
-                &ormas,
-                b"%PDF-1.4 notulen".to_vec(),
-            )
-            .await;
-        assert_eq!(attached.status, StatusCode::CREATED, "{}", attached.text());
-        let sha256 = attached.json()["case"]["documents"][0]["sha256"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let sha256 = api.attach_minutes(&case, &ormas).await;
         // A token for the admin to revoke.
         api.token("Sementara", AGENCY, &["ppk"]).await;
         let victim_id = api.store.tokens().await.unwrap().last().unwrap().id.clone();
@@ -473,18 +462,7 @@ async fn admins_stay_in_their_organisation(api: Api) {
     let agency_admin = api.token("Admin DP3A", AGENCY, &["admin"]).await;
     let other_admin = api.token("Admin X", OTHER, &["admin"]).await;
     let case = api.open_case(&agency, "ADMIN-1").await;
-    let attached = api
-        .upload(
-            &format!("/v1/cases/{case}/documents?document_type=notulen_audiensi&file_name=n.pdf"),
-            &ormas,
-            b"%PDF-1.4 notulen".to_vec(),
-        )
-        .await;
-    assert_eq!(attached.status, StatusCode::CREATED, "{}", attached.text());
-    let sha256 = attached.json()["case"]["documents"][0]["sha256"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let sha256 = api.attach_minutes(&case, &ormas).await;
     let fired = api
         .call(
             Method::POST,

@@ -230,6 +230,22 @@ impl Api {
         id
     }
 
+    /// Attaches the audience minutes as the Ormas and returns the document's SHA-256.
+    pub async fn attach_minutes(&self, case: &str, ormas_token: &str) -> String {
+        let attached = self
+            .upload(
+                &format!("/v1/cases/{case}/documents?document_type=notulen_audiensi&file_name=notulen.pdf"),
+                ormas_token,
+                b"%PDF-1.4 notulen".to_vec(),
+            )
+            .await;
+        assert_eq!(attached.status, StatusCode::CREATED, "{}", attached.text());
+        attached.json()["case"]["documents"][0]["sha256"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// What a case looks like in the store, to prove that refused requests changed nothing.
     pub async fn snapshot(&self, case: &str) -> (Value, usize) {
         let record = self.store.case(case).await.unwrap();
