@@ -229,7 +229,7 @@ fn token_commands_refuse_bad_input() {
                 "--expires-in",
                 "0",
             ],
-            "--expires-in must be at least 1 day",
+            "Masa berlaku harus di masa depan",
         ),
         (
             vec![
@@ -242,11 +242,11 @@ fn token_commands_refuse_bad_input() {
                 "--role",
                 "ppk",
             ],
-            "`name` must not be empty",
+            "`name`: tidak boleh kosong",
         ),
         (
             vec!["token", "revoke", "no-such-token"],
-            "there is no token `no-such-token`",
+            "Tidak ada token `no-such-token`",
         ),
     ] {
         let output = session.run(&args);

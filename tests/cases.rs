@@ -583,7 +583,7 @@ fn run_partnership(session: &Session) {
         );
     }
     assert!(
-        stderr(&ambiguous).contains("give the full id"),
+        stderr(&ambiguous).contains("berikan id lengkapnya"),
         "{}",
         stderr(&ambiguous)
     );
@@ -602,7 +602,7 @@ fn run_partnership(session: &Session) {
     assert_eq!(refused.status.code(), Some(1));
     assert!(
         stderr(&refused).contains(
-            "cannot fire `terima_kak` from stage `audiensi`; allowed: catat_audiensi, batalkan"
+            "Langkah «Terima KAK ke rencana kerja» tidak bisa dilakukan dari tahap «Audiensi»; yang bisa: «Catat hasil audiensi», «Batalkan»."
         ),
         "{}",
         stderr(&refused)
@@ -659,7 +659,7 @@ fn run_partnership(session: &Session) {
     ]);
     assert_eq!(closed.status.code(), Some(1));
     assert!(
-        stderr(&closed).contains("the case is closed"),
+        stderr(&closed).contains("Kasus sudah ditutup (tahap «Selesai»)"),
         "{}",
         stderr(&closed)
     );
@@ -687,7 +687,7 @@ fn bad_input_is_refused_with_a_hint_and_nothing_is_written() {
     let output = run(&["case", "show", "no-such-case"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
-        stderr(&output).contains("case `no-such-case` does not exist"),
+        stderr(&output).contains("Kasus `no-such-case` tidak ditemukan"),
         "{}",
         stderr(&output)
     );
@@ -735,7 +735,7 @@ fn bad_input_is_refused_with_a_hint_and_nothing_is_written() {
     let output = open(&["--field", "judul"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
-        stderr(&output).contains("write it as NAME=VALUE"),
+        stderr(&output).contains("`judul` bukan --field yang sah; tulis sebagai NAMA=NILAI"),
         "{}",
         stderr(&output)
     );
@@ -747,7 +747,7 @@ fn bad_input_is_refused_with_a_hint_and_nothing_is_written() {
     ]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
-        stderr(&output).contains("must start with `email:` or `webhook:`"),
+        stderr(&output).contains("harus diawali `email:` atau `webhook:`"),
         "{}",
         stderr(&output)
     );
@@ -755,27 +755,27 @@ fn bad_input_is_refused_with_a_hint_and_nothing_is_written() {
     for (extra, message) in [
         (
             vec!["--contact", "kepala=email:kepala@example.org"],
-            "`contacts.kepala` is not a role of workflow `persetujuan-dokumen`",
+            "`contacts.kepala`: bukan peran dalam alur kerja `persetujuan-dokumen`",
         ),
         (
             vec!["--party", "ormas=yayasan-x"],
-            "`parties.ormas` is not a party of workflow `persetujuan-dokumen`",
+            "`parties.ormas`: bukan pihak dalam alur kerja `persetujuan-dokumen`",
         ),
         (
             vec!["--party", "pemeriksa=a", "--party", "pemeriksa=b"],
-            "is given twice (`a` and `b`)",
+            "diberikan dua kali (`a` dan `b`)",
         ),
         (
             vec!["--contact", "penyusun=email:siti"],
-            "is not an email address",
+            "`siti` bukan alamat email",
         ),
         (
             vec!["--contact", "penyusun=webhook:http://hooks.example.org/x"],
-            "webhooks must use https",
+            "webhook harus memakai https",
         ),
         (
             vec!["--contact", "penyusun=webhook:https://10.0.0.5/x"],
-            "private, loopback or link-local",
+            "alamat privat, loopback atau link-local",
         ),
     ] {
         let mut args = vec!["--field", "judul=Laporan"];
@@ -807,7 +807,7 @@ fn bad_input_is_refused_with_a_hint_and_nothing_is_written() {
     let output = swakelola_in(&session.dir, "mysql://localhost/x", &["case", "list"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
-        stderr(&output).contains("unsupported database URL"),
+        stderr(&output).contains("Alamat basis data `mysql://localhost/x` tidak didukung"),
         "{}",
         stderr(&output)
     );
@@ -912,7 +912,7 @@ fn contacts_of_a_running_case_are_replaced_and_recorded() {
     let refused = replace("pemeriksa");
     assert_eq!(refused.status.code(), Some(1));
     assert!(
-        stderr(&refused).contains("change the contacts of `penyusun`"),
+        stderr(&refused).contains("tidak boleh mengganti kontak «Penyusun»"),
         "{}",
         stderr(&refused)
     );

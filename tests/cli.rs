@@ -352,7 +352,7 @@ fn hostile_or_mistaken_input_ends_cleanly() {
     ]);
     assert_eq!(broken.status.code(), Some(1), "{}", stderr(&broken));
     assert!(
-        stderr(&broken).contains("SQLite database cannot be used"),
+        stderr(&broken).contains("Basis data SQLite tidak bisa dipakai"),
         "{}",
         stderr(&broken)
     );
@@ -368,7 +368,7 @@ fn hostile_or_mistaken_input_ends_cleanly() {
     ]);
     assert_eq!(refused.status.code(), Some(3), "{}", stderr(&refused));
     assert!(
-        stderr(&refused).contains("that the server is running"),
+        stderr(&refused).contains("pastikan servernya berjalan"),
         "{}",
         stderr(&refused)
     );

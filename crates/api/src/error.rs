@@ -7,8 +7,13 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use std::sync::Arc;
+
+use swakelola_core::format::Language;
 use swakelola_core::step::{GuardFailure, Rejection};
 use swakelola_store::{Error as StoreError, TokenRefused};
+use swakelola_view::catalogue;
+use swakelola_view::refusal::{self, Names};
 use utoipa::ToSchema;
 
 /// One problem with a part of the request, named by its path (`fields.pagu`,
@@ -42,8 +47,39 @@ pub struct ErrorDetail {
 pub struct ApiError {
     pub status: StatusCode,
     pub code: String,
+    /// In Indonesian; rendered again in the caller's language on the way out when
+    /// `localize` says how.
     pub message: String,
     pub details: Vec<Problem>,
+    pub localize: Option<Localize>,
+}
+
+/// How to render an error's message in the caller's language, carried from the handler to
+/// the localising middleware (which knows the language and can load the workflow's labels).
+#[derive(Debug, Clone)]
+pub enum Localize {
+    Store(Arc<StoreError>),
+    Message {
+        id: &'static str,
+        args: Vec<(&'static str, String)>,
+    },
+}
+
+impl Localize {
+    /// The error in `names`' language.
+    pub(crate) fn render(&self, names: Names<'_>) -> ApiError {
+        match self {
+            Localize::Store(error) => store_error(names, error),
+            Localize::Message { id, args } => {
+                let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                ApiError::new(
+                    StatusCode::OK,
+                    "",
+                    catalogue::message(names.language, id, &args),
+                )
+            }
+        }
+    }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -55,6 +91,24 @@ impl ApiError {
             code: code.to_owned(),
             message: message.into(),
             details: Vec::new(),
+            localize: None,
+        }
+    }
+
+    /// An error whose message is the catalogue's `id` with `args`, in the caller's language.
+    pub fn localized(
+        status: StatusCode,
+        code: &str,
+        id: &'static str,
+        args: &[(&'static str, String)],
+    ) -> Self {
+        let shown: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        ApiError {
+            localize: Some(Localize::Message {
+                id,
+                args: args.to_vec(),
+            }),
+            ..Self::new(status, code, catalogue::message(Language::Id, id, &shown))
         }
     }
 
@@ -81,10 +135,11 @@ impl ApiError {
     /// that a response never reveals another organisation's case.
     /// The id is not echoed back either: the same body whatever was asked.
     pub fn case_not_found() -> Self {
-        Self::new(
+        Self::localized(
             StatusCode::NOT_FOUND,
             "case_not_found",
-            "the case does not exist or is not shared with your organisation; list yours with GET /v1/cases",
+            "error-case-not-found-api",
+            &[],
         )
     }
 
@@ -103,10 +158,11 @@ impl ApiError {
     /// A failure on our side: the body stays generic, the detail is logged.
     pub fn internal(detail: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "request failed");
-        Self::new(
+        Self::localized(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
-            "the server failed to handle the request; it was logged with this request id",
+            "error-internal",
+            &[],
         )
     }
 }
@@ -117,8 +173,8 @@ impl From<TokenRefused> for ApiError {
     }
 }
 
-/// A failed guard as a problem with the path of what is missing.
-pub(crate) fn guard_problem(failure: &GuardFailure) -> Problem {
+/// What a failed guard needs, as a problem at the path of what is missing.
+pub(crate) fn guard_problem(names: Names<'_>, failure: &GuardFailure) -> Problem {
     let path = match failure {
         GuardFailure::MissingDocument { id, .. } => format!("documents.{id}"),
         GuardFailure::MissingField { id, .. } => format!("fields.{id}"),
@@ -127,7 +183,7 @@ pub(crate) fn guard_problem(failure: &GuardFailure) -> Problem {
     };
     Problem {
         path,
-        message: failure.to_string(),
+        message: refusal::guard_failure(names, failure),
     }
 }
 
@@ -146,10 +202,16 @@ pub(crate) fn need_problem(need: &swakelola_view::Need) -> Problem {
     }
 }
 
-fn rejection(rejection: Rejection) -> ApiError {
+fn rejection(names: Names<'_>, rejection: &Rejection) -> ApiError {
     let code = rejection.code();
-    let message = rejection.to_string();
-    let (status, details) = match &rejection {
+    let message = refusal::rejection(names, rejection);
+    let one = |path: &str| {
+        vec![Problem {
+            path: path.to_owned(),
+            message: message.clone(),
+        }]
+    };
+    let (status, details) = match rejection {
         Rejection::RoleNotAllowed { .. } => (StatusCode::FORBIDDEN, Vec::new()),
         Rejection::Closed { .. }
         | Rejection::WrongStage { .. }
@@ -159,16 +221,13 @@ fn rejection(rejection: Rejection) -> ApiError {
         | Rejection::NothingToRecompute => (StatusCode::CONFLICT, Vec::new()),
         Rejection::GuardsNotMet { failures, .. } => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            failures.iter().map(guard_problem).collect(),
+            failures.iter().map(|f| guard_problem(names, f)).collect(),
         ),
         Rejection::InvalidFieldValue { field, .. }
         | Rejection::UnknownField { field, .. }
         | Rejection::DuplicateField { field } => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            vec![Problem {
-                path: format!("fields.{field}"),
-                message: message.clone(),
-            }],
+            one(&format!("fields.{field}")),
         ),
         Rejection::MissingRequiredFields { fields } => (
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -176,24 +235,16 @@ fn rejection(rejection: Rejection) -> ApiError {
                 .iter()
                 .map(|field| Problem {
                     path: format!("fields.{field}"),
-                    message: "required to open a case".to_owned(),
+                    message: format!(
+                        "{} {}",
+                        names.field(field),
+                        catalogue::message(names.language, "need-field", &[])
+                    ),
                 })
                 .collect(),
         ),
-        Rejection::UnknownRole { .. } => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            vec![Problem {
-                path: "role".to_owned(),
-                message: message.clone(),
-            }],
-        ),
-        Rejection::CommentTooLong => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            vec![Problem {
-                path: "comment".to_owned(),
-                message: message.clone(),
-            }],
-        ),
+        Rejection::UnknownRole { .. } => (StatusCode::UNPROCESSABLE_ENTITY, one("role")),
+        Rejection::CommentTooLong => (StatusCode::UNPROCESSABLE_ENTITY, one("comment")),
         Rejection::UnknownTransition { .. }
         | Rejection::UnknownDocumentType { .. }
         | Rejection::InvalidDocument { .. }
@@ -206,60 +257,81 @@ fn rejection(rejection: Rejection) -> ApiError {
         code: code.to_owned(),
         message,
         details,
+        localize: None,
+    }
+}
+
+/// The answer to a store error, in words for `names` (language, and the workflow's labels when
+/// known). Pure, so that the localising middleware can render it again in the caller's
+/// language once it knows the workflow.
+pub(crate) fn store_error(names: Names<'_>, error: &StoreError) -> ApiError {
+    let text = || refusal::error(names, error);
+    match error {
+        StoreError::Rejected { rejection: r, .. } => rejection(names, r),
+        StoreError::CaseNotFound(_) => ApiError::case_not_found(),
+        StoreError::AmbiguousCase { .. } => {
+            ApiError::new(StatusCode::CONFLICT, error.code(), text())
+        }
+        StoreError::WorkflowNotFound(_) | StoreError::DocumentNotFound(_) => {
+            ApiError::new(StatusCode::NOT_FOUND, error.code(), text())
+        }
+        StoreError::InvalidWorkflow(diagnostics) => ApiError {
+            details: diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| Problem {
+                    path: "source".to_owned(),
+                    message: d.to_string(),
+                })
+                .collect(),
+            ..ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                error.code(),
+                catalogue::message(names.language, "error-invalid-workflow", &[]),
+            )
+        },
+        StoreError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, error.code(), text()),
+        StoreError::InvalidInput { path, problem } => {
+            ApiError::unprocessable(path, refusal::input_problem(names, problem))
+        }
+        StoreError::InvalidRequest(_) => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", text())
+        }
+        StoreError::Database(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            catalogue::message(names.language, "error-database-api", &[]),
+        ),
+        StoreError::Corrupt(_) | StoreError::Migration(_) | StoreError::Query(_) => {
+            ApiError::localized(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "error-internal",
+                &[],
+            )
+        }
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::Rejected(r) => rejection(r),
-            StoreError::CaseNotFound(_) => ApiError::case_not_found(),
-            StoreError::AmbiguousCase { .. } => {
-                ApiError::new(StatusCode::CONFLICT, error.code(), error.to_string())
-            }
-            StoreError::WorkflowNotFound(_) | StoreError::DocumentNotFound(_) => {
-                ApiError::new(StatusCode::NOT_FOUND, error.code(), error.to_string())
-            }
-            StoreError::InvalidWorkflow(ref diagnostics) => ApiError {
-                details: diagnostics
-                    .iter()
-                    .filter(|d| d.is_error())
-                    .map(|d| Problem {
-                        path: "source".to_owned(),
-                        message: d.to_string(),
-                    })
-                    .collect(),
-                ..ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    error.code(),
-                    "the workflow has errors and was not deployed",
-                )
-            },
-            StoreError::Conflict(_) => {
-                ApiError::new(StatusCode::CONFLICT, error.code(), error.to_string())
-            }
-            StoreError::InvalidInput { path, message } => ApiError::unprocessable(&path, message),
-            StoreError::InvalidRequest(message) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", message)
-            }
-            StoreError::Database(_) => {
-                tracing::error!(error = %error, "database unavailable");
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "database_unavailable",
-                    "the database is unavailable; try again shortly",
-                )
-            }
+        match &error {
+            StoreError::Database(_) => tracing::error!(error = %error, "database unavailable"),
             StoreError::Corrupt(_) | StoreError::Migration(_) | StoreError::Query(_) => {
-                ApiError::internal(&error)
+                tracing::error!(error = %error, "request failed");
             }
+            _ => {}
         }
+        let mut answer = store_error(Names::new(Language::Id, None), &error);
+        answer.localize = Some(Localize::Store(Arc::new(error)));
+        answer
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let unauthorized = self.status == StatusCode::UNAUTHORIZED;
+        let localize = self.localize;
         let mut response = (
             self.status,
             axum::Json(ErrorBody {
@@ -273,6 +345,9 @@ impl IntoResponse for ApiError {
             }),
         )
             .into_response();
+        if let Some(localize) = localize {
+            response.extensions_mut().insert(localize);
+        }
         if unauthorized {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

@@ -190,26 +190,37 @@ where
     }
 }
 
-/// The language people read the answer in, from `Accept-Language`: English when the first
-/// language asked for is English, Indonesian otherwise. Ids and codes never change with it;
-/// only labels and messages do.
+/// The language people read the answer in: the `lang` query parameter (`id` or `en`) when
+/// given, else English when the first language of `Accept-Language` is English, Indonesian
+/// otherwise. Ids and codes never change with it; only labels and messages do.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Lang(pub swakelola_core::format::Language);
+
+/// The language asked for by a request (see [`Lang`]).
+pub fn language_of(parts: &Parts) -> swakelola_core::format::Language {
+    use swakelola_core::format::Language;
+    let from_query =
+        axum::extract::Query::<std::collections::HashMap<String, String>>::try_from_uri(&parts.uri)
+            .ok()
+            .and_then(|query| query.0.get("lang").map(|value| value.to_ascii_lowercase()));
+    let first = from_query.or_else(|| {
+        parts
+            .headers
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|tag| tag.trim().to_ascii_lowercase())
+    });
+    match first {
+        Some(tag) if tag.starts_with("en") => Language::En,
+        _ => Language::Id,
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for Lang {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        use swakelola_core::format::Language;
-        let first = parts
-            .headers
-            .get(axum::http::header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(|tag| tag.trim().to_ascii_lowercase());
-        Ok(Lang(match first {
-            Some(tag) if tag.starts_with("en") => Language::En,
-            _ => Language::Id,
-        }))
+        Ok(Lang(language_of(parts)))
     }
 }

@@ -26,7 +26,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use jiff::Timestamp;
 use metrics_exporter_prometheus::PrometheusHandle;
-use swakelola_store::SqlStore;
+use swakelola_store::{SqlStore, Store};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -276,6 +276,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The application: routes, authentication, limits, request ids and request logs.
 pub fn router(state: AppState) -> Router {
     let timeout = state.limits.timeout;
+    let state_for_errors = state.clone();
     let (router, mut openapi) = routes().split_for_parts();
     document_common_errors(&mut openapi);
     router
@@ -289,7 +290,7 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
-        .layer(middleware::from_fn(request_id_in_errors))
+        .layer(middleware::from_fn_with_state(state_for_errors, finish_errors))
         .layer(middleware::from_fn(record_metrics))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
@@ -325,41 +326,70 @@ async fn record_metrics(request: Request, next: Next) -> Response {
     response
 }
 
-/// Copies the request id into the body of error responses, so that a person reporting an
-/// error can quote it.
-async fn request_id_in_errors(request: Request, next: Next) -> Response {
+/// Finishes error responses: renders the message (and the details) in the caller's language,
+/// with the workflow's labels when the error names a workflow, and copies the request id into
+/// the body so that a person reporting an error can quote it.
+async fn finish_errors(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let id = request
         .headers()
         .get(&REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let response = next.run(request).await;
+    let (parts, body) = request.into_parts();
+    let language = extract::language_of(&parts);
+    let response = next.run(Request::from_parts(parts, body)).await;
     let is_json = response
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    let (Some(id), true, true) = (
-        id,
-        response.status().is_client_error() || response.status().is_server_error(),
-        is_json,
-    ) else {
+    if !(is_json && (response.status().is_client_error() || response.status().is_server_error())) {
         return response;
-    };
+    }
     let (mut parts, body) = response.into_parts();
     // Error bodies are small and built by us; anything else passes unchanged.
     let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
         return Response::from_parts(parts, axum::body::Body::empty());
     };
-    let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
-        Ok(mut value) if value["error"].is_object() => {
-            value["error"]["request_id"] = serde_json::Value::String(id);
-            let text = serde_json::to_vec(&value).unwrap_or_else(|_| bytes.to_vec());
-            parts.headers.remove(axum::http::header::CONTENT_LENGTH);
-            axum::body::Body::from(text)
-        }
-        _ => axum::body::Body::from(bytes),
+    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
     };
-    Response::from_parts(parts, body)
+    if !value["error"].is_object() {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    }
+    if let Some(localize) = parts.extensions.remove::<error::Localize>() {
+        let engine = match &localize {
+            error::Localize::Store(stored) => match stored.as_ref() {
+                swakelola_store::Error::Rejected {
+                    workflow: Some(workflow),
+                    ..
+                } => state
+                    .store
+                    .engine_for(&workflow.id, workflow.version)
+                    .await
+                    .ok(),
+                _ => None,
+            },
+            error::Localize::Message { .. } => None,
+        };
+        let labels = engine
+            .as_ref()
+            .map(|engine| swakelola_view::Labels::new(&engine.workflow, language));
+        let rendered = localize.render(swakelola_view::refusal::Names::new(language, labels));
+        value["error"]["message"] = serde_json::Value::String(rendered.message);
+        if !rendered.details.is_empty() {
+            value["error"]["details"] = serde_json::json!(rendered.details);
+        }
+    }
+    if let Some(id) = id {
+        value["error"]["request_id"] = serde_json::Value::String(id);
+    }
+    let text = serde_json::to_vec(&value).unwrap_or_else(|_| bytes.to_vec());
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(text))
 }
 
 /// Serves the API on `listener` until `shutdown` resolves; requests in flight finish first.

@@ -623,7 +623,81 @@ async fn a_wrong_method_answers_405_as_json() {
     assert_eq!(reply.json()["error"]["code"], "method_not_allowed");
 }
 
+/// A refusal reads in the caller's language — Indonesian by default, English with
+/// `Accept-Language: en` or `?lang=en` — and names stages, steps and documents by their
+/// labels; the code and the paths of the details never change.
+async fn refusals_in_both_languages(api: Api) {
+    let budi = api.token("Budi", AGENCY, &AGENCY_ROLES).await;
+    let siti = api.token("Siti", ORMAS, &ORMAS_ROLES).await;
+    let id = api.open_case(&budi, "LANG-1").await;
+    let before = api.snapshot(&id).await;
+    let fire = |path: String, token: &str, language: Option<&str>| {
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json");
+        if let Some(language) = language {
+            request = request.header("accept-language", language);
+        }
+        api.send(request.body(Body::from("{}")).unwrap())
+    };
+    let wrong_stage = format!("/v1/cases/{id}/transitions/terima_kak");
+    let indonesian = fire(wrong_stage.clone(), &budi, None).await;
+    assert_eq!(indonesian.status, StatusCode::CONFLICT);
+    assert_eq!(indonesian.code(), "wrong_stage");
+    assert_eq!(
+        indonesian.json()["error"]["message"],
+        "Langkah «Terima KAK ke rencana kerja» tidak bisa dilakukan dari tahap «Audiensi»; yang bisa: «Catat hasil audiensi», «Batalkan»."
+    );
+    let english = fire(wrong_stage.clone(), &budi, Some("en-GB,en;q=0.8")).await;
+    assert_eq!(
+        english.json()["error"]["message"],
+        "The step «Accept into the work plan» cannot be taken from stage «Audience»; possible: «Record the audience», «Cancel»."
+    );
+    let by_query = fire(format!("{wrong_stage}?lang=en"), &budi, Some("id")).await;
+    assert_eq!(by_query.json()["error"], {
+        let mut error = english.json()["error"].clone();
+        error["request_id"] = by_query.json()["error"]["request_id"].clone();
+        error
+    });
+    // What a guard still needs, per detail, in the caller's language.
+    let guard = format!("/v1/cases/{id}/transitions/catat_audiensi");
+    let needs = fire(guard.clone(), &siti, None).await;
+    assert_eq!(needs.code(), "guards_not_met");
+    assert_eq!(
+        needs.json()["error"]["details"][0],
+        serde_json::json!({"path": "documents.notulen_audiensi", "message": "«Notulen dan daftar hadir audiensi» belum dilampirkan"})
+    );
+    let needs_en = fire(guard, &siti, Some("en")).await;
+    assert_eq!(
+        needs_en.json()["error"]["details"][0]["message"],
+        "«Audience minutes and attendance list» is not attached"
+    );
+    // A case that does not exist: the same 404 in the caller's language.
+    let missing = api
+        .send(
+            Request::builder()
+                .uri("/v1/cases/no-such-case?lang=en")
+                .header("authorization", format!("Bearer {budi}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(
+        missing.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("The case does not exist"),
+        "{}",
+        missing.text()
+    );
+    assert_eq!(api.snapshot(&id).await, before, "refusals changed nothing");
+}
+
 on_both_stores!(
     seed_partnership_over_http => seed_partnership,
     one_of_two_racing_clients_wins => races,
+    refusals_read_in_the_callers_language => refusals_in_both_languages,
 );

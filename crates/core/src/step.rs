@@ -89,7 +89,7 @@ pub enum GuardFailure {
     MissingDocument { id: String, label: String },
     MissingField { id: String, label: String },
     CommentRequired,
-    Condition { description: String },
+    Condition { condition: Condition },
 }
 
 impl std::fmt::Display for GuardFailure {
@@ -102,8 +102,12 @@ impl std::fmt::Display for GuardFailure {
                 write!(f, "field `{id}` ({label}) is not set")
             }
             GuardFailure::CommentRequired => f.write_str("a comment is required"),
-            GuardFailure::Condition { description } => {
-                write!(f, "condition {description} does not hold")
+            GuardFailure::Condition { condition } => {
+                write!(
+                    f,
+                    "condition {} does not hold",
+                    describe_condition(condition)
+                )
             }
         }
     }
@@ -122,10 +126,10 @@ pub enum Rejection {
     MissingActor,
     #[error("role `{role}` is not defined in this workflow; known roles: {}", .known.join(", "))]
     UnknownRole { role: String, known: Vec<String> },
-    #[error("role `{role}` may not {action}; allowed: {}", list_or_none(.allowed))]
+    #[error("role `{role}` may not {act}; allowed: {}", list_or_none(.allowed))]
     RoleNotAllowed {
         role: String,
-        action: String,
+        act: Act,
         allowed: Vec<String>,
     },
     #[error("there is no transition `{transition}` in this workflow; from stage `{stage}` you can fire: {}", list_or_none(.allowed))]
@@ -152,8 +156,8 @@ pub enum Rejection {
         document_type: String,
         known: Vec<String>,
     },
-    #[error("the document cannot be recorded: {reason}")]
-    InvalidDocument { reason: String },
+    #[error("the document cannot be recorded: {problem}")]
+    InvalidDocument { problem: DocumentProblem },
     #[error("there is no field `{field}` in this workflow; known: {}", .known.join(", "))]
     UnknownField { field: String, known: Vec<String> },
     #[error("field `{field}` is given twice; give each field once")]
@@ -170,6 +174,40 @@ pub enum Rejection {
     DateOutOfRange,
     #[error("no pending deadline of this case moves with the new calendar; nothing to do")]
     NothingToRecompute,
+}
+
+/// What a role was refused to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Act {
+    #[error("open a case")]
+    Open,
+    #[error("fire `{transition}`")]
+    Fire { transition: String },
+    #[error("attach `{document}`")]
+    Attach { document: String },
+    #[error("set `{field}`")]
+    SetField { field: String },
+    #[error("change the contacts of `{role}`")]
+    SetContacts { role: String },
+    #[error("fire timers")]
+    FireTimers,
+    #[error("recompute deadlines")]
+    RecomputeDeadlines,
+}
+
+/// Why a document record cannot be kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DocumentProblem {
+    #[error("the file name is empty")]
+    EmptyName,
+    #[error("the file name is longer than {MAX_FILE_NAME_CHARS} characters")]
+    NameTooLong,
+    #[error("the file name must be a plain name without folders or control characters")]
+    NotAPlainName,
+    #[error("the file is empty")]
+    EmptyFile,
+    #[error("the SHA-256 digest must be 64 lower-case hex digits")]
+    BadDigest,
 }
 
 fn list_or_none(items: &[String]) -> String {
@@ -333,7 +371,7 @@ pub fn guard_failures(
     for condition in &guard.conditions {
         if !condition_holds(condition, state.fields.get(&condition.field)) {
             failures.push(GuardFailure::Condition {
-                description: describe_condition(condition),
+                condition: condition.clone(),
             });
         }
     }
@@ -468,11 +506,11 @@ impl Context<'_> {
 
     /// Refuses unknown roles, the system role (except where `system_only`) and roles not in
     /// `allowed` (an empty `allowed` admits every declared role).
-    fn check_role(&self, actor: &Actor, allowed: &[String], action: &str) -> Result<(), Rejection> {
+    fn check_role(&self, actor: &Actor, allowed: &[String], act: Act) -> Result<(), Rejection> {
         if actor.role == SYSTEM_ROLE {
             return Err(Rejection::RoleNotAllowed {
                 role: actor.role.clone(),
-                action: action.to_owned(),
+                act,
                 allowed: allowed.to_vec(),
             });
         }
@@ -485,7 +523,7 @@ impl Context<'_> {
         if !allowed.is_empty() && !allowed.contains(&actor.role) {
             return Err(Rejection::RoleNotAllowed {
                 role: actor.role.clone(),
-                action: action.to_owned(),
+                act,
                 allowed: allowed.to_vec(),
             });
         }
@@ -493,7 +531,7 @@ impl Context<'_> {
     }
 
     fn open(&self, actor: &Actor, given: &[(String, String)]) -> Result<Outcome, Rejection> {
-        self.check_role(actor, &self.workflow.open_by, "open a case")?;
+        self.check_role(actor, &self.workflow.open_by, Act::Open)?;
         let mut fields = BTreeMap::new();
         for (id, text) in given {
             let value = self.parse_field(id, text)?;
@@ -584,7 +622,13 @@ impl Context<'_> {
                 allowed: from_here(),
             });
         }
-        self.check_role(actor, &transition.roles, &format!("fire `{id}`"))?;
+        self.check_role(
+            actor,
+            &transition.roles,
+            Act::Fire {
+                transition: id.to_owned(),
+            },
+        )?;
         if comment.is_some_and(|c| c.chars().count() > MAX_COMMENT_CHARS) {
             return Err(Rejection::CommentTooLong);
         }
@@ -885,7 +929,9 @@ impl Context<'_> {
         self.check_role(
             &document.attached_by,
             &document_type.attach_by,
-            &format!("attach `{}`", document_type.id),
+            Act::Attach {
+                document: document_type.id.clone(),
+            },
         )?;
         check_document(&document)?;
         // The earliest open period waiting for this document type is met.
@@ -926,7 +972,9 @@ impl Context<'_> {
         self.check_role(
             actor,
             &same_side,
-            &format!("change the contacts of `{role}`"),
+            Act::SetContacts {
+                role: role.to_owned(),
+            },
         )?;
         Ok(EventKind::ContactsChanged {
             role: role.to_owned(),
@@ -943,7 +991,13 @@ impl Context<'_> {
     ) -> Result<EventKind, Rejection> {
         let value = self.parse_field(id, text)?;
         let field = self.workflow.field(id).expect("parse_field found it");
-        self.check_role(actor, &field.set_by, &format!("set `{id}`"))?;
+        self.check_role(
+            actor,
+            &field.set_by,
+            Act::SetField {
+                field: id.to_owned(),
+            },
+        )?;
         let previous = state.fields.insert(id.to_owned(), value.clone());
         // A deadline anchored to this field moves with it.
         let stage = self
@@ -980,7 +1034,7 @@ impl Context<'_> {
         if actor.role != SYSTEM_ROLE {
             return Err(Rejection::RoleNotAllowed {
                 role: actor.role.clone(),
-                action: "fire timers".to_owned(),
+                act: Act::FireTimers,
                 allowed: vec![SYSTEM_ROLE.to_owned()],
             });
         }
@@ -1117,7 +1171,7 @@ impl Context<'_> {
         if actor.role != SYSTEM_ROLE {
             return Err(Rejection::RoleNotAllowed {
                 role: actor.role.clone(),
-                action: "recompute deadlines".to_owned(),
+                act: Act::RecomputeDeadlines,
                 allowed: vec![SYSTEM_ROLE.to_owned()],
             });
         }
@@ -1322,27 +1376,23 @@ pub fn period_bounds(period: Period, date: Date) -> (Date, Date) {
 }
 
 fn check_document(document: &DocumentRecord) -> Result<(), Rejection> {
-    let invalid = |reason: &str| {
-        Err(Rejection::InvalidDocument {
-            reason: reason.to_owned(),
-        })
-    };
+    let invalid = |problem| Err(Rejection::InvalidDocument { problem });
     let name = &document.file_name;
     if name.trim().is_empty() {
-        return invalid("the file name is empty");
+        return invalid(DocumentProblem::EmptyName);
     }
     if name.chars().count() > MAX_FILE_NAME_CHARS {
-        return invalid("the file name is longer than 255 characters");
+        return invalid(DocumentProblem::NameTooLong);
     }
     if name.contains(['/', '\\'])
         || name == "."
         || name == ".."
         || name.chars().any(char::is_control)
     {
-        return invalid("the file name must be a plain name without folders or control characters");
+        return invalid(DocumentProblem::NotAPlainName);
     }
     if document.size == 0 {
-        return invalid("the file is empty");
+        return invalid(DocumentProblem::EmptyFile);
     }
     let is_hex = document.sha256.len() == 64
         && document
@@ -1350,7 +1400,7 @@ fn check_document(document: &DocumentRecord) -> Result<(), Rejection> {
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     if !is_hex {
-        return invalid("the SHA-256 digest must be 64 lower-case hex digits");
+        return invalid(DocumentProblem::BadDigest);
     }
     Ok(())
 }

@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use jiff::Timestamp;
@@ -15,10 +16,10 @@ use swakelola_core::format::{self, Language};
 use swakelola_core::step::Action;
 use swakelola_core::{Actor, Calendar};
 use swakelola_store::{
-    Applied, CaseCommand, CaseFilter, CaseRecord, Contact, Error, OpenCase, Parties, SqlStore,
-    Store, sha256_hex,
+    Applied, CaseCommand, CaseFilter, CaseRecord, Contact, Error, InputProblem, Invalid, OpenCase,
+    Parties, SqlStore, Store, sha256_hex,
 };
-use swakelola_view::{AgendaEntry, CaseView, HistoryLine, Labels, catalogue};
+use swakelola_view::{AgendaEntry, CaseView, HistoryLine, Labels, catalogue, refusal};
 
 /// A language people read swakelola in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -245,15 +246,27 @@ pub enum CaseCommandLine {
     },
 }
 
-/// Exit codes: 1 refused or not found, 3 database unavailable.
-fn fail(error: &Error, json_output: bool) -> ExitCode {
-    if json_output {
+/// Reports `error` in the language asked for — with the labels of `workflow` when the error
+/// was decided under it — and returns the exit code: 1 refused or not found, 3 database
+/// unavailable.
+fn fail(
+    error: &Error,
+    database: &Database,
+    workflow: Option<&swakelola_core::Workflow>,
+) -> ExitCode {
+    let language: Language = database.lang.into();
+    let labels = workflow.map(|workflow| Labels::new(workflow, language));
+    let message = refusal::error(refusal::Names::new(language, labels), error);
+    if database.json {
         eprintln!(
             "{}",
-            json!({ "error": { "code": error.code(), "message": error.to_string() } })
+            json!({ "error": { "code": error.code(), "message": message } })
         );
     } else {
-        eprintln!("error: {error}");
+        eprintln!(
+            "{}: {message}",
+            catalogue::message(language, "error-prefix", &[])
+        );
     }
     match error {
         Error::Database(_) | Error::Migration(_) => ExitCode::from(3),
@@ -261,11 +274,22 @@ fn fail(error: &Error, json_output: bool) -> ExitCode {
     }
 }
 
+/// The workflow a rejection was decided under, to name things by their labels.
+async fn workflow_of(store: &SqlStore, error: &Error) -> Option<Arc<swakelola_store::Engine>> {
+    match error {
+        Error::Rejected {
+            workflow: Some(workflow),
+            ..
+        } => store.engine_for(&workflow.id, workflow.version).await.ok(),
+        _ => None,
+    }
+}
+
 async fn open_store(database: &Database) -> Result<SqlStore, Error> {
     let policy = swakelola_store::input::WebhookPolicy::from_allow_list(&database.webhook_allow)
-        .map_err(|message| Error::InvalidInput {
+        .map_err(|problem| Error::InvalidInput {
             path: "--webhook-allow".into(),
-            message,
+            problem,
         })?;
     let store = SqlStore::connect(&database.database_url)
         .await?
@@ -393,7 +417,7 @@ async fn start_service(
 > {
     let store = match open_store(database).await {
         Ok(store) => std::sync::Arc::new(store),
-        Err(error) => return Err(fail(&error, database.json)),
+        Err(error) => return Err(fail(&error, database, None)),
     };
     let handle = install_metrics(metrics).map_err(|error| {
         tracing::error!(%error, "cannot start");
@@ -430,7 +454,7 @@ pub fn run_daemon(database: &Database, options: DaemonOptions) -> ExitCode {
                     }
                     delay = (delay * 2).min(std::time::Duration::from_secs(30));
                 }
-                Err(error) => return fail(&error, database.json),
+                Err(error) => return fail(&error, database, None),
             }
         }
         let (store, handle, shutdown) = match start_service(database, options.metrics).await {
@@ -493,7 +517,7 @@ pub fn run_daemon(database: &Database, options: DaemonOptions) -> ExitCode {
                 tracing::info!(event = "stopped", runner = %runner.owner, "runner stopped");
                 ExitCode::SUCCESS
             }
-            Err(error) => fail(&error, database.json),
+            Err(error) => fail(&error, database, None),
         }
     })
 }
@@ -543,7 +567,7 @@ pub fn db(database: &Database, command: &DbCommand) -> ExitCode {
                     );
                     ExitCode::SUCCESS
                 }
-                Err(error) => fail(&error, database.json),
+                Err(error) => fail(&error, database, None),
             },
         }
     })
@@ -602,6 +626,11 @@ pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
         ));
     }
     Ok(bytes)
+}
+
+/// A file that cannot be read, as the error the CLI reports.
+fn unreadable(detail: String) -> Error {
+    Error::InvalidRequest(Invalid::UnreadableFile { detail })
 }
 
 /// A bounded text file (a workflow, a calendar, a config file).
@@ -781,7 +810,7 @@ pub fn workflow(database: &Database, command: &WorkflowCommand) -> ExitCode {
             let store = open_store(database).await?;
             match command {
                 WorkflowCommand::Deploy { file } => {
-                    let source = read_text_bounded(file).map_err(Error::InvalidRequest)?;
+                    let source = read_text_bounded(file).map_err(unreadable)?;
                     let calendars = calendar_files(file)?;
                     let deployment = store
                         .deploy(&file.display().to_string(), &source, &calendars, Timestamp::now())
@@ -824,7 +853,7 @@ pub fn workflow(database: &Database, command: &WorkflowCommand) -> ExitCode {
         .await;
         match result {
             Ok(()) => ExitCode::SUCCESS,
-            Err(error) => fail(&error, database.json),
+            Err(error) => fail(&error, database, None),
         }
     })
 }
@@ -844,7 +873,7 @@ pub fn calendar_files(workflow_file: &Path) -> Result<Vec<(String, String)>, Err
                 path.extension().and_then(|e| e.to_str()),
                 Some("yaml" | "yml")
             ) {
-                let text = read_text_bounded(&path).map_err(Error::InvalidRequest)?;
+                let text = read_text_bounded(&path).map_err(unreadable)?;
                 files.push((
                     path.file_name()
                         .unwrap_or_default()
@@ -870,29 +899,34 @@ fn name_and_address(value: &str) -> (&str, &str) {
     }
 }
 
-fn split_pair<'a>(text: &'a str, what: &str) -> Result<(&'a str, &'a str), Error> {
+fn split_pair<'a>(text: &'a str, option: &str) -> Result<(&'a str, &'a str), Error> {
     text.split_once('=')
         .filter(|(k, _)| !k.trim().is_empty())
         .map(|(k, v)| (k.trim(), v))
         .ok_or_else(|| {
-            Error::InvalidRequest(format!("`{text}` is not {what}; write it as NAME=VALUE"))
+            Error::InvalidRequest(Invalid::NotAPair {
+                text: text.to_owned(),
+                option: option.to_owned(),
+            })
         })
 }
 
 pub fn case(database: &Database, command: &CaseCommandLine) -> ExitCode {
     runtime().block_on(async {
-        let result = async {
-            let store = open_store(database).await?;
-            let output = Output {
-                json: database.json,
-                language: database.lang.into(),
-            };
-            run_case(&store, output, command).await
-        }
-        .await;
-        match result {
+        let store = match open_store(database).await {
+            Ok(store) => store,
+            Err(error) => return fail(&error, database, None),
+        };
+        let output = Output {
+            json: database.json,
+            language: database.lang.into(),
+        };
+        match run_case(&store, output, command).await {
             Ok(code) => code,
-            Err(error) => fail(&error, database.json),
+            Err(error) => {
+                let engine = workflow_of(&store, &error).await;
+                fail(&error, database, engine.as_ref().map(|e| &e.workflow))
+            }
         }
     })
 }
@@ -934,11 +968,11 @@ async fn run_case(
                 parties: Parties::default(),
             };
             for field in fields {
-                let (name, value) = split_pair(field, "a field value")?;
+                let (name, value) = split_pair(field, "--field")?;
                 request.fields.push((name.to_owned(), value.to_owned()));
             }
             for party in parties {
-                let (name, org) = split_pair(party, "a party")?;
+                let (name, org) = split_pair(party, "--party")?;
                 if let Some(earlier) = request
                     .parties
                     .organisations
@@ -946,14 +980,15 @@ async fn run_case(
                 {
                     return Err(Error::InvalidInput {
                         path: format!("--party {name}"),
-                        message: format!(
-                            "is given twice (`{earlier}` and `{org}`); a party is one organisation — give it once"
-                        ),
+                        problem: InputProblem::GivenTwice {
+                            first: earlier,
+                            second: org.to_owned(),
+                        },
                     });
                 }
             }
             for contact in contacts {
-                let (role, value) = split_pair(contact, "a contact")?;
+                let (role, value) = split_pair(contact, "--contact")?;
                 let (name, address) = name_and_address(value);
                 request
                     .parties
@@ -1045,7 +1080,7 @@ async fn run_case(
         } => {
             // The file first: a FIFO or a device is refused before anything else is asked.
             let content = read_bounded(file, swakelola_store::MAX_DOCUMENT_BYTES as u64)
-                .map_err(|e| Error::InvalidRequest(format!("{e}; nothing was attached")))?;
+                .map_err(unreadable)?;
             let case = &store.resolve_case(case, None).await?;
             let action = Action::Attach {
                 document_type: document_type.clone(),
@@ -1070,7 +1105,7 @@ async fn run_case(
             change: options,
         } => {
             let case = &store.resolve_case(case, None).await?;
-            let (field, value) = split_pair(assignment, "a field value")?;
+            let (field, value) = split_pair(assignment, "FIELD=VALUE")?;
             let action = Action::SetField {
                 field: field.to_owned(),
                 value: value.to_owned(),
@@ -1440,7 +1475,7 @@ pub fn outbox(database: &Database, command: &OutboxCommand) -> ExitCode {
         .await;
         match result {
             Ok(()) => ExitCode::SUCCESS,
-            Err(error) => fail(&error, database.json),
+            Err(error) => fail(&error, database, None),
         }
     })
 }
@@ -1504,7 +1539,7 @@ pub fn timer(database: &Database, command: &TimerCommand) -> ExitCode {
         .await;
         match result {
             Ok(()) => ExitCode::SUCCESS,
-            Err(error) => fail(&error, database.json),
+            Err(error) => fail(&error, database, None),
         }
     })
 }
@@ -1580,7 +1615,7 @@ pub fn agenda(database: &Database, days: u32) -> ExitCode {
         .await;
         match result {
             Ok(()) => ExitCode::SUCCESS,
-            Err(error) => fail(&error, database.json),
+            Err(error) => fail(&error, database, None),
         }
     })
 }
@@ -1633,12 +1668,10 @@ pub fn token(database: &Database, command: &TokenCommand) -> ExitCode {
                             now.checked_add(jiff::SignedDuration::from_hours(
                                 24 * i64::from(*days),
                             ))
-                            .map_err(|e| Error::InvalidRequest(e.to_string()))?,
+                            .map_err(|_| Error::from(swakelola_core::Rejection::DateOutOfRange))?,
                         ),
                         Some(_) => {
-                            return Err(Error::InvalidRequest(
-                                "--expires-in must be at least 1 day".into(),
-                            ));
+                            return Err(Error::InvalidRequest(Invalid::ExpiryNotInFuture));
                         }
                         None => None,
                     };
@@ -1691,9 +1724,7 @@ pub fn token(database: &Database, command: &TokenCommand) -> ExitCode {
                 }
                 TokenCommand::Revoke { id } => {
                     let token = store.revoke_token(id, now).await?.ok_or_else(|| {
-                        Error::InvalidRequest(format!(
-                            "there is no token `{id}`; see `swakelola token list`"
-                        ))
+                        Error::InvalidRequest(Invalid::NoToken { id: id.clone() })
                     })?;
                     if database.json {
                         println!("{}", json!(token));
@@ -1707,7 +1738,7 @@ pub fn token(database: &Database, command: &TokenCommand) -> ExitCode {
         .await;
         match result {
             Ok(()) => ExitCode::SUCCESS,
-            Err(error) => fail(&error, database.json),
+            Err(error) => fail(&error, database, None),
         }
     })
 }

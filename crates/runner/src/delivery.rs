@@ -107,7 +107,7 @@ impl Webhooks {
             Ok(Address::Webhook(url)) => url,
             _ => return Err("the recipient is not a webhook address".to_owned()),
         };
-        policy.check_url(&url)?;
+        policy.check_url(&url).map_err(|p| p.to_string())?;
         let host = url
             .host_str()
             .unwrap_or_default()
@@ -122,7 +122,9 @@ impl Webhooks {
             })?
             .map(|a| a.ip())
             .collect();
-        policy.check_resolved(&resolved)?;
+        policy
+            .check_resolved(&resolved)
+            .map_err(|p| p.to_string())?;
         let body = serde_json::json!({
             "type": "swakelola.notification",
             "timestamp": now,

@@ -9,7 +9,7 @@
 
 use std::net::IpAddr;
 
-use crate::{CaseCommand, Error, OpenCase, Result};
+use crate::{AddressProblem, CaseCommand, Error, InputProblem, OpenCase, Result};
 use swakelola_core::step::Action;
 
 /// Longest organisation, business key, token name or contact name.
@@ -19,31 +19,30 @@ pub const MAX_TEXT_CHARS: usize = 10_000;
 /// Longest contact address.
 pub const MAX_ADDRESS_CHARS: usize = 2_000;
 
-fn invalid(path: impl Into<String>, message: impl Into<String>) -> Error {
+fn invalid(path: impl Into<String>, problem: impl Into<InputProblem>) -> Error {
     Error::InvalidInput {
         path: path.into(),
-        message: message.into(),
+        problem: problem.into(),
     }
 }
 
 /// A one-line name: 1–[`MAX_NAME_CHARS`] characters, no control characters.
 pub fn check_name(path: &str, value: &str) -> Result<()> {
     if value.trim().is_empty() {
-        return Err(invalid(path, "must not be empty"));
+        return Err(invalid(path, InputProblem::Empty));
     }
     if value.chars().count() > MAX_NAME_CHARS {
         return Err(invalid(
             path,
-            format!("is longer than {MAX_NAME_CHARS} characters; shorten it"),
+            InputProblem::TooLong {
+                max: MAX_NAME_CHARS,
+            },
         ));
     }
     if let Some(c) = value.chars().find(|c| c.is_control()) {
         return Err(invalid(
             path,
-            format!(
-                "contains the control character U+{:04X}; remove it (names are one line of printable text)",
-                u32::from(c)
-            ),
+            InputProblem::ControlCharacter { code: u32::from(c) },
         ));
     }
     Ok(())
@@ -55,7 +54,9 @@ pub fn check_text(path: &str, value: &str) -> Result<()> {
     if value.chars().count() > MAX_TEXT_CHARS {
         return Err(invalid(
             path,
-            format!("is longer than {MAX_TEXT_CHARS} characters; attach a document instead"),
+            InputProblem::TooLong {
+                max: MAX_TEXT_CHARS,
+            },
         ));
     }
     if let Some(c) = value
@@ -64,10 +65,7 @@ pub fn check_text(path: &str, value: &str) -> Result<()> {
     {
         return Err(invalid(
             path,
-            format!(
-                "contains the control character U+{:04X}; remove it",
-                u32::from(c)
-            ),
+            InputProblem::ControlCharacter { code: u32::from(c) },
         ));
     }
     Ok(())
@@ -82,12 +80,14 @@ pub enum Address {
 
 impl Address {
     /// Parses a contact address; the error says what a valid one looks like.
-    pub fn parse(text: &str) -> std::result::Result<Self, String> {
+    pub fn parse(text: &str) -> std::result::Result<Self, AddressProblem> {
         if text.chars().count() > MAX_ADDRESS_CHARS {
-            return Err(format!("is longer than {MAX_ADDRESS_CHARS} characters"));
+            return Err(AddressProblem::TooLong {
+                max: MAX_ADDRESS_CHARS,
+            });
         }
         if text.chars().any(|c| c.is_control() || c.is_whitespace()) {
-            return Err("contains spaces or control characters; write the address alone".into());
+            return Err(AddressProblem::Spaces);
         }
         if let Some(email) = text.strip_prefix("email:") {
             let valid = email.split_once('@').is_some_and(|(local, domain)| {
@@ -99,27 +99,26 @@ impl Address {
                     && domain.contains('.')
             });
             if !valid {
-                return Err(format!(
-                    "`{email}` is not an email address; write it as `email:nama@instansi.go.id`"
-                ));
+                return Err(AddressProblem::NotEmail {
+                    email: email.to_owned(),
+                });
             }
             return Ok(Address::Email(email.to_owned()));
         }
         if let Some(url) = text.strip_prefix("webhook:") {
-            let parsed = url::Url::parse(url).map_err(|e| {
-                format!("`{url}` is not a URL ({e}); write it as `webhook:https://host/path`")
-            })?;
+            let not_http = || AddressProblem::NotHttpUrl {
+                url: url.to_owned(),
+            };
+            let parsed = url::Url::parse(url).map_err(|_| not_http())?;
             if !matches!(parsed.scheme(), "https" | "http") || parsed.host().is_none() {
-                return Err(format!(
-                    "`{url}` is not an http(s) URL with a host; write it as `webhook:https://host/path`"
-                ));
+                return Err(not_http());
             }
             if !parsed.username().is_empty() || parsed.password().is_some() {
-                return Err("a webhook URL must not carry a user name or password".into());
+                return Err(AddressProblem::Credentials);
             }
             return Ok(Address::Webhook(parsed));
         }
-        Err("must start with `email:` or `webhook:`".into())
+        Err(AddressProblem::NoScheme)
     }
 
     /// The outbox channel that delivers to this address.
@@ -141,7 +140,9 @@ pub struct WebhookPolicy {
 
 impl WebhookPolicy {
     /// Parses the allow-list as written in the config (`127.0.0.1/32`, or a bare address).
-    pub fn from_allow_list<S: AsRef<str>>(entries: &[S]) -> std::result::Result<Self, String> {
+    pub fn from_allow_list<S: AsRef<str>>(
+        entries: &[S],
+    ) -> std::result::Result<Self, InputProblem> {
         let mut allow = Vec::new();
         for entry in entries {
             let entry = entry.as_ref().trim();
@@ -151,10 +152,8 @@ impl WebhookPolicy {
             let net = entry
                 .parse::<ipnet::IpNet>()
                 .or_else(|_| entry.parse::<IpAddr>().map(ipnet::IpNet::from))
-                .map_err(|_| {
-                    format!(
-                        "`{entry}` is not a network; write it like `127.0.0.1/32` or `10.0.0.0/8`"
-                    )
+                .map_err(|_| InputProblem::NotANetwork {
+                    entry: entry.to_owned(),
                 })?;
             allow.push(net);
         }
@@ -167,7 +166,7 @@ impl WebhookPolicy {
 
     /// Checks a URL before anything is resolved: the scheme, and the host when it is an
     /// address or `localhost`. Names are checked again, resolved, by [`Self::check_resolved`].
-    pub fn check_url(&self, url: &url::Url) -> std::result::Result<(), String> {
+    pub fn check_url(&self, url: &url::Url) -> std::result::Result<(), AddressProblem> {
         let literal: Option<IpAddr> = match url.host() {
             Some(url::Host::Ipv4(ip)) => Some(ip.into()),
             Some(url::Host::Ipv6(ip)) => Some(ip.into()),
@@ -183,22 +182,21 @@ impl WebhookPolicy {
             self.check_resolved(&[ip])?;
         }
         if url.scheme() != "https" && !literal.is_some_and(|ip| self.allowed(ip)) {
-            return Err(format!(
-                "webhooks must use https (`{}` is {}); ask the operator to allow the network if it is internal",
-                url.host_str().unwrap_or_default(),
-                url.scheme()
-            ));
+            return Err(AddressProblem::NotHttps {
+                host: url.host_str().unwrap_or_default().to_owned(),
+                scheme: url.scheme().to_owned(),
+            });
         }
         Ok(())
     }
 
     /// Checks the addresses a webhook host resolved to: all must be public, or allowed.
-    pub fn check_resolved(&self, ips: &[IpAddr]) -> std::result::Result<(), String> {
-        match ips.iter().find(|ip| is_internal(**ip) && !self.allowed(**ip)) {
-            Some(_) => Err(
-                "the webhook points to a private, loopback or link-local address, which this installation does not allow"
-                    .into(),
-            ),
+    pub fn check_resolved(&self, ips: &[IpAddr]) -> std::result::Result<(), AddressProblem> {
+        match ips
+            .iter()
+            .find(|ip| is_internal(**ip) && !self.allowed(**ip))
+        {
+            Some(_) => Err(AddressProblem::InternalAddress),
             None => Ok(()),
         }
     }
@@ -271,16 +269,10 @@ pub fn check_open_against(request: &OpenCase, workflow: &swakelola_core::Workflo
         if !workflow.parties.iter().any(|p| p.id == *party) {
             return Err(invalid(
                 format!("parties.{party}"),
-                format!(
-                    "is not a party of workflow `{}`; its parties are: {}",
-                    workflow.id,
-                    workflow
-                        .parties
-                        .iter()
-                        .map(|p| p.id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+                InputProblem::NotAParty {
+                    workflow: workflow.id.clone(),
+                    known: workflow.parties.iter().map(|p| p.id.clone()).collect(),
+                },
             ));
         }
     }
@@ -288,16 +280,10 @@ pub fn check_open_against(request: &OpenCase, workflow: &swakelola_core::Workflo
         if workflow.role(role).is_none() {
             return Err(invalid(
                 format!("contacts.{role}"),
-                format!(
-                    "is not a role of workflow `{}`; its roles are: {}",
-                    workflow.id,
-                    workflow
-                        .roles
-                        .iter()
-                        .map(|r| r.id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+                InputProblem::NotARole {
+                    workflow: workflow.id.clone(),
+                    known: workflow.roles.iter().map(|r| r.id.clone()).collect(),
+                },
             ));
         }
     }

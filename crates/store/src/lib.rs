@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use swakelola_core::step::Action;
 use swakelola_core::{Actor, CaseState, Event};
 
-pub use error::Error;
+pub use error::{AddressProblem, Conflict, Error, InputProblem, Invalid, WorkflowRef};
 pub use hash::sha256_hex;
 pub use lookup::MIN_ID_PREFIX;
 pub use parties::Invitation;

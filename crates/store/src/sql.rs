@@ -15,6 +15,7 @@ use swakelola_core::step::{Action, Command, Outcome, step};
 use swakelola_core::{Actor, CaseState, Event};
 use swakelola_definition::{CalendarFile, load_sources};
 
+use crate::error::{Conflict, Invalid};
 use crate::hash::{self, GENESIS};
 use crate::input::WebhookPolicy;
 use crate::{
@@ -72,9 +73,9 @@ impl SqlStore {
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Dialect::Postgres
         } else {
-            return Err(Error::InvalidRequest(format!(
-                "unsupported database URL `{url}`; use sqlite://swakelola.db or postgres://user@host/db"
-            )));
+            return Err(Error::InvalidRequest(Invalid::UnsupportedDatabaseUrl {
+                url: url.to_owned(),
+            }));
         };
         let (url, connections) = match dialect {
             // One connection: every connection to `:memory:` would be its own database.
@@ -99,9 +100,9 @@ impl SqlStore {
             match tokio::time::timeout(std::time::Duration::from_secs(5), probe).await {
                 Ok(Ok(())) => {}
                 Ok(Err(error)) if dialect == Dialect::Sqlite => {
-                    return Err(Error::InvalidRequest(format!(
-                        "the SQLite database cannot be used ({error}); check that the file is a swakelola database, or move it away to start a new one"
-                    )));
+                    return Err(Error::InvalidRequest(Invalid::UnusableSqlite {
+                        detail: error.to_string(),
+                    }));
                 }
                 Ok(Err(error)) => return Err(Error::Database(error)),
                 Err(_) => return Err(Error::Database(sqlx::Error::PoolTimedOut)),
@@ -143,9 +144,7 @@ impl SqlStore {
     pub async fn create_scratch_database(admin_url: &str) -> Result<String> {
         let admin = Self::connect(admin_url).await?;
         if admin.dialect != Dialect::Postgres {
-            return Err(Error::InvalidRequest(
-                "scratch databases are created on PostgreSQL only".into(),
-            ));
+            return Err(Error::InvalidRequest(Invalid::ScratchNeedsPostgres));
         }
         let name = format!("swk_{}", uuid::Uuid::now_v7().simple());
         // The name is generated above from hex digits only.
@@ -358,9 +357,7 @@ impl SqlStore {
         .execute(&mut **tx)
         .await?;
         if updated.rows_affected() != 1 {
-            return Err(Error::Conflict(
-                "the case changed while this request was applied; reload it and try again".into(),
-            ));
+            return Err(Error::Conflict(Conflict::ChangedMeanwhile));
         }
 
         // One statement per kind of change, not one per row: round trips dominate the cost
@@ -505,9 +502,10 @@ impl SqlStore {
         key: &str,
     ) -> Result<Applied> {
         if stored_hash != request_hash {
-            return Err(Error::Conflict(format!(
-                "a case with business key `{key}` already exists ({id}) with different parameters; use another key or act on that case"
-            )));
+            return Err(Error::Conflict(Conflict::BusinessKeyTaken {
+                business_key: key.to_owned(),
+                case_id: id.to_owned(),
+            }));
         }
         Ok(Applied {
             case: self.record(id).await?,
@@ -640,9 +638,10 @@ fn check_idempotency_key(key: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::InvalidRequest(format!(
-            "malformed idempotency key `{key}`: use 1–{MAX_IDEMPOTENCY_KEY_CHARS} characters from A–Z, a–z, 0–9, `-`, `_`, `.`, `:` (a UUID works)"
-        )))
+        Err(Error::InvalidRequest(Invalid::MalformedIdempotencyKey {
+            key: key.to_owned(),
+            max: MAX_IDEMPOTENCY_KEY_CHARS,
+        }))
     }
 }
 
@@ -902,7 +901,8 @@ impl Store for SqlStore {
                 fields: request.fields.clone(),
             },
         };
-        let outcome = step(&engine.workflow, None, &command, now, &engine.calendar)?;
+        let outcome = step(&engine.workflow, None, &command, now, &engine.calendar)
+            .map_err(|rejection| Error::rejected_under(rejection, &request.workflow_id, version))?;
         let case_id = uuid::Uuid::now_v7().to_string();
         let mut invited: Vec<String> = request
             .parties
@@ -973,9 +973,7 @@ impl Store for SqlStore {
                     self.existing_open(&id, &stored, &request_hash, &request.business_key)
                         .await
                 }
-                None => Err(Error::Conflict(
-                    "the case could not be opened; try again".into(),
-                )),
+                None => Err(Error::Conflict(Conflict::ChangedMeanwhile)),
             },
             Err(other) => Err(other),
         }
@@ -990,17 +988,15 @@ impl Store for SqlStore {
             let content = command
                 .content
                 .as_deref()
-                .ok_or_else(|| Error::InvalidRequest("an attachment needs its content".into()))?;
+                .ok_or(Error::InvalidRequest(Invalid::AttachmentWithoutContent))?;
             if content.len() > MAX_DOCUMENT_BYTES {
-                return Err(Error::InvalidRequest(format!(
-                    "the document is {} bytes; at most {MAX_DOCUMENT_BYTES} bytes are accepted",
-                    content.len()
-                )));
+                return Err(Error::InvalidRequest(Invalid::DocumentTooLarge {
+                    bytes: content.len(),
+                    max: MAX_DOCUMENT_BYTES,
+                }));
             }
             if *size != content.len() as u64 || *sha256 != hash::sha256_hex(content) {
-                return Err(Error::InvalidRequest(
-                    "the document's size or SHA-256 does not match its content".into(),
-                ));
+                return Err(Error::InvalidRequest(Invalid::DocumentMismatch));
             }
         }
         let request_hash = request_identity(command);
@@ -1015,9 +1011,9 @@ impl Store for SqlStore {
                 if let Some((case_id, stored)) = earlier {
                     tx.rollback().await?;
                     if case_id != command.case_id || stored != request_hash {
-                        return Err(Error::Conflict(format!(
-                            "idempotency key `{key}` was already used for a different request; use a new key"
-                        )));
+                        return Err(Error::Conflict(Conflict::IdempotencyKeyReused {
+                            key: key.clone(),
+                        }));
                     }
                     return Ok(Applied {
                         case: self.record(&case_id).await?,
@@ -1293,7 +1289,13 @@ impl SqlStore {
                     rescheduled += 1;
                 }
                 Err(swakelola_core::Rejection::NothingToRecompute) => {}
-                Err(rejection) => return Err(Error::Rejected(rejection)),
+                Err(rejection) => {
+                    return Err(Error::rejected_under(
+                        rejection,
+                        &record.workflow_id,
+                        record.workflow_version,
+                    ));
+                }
             }
         }
         Ok(rescheduled)
@@ -1314,10 +1316,10 @@ impl SqlStore {
         if let Some(expected) = command.expected_revision
             && expected != record.state.revision
         {
-            return Err(Error::Conflict(format!(
-                "the case is at revision {}, not {expected}: someone else changed it; reload it and decide again",
-                record.state.revision
-            )));
+            return Err(Error::Conflict(Conflict::StaleRevision {
+                current: record.state.revision,
+                expected,
+            }));
         }
         let core_command = Command {
             actor: command.actor.clone(),
@@ -1329,7 +1331,10 @@ impl SqlStore {
             &core_command,
             now,
             &engine.calendar,
-        )?;
+        )
+        .map_err(|rejection| {
+            Error::rejected_under(rejection, &record.workflow_id, record.workflow_version)
+        })?;
         self.persist(
             &mut tx,
             &record.id,

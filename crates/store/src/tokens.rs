@@ -12,7 +12,7 @@ use sqlx::AssertSqlSafe;
 use crate::hash::sha256_hex;
 use crate::input::check_name;
 use crate::sql::{SqlStore, instant, json, millis, parse_json};
-use crate::{Error, Result};
+use crate::{Error, Invalid, Result};
 
 /// The role that manages its own organisation's tokens and reads the outbox of its
 /// organisation's cases through the API.
@@ -99,21 +99,20 @@ impl SqlStore {
         check_name("name", name)?;
         check_name("organisation", organisation)?;
         if roles.is_empty() {
-            return Err(Error::InvalidRequest(
-                "a token needs at least one role (`--role`)".into(),
-            ));
+            return Err(Error::InvalidRequest(Invalid::TokenWithoutRole));
         }
         for role in roles {
             check_name("roles", role)?;
         }
         if expires_at.is_some_and(|at| at <= now) {
-            return Err(Error::InvalidRequest(
-                "the expiry must be in the future".into(),
-            ));
+            return Err(Error::InvalidRequest(Invalid::ExpiryNotInFuture));
         }
         let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes)
-            .map_err(|e| Error::InvalidRequest(format!("no randomness available: {e}")))?;
+        getrandom::fill(&mut bytes).map_err(|e| {
+            Error::InvalidRequest(Invalid::NoRandomness {
+                detail: e.to_string(),
+            })
+        })?;
         let secret = format!("{TOKEN_PREFIX}{}", hex::encode(bytes));
         let mut roles = roles.to_vec();
         roles.sort();

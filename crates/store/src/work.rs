@@ -18,7 +18,7 @@ use swakelola_core::Actor;
 use swakelola_core::step::{Action, Rejection};
 
 use crate::sql::{Dialect, SqlStore};
-use crate::{CaseCommand, CaseRecord, Engine, Error, Result, Store};
+use crate::{CaseCommand, CaseRecord, Engine, Error, Invalid, Result, Store};
 
 /// A timer claimed by one runner until `lease_until`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -156,7 +156,10 @@ impl SqlStore {
         };
         match self.execute(&command, now).await {
             Ok(_) => Ok(Fired::Fired),
-            Err(Error::Rejected(Rejection::TimerNotPending { .. })) => {
+            Err(Error::Rejected {
+                rejection: Rejection::TimerNotPending { .. },
+                ..
+            }) => {
                 sqlx::query(
                     "DELETE FROM timers WHERE case_id = $1 AND key = $2 AND lease_owner = $3",
                 )
@@ -167,7 +170,10 @@ impl SqlStore {
                 .await?;
                 Ok(Fired::Stale)
             }
-            Err(Error::Rejected(Rejection::Closed { .. })) => {
+            Err(Error::Rejected {
+                rejection: Rejection::Closed { .. },
+                ..
+            }) => {
                 sqlx::query("DELETE FROM timers WHERE case_id = $1")
                     .bind(timer.case_id.as_str())
                     .execute(self.pool())
@@ -295,9 +301,10 @@ impl SqlStore {
         .execute(self.pool())
         .await?;
         if updated.rows_affected() == 0 {
-            return Err(Error::InvalidRequest(format!(
-                "case `{case_id}` has no failed timer `{key}`; see `swakelola timer list --failed`"
-            )));
+            return Err(Error::InvalidRequest(Invalid::NoFailedTimer {
+                case_id: case_id.to_owned(),
+                key: key.to_owned(),
+            }));
         }
         Ok(())
     }
@@ -582,12 +589,13 @@ impl SqlStore {
                     .fetch_optional(self.pool())
                     .await?;
             return Err(match exists {
-                None => Error::InvalidRequest(format!(
-                    "there is no outbox message `{key}`; see `swakelola outbox list`"
-                )),
-                Some(state) => Error::InvalidRequest(format!(
-                    "message `{key}` is {state}, not failed; only failed or dead messages are retried"
-                )),
+                None => Error::InvalidRequest(Invalid::NoOutboxMessage {
+                    key: key.to_owned(),
+                }),
+                Some(state) => Error::InvalidRequest(Invalid::OutboxNotFailed {
+                    key: key.to_owned(),
+                    state,
+                }),
             });
         }
         Ok(())

@@ -486,7 +486,10 @@ async fn bad_commands_change_nothing(store: Arc<SqlStore>) {
         assert_eq!(snapshot(&store, &id).await, before, "after {code}");
     }
     let err = store.case("tidak-ada").await.unwrap_err();
-    assert!(err.to_string().contains("swakelola case list"), "{err}");
+    assert!(
+        matches!(&err, Error::CaseNotFound(reference) if reference == "tidak-ada"),
+        "{err}"
+    );
 }
 
 async fn idempotency_keys_apply_a_request_once(store: Arc<SqlStore>) {

@@ -80,6 +80,8 @@ mod tests {
         let known = ids(INDONESIAN);
         let sources = [
             include_str!("lib.rs"),
+            include_str!("refusal.rs"),
+            include_str!("../../api/src/error.rs"),
             include_str!("../../runner/src/cases.rs"),
             include_str!("../../runner/src/simulate.rs"),
         ];

@@ -9,6 +9,7 @@
 //! database and never read the clock (`now` is an argument).
 
 pub mod catalogue;
+pub mod refusal;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -83,6 +84,14 @@ impl<'w> Labels<'w> {
 
     pub fn date(&self, date: Date) -> String {
         format::date(date, self.language)
+    }
+
+    /// A field value as people write it: `Rp34.500.000`, `10 Desember 2024`, `2025`.
+    pub fn value(&self, value: &swakelola_core::FieldValue) -> String {
+        match value {
+            swakelola_core::FieldValue::Date(date) => self.date(*date),
+            other => other.to_string(),
+        }
     }
 
     /// A message of the catalogue in this language.
@@ -277,10 +286,7 @@ impl CaseView {
             .filter_map(|f| {
                 state.fields.get(&f.id).map(|value| FieldLine {
                     field: labels.field(&f.id),
-                    value: match value {
-                        swakelola_core::FieldValue::Date(date) => labels.date(*date),
-                        other => other.to_string(),
-                    },
+                    value: labels.value(value),
                 })
             })
             .collect();
@@ -378,32 +384,14 @@ fn actions(labels: Labels<'_>, state: &CaseState, roles: Option<&[&str]>) -> Vec
 }
 
 fn need(labels: Labels<'_>, failure: GuardFailure) -> Need {
-    match failure {
-        GuardFailure::MissingDocument { id, .. } => Need {
-            kind: "document",
-            text: format!(
-                "{} {}",
-                labels.document(&id).label,
-                labels.msg("need-document")
-            ),
-            id: Some(id),
-        },
-        GuardFailure::MissingField { id, .. } => Need {
-            kind: "field",
-            text: format!("{} {}", labels.field(&id).label, labels.msg("need-field")),
-            id: Some(id),
-        },
-        GuardFailure::Condition { description } => Need {
-            kind: "condition",
-            text: format!("{} {description}", labels.msg("need-condition")),
-            id: None,
-        },
-        GuardFailure::CommentRequired => Need {
-            kind: "comment",
-            text: labels.msg("need-comment").to_owned(),
-            id: None,
-        },
-    }
+    let text = refusal::guard_failure(refusal::Names::new(labels.language, Some(labels)), &failure);
+    let (kind, id) = match failure {
+        GuardFailure::MissingDocument { id, .. } => ("document", Some(id)),
+        GuardFailure::MissingField { id, .. } => ("field", Some(id)),
+        GuardFailure::Condition { .. } => ("condition", None),
+        GuardFailure::CommentRequired => ("comment", None),
+    };
+    Need { kind, id, text }
 }
 
 /// One line of a case's history.
