@@ -150,10 +150,40 @@ fn the_demo_tells_the_seed_partnership_from_audience_to_closed() {
         "⏩ Otomatis: «Penganggaran (RKA-SKPD → APBD)» → «Penganggaran melalui APBD Perubahan» · tenggat 30 September 2025",
         // The October report is late: reminders, then escalation to the PPK and supervisors.
         "12 November 2025 08.00  📣 Eskalasi: Laporan kemajuan bulanan Oktober 2025 jatuh tempo 7 November 2025 → Pejabat Pembuat Komitmen (PPK), Tim Pengawas",
-        "rantai hash utuh: ya; tahap akhir «Selesai».",
+        "rantai hash utuh; tahap akhir «Selesai».",
     ] {
         assert!(story.contains(line), "missing `{line}` in:\n{story}");
     }
+    // The same story in English; no internal id in either (ids with `_` are never words).
+    let english = swakelola(&["--lang", "en", "demo"]);
+    assert_eq!(english.status.code(), Some(0), "{}", stderr(&english));
+    let english = stdout(&english);
+    let workflow =
+        std::fs::read_to_string(swakelola_tests::root().join("workflows/swakelola-tipe-3.yaml"))
+            .unwrap();
+    let ids: std::collections::BTreeSet<&str> = workflow
+        .lines()
+        .filter_map(|line| {
+            line.trim_start()
+                .strip_prefix("- id: ")
+                .or_else(|| line.trim_start().strip_prefix("id: "))
+        })
+        .chain(
+            workflow
+                .lines()
+                .filter_map(|line| line.trim_start().strip_prefix("values: ["))
+                .flat_map(|values| values.trim_end_matches(']').split(", ")),
+        )
+        .filter(|id| id.contains('_'))
+        .collect();
+    assert!(ids.len() > 40, "{ids:?}");
+    for text in [&story, &english] {
+        for id in &ids {
+            assert!(!text.contains(id), "internal id `{id}` shown:\n{text}");
+        }
+    }
+    insta::assert_snapshot!("demo_id", story);
+    insta::assert_snapshot!("demo_en", english);
     // Christmas 2024 (25 December, and the collective leave on the 26th) and New Year are
     // days off: the review of the KAK handed over on 20 December is due on 8 January 2025 and
     // accepted that day — no false overdue notice in between.
@@ -185,7 +215,7 @@ fn simulate_checks_a_scenario_and_reports_unmet_expectations() {
         "workflows/scenarios/seed-partnership.yaml",
     ]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(stdout(&output).contains("all expectations met"));
+    assert!(stdout(&output).contains("semua harapan terpenuhi"));
 
     let dir = swakelola_tests::temp_dir("swakelola-simulate");
     let wrong = dir.join("wrong.yaml");
@@ -203,12 +233,12 @@ fn simulate_checks_a_scenario_and_reports_unmet_expectations() {
     assert_eq!(output.status.code(), Some(1));
     let err = stderr(&output);
     assert!(
-        err.contains("expected stage `disetujui`, the case is in `penyusunan`"),
+        err.contains("diharapkan tahap `disetujui`, kasus ada di `penyusunan`"),
         "{err}"
     );
     assert!(
         err.contains(
-            "expected a `escalation` notification since the previous step; got: reminder, overdue"
+            "diharapkan pemberitahuan `escalation` sejak langkah sebelumnya; yang terkirim: reminder, overdue"
         ),
         "{err}"
     );

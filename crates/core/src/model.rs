@@ -2,6 +2,8 @@
 //! checked. Every reference in here (stage, role, document, field, transition) is known to
 //! exist; `swakelola-definition` guarantees that before it hands a [`Workflow`] out.
 
+use std::collections::BTreeMap;
+
 use jiff::civil::Time;
 use serde::Serialize;
 
@@ -106,6 +108,8 @@ pub struct FieldDef {
     pub id: String,
     pub label: Label,
     pub field_type: FieldType,
+    /// The label of each value of an enum field that has one.
+    pub value_labels: BTreeMap<String, Label>,
     /// Must be given when the case is opened.
     pub required: bool,
     /// Roles that may set it; empty means any declared role.

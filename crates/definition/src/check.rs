@@ -397,10 +397,12 @@ impl Checker<'_> {
                 .fields
                 .entry(field.id.value.clone())
                 .or_insert_with(|| field_type.clone());
+            let value_labels = self.value_labels(field, &field_type);
             fields.push(FieldDef {
                 id: field.id.value.clone(),
                 label: label(&field.label, field.label_en.as_ref()),
                 field_type,
+                value_labels,
                 required: field.required,
                 set_by: Vec::new(),
             });
@@ -410,6 +412,54 @@ impl Checker<'_> {
             def.set_by = self.roles(names, &field.set_by);
         }
         fields
+    }
+
+    /// The labels of an enum field's values: every labelled value must be one of its values,
+    /// and an English label needs the Indonesian one.
+    fn value_labels(
+        &mut self,
+        field: &raw::Field,
+        field_type: &FieldType,
+    ) -> BTreeMap<String, Label> {
+        let mut labels = BTreeMap::new();
+        let allowed: &[String] = match field_type {
+            FieldType::Enum(values) => values,
+            _ => &[],
+        };
+        for (given, english) in [(&field.value_labels, false), (&field.value_labels_en, true)] {
+            let Some(given) = given else { continue };
+            for (value, text) in &given.value {
+                if !allowed.contains(value) {
+                    self.report(
+                        given.referenced,
+                        Code::E035,
+                        format!(
+                            "`{value}` is labelled but is not a value of field `{}`",
+                            field.id.value
+                        ),
+                        format!(
+                            "label only the values listed in `values`: {}",
+                            allowed.join(", ")
+                        ),
+                    );
+                    continue;
+                }
+                if english {
+                    match labels.get_mut(value) {
+                        Some(Label { en, .. }) => *en = Some(text.clone()),
+                        None => self.report(
+                            given.referenced,
+                            Code::E035,
+                            format!("`{value}` has an English label but no Indonesian one"),
+                            format!("add it under `value_labels:` too: `{value}: …`"),
+                        ),
+                    }
+                } else {
+                    labels.insert(value.clone(), Label::new(text.clone()));
+                }
+            }
+        }
+        labels
     }
 
     fn language(&mut self, raw: Option<&S<String>>) -> Language {

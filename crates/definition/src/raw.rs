@@ -1,6 +1,8 @@
 //! The YAML formats as written, before any meaning is checked. Values that a later check
 //! may need to point at are `Spanned`. No `flatten` or `untagged` here: they lose spans.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
@@ -86,6 +88,11 @@ pub struct Field {
     #[serde(rename = "type")]
     pub field_type: S<String>,
     pub values: Option<S<Vec<String>>>,
+    /// What people read for each value of an enum field (`apbd_perubahan: APBD Perubahan`).
+    #[serde(default)]
+    pub value_labels: Option<S<BTreeMap<String, String>>>,
+    #[serde(default)]
+    pub value_labels_en: Option<S<BTreeMap<String, String>>>,
     #[serde(default)]
     pub required: bool,
     #[serde(default)]

@@ -3,9 +3,13 @@
 //! second: the shipped workflow and scenario (`workflows/scenarios/seed-partnership.yaml`)
 //! run by [`crate::simulate`] on an in-memory database with an accelerated clock.
 
+use swakelola_core::format::Language;
+use swakelola_view::catalogue;
+
 const WORKFLOW: &str = include_str!("../../../workflows/swakelola-tipe-3.yaml");
 const SCENARIO: &str = include_str!("../../../workflows/scenarios/seed-partnership.yaml");
-pub async fn run() -> anyhow::Result<()> {
+pub async fn run(language: Language) -> anyhow::Result<()> {
+    let text = |id: &str| catalogue::message(language, id, &[]);
     let scenario: crate::simulate::Scenario =
         swakelola_definition::parse::parse("seed-partnership.yaml", SCENARIO)
             .map_err(|d| anyhow::anyhow!("{d}"))?;
@@ -13,19 +17,21 @@ pub async fn run() -> anyhow::Result<()> {
         .into_iter()
         .map(|c| (c.file, c.text))
         .collect();
-    println!("swakelola demo — Yayasan Intan Maharani × DP3A Kota Palembang, tahun anggaran 2025");
-    println!(
-        "(basis data sementara di memori; jam dipercepat: setiap tenggat, pengingat dan eskalasi dihitung dengan hari kerja dan libur nasional)\n"
-    );
-    let failures =
-        crate::simulate::simulate("swakelola-tipe-3.yaml", WORKFLOW, &calendars, &scenario).await?;
+    println!("{}", text("demo-title"));
+    println!("{}\n", text("demo-note"));
+    let failures = crate::simulate::simulate(
+        "swakelola-tipe-3.yaml",
+        WORKFLOW,
+        &calendars,
+        &scenario,
+        language,
+    )
+    .await?;
     anyhow::ensure!(
         failures.is_empty(),
         "the demo scenario failed: {}",
         failures.join("; ")
     );
-    println!(
-        "Coba sendiri: swakelola workflow deploy workflows/swakelola-tipe-3.yaml, lalu swakelola case open --help."
-    );
+    println!("{}", text("demo-try"));
     Ok(())
 }

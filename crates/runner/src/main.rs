@@ -456,7 +456,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Graph { file, format } => draw(&file, format),
         Command::Explain { code } => Ok(explain(&code)),
         Command::Demo => {
-            cases::runtime().block_on(demo::run())?;
+            cases::runtime().block_on(demo::run(cli.database.lang.into()))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Run {
@@ -506,7 +506,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         )),
         Command::Serve { listen } => Ok(cases::serve(&cli.database, listen)),
         Command::Token(command) => Ok(cases::token(&cli.database, &command)),
-        Command::Simulate { workflow, scenario } => simulate_files(&workflow, &scenario),
+        Command::Simulate { workflow, scenario } => {
+            simulate_files(&workflow, &scenario, cli.database.lang.into())
+        }
         Command::Agenda { days } => Ok(cases::agenda(&cli.database, days)),
         Command::Outbox(command) => Ok(cases::outbox(&cli.database, &command)),
         Command::Timer(command) => Ok(cases::timer(&cli.database, &command)),
@@ -640,7 +642,9 @@ fn explain(code: &str) -> ExitCode {
 fn simulate_files(
     workflow: &std::path::Path,
     scenario: &std::path::Path,
+    language: swakelola_core::format::Language,
 ) -> anyhow::Result<ExitCode> {
+    use swakelola_view::catalogue;
     let read = |path: &std::path::Path| {
         std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read `{}`: {e}", path.display()))
@@ -661,13 +665,17 @@ fn simulate_files(
         &source,
         &calendars,
         &parsed,
+        language,
     ))?;
     if failures.is_empty() {
-        println!("all expectations met");
+        println!("{}", catalogue::message(language, "simulate-all-met", &[]));
         Ok(ExitCode::SUCCESS)
     } else {
         for failure in &failures {
-            eprintln!("expectation failed: {failure}");
+            eprintln!(
+                "{}",
+                catalogue::message(language, "simulate-failed", &[("failure", failure)])
+            );
         }
         Ok(ExitCode::FAILURE)
     }

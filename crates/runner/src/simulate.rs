@@ -83,6 +83,7 @@ pub struct Expect {
 struct Story<'a> {
     workflow: &'a Workflow,
     calendar: &'a Calendar,
+    language: Language,
 }
 
 impl Story<'_> {
@@ -90,14 +91,14 @@ impl Story<'_> {
         let local = self.calendar.time_zone().to_datetime(instant);
         format!(
             "{:>17} {:02}.{:02}",
-            format::date(local.date(), Language::Id),
+            format::date(local.date(), self.language),
             local.hour(),
             local.minute()
         )
     }
 
     fn labels(&self) -> swakelola_view::Labels<'_> {
-        swakelola_view::Labels::new(self.workflow, Language::Id)
+        swakelola_view::Labels::new(self.workflow, self.language)
     }
 
     fn stage(&self, id: &str) -> String {
@@ -115,9 +116,9 @@ impl Story<'_> {
             .values()
             .filter(|o| matches!(o.source, ObligationSource::StageDeadline { .. }))
             .map(|o| {
-                let date = format::date(o.due_date, Language::Id);
+                let date = format::date(o.due_date, self.language);
                 let deadline =
-                    catalogue::message(Language::Id, "deadline-on", &[("date", date.as_str())]);
+                    catalogue::message(self.language, "deadline-on", &[("date", date.as_str())]);
                 if o.provisional {
                     format!(" · {deadline} ({})", self.labels().provisional_note())
                 } else {
@@ -141,25 +142,36 @@ impl Story<'_> {
                 continue;
             }
             seen.push(notification.key.clone());
-            let (icon, what) = match notification.kind {
-                NotificationKind::Reminder => ("🔔", "Pengingat"),
-                NotificationKind::OverdueReminder => ("⏰", "Pengingat (terlambat)"),
-                NotificationKind::Overdue => ("⚠️ ", "Tenggat terlewati"),
-                NotificationKind::Escalation => ("📣", "Eskalasi"),
-                NotificationKind::DeadlineMoved => ("📅", "Tenggat bergeser"),
+            let icon = match notification.kind {
+                NotificationKind::Reminder => "🔔",
+                NotificationKind::OverdueReminder => "⏰",
+                NotificationKind::Overdue => "⚠️ ",
+                NotificationKind::Escalation => "📣",
+                NotificationKind::DeadlineMoved => "📅",
                 NotificationKind::Transitioned => continue,
             };
             let labels = self.labels();
+            let what = labels.notification(notification.kind);
             // The workflow's own name for the obligation: "Laporan kemajuan Oktober 2025",
             // "Tenggat tahap «Reviu KAK»".
             let subject = match &notification.obligation {
                 Some(obligation) => labels.obligation(&obligation.source),
-                None => format!("tahap «{}»", self.stage(&notification.stage)),
+                None => catalogue::message(
+                    self.language,
+                    "simulate-stage",
+                    &[("stage", &self.stage(&notification.stage))],
+                ),
             };
             let due = notification
                 .obligation
                 .as_ref()
-                .map(|o| format!(" jatuh tempo {}", format::date(o.due_date, Language::Id)))
+                .map(|o| {
+                    let due = format::date(o.due_date, self.language);
+                    format!(
+                        " {}",
+                        catalogue::message(self.language, "agenda-line-due", &[("due", &due)])
+                    )
+                })
                 .unwrap_or_default();
             let to: Vec<String> = notification
                 .to
@@ -202,7 +214,9 @@ pub async fn simulate(
     workflow: &str,
     calendars: &[(String, String)],
     scenario: &Scenario,
+    language: Language,
 ) -> anyhow::Result<Vec<String>> {
+    let text = |id: &str, args: &[(&str, &str)]| catalogue::message(language, id, args);
     let store = Arc::new(SqlStore::connect("sqlite::memory:").await?);
     store.migrate().await?;
     let deployed = store
@@ -214,6 +228,7 @@ pub async fn simulate(
     let story = Story {
         workflow: &engine.workflow,
         calendar: &engine.calendar,
+        language,
     };
     let start = local(&scenario.start, &engine.calendar)?;
     let clock = Arc::new(ManualClock::new(start));
@@ -233,12 +248,13 @@ pub async fn simulate(
         .await?;
     let case_id = opened.case.id.clone();
     println!(
-        "{}  ▶ {}: kasus dibuka → «{}»{}",
+        "{}  ▶ {}: {} → «{}»{}",
         story.when(start),
         story.who(&swakelola_core::Actor::new(
             scenario.open.actor.clone(),
             scenario.open.role.clone()
         )),
+        text("simulate-opened", &[]),
         story.stage(&opened.case.state.stage),
         story.deadline(&opened.case.state)
     );
@@ -260,9 +276,15 @@ pub async fn simulate(
             let delivered: Vec<OutboxMessage> = tick.delivery.delivered;
             for case in &tick.fired.set_aside {
                 println!(
-                    "{}  ⛔ Kasus {case} disisihkan: lebih dari {} tenggat jatuh pada saat yang sama (perpindahan otomatis berputar); perbaiki alur kerjanya",
+                    "{}  ⛔ {}",
                     story.when(now),
-                    runner.max_fires_per_case
+                    text(
+                        "simulate-set-aside",
+                        &[
+                            ("case", case),
+                            ("limit", &runner.max_fires_per_case.to_string())
+                        ]
+                    )
                 );
             }
             for message in &delivered {
@@ -276,8 +298,9 @@ pub async fn simulate(
             let state = store.case(&case_id).await?.state;
             if state.stage != last_stage {
                 println!(
-                    "{}  ⏩ Otomatis: «{}» → «{}»{}",
+                    "{}  ⏩ {}: «{}» → «{}»{}",
                     story.when(now),
+                    text("simulate-automatic", &[]),
                     story.stage(&last_stage),
                     story.stage(&state.stage),
                     story.deadline(&state)
@@ -302,8 +325,9 @@ pub async fn simulate(
                 },
                 Some(content),
                 format!(
-                    "📎 {}: lampirkan «{}»",
+                    "📎 {}: {} «{}»",
                     story.who(&actor),
+                    text("simulate-attach", &[]),
                     story.labels().document(document).label
                 ),
             ));
@@ -316,10 +340,7 @@ pub async fn simulate(
                 .and_then(|f| f.field_type.parse(value).ok())
                 .map_or_else(
                     || value.clone(),
-                    |parsed| match parsed {
-                        swakelola_core::FieldValue::Date(date) => format::date(date, Language::Id),
-                        other => other.to_string(),
-                    },
+                    |parsed| story.labels().value(field, &parsed),
                 );
             actions.push((
                 Action::SetField {
@@ -335,10 +356,7 @@ pub async fn simulate(
             ));
         }
         if let Some(transition) = &step.fire {
-            let label = engine
-                .workflow
-                .transition(transition)
-                .map_or(transition.as_str(), |t| t.label.id.as_str());
+            let label = story.labels().transition(transition).label;
             actions.push((
                 Action::Fire {
                     transition: transition.clone(),
@@ -378,8 +396,19 @@ pub async fn simulate(
                     }
                 }
                 Err(error) => {
+                    let error = swakelola_view::refusal::error(
+                        swakelola_view::refusal::Names::new(language, Some(story.labels())),
+                        &error,
+                    );
                     println!("{}  ✗ {line}: {error}", story.when(clock.now()));
-                    failures.push(format!("step {} ({}): {error}", number + 1, step.at));
+                    failures.push(text(
+                        "simulate-step-failed",
+                        &[
+                            ("step", &(number + 1).to_string()),
+                            ("at", &step.at),
+                            ("error", &error),
+                        ],
+                    ));
                 }
             }
         }
@@ -388,30 +417,43 @@ pub async fn simulate(
             if let Some(stage) = &expect.stage
                 && &state.stage != stage
             {
-                failures.push(format!(
-                    "step {} ({}): expected stage `{stage}`, the case is in `{}`",
-                    number + 1,
-                    step.at,
-                    state.stage
+                failures.push(text(
+                    "simulate-expected-stage",
+                    &[
+                        ("step", &(number + 1).to_string()),
+                        ("at", &step.at),
+                        ("expected", &format!("`{stage}`")),
+                        ("actual", &format!("`{}`", state.stage)),
+                    ],
                 ));
             }
             if let Some(closed) = expect.closed
                 && closed != state.is_closed()
             {
-                failures.push(format!(
-                    "step {} ({}): expected the case {}",
-                    number + 1,
-                    step.at,
-                    if closed { "closed" } else { "open" }
+                failures.push(text(
+                    if closed {
+                        "simulate-expected-closed"
+                    } else {
+                        "simulate-expected-open"
+                    },
+                    &[("step", &(number + 1).to_string()), ("at", &step.at)],
                 ));
             }
             for kind in &expect.notified {
                 if !notified.contains(&kind.as_str()) {
-                    failures.push(format!(
-                        "step {} ({}): expected a `{kind}` notification since the previous step; got: {}",
-                        number + 1,
-                        step.at,
-                        if notified.is_empty() { "none".to_owned() } else { notified.join(", ") }
+                    let got = if notified.is_empty() {
+                        text("none", &[])
+                    } else {
+                        notified.join(", ")
+                    };
+                    failures.push(text(
+                        "simulate-expected-notification",
+                        &[
+                            ("step", &(number + 1).to_string()),
+                            ("at", &step.at),
+                            ("kind", &format!("`{kind}`")),
+                            ("got", &got),
+                        ],
                     ));
                 }
             }
@@ -420,14 +462,18 @@ pub async fn simulate(
     let verification = store.verify(&case_id).await?;
     let record = store.case(&case_id).await?;
     println!(
-        "\n{} peristiwa tercatat, rantai hash utuh: {}; tahap akhir «{}».",
-        verification.events,
-        if verification.first_tampered.is_none() {
-            "ya"
-        } else {
-            "TIDAK"
-        },
-        story.stage(&record.state.stage)
+        "\n{}",
+        text(
+            if verification.first_tampered.is_none() {
+                "simulate-summary-intact"
+            } else {
+                "simulate-summary-tampered"
+            },
+            &[
+                ("events", &verification.events.to_string()),
+                ("stage", &format!("«{}»", story.stage(&record.state.stage))),
+            ],
+        )
     );
     Ok(failures)
 }

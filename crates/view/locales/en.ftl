@@ -167,3 +167,22 @@ address-not-https = webhooks must use https ({ $host } uses { $scheme }); ask th
 address-internal = the webhook points to a private, loopback or link-local address, which this installation does not allow
 error-internal = The server failed to handle the request; it was logged with this request id.
 input-not-a-network = { $entry } is not a network; write it like `127.0.0.1/32` or `10.0.0.0/8`
+
+# demo and simulate
+demo-title = swakelola demo — Yayasan Intan Maharani × DP3A Kota Palembang, fiscal year 2025
+demo-note = (temporary in-memory database; accelerated clock: every deadline, reminder and escalation is counted in working days with national holidays)
+demo-try = Try it yourself: swakelola workflow deploy workflows/swakelola-tipe-3.yaml, then swakelola case open --help.
+simulate-opened = case opened
+simulate-attach = attach
+simulate-automatic = Automatically
+simulate-stage = stage «{ $stage }»
+simulate-set-aside = Case { $case } set aside: more than { $limit } deadlines fell due at the same instant (automatic moves loop); fix the workflow
+simulate-step-failed = step { $step } ({ $at }): { $error }
+simulate-expected-stage = step { $step } ({ $at }): expected stage { $expected }, the case is in { $actual }
+simulate-expected-closed = step { $step } ({ $at }): expected the case closed
+simulate-expected-open = step { $step } ({ $at }): expected the case open
+simulate-expected-notification = step { $step } ({ $at }): expected a { $kind } notification since the previous step; got: { $got }
+simulate-summary-intact = { $events } events recorded, hash chain intact; final stage { $stage }.
+simulate-summary-tampered = { $events } events recorded, hash chain NOT intact; final stage { $stage }.
+simulate-all-met = all expectations met
+simulate-failed = expectation failed: { $failure }

@@ -167,3 +167,22 @@ address-not-https = webhook harus memakai https ({ $host } memakai { $scheme });
 address-internal = webhook menunjuk alamat privat, loopback atau link-local, yang tidak diizinkan di instalasi ini
 error-internal = Server gagal menangani permintaan; kejadiannya dicatat dengan id permintaan ini.
 input-not-a-network = { $entry } bukan jaringan; tulis seperti `127.0.0.1/32` atau `10.0.0.0/8`
+
+# demo and simulate
+demo-title = swakelola demo — Yayasan Intan Maharani × DP3A Kota Palembang, tahun anggaran 2025
+demo-note = (basis data sementara di memori; jam dipercepat: setiap tenggat, pengingat dan eskalasi dihitung dengan hari kerja dan libur nasional)
+demo-try = Coba sendiri: swakelola workflow deploy workflows/swakelola-tipe-3.yaml, lalu swakelola case open --help.
+simulate-opened = kasus dibuka
+simulate-attach = lampirkan
+simulate-automatic = Otomatis
+simulate-stage = tahap «{ $stage }»
+simulate-set-aside = Kasus { $case } disisihkan: lebih dari { $limit } tenggat jatuh pada saat yang sama (perpindahan otomatis berputar); perbaiki alur kerjanya
+simulate-step-failed = langkah { $step } ({ $at }): { $error }
+simulate-expected-stage = langkah { $step } ({ $at }): diharapkan tahap { $expected }, kasus ada di { $actual }
+simulate-expected-closed = langkah { $step } ({ $at }): kasus diharapkan sudah ditutup
+simulate-expected-open = langkah { $step } ({ $at }): kasus diharapkan masih terbuka
+simulate-expected-notification = langkah { $step } ({ $at }): diharapkan pemberitahuan { $kind } sejak langkah sebelumnya; yang terkirim: { $got }
+simulate-summary-intact = { $events } peristiwa tercatat, rantai hash utuh; tahap akhir { $stage }.
+simulate-summary-tampered = { $events } peristiwa tercatat, rantai hash TIDAK utuh; tahap akhir { $stage }.
+simulate-all-met = semua harapan terpenuhi
+simulate-failed = harapan tidak terpenuhi: { $failure }

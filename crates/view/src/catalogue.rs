@@ -84,13 +84,19 @@ mod tests {
             include_str!("../../api/src/error.rs"),
             include_str!("../../runner/src/cases.rs"),
             include_str!("../../runner/src/simulate.rs"),
+            include_str!("../../runner/src/demo.rs"),
+            include_str!("../../runner/src/main.rs"),
         ];
         let mut used = std::collections::BTreeSet::new();
         for source in sources {
-            for (i, _) in source.match_indices("msg(\"") {
-                let rest = &source[i + 5..];
-                if let Some(end) = rest.find('"') {
-                    used.insert(rest[..end].to_owned());
+            // `msg("…"` and `text("…"` (the helpers that wrap `message`), and `if … { "…" }`
+            // choices passed to them, written as message ids.
+            for pattern in ["msg(\"", "text(\""] {
+                for (i, _) in source.match_indices(pattern) {
+                    let rest = &source[i + pattern.len()..];
+                    if let Some(end) = rest.find('"') {
+                        used.insert(rest[..end].to_owned());
+                    }
                 }
             }
             // `catalogue::message(language, "id", …)`: the first string literal after it.

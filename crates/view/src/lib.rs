@@ -86,10 +86,16 @@ impl<'w> Labels<'w> {
         format::date(date, self.language)
     }
 
-    /// A field value as people write it: `Rp34.500.000`, `10 Desember 2024`, `2025`.
-    pub fn value(&self, value: &swakelola_core::FieldValue) -> String {
+    /// A value of `field` as people write it: `Rp34.500.000`, `10 Desember 2024`, `2025`, and
+    /// an enum value by its label (`APBD Perubahan`).
+    pub fn value(&self, field: &str, value: &swakelola_core::FieldValue) -> String {
         match value {
             swakelola_core::FieldValue::Date(date) => self.date(*date),
+            swakelola_core::FieldValue::Enum(id) => self
+                .workflow
+                .field(field)
+                .and_then(|f| f.value_labels.get(id))
+                .map_or_else(|| id.clone(), |label| self.text(label)),
             other => other.to_string(),
         }
     }
@@ -286,7 +292,7 @@ impl CaseView {
             .filter_map(|f| {
                 state.fields.get(&f.id).map(|value| FieldLine {
                     field: labels.field(&f.id),
-                    value: labels.value(value),
+                    value: labels.value(&f.id, value),
                 })
             })
             .collect();
@@ -457,14 +463,7 @@ fn describe(labels: Labels<'_>, kind: &EventKind) -> (&'static str, String) {
         ),
         EventKind::FieldSet { field, value, .. } => (
             "field_set",
-            format!(
-                "«{}» = {}",
-                l.field(field).label,
-                match value {
-                    swakelola_core::FieldValue::Date(date) => l.date(*date),
-                    other => other.to_string(),
-                }
-            ),
+            format!("«{}» = {}", l.field(field).label, l.value(field, value)),
         ),
         EventKind::TimerFired { effect, .. } => {
             let about =

@@ -101,7 +101,7 @@ pub fn guard_failure(names: Names<'_>, failure: &GuardFailure) -> String {
                 ),
                 (op, Some(value)) => {
                     let value = match (&names.labels, value) {
-                        (Some(labels), value) => labels.value(value),
+                        (Some(labels), value) => labels.value(&condition.field, value),
                         (None, value) => value.to_string(),
                     };
                     format!("{field} {} {value}", op.symbol())
