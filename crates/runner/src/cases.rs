@@ -745,7 +745,7 @@ mod tests {
     /// What people read of a case and its history, in Indonesian and in English: labels, not
     /// ids; rupiah and dates as people write them.
     #[test]
-    fn case_show_and_history_read_the_same_in_both_languages() {
+    fn what_people_read_of_a_case_in_both_languages() {
         let (engine, record, history) = seed_case();
         let now: Timestamp = "2024-12-20T05:00:00Z".parse().unwrap();
         for (language, name) in [(Language::Id, "id"), (Language::En, "en")] {
@@ -762,6 +762,71 @@ mod tests {
                     line.role.label,
                     line.text
                 ));
+            }
+            // The agenda: every pending timer of the case, as `swakelola agenda` lists it.
+            text.push_str("\n$ swakelola agenda\n");
+            for key in record.state.timers.keys() {
+                if let Some(entry) = AgendaEntry::build(labels, &record, key, now) {
+                    text.push_str(&agenda_line(&entry, &engine.calendar, language));
+                    text.push('\n');
+                }
+            }
+            // Refusals: a step from the wrong stage, a step whose guard is not met, a value of
+            // the wrong type, a role that may not act.
+            text.push_str("\n$ swakelola case fire … (refused)\n");
+            let names = refusal::Names::new(language, Some(labels));
+            for (role, action) in [
+                (
+                    "ppk",
+                    Action::Fire {
+                        transition: "terima_kak".into(),
+                        comment: None,
+                    },
+                ),
+                (
+                    "pimpinan_ormas",
+                    Action::Fire {
+                        transition: "serahkan_kak".into(),
+                        comment: None,
+                    },
+                ),
+                (
+                    "perencana",
+                    Action::SetField {
+                        field: "pagu".into(),
+                        value: "tiga puluh juta".into(),
+                    },
+                ),
+                (
+                    "pimpinan_ormas",
+                    Action::SetField {
+                        field: "pagu".into(),
+                        value: "34500000".into(),
+                    },
+                ),
+            ] {
+                let refused = swakelola_core::step::step(
+                    &engine.workflow,
+                    Some(&record.state),
+                    &swakelola_core::step::Command {
+                        actor: Actor::new("Budi", role),
+                        action,
+                    },
+                    now,
+                    &engine.calendar,
+                )
+                .unwrap_err();
+                text.push_str(&refusal::rejection(names, &refused));
+                text.push('\n');
+            }
+            text.push_str("\n$ swakelola case verify\n");
+            for first_tampered in [None, Some(2)] {
+                let verification = swakelola_store::Verification {
+                    events: 3,
+                    first_tampered,
+                };
+                text.push_str(&verification_line(&verification, language));
+                text.push('\n');
             }
             insta::assert_snapshot!(format!("case_show_and_history_{name}"), text);
             for id in [
@@ -1174,28 +1239,7 @@ async fn run_case(
             if json_output {
                 println!("{}", json!(verification));
             } else {
-                let events = verification.events.to_string();
-                match verification.first_tampered {
-                    None => println!(
-                        "{}",
-                        catalogue::message(
-                            output.language,
-                            "verify-intact",
-                            &[("events", events.as_str())]
-                        )
-                    ),
-                    Some(seq) => println!(
-                        "{}",
-                        catalogue::message(
-                            output.language,
-                            "verify-tampered",
-                            &[
-                                ("event", seq.to_string().as_str()),
-                                ("events", events.as_str())
-                            ]
-                        )
-                    ),
-                }
+                println!("{}", verification_line(&verification, output.language));
             }
             if verification.first_tampered.is_some() {
                 return Ok(ExitCode::FAILURE);
@@ -1563,38 +1607,7 @@ pub fn agenda(database: &Database, days: u32) -> ExitCode {
                 let Some(entry) = AgendaEntry::build(labels, &record, &timer.key, now) else {
                     continue;
                 };
-                let recipients: Vec<&str> =
-                    entry.recipients.iter().map(|r| r.label.as_str()).collect();
-                let due = entry
-                    .due
-                    .as_ref()
-                    .map(|due| {
-                        let due = due.to_string();
-                        let args = [("due", due.as_str())];
-                        let text = if entry.provisional {
-                            catalogue::message(language, "agenda-line-due-provisional", &args)
-                        } else {
-                            catalogue::message(language, "agenda-line-due", &args)
-                        };
-                        format!(" ({text})")
-                    })
-                    .unwrap_or_default();
-                lines.push(format!(
-                    "{} {}  {:<16} {}: {}{due} → {}",
-                    if entry.due_now { "!" } else { " " },
-                    local_time(entry.at, &engine.calendar, language),
-                    entry.business_key,
-                    entry.what,
-                    entry
-                        .obligation
-                        .clone()
-                        .unwrap_or_else(|| entry.stage.label.clone()),
-                    if recipients.is_empty() {
-                        "-".to_owned()
-                    } else {
-                        recipients.join(", ")
-                    },
-                ));
+                lines.push(agenda_line(&entry, &engine.calendar, language));
                 entries.push(entry);
             }
             if database.json {
@@ -1618,6 +1631,58 @@ pub fn agenda(database: &Database, days: u32) -> ExitCode {
             Err(error) => fail(&error, database, None),
         }
     })
+}
+
+/// One agenda line: `! 24 Desember 2024 08.00  DP3A-2025-001    pengingat: Tenggat tahap
+/// «Audiensi» (jatuh tempo 24 Desember 2024) → Pimpinan Ormas`. `!` marks what is due now.
+fn agenda_line(entry: &AgendaEntry, calendar: &Calendar, language: Language) -> String {
+    let recipients: Vec<&str> = entry.recipients.iter().map(|r| r.label.as_str()).collect();
+    let due = entry
+        .due
+        .as_ref()
+        .map(|due| {
+            let due = due.to_string();
+            let args = [("due", due.as_str())];
+            let text = if entry.provisional {
+                catalogue::message(language, "agenda-line-due-provisional", &args)
+            } else {
+                catalogue::message(language, "agenda-line-due", &args)
+            };
+            format!(" ({text})")
+        })
+        .unwrap_or_default();
+    format!(
+        "{} {}  {:<16} {}: {}{due} → {}",
+        if entry.due_now { "!" } else { " " },
+        local_time(entry.at, calendar, language),
+        entry.business_key,
+        entry.what,
+        entry
+            .obligation
+            .clone()
+            .unwrap_or_else(|| entry.stage.label.clone()),
+        if recipients.is_empty() {
+            "-".to_owned()
+        } else {
+            recipients.join(", ")
+        },
+    )
+}
+
+/// What `case verify` says of a case's hash chain.
+fn verification_line(verification: &swakelola_store::Verification, language: Language) -> String {
+    let events = verification.events.to_string();
+    match verification.first_tampered {
+        None => catalogue::message(language, "verify-intact", &[("events", events.as_str())]),
+        Some(seq) => catalogue::message(
+            language,
+            "verify-tampered",
+            &[
+                ("event", seq.to_string().as_str()),
+                ("events", events.as_str()),
+            ],
+        ),
+    }
 }
 
 #[derive(Debug, Subcommand)]
