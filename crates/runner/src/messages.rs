@@ -10,6 +10,7 @@ use serde::Serialize;
 use swakelola_core::format::{Language, date};
 use swakelola_core::state::Notification;
 use swakelola_store::{CaseRecord, Engine};
+use swakelola_view::catalogue;
 
 /// A rendered notification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -18,35 +19,105 @@ pub struct Rendered {
     pub body: String,
 }
 
-const SUBJECT_ID: &str = "[swakelola] {{ title }}: tahap {{ stage.label }}{% if deadline %}, tenggat {{ deadline }}{% endif %}";
-const BODY_ID: &str = "Yth. {{ recipient }},
+/// The facts of a notification as the built-in text uses them.
+struct Facts<'a> {
+    language: Language,
+    title: &'a str,
+    recipient: &'a str,
+    business_key: &'a str,
+    case_title: Option<&'a str>,
+    workflow: &'a str,
+    stage: &'a str,
+    /// Who did which transition, for a transition notice.
+    transition: Option<(&'a str, &'a str)>,
+    deadline: &'a str,
+    days_left: i64,
+    provisional: bool,
+    time_zone: &'a str,
+    missing: &'a [String],
+    link: Option<&'a str>,
+}
 
-{{ title }} untuk kasus {{ case.business_key }}{% if case.title %} — {{ case.title }}{% endif %} ({{ workflow }}).
+impl Facts<'_> {
+    fn text(&self, id: &str, args: &[(&str, &str)]) -> String {
+        catalogue::message(self.language, id, args)
+    }
 
-{% if transition %}{{ by }} menjalankan «{{ transition.label }}»; kasus kini di tahap {{ stage.label }}.
-{% else %}Tahap: {{ stage.label }}
-{% endif %}{% if deadline %}Tenggat: {{ deadline }} (akhir hari, {{ time_zone }}){% if days_left > 0 %} — {{ days_left }} hari lagi{% elif days_left == 0 %} — hari ini{% else %} — terlambat {{ -days_left }} hari{% endif %}
-{% if provisional %}Catatan: tanggal ini sementara — kalender hari libur tahun itu belum dimuat, sehingga tanggal dapat bergeser.
-{% endif %}{% endif %}{% if missing %}Dokumen yang belum ada:
-{% for document in missing %}- {{ document }}
-{% endfor %}{% endif %}{% if link %}
-Buka kasus: {{ link }}
-{% endif %}";
+    /// `[swakelola] Pengingat: tahap Reviu KAK, tenggat 8 Januari 2025`.
+    fn subject(&self) -> String {
+        let mut args = vec![("title", self.title), ("stage", self.stage)];
+        if self.deadline.is_empty() {
+            self.text("notify-subject", &args)
+        } else {
+            args.push(("deadline", self.deadline));
+            self.text("notify-subject-due", &args)
+        }
+    }
 
-const SUBJECT_EN: &str = "[swakelola] {{ title }}: stage {{ stage.label }}{% if deadline %}, due {{ deadline }}{% endif %}";
-const BODY_EN: &str = "Dear {{ recipient }},
-
-{{ title }} for case {{ case.business_key }}{% if case.title %} — {{ case.title }}{% endif %} ({{ workflow }}).
-
-{% if transition %}{{ by }} did «{{ transition.label }}»; the case is now at stage {{ stage.label }}.
-{% else %}Stage: {{ stage.label }}
-{% endif %}{% if deadline %}Due: {{ deadline }} (end of day, {{ time_zone }}){% if days_left > 0 %} — {{ days_left }} days left{% elif days_left == 0 %} — today{% else %} — {{ -days_left }} days late{% endif %}
-{% if provisional %}Note: this date is provisional — the holiday calendar for that year is not loaded yet, so it may still move.
-{% endif %}{% endif %}{% if missing %}Documents still missing:
-{% for document in missing %}- {{ document }}
-{% endfor %}{% endif %}{% if link %}
-Open the case: {{ link }}
-{% endif %}";
+    /// The built-in body: greeting, what and which case, the stage or the transition, the
+    /// deadline with the working days left, what is missing and the link.
+    fn body(&self) -> String {
+        let mut body = self.text("notify-greeting", &[("recipient", self.recipient)]);
+        body.push_str("\n\n");
+        let case = match self.case_title {
+            Some(title) => format!("{} — {title}", self.business_key),
+            None => self.business_key.to_owned(),
+        };
+        body.push_str(&self.text(
+            "notify-about",
+            &[
+                ("title", self.title),
+                ("case", &case),
+                ("workflow", self.workflow),
+            ],
+        ));
+        body.push_str("\n\n");
+        match self.transition {
+            Some((by, transition)) => body.push_str(&self.text(
+                "notify-transition",
+                &[
+                    ("by", by),
+                    ("transition", transition),
+                    ("stage", self.stage),
+                ],
+            )),
+            None => body.push_str(&self.text("notify-stage", &[("stage", self.stage)])),
+        }
+        body.push('\n');
+        if !self.deadline.is_empty() {
+            body.push_str(&self.text(
+                "notify-due",
+                &[("deadline", self.deadline), ("zone", self.time_zone)],
+            ));
+            let days = self.days_left.unsigned_abs().to_string();
+            let when = match self.days_left {
+                0 => self.text("notify-today", &[]),
+                left if left > 0 => self.text("notify-days-left", &[("days", &days)]),
+                _ => self.text("notify-days-late", &[("days", &days)]),
+            };
+            body.push_str(" — ");
+            body.push_str(&when);
+            body.push('\n');
+            if self.provisional {
+                body.push_str(&self.text("notify-provisional", &[]));
+                body.push('\n');
+            }
+        }
+        if !self.missing.is_empty() {
+            body.push_str(&self.text("notify-missing", &[]));
+            body.push('\n');
+            for document in self.missing {
+                body.push_str(&format!("- {document}\n"));
+            }
+        }
+        if let Some(link) = self.link {
+            body.push('\n');
+            body.push_str(&self.text("notify-link", &[("link", link)]));
+            body.push('\n');
+        }
+        body
+    }
+}
 
 fn zone_name(engine: &Engine) -> String {
     match engine.calendar.time_zone().iana_name() {
@@ -174,39 +245,61 @@ pub fn render(
         missing => missing,
         fields => fields,
     };
-    let (default_subject, default_body) = match language {
-        Language::Id => (SUBJECT_ID, BODY_ID),
-        Language::En => (SUBJECT_EN, BODY_EN),
+    let title = swakelola_view::Labels::new(workflow, language).notification(notification.kind);
+    let case_title = case_title(engine, case);
+    let by = notification.by.clone().unwrap_or_default();
+    let link = public_url.map(|url| case_link(url, &case.business_key));
+    let workflow_label = pick(&workflow.label);
+    let time_zone = zone_name(engine);
+    let transition_label = notification
+        .transition
+        .as_deref()
+        .and_then(|t| workflow.transition(t))
+        .map(|t| pick(&t.label));
+    let facts = Facts {
+        language,
+        title: &title,
+        recipient: &recipient_name,
+        business_key: &case.business_key,
+        case_title: case_title.as_deref(),
+        workflow: &workflow_label,
+        stage: &stage_label,
+        transition: transition_label.as_deref().map(|t| (by.as_str(), t)),
+        deadline: &deadline,
+        days_left,
+        provisional: notification
+            .obligation
+            .as_ref()
+            .is_some_and(|o| o.provisional),
+        time_zone: &time_zone,
+        missing: &missing,
+        link: link.as_deref(),
     };
     let custom = workflow
         .messages
         .iter()
         .find(|m| m.kind == notification.kind);
     let environment = minijinja::Environment::new();
-    let render = |custom: Option<String>, default: &str| {
-        custom
-            .and_then(|template| match environment.render_str(&template, &context) {
-                Ok(text) => Some(text),
-                Err(error) => {
-                    tracing::warn!(workflow = %workflow.id, %error, "a notification template failed; the built-in text was sent instead");
-                    None
-                }
-            })
-            .unwrap_or_else(|| {
-                environment
-                    .render_str(default, &context)
-                    .expect("the built-in templates render")
-            })
+    // The workflow's own template when it has one and it renders; the built-in text else.
+    let render = |template: Option<String>| {
+        template.and_then(|template| match environment.render_str(&template, &context) {
+            Ok(text) => Some(text),
+            Err(error) => {
+                tracing::warn!(workflow = %workflow.id, %error, "a notification template failed; the built-in text was sent instead");
+                None
+            }
+        })
     };
     Rendered {
         // A subject is one line, whatever a template does.
-        subject: render(custom.map(|m| pick(&m.subject)), default_subject)
+        subject: render(custom.map(|m| pick(&m.subject)))
+            .unwrap_or_else(|| facts.subject())
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())
             .collect::<Vec<_>>()
             .join(" "),
-        body: render(custom.map(|m| pick(&m.body)), default_body),
+        body: render(custom.map(|m| pick(&m.body))).unwrap_or_else(|| facts.body()),
     }
 }
 

@@ -186,3 +186,18 @@ simulate-summary-intact = { $events } events recorded, hash chain intact; final 
 simulate-summary-tampered = { $events } events recorded, hash chain NOT intact; final stage { $stage }.
 simulate-all-met = all expectations met
 simulate-failed = expectation failed: { $failure }
+
+# notifications (the built-in text; a workflow may bring its own templates)
+notify-subject = [swakelola] { $title }: stage { $stage }
+notify-subject-due = [swakelola] { $title }: stage { $stage }, due { $deadline }
+notify-greeting = Dear { $recipient },
+notify-about = { $title } for case { $case } ({ $workflow }).
+notify-transition = { $by } did «{ $transition }»; the case is now at stage { $stage }.
+notify-stage = Stage: { $stage }
+notify-due = Due: { $deadline } (end of day, { $zone })
+notify-days-left = { $days } days left
+notify-today = today
+notify-days-late = { $days } days late
+notify-provisional = Note: this date is provisional — the holiday calendar for that year is not loaded yet, so it may still move.
+notify-missing = Documents still missing:
+notify-link = Open the case: { $link }

@@ -186,3 +186,18 @@ simulate-summary-intact = { $events } peristiwa tercatat, rantai hash utuh; taha
 simulate-summary-tampered = { $events } peristiwa tercatat, rantai hash TIDAK utuh; tahap akhir { $stage }.
 simulate-all-met = semua harapan terpenuhi
 simulate-failed = harapan tidak terpenuhi: { $failure }
+
+# notifications (the built-in text; a workflow may bring its own templates)
+notify-subject = [swakelola] { $title }: tahap { $stage }
+notify-subject-due = [swakelola] { $title }: tahap { $stage }, tenggat { $deadline }
+notify-greeting = Yth. { $recipient },
+notify-about = { $title } untuk kasus { $case } ({ $workflow }).
+notify-transition = { $by } menjalankan «{ $transition }»; kasus kini di tahap { $stage }.
+notify-stage = Tahap: { $stage }
+notify-due = Tenggat: { $deadline } (akhir hari, { $zone })
+notify-days-left = { $days } hari lagi
+notify-today = hari ini
+notify-days-late = terlambat { $days } hari
+notify-provisional = Catatan: tanggal ini sementara — kalender hari libur tahun itu belum dimuat, sehingga tanggal dapat bergeser.
+notify-missing = Dokumen yang belum ada:
+notify-link = Buka kasus: { $link }

@@ -86,6 +86,7 @@ mod tests {
             include_str!("../../runner/src/simulate.rs"),
             include_str!("../../runner/src/demo.rs"),
             include_str!("../../runner/src/main.rs"),
+            include_str!("../../runner/src/messages.rs"),
         ];
         let mut used = std::collections::BTreeSet::new();
         for source in sources {
