@@ -440,7 +440,7 @@ fn json_is_honoured_or_refused() {
         let output = swakelola(&args);
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         assert!(
-            stderr(&output).contains("has no JSON output"),
+            stderr(&output).contains("tidak punya keluaran JSON; hilangkan --json"),
             "{args:?}: {}",
             stderr(&output)
         );

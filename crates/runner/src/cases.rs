@@ -114,6 +114,15 @@ pub struct Change {
 #[derive(Debug, Subcommand)]
 pub enum CaseCommandLine {
     /// Open a case (or get the existing one with the same business key and details).
+    ///
+    /// Example: swakelola case open --workflow swakelola-tipe-3 --key DP3A-2025-001
+    /// --organisation dp3a-palembang --field nama_kegiatan="Pendampingan perempuan dan anak"
+    /// --field tahun_anggaran=2025 --party ormas=yayasan-intan-maharani --contact 'ppk=Budi
+    /// Santoso <email:budi@dp3a.example>' --as ppk --actor "Budi Santoso"
+    ///
+    /// The fields required at opening (`required: true`), the parties and the roles are those
+    /// of the workflow file; a wrong one is refused with the list of those that exist, and
+    /// nothing is stored.
     Open {
         /// The deployed workflow's id, e.g. swakelola-tipe-3 (see `swakelola workflow list`).
         #[arg(long, value_name = "WORKFLOW")]

@@ -8,6 +8,7 @@
 mod cases;
 mod delivery;
 mod demo;
+mod help;
 mod messages;
 mod runner;
 mod simulate;
@@ -374,7 +375,13 @@ enum GraphFormat {
 fn main() -> ExitCode {
     use clap::{CommandFactory, FromArgMatches};
     exit_quietly_on_closed_stdout();
-    let matches = Cli::command().get_matches();
+    let args: Vec<String> = std::env::args().collect();
+    let language = help::requested_language(&args, std::env::var("SWAKELOLA_LANG").ok().as_deref());
+    let args = match language {
+        swakelola_core::format::Language::Id => help::help_subcommand(args),
+        swakelola_core::format::Language::En => args,
+    };
+    let matches = help::prepared(Cli::command(), language).get_matches_from(args);
     let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     if let Err(error) = apply_config(&mut cli, &matches) {
         eprintln!("error: {error:#}");
@@ -424,18 +431,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // `--json` is honoured by every command that prints a result, and refused (not ignored)
     // by those that print a story or run until stopped.
     if cli.database.json {
-        let refused = match &cli.command {
-            Command::Demo => Some("demo"),
-            Command::Simulate { .. } => Some("simulate"),
-            Command::Graph { .. } => Some("graph"),
-            Command::Explain { .. } => Some("explain"),
-            Command::Run { .. } => Some("run"),
-            Command::Serve { .. } => Some("serve"),
-            _ => None,
+        let name = match &cli.command {
+            Command::Demo => "demo",
+            Command::Simulate { .. } => "simulate",
+            Command::Graph { .. } => "graph",
+            Command::Explain { .. } => "explain",
+            Command::Run { .. } => "run",
+            Command::Serve { .. } => "serve",
+            _ => "",
         };
-        if let Some(command) = refused {
+        if !name.is_empty() && !help::uses_global(name, "json") {
+            let language = cli.database.lang.into();
             eprintln!(
-                "error: `swakelola {command}` has no JSON output; leave out --json (logs of `run` and `serve` are JSON lines already)"
+                "{}: {}",
+                swakelola_view::catalogue::message(language, "error-prefix", &[]),
+                swakelola_view::catalogue::message(
+                    language,
+                    "error-no-json",
+                    &[("command", &format!("`swakelola {name}`"))]
+                )
             );
             return Ok(ExitCode::from(2));
         }
@@ -715,5 +729,112 @@ mod tests {
         let mut missing = Vec::new();
         walk(&Cli::command(), "", &mut missing);
         assert!(missing.is_empty(), "{}", missing.join("\n"));
+    }
+
+    /// The Indonesian help covers every command and argument the English one describes, and
+    /// holds nothing for commands or arguments that no longer exist.
+    #[test]
+    fn the_help_is_complete_in_indonesian_too() {
+        fn walk(
+            command: &clap::Command,
+            path: &[&str],
+            missing: &mut Vec<String>,
+            used: &mut std::collections::BTreeSet<String>,
+        ) {
+            let id = help::command_id(path);
+            match swakelola_view::catalogue::help(&id) {
+                Some(_) => {
+                    used.insert(id.clone());
+                }
+                None => missing.push(id.clone()),
+            }
+            for arg in command.get_arguments() {
+                let name = arg.get_id().as_str();
+                if name == "help" || name == "version" || (arg.is_global_set() && !path.is_empty())
+                {
+                    continue;
+                }
+                let own = format!("{id}--{name}");
+                let shared = format!("help-arg--{name}");
+                match help::argument_text(&id, name) {
+                    Some(_) => {
+                        used.insert(if swakelola_view::catalogue::help(&own).is_some() {
+                            own
+                        } else {
+                            shared
+                        });
+                    }
+                    None => missing.push(own),
+                }
+            }
+            for sub in command.get_subcommands() {
+                let mut path = path.to_vec();
+                path.push(sub.get_name());
+                walk(sub, &path, missing, used);
+            }
+        }
+        let mut missing = Vec::new();
+        let mut used = std::collections::BTreeSet::new();
+        walk(&Cli::command(), &[], &mut missing, &mut used);
+        assert!(missing.is_empty(), "no Indonesian help for: {missing:?}");
+        let defined = swakelola_view::catalogue::ids(swakelola_view::catalogue::HELP_INDONESIAN);
+        let stale: Vec<_> = defined.difference(&used).collect();
+        assert!(stale.is_empty(), "Indonesian help for nothing: {stale:?}");
+        assert!(used.len() > 100, "{}", used.len());
+    }
+
+    /// Global options appear only in the help of the commands that use them, in both
+    /// languages, and `swakelola help …` works in Indonesian.
+    #[test]
+    fn help_shows_only_the_options_a_command_uses() {
+        use swakelola_core::format::Language;
+        let render = |language: Language, args: &[&str]| {
+            let args: Vec<String> = std::iter::once("swakelola")
+                .chain(args.iter().copied())
+                .map(str::to_owned)
+                .collect();
+            let args = match language {
+                Language::Id => help::help_subcommand(args),
+                Language::En => args,
+            };
+            help::prepared(Cli::command(), language)
+                .try_get_matches_from(args)
+                .unwrap_err()
+                .to_string()
+        };
+        for language in [Language::Id, Language::En] {
+            let validate = render(language, &["validate", "--help"]);
+            assert!(!validate.contains("--database-url"), "{validate}");
+            assert!(!validate.contains("--log-format"), "{validate}");
+            assert!(validate.contains("--lang"), "{validate}");
+            let run = render(language, &["run", "--help"]);
+            assert!(
+                run.contains("--database-url") && run.contains("--log-format"),
+                "{run}"
+            );
+            assert!(!run.contains("--json"), "{run}");
+            let open = render(language, &["case", "open", "--help"]);
+            assert!(
+                open.contains("--database-url") && !open.contains("--log-format"),
+                "{open}"
+            );
+        }
+        let open = render(Language::Id, &["help", "case", "open"]);
+        assert!(open.starts_with("Buka kasus"), "{open}");
+        assert!(open.contains("Contoh: swakelola case open"), "{open}");
+        assert!(!open.contains("Print help"), "{open}");
+        let open = render(Language::En, &["case", "open", "--help"]);
+        assert!(open.contains("Example: swakelola case open"), "{open}");
+        // Hidden, not refused: a command line may carry every global option.
+        let parsed = help::prepared(Cli::command(), Language::Id).try_get_matches_from([
+            "swakelola",
+            "validate",
+            "--database-url",
+            "sqlite://x.db",
+            "--log-format",
+            "text",
+            "workflows/",
+        ]);
+        assert!(parsed.is_ok(), "{parsed:?}");
     }
 }

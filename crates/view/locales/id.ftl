@@ -201,3 +201,4 @@ notify-days-late = terlambat { $days } hari
 notify-provisional = Catatan: tanggal ini sementara — kalender hari libur tahun itu belum dimuat, sehingga tanggal dapat bergeser.
 notify-missing = Dokumen yang belum ada:
 notify-link = Buka kasus: { $link }
+error-no-json = { $command } tidak punya keluaran JSON; hilangkan --json (log `run` dan `serve` sudah berupa baris JSON)

@@ -11,23 +11,39 @@ use swakelola_core::format::Language;
 
 pub const INDONESIAN: &str = include_str!("../locales/id.ftl");
 pub const ENGLISH: &str = include_str!("../locales/en.ftl");
+/// The command-line help in Indonesian; the English help is the commands' doc comments.
+pub const HELP_INDONESIAN: &str = include_str!("../locales/help-id.ftl");
 
-fn bundle(language: &str, source: &str) -> FluentBundle<FluentResource> {
-    let resource = FluentResource::try_new(source.to_owned()).unwrap_or_else(|(_, errors)| {
-        panic!("the {language} catalogue does not parse: {errors:?}")
-    });
+fn bundle(language: &str, sources: &[&str]) -> FluentBundle<FluentResource> {
     let mut bundle =
         FluentBundle::new_concurrent(vec![language.parse().expect("a language identifier")]);
     // Plain text for terminals, mail and JSON: no bidi isolation marks around arguments.
     bundle.set_use_isolating(false);
-    bundle.add_resource(resource).unwrap_or_else(|errors| {
-        panic!("the {language} catalogue defines a message twice: {errors:?}")
-    });
+    for source in sources {
+        let resource =
+            FluentResource::try_new((*source).to_owned()).unwrap_or_else(|(_, errors)| {
+                panic!("the {language} catalogue does not parse: {errors:?}")
+            });
+        bundle.add_resource(resource).unwrap_or_else(|errors| {
+            panic!("the {language} catalogue defines a message twice: {errors:?}")
+        });
+    }
     bundle
 }
 
 static BUNDLES: LazyLock<(FluentBundle<FluentResource>, FluentBundle<FluentResource>)> =
-    LazyLock::new(|| (bundle("id", INDONESIAN), bundle("en", ENGLISH)));
+    LazyLock::new(|| {
+        (
+            bundle("id", &[INDONESIAN, HELP_INDONESIAN]),
+            bundle("en", &[ENGLISH]),
+        )
+    });
+
+/// The Indonesian help text `id` (see `locales/help-id.ftl`), if the catalogue has it.
+pub fn help(id: &str) -> Option<String> {
+    BUNDLES.0.get_message(id)?.value()?;
+    Some(message(Language::Id, id, &[]))
+}
 
 /// The message `id` in `language`, with `args` (`{ $name }` in the catalogue). A message
 /// missing from the catalogue shows its id, which the catalogue tests never let ship.

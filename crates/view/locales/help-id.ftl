@@ -1,0 +1,254 @@
+# The command-line help in Indonesian (the default). The English help is the doc comments of
+# the commands in crates/runner; a test fails when a command or an argument has one and not the
+# other. Ids: `help-<command path>` for a command, `help-<command path>--<argument>` for an
+# argument, `help-arg--<argument>` for an argument that reads the same on every command.
+# The first paragraph is the short help (`-h`, command lists); the whole text is `--help`.
+
+help =
+    Mesin alur kerja Swakelola Tipe III: menjaga kemitraan instansi pemerintah dan Ormas tetap tepat waktu.
+
+    Alur kerja ditulis dalam berkas YAML (lihat workflows/ dan README). Mulailah dengan `swakelola validate workflows/` untuk memeriksanya, `swakelola workflow deploy BERKAS` untuk memasangnya, lalu `swakelola case open …`, `case show`, `case fire`. Kasus disimpan di SQLite (`swakelola.db` di folder ini) kecuali --database-url menyebut yang lain.
+
+    Kode keluar: 0 selesai, 1 ditolak / tidak sah / tidak ditemukan, 2 cara pakai salah, 3 basis data tidak tersedia.
+help--database_url =
+    Alamat basis data: sqlite://BERKAS (dibuat bila belum ada) atau postgres://PENGGUNA@HOST/DB
+help--json =
+    Cetak hasil sebagai JSON untuk skrip, bukan teks untuk orang
+help--lang =
+    Bahasa yang dibaca orang: `id` (Indonesia, bawaan) atau `en` (Inggris)
+help--webhook_allow =
+    Jaringan (CIDR, dipisah koma) yang boleh dituju kontak webhook walaupun privat, loopback atau link-local, juga lewat http biasa; bawaannya webhook harus https ke alamat publik. Misalnya `127.0.0.1/32` untuk penerima di mesin ini
+help--config =
+    Berkas YAML berisi nilai bawaan untuk opsi yang tidak diberikan sebagai flag atau variabel lingkungan (kuncinya seperti flag panjang dengan `_`: database_url, webhook_allow, poll, lease, batch, smtp_url, smtp_from, webhook_secret, metrics, max_attempts, retry_base, api, listen, delivery_timeout, grace, max_fires_per_case, public_url)
+help--log_format =
+    Format log `run` dan `serve` (di stderr): satu objek JSON per baris, atau teks untuk orang. Tingkatnya dari SWAKELOLA_LOG (bawaan `info`), misalnya `debug`
+
+help-validate =
+    Periksa berkas alur kerja (dan kalender di sebelahnya); keluar dengan kode 1 bila ada kesalahan.
+
+    Berikan berkas atau folder. Berkas *.yaml/*.yml sebuah folder adalah alur kerja, dan folder calendars/ di dalamnya memuat kalender hari kerja yang dipakai.
+help-validate--paths =
+    Berkas alur kerja atau folder berisi alur kerja
+help-validate--format =
+    Format keluaran: teks di stderr, atau satu dokumen JSON di stdout
+help-validate--deny_warnings =
+    Perlakukan peringatan sebagai kesalahan (keluar dengan kode 1 bila ada)
+
+help-graph =
+    Gambar alur kerja sebagai diagram Mermaid atau Graphviz DOT di stdout.
+
+    Ubah DOT menjadi gambar dengan: swakelola graph BERKAS --format dot | dot -Tsvg > alur.svg
+help-graph--file =
+    Berkas alur kerja
+help-graph--format =
+    `mermaid` (tampil di markdown GitHub dan GitLab) atau `dot` (Graphviz)
+
+help-explain =
+    Jelaskan kode diagnostik, misalnya `swakelola explain E023`
+help-explain--code =
+    Kode diagnostik seperti yang dicetak `validate`, misalnya E023 atau W002
+
+help-demo =
+    Saksikan kemitraan contoh berjalan dari audiensi sampai selesai, dalam beberapa detik.
+
+    Memakai basis data SQLite sementara dan jam yang dipercepat; tidak ada yang tertinggal.
+
+help-run =
+    Jalankan daemon: tembakkan tenggat, pengingat dan eskalasi yang jatuh tempo dan kirim pemberitahuan sampai dihentikan dengan Ctrl-C atau SIGTERM
+help-run--poll =
+    Jeda terlama antara dua pemeriksaan basis data, dalam detik
+help-run--lease =
+    Berapa lama pengatur waktu atau pesan yang diambil tetap dipesan untuk runner ini; bila runner mati, runner lain mengambil alih setelah selama ini
+help-run--batch =
+    Jumlah pengatur waktu yang diambil per perjalanan ke basis data
+help-run--webhook_secret =
+    Rahasia yang menandatangani kiriman webhook (`whsec_<base64>`); tanpa itu pesan webhook menunggu di outbox
+help-run--smtp_url =
+    Server SMTP untuk email: smtp://pengguna:sandi@host:587?tls=required (STARTTLS), smtps://…:465 (TLS) atau smtp://host:25 (relay lokal). Tanpa itu pesan email menunggu di outbox
+help-run--smtp_from =
+    Pengirim email pemberitahuan
+help-run--metrics =
+    Sajikan metrik Prometheus di alamat ini (misalnya 127.0.0.1:9464) pada /metrics
+help-run--max_attempts =
+    Jumlah percobaan kirim sebelum pesan dinyatakan mati
+help-run--retry_base =
+    Jeda setelah kiriman pertama gagal, dalam detik; berlipat dua setiap kali gagal (paling lama 1 jam)
+help-run--api =
+    Sajikan juga HTTP API (lihat `swakelola serve`), di --listen
+help-run--listen =
+    Alamat HTTP API
+help-run--delivery_timeout =
+    Penantian terlama untuk satu kiriman webhook (sambung, kirim, jawab), dalam detik. Penerima yang tidak menjawab hanya menunda pesannya sendiri
+help-run--grace =
+    Saat SIGTERM atau Ctrl-C, berapa lama menunggu pekerjaan yang sedang berjalan sebelum keluar, dalam detik; sisanya diambil alih runner lain setelah masa pesannya habis
+help-run--max_fires_per_case =
+    Paling banyak pengatur waktu satu kasus pada satu saat; kasus yang melebihinya (alur kerja yang perpindahan otomatisnya berputar) disisihkan dan tampil di `swakelola timer list --failed`
+help-run--public_url =
+    Alamat dasar tempat orang membuka kasus di peramban, misalnya https://swakelola.dp3a.example; pemberitahuan lalu menautkan ke `<URL>/kasus/<kunci bisnis>`
+
+help-serve =
+    Sajikan HTTP API (tanpa menembakkan pengatur waktu; jalankan `swakelola run` untuk itu, atau `swakelola run --api` untuk keduanya dalam satu proses).
+
+    Setiap permintaan memerlukan `Authorization: Bearer <token>` (dari `swakelola token create`) kecuali /healthz dan /readyz. API dijelaskan di /openapi.json.
+help-serve--listen =
+    Alamat yang didengarkan; port 0 memilih port bebas (dicatat di log saat mulai)
+
+help-token =
+    Terbitkan, daftar dan cabut token bearer HTTP API
+help-token-create =
+    Terbitkan token; rahasianya dicetak sekali dan hanya hash-nya yang disimpan.
+
+    Contoh: swakelola token create --name "Budi Santoso" --organisation dp3a-palembang --role ppk --role pa_kpa --expires-in 90
+help-token-create--name =
+    Siapa pemegangnya; dicatat sebagai pelaku semua yang dilakukan dengannya
+help-token-create--organisation =
+    Organisasi yang diwakilinya (seperti tertulis di pihak-pihak kasus)
+help-token-create--roles =
+    Peran alur kerja yang boleh dijalankannya, atau `admin` untuk mengelola alur kerja dan token; ulangi untuk beberapa peran
+help-token-create--expires_in =
+    Jumlah hari sampai token berhenti berlaku; tanpa ini token berlaku sampai dicabut
+help-token-list =
+    Daftar token (tanpa rahasianya)
+help-token-revoke =
+    Cabut token menurut id-nya; token langsung berhenti berlaku
+help-token-revoke--id =
+    Id token, seperti yang ditampilkan `swakelola token list` (bukan rahasianya)
+
+help-simulate =
+    Jalankan skenario pada alur kerja dengan jam maya dan cetak lini masanya; keluar dengan kode 1 bila ada harapan skenario yang tidak terpenuhi.
+
+    Tidak ada yang disimpan: basis datanya di memori. Lihat workflows/scenarios/ untuk formatnya.
+help-simulate--workflow =
+    Berkas alur kerja (folder calendars/ di sebelahnya dipakai)
+help-simulate--scenario =
+    Berkas skenario
+
+help-agenda =
+    Apa yang jatuh tempo, dan pengingat serta eskalasi mana yang terkirim, dalam beberapa hari ke depan.
+
+    Baris bertanda `!` sudah jatuh tempo dan menunggu runner (`swakelola run`).
+help-agenda--days =
+    Berapa hari ke depan yang dilihat (1–366)
+
+help-outbox =
+    Periksa dan kirim ulang pesan pemberitahuan
+help-outbox-list =
+    Daftar pesan pemberitahuan dan status kirimnya
+help-outbox-list--failed =
+    Hanya pesan yang gagal atau mati
+help-outbox-list--case =
+    Hanya pesan satu kasus
+help-outbox-retry =
+    Kirim ulang pesan yang gagal atau mati
+help-outbox-retry--key =
+    Kunci pesan, seperti yang ditampilkan `swakelola outbox list --failed`
+
+help-timer =
+    Periksa pengatur waktu, dan ulangi yang gagal atau disisihkan
+help-timer-list =
+    Daftar pengatur waktu: kapan jatuh tempo, berapa kali dicoba, dan mengapa gagal
+help-timer-list--failed =
+    Hanya pengatur waktu yang pernah gagal atau disisihkan (mati)
+help-timer-list--limit =
+    Paling banyak sejumlah ini
+help-timer-retry =
+    Jadikan pengatur waktu yang gagal atau mati menunggu lagi setelah penyebabnya diperbaiki; putaran runner berikutnya menembakkannya
+help-timer-retry--case =
+    Id kasus (seperti yang ditampilkan `timer list`)
+help-timer-retry--key =
+    Kunci pengatur waktu (seperti yang ditampilkan `timer list`)
+
+help-db =
+    Pemeliharaan basis data
+help-db-migrate =
+    Terapkan migrasi skema yang tertunda (juga dilakukan otomatis oleh setiap perintah)
+
+help-workflow =
+    Pasang dan daftar versi alur kerja
+help-workflow-deploy =
+    Periksa alur kerja dan simpan sebagai versi baru (isi yang sama tidak mengubah apa pun).
+
+    Kalender di folder calendars/ di sebelah berkas ikut dipasang.
+help-workflow-deploy--file =
+    Berkas alur kerja; folder calendars/ di sebelahnya ikut dipasang (kalender bawaan bila tidak ada dan belum ada yang dipasang)
+help-workflow-list =
+    Daftar versi alur kerja yang terpasang
+
+help-case =
+    Buka, periksa dan gerakkan kasus
+help-case-open =
+    Buka kasus (atau dapatkan kasus yang sudah ada dengan kunci bisnis dan data yang sama).
+
+    Contoh: swakelola case open --workflow swakelola-tipe-3 --key DP3A-2025-001 --organisation dp3a-palembang --field nama_kegiatan="Pendampingan perempuan dan anak" --field tahun_anggaran=2025 --party ormas=yayasan-intan-maharani --contact 'ppk=Budi Santoso <email:budi@dp3a.example>' --as ppk --actor "Budi Santoso"
+
+    Data yang wajib diisi saat membuka kasus (`required: true`), pihak dan peran adalah yang ada di berkas alur kerja; yang salah ditolak beserta daftar yang ada, dan tidak ada yang disimpan.
+help-case-open--workflow =
+    Id alur kerja yang terpasang, misalnya swakelola-tipe-3 (lihat `swakelola workflow list`)
+help-case-open--key =
+    Kunci bisnis, unik per alur kerja dan organisasi (misalnya DP3A-2025-001)
+help-case-open--organisation =
+    Organisasi yang membuka kasus (misalnya dp3a-palembang)
+help-case-open--fields =
+    Nilai data, DATA=NILAI (ulangi untuk beberapa)
+help-case-open--parties =
+    Pihak dalam kemitraan, PIHAK=ORGANISASI (ulangi), misalnya ormas=yayasan-intan-maharani
+help-case-open--contacts =
+    Siapa yang diberi tahu untuk sebuah peran (ulangi): PERAN="Nama <email:ALAMAT>" atau PERAN="Nama <webhook:https://…>"; tanpa nama, label perannya yang disapa, misalnya --contact 'ppk=Budi Santoso <email:budi@dp3a.example>'
+help-case-list =
+    Daftar kasus
+help-case-list--workflow =
+    Hanya kasus alur kerja ini (id-nya)
+help-case-list--stage =
+    Hanya kasus di tahap ini (id-nya, seperti diberikan `case show --json`)
+help-case-list--organisation =
+    Hanya kasus yang dibuka organisasi ini
+help-case-list--fiscal_year =
+    Hanya kasus tahun anggaran ini
+help-case-list--overdue =
+    Hanya kasus yang punya tenggat terlewati
+help-case-list--limit =
+    Paling banyak sejumlah ini
+help-case-show =
+    Tampilkan kasus: tahap, data, tenggat, dan apa yang bisa terjadi berikutnya
+help-case-show--role =
+    Tampilkan langkah yang boleh dilakukan peran ini, dan apa yang masih dibutuhkan masing-masing
+help-case-fire =
+    Lakukan langkah (transisi)
+help-case-fire--transition =
+    Id langkah, seperti dicantumkan `case show` setelah labelnya (misalnya catat_audiensi)
+help-case-fire--comment =
+    Alasan: wajib untuk sebagian langkah (pembatalan, permintaan revisi)
+help-case-attach =
+    Lampirkan dokumen (isi berkas disimpan menurut SHA-256-nya)
+help-case-attach--document_type =
+    Id jenis dokumen, misalnya kak atau notulen_audiensi (`case show` menyebut yang belum ada)
+help-case-attach--file =
+    Berkas yang dilampirkan (paling besar 25 MiB); namanya disimpan, isinya menurut SHA-256
+help-case-set =
+    Isi data, DATA=NILAI (misalnya pagu=Rp34.500.000)
+help-case-set--assignment =
+    Data dan nilainya seperti ditulis orang, misalnya pagu=Rp34.500.000 atau tanggal_kontrak=2025-07-01
+help-case-contacts =
+    Ganti orang yang diberi tahu untuk sebuah peran pada kasus yang berjalan (pejabat berganti jabatan); dicatat di riwayat. Boleh dilakukan peran itu dan peran di pihak yang sama.
+
+    Contoh: swakelola case contacts DP3A-2025-001 ppk --contact 'Andi Wijaya <email:andi@dp3a.example>' --as pa_kpa --actor "Kepala DP3A"
+help-case-contacts--target_role =
+    Peran yang kontaknya diganti, misalnya ppk
+help-case-contacts--contacts =
+    Kontak baru (ulangi): "Nama <email:ALAMAT>" atau "Nama <webhook:https://…>"; tanpa kontak sama sekali, peran itu tidak punya kontak (pemberitahuannya hanya ke log)
+help-case-history =
+    Tampilkan seluruh riwayat kasus
+help-case-verify =
+    Hitung ulang rantai hash kasus; keluar dengan kode 1 dan sebut peristiwa pertama yang diubah bila rantainya putus
+
+# Arguments that read the same on every command.
+help-arg--case =
+    Kasusnya: kunci bisnis (misalnya DP3A-2025-001), id-nya, atau awalan id yang unik
+help-arg--role =
+    Peran yang Anda jalankan (misalnya ppk, pimpinan_ormas)
+help-arg--actor =
+    Nama Anda, dicatat di riwayat
+help-arg--idempotency_key =
+    Perintah yang diulang dengan kunci yang sama hanya diterapkan sekali
+help-arg--expected_revision =
+    Tolak (konflik) kecuali kasus masih di revisi ini
