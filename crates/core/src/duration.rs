@@ -25,11 +25,15 @@ pub enum Duration {
 
 /// Why a duration could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "`{text}` is not a duration; write a whole number and a unit, e.g. `10 working days`, `3 days`, `2 weeks` or `1 month`"
-)]
-pub struct ParseError {
-    pub text: String,
+pub enum ParseError {
+    #[error(
+        "`{text}` is not a duration; write a whole number and a unit: `10 working days` (also `10 workdays`, `10 hari kerja`), `3 days` (`3 hari`), `2 weeks` (`2 minggu`, `2 pekan`) or `1 month` (`1 bulan`)"
+    )]
+    Unreadable { text: String },
+    #[error(
+        "`{text}` is not a duration: at most {MAX_COUNT} of a unit (about 27 years in days) is accepted, so this is surely a typo"
+    )]
+    TooLong { text: String },
 }
 
 /// The largest count accepted, about 27 years in days: anything larger is a typo.
@@ -85,15 +89,20 @@ impl FromStr for Duration {
     type Err = ParseError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let error = || ParseError {
+        let error = || ParseError::Unreadable {
             text: text.to_owned(),
         };
         let mut words = text.split_whitespace();
-        let count: u32 = words
+        let count: u64 = words
             .next()
             .and_then(|n| n.parse().ok())
-            .filter(|n| *n <= MAX_COUNT)
             .ok_or_else(error)?;
+        let count = u32::try_from(count)
+            .ok()
+            .filter(|n| *n <= MAX_COUNT)
+            .ok_or_else(|| ParseError::TooLong {
+                text: text.to_owned(),
+            })?;
         let unit: Vec<String> = words.map(str::to_lowercase).collect();
         let unit: Vec<&str> = unit.iter().map(String::as_str).collect();
         let duration = match unit.as_slice() {
@@ -155,11 +164,21 @@ mod tests {
             "-3 days",
             "3 fortnights",
             "1.5 days",
-            "99999 days",
             "3 days later",
         ] {
             let err = text.parse::<Duration>().unwrap_err();
-            assert!(err.to_string().contains("e.g. `10 working days`"), "{text}");
+            assert!(
+                err.to_string()
+                    .contains("`10 working days` (also `10 workdays`, `10 hari kerja`)"),
+                "{text}: {err}"
+            );
+        }
+        for text in ["10001 days", "99999999999 hari kerja"] {
+            let err = text.parse::<Duration>().unwrap_err();
+            assert!(
+                err.to_string().contains("at most 10000 of a unit"),
+                "{text}: {err}"
+            );
         }
     }
 

@@ -8,7 +8,7 @@ use jiff::tz::TimeZone;
 use swakelola_core::{Calendar, Holiday, HolidayKind};
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::parse::parse;
+use crate::parse::parse_reporting_all;
 use crate::raw;
 
 /// A calendar file's name and text.
@@ -25,14 +25,10 @@ pub fn load_calendars(files: &[CalendarFile]) -> (BTreeMap<String, Calendar>, Ve
     let mut calendars: BTreeMap<String, (Calendar, String, Vec<raw::Weekday>)> = BTreeMap::new();
     let mut broken: Vec<String> = Vec::new();
     for file in files {
-        let parsed: raw::CalendarYear = match parse(&file.file, &file.text) {
-            Ok(parsed) => parsed,
-            Err(diagnostic) => {
-                diagnostics.push(diagnostic);
-                continue;
-            }
-        };
         let errors_before = error_count(&diagnostics);
+        let (parsed, structural) = parse_reporting_all::<raw::CalendarYear>(&file.file, &file.text);
+        diagnostics.extend(structural);
+        let Some(parsed) = parsed else { continue };
         let mut report =
             |at: serde_saphyr::Location, code: Code, message: String, hint: Option<String>| {
                 diagnostics.push(Diagnostic {

@@ -62,18 +62,34 @@ struct Names {
     transitions: BTreeMap<String, Location>,
 }
 
-fn label(id: &str, en: Option<&String>) -> Label {
-    Label {
-        id: id.to_owned(),
-        en: en.cloned(),
-    }
-}
-
 fn values<T: Clone>(items: &[S<T>]) -> Vec<T> {
     items.iter().map(|s| s.value.clone()).collect()
 }
 
 impl Checker<'_> {
+    /// The label of the object `id`; a missing one is reported (E006) and the id stands in.
+    fn label(&mut self, id: &S<String>, label: Option<&str>, en: Option<&String>) -> Label {
+        let text = match label {
+            Some(text) => text.to_owned(),
+            None => {
+                self.report(
+                    id.referenced,
+                    Code::E006,
+                    format!("`{}` has no `label`, which is required", id.value),
+                    format!(
+                        "add `label: …` (what people read; `label_en:` for English) under `id: {}`",
+                        id.value
+                    ),
+                );
+                id.value.clone()
+            }
+        };
+        Label {
+            id: text,
+            en: en.cloned(),
+        }
+    }
+
     fn report(
         &mut self,
         at: Location,
@@ -136,7 +152,11 @@ impl Checker<'_> {
         let known_list: Vec<&str> = known.keys().map(String::as_str).collect();
         let hint = match closest(&reference.value, &known_list) {
             Some(guess) => format!("did you mean `{guess}`?"),
-            None if known_list.is_empty() => format!("no {kind} is defined yet"),
+            None if known_list.is_empty() => match kind {
+                "party" => "no party is defined yet; declare them at the top of the workflow:\n      parties:\n        - id: instansi\n          label: Instansi pemerintah\n        - id: ormas\n          label: Ormas pelaksana".to_owned(),
+                "phase" => "no phase is defined yet; declare them at the top of the workflow:\n      phases:\n        - id: persiapan\n          label: Persiapan".to_owned(),
+                _ => format!("no {kind} is defined yet"),
+            },
             None => format!("known {kind}s: {}", known_list.join(", ")),
         };
         self.report(
@@ -181,7 +201,7 @@ impl Checker<'_> {
                 self.declare("party", &p.id, &mut names.parties);
                 Party {
                     id: p.id.value.clone(),
-                    label: label(&p.label, p.label_en.as_ref()),
+                    label: self.label(&p.id, p.label.as_deref(), p.label_en.as_ref()),
                 }
             })
             .collect();
@@ -192,7 +212,7 @@ impl Checker<'_> {
                 self.declare("phase", &p.id, &mut names.phases);
                 Phase {
                     id: p.id.value.clone(),
-                    label: label(&p.label, p.label_en.as_ref()),
+                    label: self.label(&p.id, p.label.as_deref(), p.label_en.as_ref()),
                 }
             })
             .collect();
@@ -225,7 +245,7 @@ impl Checker<'_> {
                 }
                 Role {
                     id: r.id.value.clone(),
-                    label: label(&r.label, r.label_en.as_ref()),
+                    label: self.label(&r.id, r.label.as_deref(), r.label_en.as_ref()),
                     party: r.party.as_ref().map(|p| p.value.clone()),
                 }
             })
@@ -238,7 +258,7 @@ impl Checker<'_> {
             .iter()
             .map(|d| DocumentType {
                 id: d.id.value.clone(),
-                label: label(&d.label, d.label_en.as_ref()),
+                label: self.label(&d.id, d.label.as_deref(), d.label_en.as_ref()),
                 attach_by: self.roles(&names, &d.attach_by),
             })
             .collect();
@@ -319,11 +339,11 @@ impl Checker<'_> {
         self.structure(raw, &stages, &transitions, stage_references_ok);
         let workflow = Workflow {
             id: raw.id.value.clone(),
-            label: label(&raw.label, raw.label_en.as_ref()),
+            label: self.label(&raw.id, raw.label.as_deref(), raw.label_en.as_ref()),
             description: raw
                 .description
                 .as_ref()
-                .map(|d| label(d, raw.description_en.as_ref())),
+                .map(|d| text_label(d, raw.description_en.as_ref())),
             calendar,
             notify_at,
             fiscal_year_field,
@@ -400,7 +420,7 @@ impl Checker<'_> {
             let value_labels = self.value_labels(field, &field_type);
             fields.push(FieldDef {
                 id: field.id.value.clone(),
-                label: label(&field.label, field.label_en.as_ref()),
+                label: self.label(&field.id, field.label.as_deref(), field.label_en.as_ref()),
                 field_type,
                 value_labels,
                 required: field.required,
@@ -519,11 +539,11 @@ impl Checker<'_> {
             }
             messages.push(MessageTemplate {
                 kind: *kind,
-                subject: label(
+                subject: text_label(
                     &message.subject.value,
                     message.subject_en.as_ref().map(|s| &s.value),
                 ),
-                body: label(
+                body: text_label(
                     &message.body.value,
                     message.body_en.as_ref().map(|s| &s.value),
                 ),
@@ -568,7 +588,7 @@ impl Checker<'_> {
             .collect();
         Transition {
             id: raw.id.value.clone(),
-            label: label(&raw.label, raw.label_en.as_ref()),
+            label: self.label(&raw.id, raw.label.as_deref(), raw.label_en.as_ref()),
             from: values(&raw.from.value),
             to: raw.to.value.clone(),
             roles,
@@ -734,7 +754,7 @@ impl Checker<'_> {
             .collect();
         Stage {
             id: id.clone(),
-            label: label(&raw.label, raw.label_en.as_ref()),
+            label: self.label(&raw.id, raw.label.as_deref(), raw.label_en.as_ref()),
             phase: raw.phase.as_ref().map(|p| p.value.clone()),
             initial: raw.is_initial(),
             terminal: raw.is_terminal(),
@@ -1038,7 +1058,11 @@ impl Checker<'_> {
         );
         Some(Recurring {
             id: recurring.id.value.clone(),
-            label: label(&recurring.label, recurring.label_en.as_ref()),
+            label: self.label(
+                &recurring.id,
+                recurring.label.as_deref(),
+                recurring.label_en.as_ref(),
+            ),
             period: period?,
             due_after_period: due?,
             document: recurring.document.value.clone(),
@@ -1444,4 +1468,12 @@ fn edit_distance(a: &str, b: &str) -> usize {
         previous = current;
     }
     previous[b.len()]
+}
+
+/// A text given in Indonesian with an optional English version.
+fn text_label(id: &str, en: Option<&String>) -> Label {
+    Label {
+        id: id.to_owned(),
+        en: en.cloned(),
+    }
 }

@@ -11,7 +11,7 @@ use swakelola_core::{Calendar, Workflow};
 use crate::calendar::{CalendarFile, load_calendars};
 use crate::check::check_workflow;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::parse::{MAX_FILE_BYTES, parse};
+use crate::parse::{MAX_FILE_BYTES, parse_reporting_all};
 use crate::raw;
 
 /// A checked workflow and where it came from.
@@ -161,12 +161,11 @@ pub fn load_sources(workflows: &[(String, String)], calendar_files: &[CalendarFi
     let mut definitions: Vec<Definition> = Vec::new();
     let mut ids: BTreeMap<String, String> = BTreeMap::new();
     for (file, text) in workflows {
-        let raw: raw::Workflow = match parse(file, text) {
-            Ok(raw) => raw,
-            Err(diagnostic) => {
-                diagnostics.push(diagnostic);
-                continue;
-            }
+        let (raw, structural) = parse_reporting_all::<raw::Workflow>(file, text);
+        let unknown_keys = !structural.is_empty();
+        let Some(raw) = raw else {
+            diagnostics.extend(structural);
+            continue;
         };
         if let Some(first) = ids.get(&raw.id.value) {
             diagnostics.push(Diagnostic {
@@ -181,9 +180,16 @@ pub fn load_sources(workflows: &[(String, String)], calendar_files: &[CalendarFi
         } else {
             ids.insert(raw.id.value.clone(), file.clone());
         }
-        let (workflow, found) = check_workflow(file, &raw, &known);
+        let (workflow, mut found) = check_workflow(file, &raw, &known);
+        // Structural and semantic problems together, in file order.
+        found.extend(structural);
+        found.sort_by_key(|d| (d.line, d.column));
         diagnostics.extend(found);
-        if let Some(workflow) = workflow {
+        // A workflow with unknown keys was checked to report its other problems too, but is
+        // not handed out: a key that means nothing is a mistake somewhere.
+        if let Some(workflow) = workflow
+            && !unknown_keys
+        {
             definitions.push(Definition {
                 file: file.clone(),
                 source: text.clone(),

@@ -9,10 +9,11 @@ use serde_saphyr::Spanned;
 pub type S<T> = Spanned<T>;
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Workflow {
     pub id: S<String>,
-    pub label: String,
+    /// Required; a missing one is reported by the checks (E006) with the object's id, so
+    /// that it does not stop the other checks.
+    pub label: Option<String>,
     pub label_en: Option<String>,
     pub description: Option<String>,
     pub description_en: Option<String>,
@@ -40,7 +41,6 @@ pub struct Workflow {
 
 /// A notification text that replaces the built-in one for its kind.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Message {
     pub kind: S<String>,
     pub subject: S<String>,
@@ -50,27 +50,30 @@ pub struct Message {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Named {
     pub id: S<String>,
-    pub label: String,
+    /// Required; a missing one is reported by the checks (E006) with the object's id, so
+    /// that it does not stop the other checks.
+    pub label: Option<String>,
     pub label_en: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Role {
     pub id: S<String>,
-    pub label: String,
+    /// Required; a missing one is reported by the checks (E006) with the object's id, so
+    /// that it does not stop the other checks.
+    pub label: Option<String>,
     pub label_en: Option<String>,
     pub party: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Document {
     pub id: S<String>,
-    pub label: String,
+    /// Required; a missing one is reported by the checks (E006) with the object's id, so
+    /// that it does not stop the other checks.
+    pub label: Option<String>,
     pub label_en: Option<String>,
     #[serde(default)]
     pub attach_by: Vec<S<String>>,
@@ -80,10 +83,11 @@ pub struct Document {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Field {
     pub id: S<String>,
-    pub label: String,
+    /// Required; a missing one is reported by the checks (E006) with the object's id, so
+    /// that it does not stop the other checks.
+    pub label: Option<String>,
     pub label_en: Option<String>,
     #[serde(rename = "type")]
     pub field_type: S<String>,
@@ -100,10 +104,11 @@ pub struct Field {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Stage {
     pub id: S<String>,
-    pub label: String,
+    /// Required; a missing one is reported by the checks (E006) with the object's id, so
+    /// that it does not stop the other checks.
+    pub label: Option<String>,
     pub label_en: Option<String>,
     pub phase: Option<S<String>>,
     pub initial: Option<S<bool>>,
@@ -130,7 +135,6 @@ impl Stage {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Deadline {
     /// A duration after the anchor (stage entry, or `from_field`).
     pub after: Option<S<String>>,
@@ -149,7 +153,6 @@ pub struct Deadline {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Reminder {
     pub before: Option<S<String>>,
     pub at_due: Option<S<bool>>,
@@ -159,17 +162,17 @@ pub struct Reminder {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Escalation {
     pub after: S<String>,
     pub to: S<Vec<S<String>>>,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Recurring {
     pub id: S<String>,
-    pub label: String,
+    /// Required; a missing one is reported by the checks (E006) with the object's id, so
+    /// that it does not stop the other checks.
+    pub label: Option<String>,
     pub label_en: Option<String>,
     /// `week`, `month` or `quarter`.
     pub every: S<String>,
@@ -185,10 +188,11 @@ pub struct Recurring {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Transition {
     pub id: S<String>,
-    pub label: String,
+    /// Required; a missing one is reported by the checks (E006) with the object's id, so
+    /// that it does not stop the other checks.
+    pub label: Option<String>,
     pub label_en: Option<String>,
     pub from: S<Vec<S<String>>>,
     pub to: S<String>,
@@ -200,7 +204,6 @@ pub struct Transition {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Guard {
     #[serde(default)]
     pub documents: Vec<S<String>>,
@@ -213,7 +216,6 @@ pub struct Guard {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Condition {
     pub field: S<String>,
     /// `=`, `!=`, `<`, `<=`, `>`, `>=`, `is_set`, `is_unset`.
@@ -223,7 +225,6 @@ pub struct Condition {
 
 /// A calendar file: the days off of one year.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct CalendarYear {
     pub calendar: S<String>,
     pub year: S<i16>,
@@ -245,7 +246,6 @@ pub enum Weekday {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct HolidayEntry {
     pub date: S<String>,
     pub kind: HolidayKind,
@@ -264,4 +264,96 @@ fn yes() -> bool {
 pub enum HolidayKind {
     National,
     CollectiveLeave,
+}
+
+/// Every key the formats know, to suggest one for a misspelt key (`lable` → `label`). Read
+/// from the types themselves: serde names a struct's fields when it asks for the struct.
+pub fn known_keys() -> &'static [&'static str] {
+    use std::sync::LazyLock;
+    static KEYS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+        let mut keys = Vec::new();
+        keys.extend(fields_of::<Workflow>());
+        keys.extend(fields_of::<Message>());
+        keys.extend(fields_of::<Named>());
+        keys.extend(fields_of::<Role>());
+        keys.extend(fields_of::<Document>());
+        keys.extend(fields_of::<Field>());
+        keys.extend(fields_of::<Stage>());
+        keys.extend(fields_of::<Deadline>());
+        keys.extend(fields_of::<Reminder>());
+        keys.extend(fields_of::<Escalation>());
+        keys.extend(fields_of::<Recurring>());
+        keys.extend(fields_of::<Transition>());
+        keys.extend(fields_of::<Guard>());
+        keys.extend(fields_of::<Condition>());
+        keys.extend(fields_of::<CalendarYear>());
+        keys.extend(fields_of::<HolidayEntry>());
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    });
+    &KEYS
+}
+
+/// The field names of struct `T`, as its `Deserialize` implementation gives them to serde.
+fn fields_of<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
+    use serde::de::{self, Visitor};
+
+    #[derive(Debug)]
+    struct Found(&'static [&'static str]);
+    impl std::fmt::Display for Found {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("fields found")
+        }
+    }
+    impl std::error::Error for Found {}
+    impl de::Error for Found {
+        fn custom<M: std::fmt::Display>(_: M) -> Self {
+            Found(&[])
+        }
+    }
+
+    /// Answers the first question serde asks: the struct and its fields.
+    struct Asker;
+    impl<'de> de::Deserializer<'de> for Asker {
+        type Error = Found;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Found> {
+            Err(Found(&[]))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Found> {
+            Err(Found(fields))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+    match T::deserialize(Asker) {
+        Err(Found(fields)) => fields,
+        Ok(_) => &[],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_known_keys_come_from_the_types() {
+        let keys = super::known_keys();
+        for key in [
+            "label",
+            "roles",
+            "reminders",
+            "requires",
+            "value_labels",
+            "holidays",
+        ] {
+            assert!(keys.contains(&key), "{key} missing from {keys:?}");
+        }
+    }
 }
