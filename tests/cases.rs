@@ -925,3 +925,121 @@ fn contacts_of_a_running_case_are_replaced_and_recorded() {
     );
     let _ = std::fs::remove_dir_all(&session.dir);
 }
+
+/// An official changes post: `case reassign` replaces them on every open case of their
+/// organisation where they are the contact — each case in its own transaction, recorded in
+/// its history — leaves other organisations' cases alone, refuses a role that may not, and
+/// changes nothing more when run again.
+#[test]
+fn an_official_is_replaced_on_every_open_case_of_the_organisation() {
+    let session = Session::sqlite("swakelola-e2e-reassign");
+    let workflow = root().join("workflows/persetujuan-dokumen.yaml");
+    session.ok(&["workflow", "deploy", workflow.to_str().unwrap()]);
+    let open = |key: &str, organisation: &str, contact: &str| {
+        session.ok(&[
+            "case",
+            "open",
+            "--workflow",
+            "persetujuan-dokumen",
+            "--key",
+            key,
+            "--organisation",
+            organisation,
+            "--field",
+            "judul=Laporan",
+            "--contact",
+            contact,
+            "--as",
+            "penyusun",
+            "--actor",
+            "Siti",
+        ]);
+    };
+    open(
+        "SURAT-1",
+        "dp3a-palembang",
+        "penyusun=Siti <email:siti@dp3a.example>",
+    );
+    open(
+        "SURAT-2",
+        "dp3a-palembang",
+        "penyusun=Siti <email:siti@dp3a.example>",
+    );
+    open(
+        "SURAT-3",
+        "dp3a-palembang",
+        "penyusun=Dewi <email:dewi@dp3a.example>",
+    );
+    open(
+        "SURAT-4",
+        "dinsos-palembang",
+        "penyusun=Siti <email:siti@dp3a.example>",
+    );
+    let reassign = |role: &str| {
+        session.run(&[
+            "case",
+            "reassign",
+            "penyusun",
+            "--organisation",
+            "dp3a-palembang",
+            "--replacing",
+            "email:siti@dp3a.example",
+            "--contact",
+            "Rina Sari <email:rina@dp3a.example>",
+            "--as",
+            role,
+            "--actor",
+            "Kepala",
+        ])
+    };
+    let before = session.ok(&["case", "history", "SURAT-1", "--json"]);
+    let refused = reassign("pemeriksa");
+    assert_eq!(refused.status.code(), Some(1), "{}", stdout(&refused));
+    assert_eq!(
+        stderr(&refused)
+            .matches("tidak boleh mengganti kontak «Penyusun»")
+            .count(),
+        2,
+        "{}",
+        stderr(&refused)
+    );
+    assert!(
+        stdout(&refused).contains("0 dari 3 kasus"),
+        "{}",
+        stdout(&refused)
+    );
+    assert_eq!(
+        session.ok(&["case", "history", "SURAT-1", "--json"]),
+        before
+    );
+
+    let done = reassign("penyusun");
+    assert!(done.status.success(), "{}", stderr(&done));
+    assert!(
+        stdout(&done).contains("2 dari 3 kasus diganti kontaknya, 0 menolak"),
+        "{}",
+        stdout(&done)
+    );
+    for (key, contact) in [
+        ("SURAT-1", "Rina Sari <email:rina@dp3a.example>"),
+        ("SURAT-2", "Rina Sari <email:rina@dp3a.example>"),
+    ] {
+        let history = session.ok(&["case", "history", key]);
+        assert!(
+            history.contains(&format!("kontak diganti untuk «Penyusun»: {contact}")),
+            "{key}: {history}"
+        );
+    }
+    for key in ["SURAT-3", "SURAT-4"] {
+        let history = session.ok(&["case", "history", key]);
+        assert!(!history.contains("kontak diganti"), "{key}: {history}");
+    }
+    let again = reassign("penyusun");
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        stdout(&again).contains("0 dari 3 kasus"),
+        "{}",
+        stdout(&again)
+    );
+    let _ = std::fs::remove_dir_all(&session.dir);
+}

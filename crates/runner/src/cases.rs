@@ -241,6 +241,35 @@ pub enum CaseCommandLine {
         #[command(flatten)]
         change: Change,
     },
+    /// Replace the people notified for a role on every open case of an organisation (the PPK
+    /// of a Dinas changed post); each case changes in its own transaction, recorded in its
+    /// history, and a case that refuses does not stop the others.
+    ///
+    /// Example: swakelola case reassign ppk --organisation dp3a-palembang --replacing
+    /// email:budi@dp3a.example --contact 'Andi Wijaya <email:andi@dp3a.example>' --as pa_kpa
+    /// --actor "Kepala DP3A"
+    ///
+    /// Running the same command again changes nothing more. Exit 1 when any case refused.
+    Reassign {
+        /// The role whose contacts are replaced, e.g. ppk.
+        #[arg(value_name = "ROLE")]
+        target_role: String,
+        /// The organisation whose open cases change (the one that opened them).
+        #[arg(long, value_name = "ORG")]
+        organisation: String,
+        /// Only cases of this workflow (its id).
+        #[arg(long, value_name = "WORKFLOW")]
+        workflow: Option<String>,
+        /// Only cases where the role's contacts include this address (the person leaving),
+        /// e.g. email:budi@dp3a.example.
+        #[arg(long, value_name = "ADDRESS")]
+        replacing: Option<String>,
+        /// The new contacts (repeat): "Name <email:ADDRESS>" or "Name <webhook:https://…>".
+        #[arg(long = "contact", value_name = "NAME <ADDRESS>", required = true)]
+        contacts: Vec<String>,
+        #[command(flatten)]
+        acting: Acting,
+    },
     /// Show a case's full history.
     History {
         /// The case: its business key (e.g. DP3A-2025-001), its id, or a unique prefix of the id.
@@ -1218,6 +1247,29 @@ async fn run_case(
             let what = catalogue::message(output.language, "applied-contacts-changed", &[]);
             print_applied(store, &applied, output, &what).await?;
         }
+        CaseCommandLine::Reassign {
+            target_role,
+            organisation,
+            workflow,
+            replacing,
+            contacts,
+            acting,
+        } => {
+            return reassign(
+                store,
+                output,
+                Reassignment {
+                    role: target_role,
+                    organisation,
+                    workflow: workflow.as_deref(),
+                    replacing: replacing.as_deref(),
+                    contacts,
+                    acting,
+                },
+                now,
+            )
+            .await;
+        }
         CaseCommandLine::History { case } => {
             let case = &store.resolve_case(case, None).await?;
             let history = store.history(case).await?;
@@ -1639,6 +1691,128 @@ pub fn agenda(database: &Database, days: u32) -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => fail(&error, database, None),
         }
+    })
+}
+
+/// What `case reassign` was asked to do.
+struct Reassignment<'a> {
+    role: &'a str,
+    organisation: &'a str,
+    workflow: Option<&'a str>,
+    replacing: Option<&'a str>,
+    contacts: &'a [String],
+    acting: &'a Acting,
+}
+
+/// `case reassign`: the same contact change on every open case of an organisation, each case
+/// in its own transaction. The idempotency key of each case's change is derived from the
+/// request, so running the same command again (after a crash, or by mistake) changes nothing
+/// more.
+async fn reassign(
+    store: &SqlStore,
+    output: Output,
+    request: Reassignment<'_>,
+    now: Timestamp,
+) -> Result<ExitCode, Error> {
+    let contacts: Vec<swakelola_core::state::ContactEntry> = request
+        .contacts
+        .iter()
+        .map(|value| {
+            let (name, address) = name_and_address(value);
+            swakelola_core::state::ContactEntry {
+                name: name.to_owned(),
+                address: address.to_owned(),
+            }
+        })
+        .collect();
+    let request_key = sha256_hex(
+        json!({
+            "role": request.role,
+            "contacts": request.contacts,
+            "replacing": request.replacing,
+            "by": [&request.acting.role, &request.acting.actor],
+        })
+        .to_string()
+        .as_bytes(),
+    );
+    let cases = store
+        .cases(&CaseFilter {
+            organisation: Some(request.organisation.to_owned()),
+            workflow_id: request.workflow.map(str::to_owned),
+            limit: 10_000,
+            ..CaseFilter::default()
+        })
+        .await?;
+    let engines = store.engines_of(&cases).await?;
+    let mut changed = Vec::new();
+    let mut refused = 0usize;
+    for case in &cases {
+        if case.state.is_closed() {
+            continue;
+        }
+        let current = case.parties.contacts.get(request.role);
+        if let Some(address) = request.replacing
+            && !current.is_some_and(|contacts| contacts.iter().any(|c| c.address == address))
+        {
+            continue;
+        }
+        let command = CaseCommand {
+            case_id: case.id.clone(),
+            actor: Actor::new(request.acting.actor.clone(), request.acting.role.clone()),
+            action: Action::SetContacts {
+                role: request.role.to_owned(),
+                contacts: contacts.clone(),
+            },
+            expected_revision: Some(case.state.revision),
+            idempotency_key: Some(format!("reassign:{}:{}", &request_key[..32], case.id)),
+            content: None,
+        };
+        let engine = engines.get(&(case.workflow_id.clone(), case.workflow_version));
+        match store.execute(&command, now).await {
+            Ok(applied) => {
+                if applied.event.is_some() {
+                    changed.push(json!({"case": case.id, "business_key": case.business_key, "revision": applied.case.state.revision}));
+                }
+                if !output.json {
+                    let what = catalogue::message(output.language, "applied-contacts-changed", &[]);
+                    print_applied(store, &applied, output, &what).await?;
+                }
+            }
+            // An outage ends the run: the cases not reached are changed by running it again.
+            Err(error @ (Error::Database(_) | Error::Migration(_))) => return Err(error),
+            Err(error) => {
+                refused += 1;
+                let labels = engine.map(|e| Labels::new(&e.workflow, output.language));
+                eprintln!(
+                    "{}: {}",
+                    case.business_key,
+                    refusal::error(refusal::Names::new(output.language, labels), &error)
+                );
+            }
+        }
+    }
+    let total = cases.iter().filter(|c| !c.state.is_closed()).count();
+    let total = total.to_string();
+    if output.json {
+        println!("{}", json!({"changed": changed, "refused": refused}));
+    } else {
+        println!(
+            "{}",
+            catalogue::message(
+                output.language,
+                "reassign-summary",
+                &[
+                    ("changed", &changed.len().to_string()),
+                    ("refused", &refused.to_string()),
+                    ("total", &total),
+                ],
+            )
+        );
+    }
+    Ok(if refused == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     })
 }
 

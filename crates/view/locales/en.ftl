@@ -202,3 +202,4 @@ notify-provisional = Note: this date is provisional — the holiday calendar for
 notify-missing = Documents still missing:
 notify-link = Open the case: { $link }
 error-no-json = { $command } has no JSON output; leave out --json (logs of `run` and `serve` are JSON lines already)
+reassign-summary = contacts replaced on { $changed } of { $total } cases, { $refused } refused

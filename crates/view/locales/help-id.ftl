@@ -252,3 +252,19 @@ help-arg--idempotency_key =
     Perintah yang diulang dengan kunci yang sama hanya diterapkan sekali
 help-arg--expected_revision =
     Tolak (konflik) kecuali kasus masih di revisi ini
+help-case-reassign =
+    Ganti orang yang diberi tahu untuk sebuah peran pada semua kasus terbuka sebuah organisasi (PPK sebuah Dinas berganti jabatan); setiap kasus berubah dalam transaksinya sendiri, dicatat di riwayatnya, dan kasus yang menolak tidak menghentikan yang lain.
+
+    Contoh: swakelola case reassign ppk --organisation dp3a-palembang --replacing email:budi@dp3a.example --contact 'Andi Wijaya <email:andi@dp3a.example>' --as pa_kpa --actor "Kepala DP3A"
+
+    Menjalankan perintah yang sama lagi tidak mengubah apa pun. Keluar dengan kode 1 bila ada kasus yang menolak.
+help-case-reassign--target_role =
+    Peran yang kontaknya diganti, misalnya ppk
+help-case-reassign--organisation =
+    Organisasi yang kasus terbukanya diubah (yang membuka kasus-kasus itu)
+help-case-reassign--workflow =
+    Hanya kasus alur kerja ini (id-nya)
+help-case-reassign--replacing =
+    Hanya kasus yang kontak perannya memuat alamat ini (orang yang pergi), misalnya email:budi@dp3a.example
+help-case-reassign--contacts =
+    Kontak baru (ulangi): "Nama <email:ALAMAT>" atau "Nama <webhook:https://…>"

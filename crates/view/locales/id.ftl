@@ -202,3 +202,4 @@ notify-provisional = Catatan: tanggal ini sementara — kalender hari libur tahu
 notify-missing = Dokumen yang belum ada:
 notify-link = Buka kasus: { $link }
 error-no-json = { $command } tidak punya keluaran JSON; hilangkan --json (log `run` dan `serve` sudah berupa baris JSON)
+reassign-summary = { $changed } dari { $total } kasus diganti kontaknya, { $refused } menolak
