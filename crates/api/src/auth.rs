@@ -13,7 +13,9 @@ use swakelola_core::Workflow;
 use swakelola_store::{ApiToken, CaseRecord, Store, TOKEN_PREFIX};
 
 use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Arg};
+use axum::http::StatusCode;
+use swakelola_core::step::Act;
 
 /// An authenticated caller, and the language they read (from `Accept-Language`).
 #[derive(Debug, Clone)]
@@ -27,19 +29,34 @@ impl FromRequestParts<AppState> for Principal {
             .headers
             .get(header::AUTHORIZATION)
             .ok_or_else(|| {
-                ApiError::unauthorized(
-                    "this endpoint needs `Authorization: Bearer <token>`; ask an administrator for a token (`swakelola token create`)",
+                ApiError::localized(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "api-token-missing",
+                    &[],
                 )
             })?
             .to_str()
-            .map_err(|_| ApiError::unauthorized("the Authorization header is not valid text"))?;
+            .map_err(|_| {
+                ApiError::localized(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "api-token-not-text",
+                    &[],
+                )
+            })?;
         let secret = header
             .strip_prefix("Bearer ")
             .or_else(|| header.strip_prefix("bearer "))
             .map(str::trim)
             .filter(|s| s.starts_with(TOKEN_PREFIX))
             .ok_or_else(|| {
-                ApiError::unauthorized(format!("expected `Authorization: Bearer {TOKEN_PREFIX}…`"))
+                ApiError::localized(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "api-token-malformed",
+                    &[("prefix", TOKEN_PREFIX)],
+                )
             })?;
         let token = state.store.authenticate(secret, (state.clock)()).await??;
         tracing::Span::current().record("token", tracing::field::display(&token.id));
@@ -61,8 +78,11 @@ impl FromRequestParts<AppState> for Admin {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
         let Principal(token, _) = Principal::from_request_parts(parts, state).await?;
         if !token.is_admin() {
-            return Err(ApiError::forbidden(
-                "this endpoint is for administrators; the token needs the `admin` role",
+            return Err(ApiError::localized(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "api-admin-only",
+                &[],
             ));
         }
         Ok(Admin(token))
@@ -80,8 +100,11 @@ impl FromRequestParts<AppState> for Operator {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
         let Principal(token, _) = Principal::from_request_parts(parts, state).await?;
         if !token.is_operator() {
-            return Err(ApiError::forbidden(
-                "this endpoint is for the installation's operator; the token needs the `operator` role, which only `swakelola token create` on the server grants",
+            return Err(ApiError::localized(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "api-operator-only",
+                &[],
             ));
         }
         Ok(Operator(token))
@@ -179,36 +202,54 @@ impl Principal {
         case: &CaseRecord,
         requested: Option<&str>,
         allowed: &[String],
-        what: &str,
+        what: &Act,
     ) -> ApiResult<String> {
         let usable = self.roles_on(workflow, case);
         if let Some(role) = requested {
             if usable.contains(&role) {
                 return Ok(role.to_owned());
             }
-            return Err(ApiError::forbidden(format!(
-                "your token cannot act as `{role}` on this case; roles you can use here: {}",
-                list(&usable)
-            )));
+            return Err(ApiError::localized_with(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "api-role-not-yours",
+                vec![
+                    ("role", Arg::Roles(vec![role.to_owned()])),
+                    ("usable", Arg::Roles(owned(&usable))),
+                ],
+                None,
+                Some(reference(case)),
+            ));
         }
         usable
             .iter()
             .find(|r| allowed.is_empty() || allowed.iter().any(|a| a == *r))
             .map(|r| (*r).to_owned())
             .ok_or_else(|| {
-                ApiError::forbidden(format!(
-                    "none of your roles on this case ({}) may {what}; it needs one of: {}",
-                    list(&usable),
-                    allowed.join(", ")
-                ))
+                ApiError::localized_with(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "api-no-role-may",
+                    vec![
+                        ("usable", Arg::Roles(owned(&usable))),
+                        ("act", Arg::Act(what.clone())),
+                        ("allowed", Arg::Roles(allowed.to_vec())),
+                    ],
+                    None,
+                    Some(reference(case)),
+                )
             })
     }
 }
 
-fn list(items: &[&str]) -> String {
-    if items.is_empty() {
-        "none".to_owned()
-    } else {
-        items.join(", ")
+fn owned(items: &[&str]) -> Vec<String> {
+    items.iter().map(|item| (*item).to_owned()).collect()
+}
+
+/// The workflow version a case runs on, to name its roles by label in a refusal.
+fn reference(case: &CaseRecord) -> swakelola_store::WorkflowRef {
+    swakelola_store::WorkflowRef {
+        id: case.workflow_id.clone(),
+        version: case.workflow_version,
     }
 }

@@ -19,8 +19,10 @@ use swakelola_view::{AgendaEntry, CaseView, Labels};
 
 use crate::AppState;
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult, ErrorBody, Problem, need_problem};
+use crate::error::{ApiError, ApiResult, Arg, ErrorBody, Problem, need_problem};
 use crate::extract::{IdempotencyKey, Json, Path, Query, read_limited};
+use swakelola_core::step::Act;
+use swakelola_store::WorkflowRef;
 
 /// A case in a list.
 #[derive(Debug, Serialize, ToSchema)]
@@ -268,25 +270,31 @@ pub async fn list(
         .fiscal_year
         .is_some_and(|year| !(1..=9999).contains(&year))
     {
-        return Err(ApiError::bad_request(
-            "`fiscal_year` must be between 1 and 9999",
+        return Err(ApiError::localized(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "api-range",
+            &[("name", "fiscal_year"), ("min", "1"), ("max", "9999")],
         ));
     }
     let limit = query.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
-        return Err(ApiError::bad_request("`limit` must be between 1 and 500"));
+        return Err(ApiError::localized(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "api-range",
+            &[("name", "limit"), ("min", "1"), ("max", "500")],
+        ));
     }
     // An empty cursor is no cursor: the first page.
     let after = query.after.filter(|after| !after.is_empty());
     if let Some(after) = &after {
         // Only the caller's own cases are valid cursors. A well-formed request naming a
         // position that is not in this list is a refused value (422), not a malformed one.
-        principal.case(&state, after).await.map_err(|_| {
-            ApiError::unprocessable(
-                "after",
-                "not a cursor from a previous page of this list; start again without `after`",
-            )
-        })?;
+        principal
+            .case(&state, after)
+            .await
+            .map_err(|_| ApiError::unprocessable_localized("after", "api-bad-cursor", &[]))?;
     }
     let cases = state
         .store
@@ -372,20 +380,34 @@ pub async fn open(
     let role = match &request.role {
         Some(role) if usable.contains(&role.as_str()) => role.clone(),
         Some(role) => {
-            return Err(ApiError::forbidden(format!(
-                "your token cannot open a case as `{role}` with these parties; name your organisation as the party of that role"
-            )));
+            return Err(ApiError::localized_with(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "api-cannot-open-as",
+                vec![("role", Arg::Roles(vec![role.clone()]))],
+                None,
+                Some(WorkflowRef {
+                    id: workflow.id.clone(),
+                    version,
+                }),
+            ));
         }
         None => usable
             .iter()
             .find(|r| allowed.iter().any(|a| a == *r))
             .map(|r| (*r).to_owned())
             .ok_or_else(|| {
-                ApiError::forbidden(format!(
-                    "none of your roles may open a `{}` case with these parties; it needs one of: {}",
-                    workflow.id,
-                    allowed.join(", ")
-                ))
+                ApiError::localized_with(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "api-no-role-may-open",
+                    vec![("allowed", Arg::Roles(allowed.clone()))],
+                    None,
+                    Some(WorkflowRef {
+                        id: workflow.id.clone(),
+                        version,
+                    }),
+                )
             })?,
     };
     let mut contacts: BTreeMap<String, Vec<Contact>> = BTreeMap::new();
@@ -492,19 +514,27 @@ async fn acting_on(
     let (allowed, what) = match target {
         Target::Transition(id) => (
             workflow.transition(id).map(|t| t.roles.clone()),
-            format!("fire `{id}`"),
+            Act::Fire {
+                transition: id.to_owned(),
+            },
         ),
         Target::Field(id) => (
             workflow.field(id).map(|f| f.set_by.clone()),
-            format!("set `{id}`"),
+            Act::SetField {
+                field: id.to_owned(),
+            },
         ),
         Target::Document(id) => (
             workflow.document(id).map(|d| d.attach_by.clone()),
-            format!("attach `{id}`"),
+            Act::Attach {
+                document: id.to_owned(),
+            },
         ),
         Target::Contacts(id) => (
             workflow.roles_on_the_side_of(id),
-            format!("change the contacts of `{id}`"),
+            Act::SetContacts {
+                role: id.to_owned(),
+            },
         ),
     };
     // An unknown transition, field or document type is left to the workflow to refuse
@@ -689,21 +719,18 @@ pub struct AttachQuery {
 /// when someone saves the download.
 fn check_file_name(name: &str) -> ApiResult<()> {
     let problem = if name.trim().is_empty() {
-        Some("must not be empty")
+        Some("api-file-name-empty")
     } else if name.chars().count() > 200 {
-        Some("may have at most 200 characters")
+        Some("api-file-name-too-long")
     } else if name.contains(['/', '\\']) || name == "." || name == ".." || name.starts_with("..") {
-        Some("must be a plain file name, without folders or `..`")
+        Some("api-file-name-not-plain")
     } else if name.chars().any(char::is_control) {
-        Some("must not contain control characters")
+        Some("api-file-name-control")
     } else {
         None
     };
     match problem {
-        Some(problem) => Err(ApiError::unprocessable(
-            "file_name",
-            format!("the file name {problem}"),
-        )),
+        Some(problem) => Err(ApiError::unprocessable_localized("file_name", problem, &[])),
         None => Ok(()),
     }
 }
@@ -737,7 +764,11 @@ pub async fn attach(
     .await?;
     let content = read_limited(request, state.limits.upload_bytes).await?;
     if content.is_empty() {
-        return Err(ApiError::unprocessable("body", "the document is empty"));
+        return Err(ApiError::unprocessable_localized(
+            "body",
+            "api-empty-document",
+            &[],
+        ));
     }
     let result = execute(
         &state,
@@ -778,12 +809,11 @@ pub async fn download(
         .rev()
         .find(|d| d.sha256 == sha256)
     else {
-        return Err(ApiError::new(
+        return Err(ApiError::localized(
             StatusCode::NOT_FOUND,
             "document_not_found",
-            format!(
-                "case `{id}` has no document with SHA-256 {sha256}; see `documents` of the case"
-            ),
+            "api-no-such-document",
+            &[("case", &format!("`{id}`")), ("sha256", &sha256)],
         ));
     };
     let bytes = state.store.document(&document.sha256).await?;
@@ -960,7 +990,12 @@ pub async fn agenda(
 ) -> ApiResult<axum::Json<Vec<AgendaItem>>> {
     let days = query.days.unwrap_or(14);
     if !(1..=366).contains(&days) {
-        return Err(ApiError::bad_request("`days` must be between 1 and 366"));
+        return Err(ApiError::localized(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "api-range",
+            &[("name", "days"), ("min", "1"), ("max", "366")],
+        ));
     }
     let now = state.now();
     let until = now

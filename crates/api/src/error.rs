@@ -10,8 +10,8 @@ use serde::Serialize;
 use std::sync::Arc;
 
 use swakelola_core::format::Language;
-use swakelola_core::step::{GuardFailure, Rejection};
-use swakelola_store::{Error as StoreError, TokenRefused};
+use swakelola_core::step::{Act, GuardFailure, Rejection};
+use swakelola_store::{Error as StoreError, TokenRefused, WorkflowRef};
 use swakelola_view::catalogue;
 use swakelola_view::refusal::{self, Names};
 use utoipa::ToSchema;
@@ -51,7 +51,7 @@ pub struct ApiError {
     /// `localize` says how.
     pub message: String,
     pub details: Vec<Problem>,
-    pub localize: Option<Localize>,
+    pub localize: Option<Box<Localize>>,
 }
 
 /// How to render an error's message in the caller's language, carried from the handler to
@@ -61,22 +61,64 @@ pub enum Localize {
     Store(Arc<StoreError>),
     Message {
         id: &'static str,
-        args: Vec<(&'static str, String)>,
+        args: Vec<(&'static str, Arg)>,
+        /// The part of the request it is about, for a one-problem error.
+        path: Option<String>,
+        /// The workflow whose labels name roles and actions.
+        workflow: Option<WorkflowRef>,
     },
 }
 
+/// An argument of a catalogue message, rendered in the caller's language.
+#[derive(Debug, Clone)]
+pub enum Arg {
+    Text(String),
+    /// What a role was refused to do (`melakukan langkah «Catat hasil audiensi»`).
+    Act(Act),
+    /// Roles, by label when the workflow is known.
+    Roles(Vec<String>),
+}
+
 impl Localize {
+    /// The workflow to load labels from, if any.
+    pub(crate) fn workflow(&self) -> Option<&WorkflowRef> {
+        match self {
+            Localize::Store(error) => match error.as_ref() {
+                StoreError::Rejected { workflow, .. } => workflow.as_ref(),
+                _ => None,
+            },
+            Localize::Message { workflow, .. } => workflow.as_ref(),
+        }
+    }
+
     /// The error in `names`' language.
     pub(crate) fn render(&self, names: Names<'_>) -> ApiError {
         match self {
             Localize::Store(error) => store_error(names, error),
-            Localize::Message { id, args } => {
-                let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                ApiError::new(
-                    StatusCode::OK,
-                    "",
-                    catalogue::message(names.language, id, &args),
-                )
+            Localize::Message { id, args, path, .. } => {
+                let args: Vec<(&str, String)> = args
+                    .iter()
+                    .map(|(name, arg)| {
+                        let text = match arg {
+                            Arg::Text(text) => text.clone(),
+                            Arg::Act(act) => refusal::act(names, act),
+                            Arg::Roles(roles) => names.roles(roles),
+                        };
+                        (*name, text)
+                    })
+                    .collect();
+                let shown: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let message = catalogue::message(names.language, id, &shown);
+                ApiError {
+                    details: path
+                        .iter()
+                        .map(|path| Problem {
+                            path: path.clone(),
+                            message: message.clone(),
+                        })
+                        .collect(),
+                    ..ApiError::new(StatusCode::OK, "", message)
+                }
             }
         }
     }
@@ -100,16 +142,62 @@ impl ApiError {
         status: StatusCode,
         code: &str,
         id: &'static str,
-        args: &[(&'static str, String)],
+        args: &[(&'static str, &str)],
     ) -> Self {
-        let shown: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        Self::localized_with(
+            status,
+            code,
+            id,
+            args.iter()
+                .map(|(name, value)| (*name, Arg::Text((*value).to_owned())))
+                .collect(),
+            None,
+            None,
+        )
+    }
+
+    /// A localised error with arguments of any kind, the part of the request it is about,
+    /// and the workflow whose labels name things.
+    pub fn localized_with(
+        status: StatusCode,
+        code: &str,
+        id: &'static str,
+        args: Vec<(&'static str, Arg)>,
+        path: Option<&str>,
+        workflow: Option<WorkflowRef>,
+    ) -> Self {
+        let localize = Localize::Message {
+            id,
+            args,
+            path: path.map(str::to_owned),
+            workflow,
+        };
+        let shown = localize.render(Names::new(Language::Id, None));
         ApiError {
-            localize: Some(Localize::Message {
-                id,
-                args: args.to_vec(),
-            }),
-            ..Self::new(status, code, catalogue::message(Language::Id, id, &shown))
+            status,
+            code: code.to_owned(),
+            message: shown.message,
+            details: shown.details,
+            localize: Some(Box::new(localize)),
         }
+    }
+
+    /// 422 about one part of the request (`file_name`, `body.expires_at`), localised.
+    pub fn unprocessable_localized(
+        path: &str,
+        id: &'static str,
+        args: &[(&'static str, &str)],
+    ) -> Self {
+        Self::localized_with(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+            id,
+            args.iter()
+                .map(|(name, value)| (*name, Arg::Text((*value).to_owned())))
+                .collect(),
+            Some(path),
+            None,
+        )
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -169,7 +257,12 @@ impl ApiError {
 
 impl From<TokenRefused> for ApiError {
     fn from(refused: TokenRefused) -> Self {
-        ApiError::unauthorized(refused.to_string())
+        let id = match refused {
+            TokenRefused::Unknown => "api-token-unknown",
+            TokenRefused::Revoked => "api-token-revoked",
+            TokenRefused::Expired => "api-token-expired",
+        };
+        ApiError::localized(StatusCode::UNAUTHORIZED, "unauthorized", id, &[])
     }
 }
 
@@ -323,7 +416,7 @@ impl From<StoreError> for ApiError {
             _ => {}
         }
         let mut answer = store_error(Names::new(Language::Id, None), &error);
-        answer.localize = Some(Localize::Store(Arc::new(error)));
+        answer.localize = Some(Box::new(Localize::Store(Arc::new(error))));
         answer
     }
 }
@@ -346,7 +439,7 @@ impl IntoResponse for ApiError {
         )
             .into_response();
         if let Some(localize) = localize {
-            response.extensions_mut().insert(localize);
+            response.extensions_mut().insert(*localize);
         }
         if unauthorized {
             response.headers_mut().insert(

@@ -28,10 +28,11 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
                 essence.eq_ignore_ascii_case("application/json")
             });
         if !is_json {
-            return Err(ApiError::new(
+            return Err(ApiError::localized(
                 axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
-                "send the body as JSON with `Content-Type: application/json`",
+                "api-not-json",
+                &[],
             ));
         }
         let bytes = read_limited(request, state.limits.json_bytes).await?;
@@ -40,7 +41,12 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
             let path = error.path().to_string();
             let inner = error.into_inner();
             if inner.is_syntax() || inner.is_eof() {
-                ApiError::bad_request(format!("the body is not valid JSON: {inner}"))
+                ApiError::localized(
+                    axum::http::StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    "api-invalid-json",
+                    &[("detail", &inner.to_string())],
+                )
             } else {
                 let path = if path == "." {
                     "body".to_owned()
@@ -60,9 +66,14 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
                 }
             }
         })?;
-        deserializer
-            .end()
-            .map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
+        deserializer.end().map_err(|e| {
+            ApiError::localized(
+                axum::http::StatusCode::BAD_REQUEST,
+                "bad_request",
+                "api-invalid-json",
+                &[("detail", &e.to_string())],
+            )
+        })?;
         Ok(Json(value))
     }
 }
@@ -81,11 +92,14 @@ pub async fn read_limited(request: Request, limit: usize) -> ApiResult<Vec<u8>> 
     }
     let mut stream = request.into_body().into_data_stream();
     let mut bytes = Vec::new();
-    while let Some(chunk) = stream
-        .try_next()
-        .await
-        .map_err(|e| ApiError::bad_request(format!("the request body could not be read: {e}")))?
-    {
+    while let Some(chunk) = stream.try_next().await.map_err(|e| {
+        ApiError::localized(
+            axum::http::StatusCode::BAD_REQUEST,
+            "bad_request",
+            "api-unreadable-body",
+            &[("detail", &e.to_string())],
+        )
+    })? {
         if bytes.len() + chunk.len() > limit {
             return Err(ApiError::too_large(limit));
         }
@@ -157,10 +171,15 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
                     && k.chars().all(|c| c.is_ascii_graphic())
             })
             .ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "the Idempotency-Key header must be 1–{} visible ASCII characters, e.g. a UUID",
-                    swakelola_store::MAX_IDEMPOTENCY_KEY_CHARS
-                ))
+                ApiError::localized(
+                    axum::http::StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    "api-bad-idempotency-key",
+                    &[(
+                        "max",
+                        &swakelola_store::MAX_IDEMPOTENCY_KEY_CHARS.to_string(),
+                    )],
+                )
             })?;
         Ok(IdempotencyKey(Some(key.to_owned())))
     }

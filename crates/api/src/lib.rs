@@ -361,19 +361,13 @@ async fn finish_errors(
         return Response::from_parts(parts, axum::body::Body::from(bytes));
     }
     if let Some(localize) = parts.extensions.remove::<error::Localize>() {
-        let engine = match &localize {
-            error::Localize::Store(stored) => match stored.as_ref() {
-                swakelola_store::Error::Rejected {
-                    workflow: Some(workflow),
-                    ..
-                } => state
-                    .store
-                    .engine_for(&workflow.id, workflow.version)
-                    .await
-                    .ok(),
-                _ => None,
-            },
-            error::Localize::Message { .. } => None,
+        let engine = match localize.workflow() {
+            Some(workflow) => state
+                .store
+                .engine_for(&workflow.id, workflow.version)
+                .await
+                .ok(),
+            None => None,
         };
         let labels = engine
             .as_ref()

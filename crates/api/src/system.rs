@@ -38,10 +38,11 @@ pub async fn readyz(State(state): State<AppState>) -> ApiResult<axum::Json<Healt
     match tokio::time::timeout(std::time::Duration::from_secs(2), state.store.ping()).await {
         Ok(result) => result?,
         Err(_) => {
-            return Err(ApiError::new(
+            return Err(ApiError::localized(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "database_unavailable",
-                "the database did not answer within 2 s; try again shortly",
+                "api-database-slow",
+                &[],
             ));
         }
     }
@@ -57,10 +58,11 @@ pub async fn readyz(State(state): State<AppState>) -> ApiResult<axum::Json<Healt
 pub async fn metrics(State(state): State<AppState>, _operator: Operator) -> ApiResult<String> {
     match &state.metrics {
         Some(handle) => Ok(handle.render()),
-        None => Err(ApiError::new(
+        None => Err(ApiError::localized(
             StatusCode::NOT_FOUND,
             "metrics_disabled",
-            "metrics are not enabled on this server",
+            "api-metrics-disabled",
+            &[],
         )),
     }
 }
@@ -77,19 +79,24 @@ pub async fn openapi_json(
 
 /// A method the path does not take answers with the API's JSON error.
 pub async fn method_not_allowed(method: axum::http::Method, uri: Uri) -> ApiError {
-    ApiError::new(
+    ApiError::localized(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
-        format!("`{}` does not take {method}; see /openapi.json", uri.path()),
+        "api-method-not-allowed",
+        &[
+            ("path", &format!("`{}`", uri.path())),
+            ("method", method.as_str()),
+        ],
     )
 }
 
 /// Unknown paths answer with the API's JSON error.
 pub async fn not_found(uri: Uri) -> ApiError {
-    ApiError::new(
+    ApiError::localized(
         StatusCode::NOT_FOUND,
         "not_found",
-        format!("there is no endpoint `{}`; see /openapi.json", uri.path()),
+        "api-no-endpoint",
+        &[("path", &format!("`{}`", uri.path()))],
     )
 }
 
@@ -224,14 +231,19 @@ pub async fn create_token(
     Json(request): Json<CreateTokenRequest>,
 ) -> ApiResult<Response> {
     if request.organisation != admin.organisation {
-        return Err(ApiError::forbidden(format!(
-            "administrators issue tokens for their own organisation (`{}`) only",
-            admin.organisation
-        )));
+        return Err(ApiError::localized(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "api-own-organisation-only",
+            &[("organisation", &format!("`{}`", admin.organisation))],
+        ));
     }
     if request.roles.iter().any(|r| r == OPERATOR_ROLE) {
-        return Err(ApiError::forbidden(
-            "the `operator` role is granted only on the server: `swakelola token create --role operator`",
+        return Err(ApiError::localized(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "api-operator-on-server",
+            &[],
         ));
     }
     let expires_at = request
@@ -239,9 +251,10 @@ pub async fn create_token(
         .as_deref()
         .map(|text| {
             text.parse::<Timestamp>().map_err(|e| {
-                ApiError::unprocessable(
+                ApiError::unprocessable_localized(
                     "body.expires_at",
-                    format!("not an RFC 3339 instant like 2026-12-31T17:00:00Z: {e}"),
+                    "api-not-an-instant",
+                    &[("detail", &e.to_string())],
                 )
             })
         })
@@ -286,10 +299,11 @@ pub async fn revoke_token(
     };
     match revoked {
         Some(token) => Ok(axum::Json(token.into())),
-        None => Err(ApiError::new(
+        None => Err(ApiError::localized(
             StatusCode::NOT_FOUND,
             "token_not_found",
-            format!("there is no token `{id}`; list them with GET /v1/tokens"),
+            "api-no-token",
+            &[("id", &format!("`{id}`"))],
         )),
     }
 }

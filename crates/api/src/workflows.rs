@@ -116,10 +116,14 @@ async fn engine(
     };
     match state.store.engine_for(id, version).await {
         Ok(engine) => Ok((version, engine)),
-        Err(swakelola_store::Error::WorkflowNotFound(_)) => Err(ApiError::new(
+        Err(swakelola_store::Error::WorkflowNotFound(_)) => Err(ApiError::localized(
             StatusCode::NOT_FOUND,
             "workflow_not_found",
-            format!("workflow `{id}` version {version} is not deployed"),
+            "api-workflow-version-not-deployed",
+            &[
+                ("workflow", &format!("`{id}`")),
+                ("version", &version.to_string()),
+            ],
         )),
         Err(error) => Err(error.into()),
     }

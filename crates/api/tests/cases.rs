@@ -693,6 +693,49 @@ async fn refusals_in_both_languages(api: Api) {
         "{}",
         missing.text()
     );
+    // The API's own answers too: no token, and a role the caller does not hold on the case.
+    let anonymous = api
+        .send(
+            Request::builder()
+                .uri("/v1/cases")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        anonymous.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Titik akhir ini memerlukan `Authorization: Bearer <token>`"),
+        "{}",
+        anonymous.text()
+    );
+    let not_yours = api
+        .send(
+            Request::builder()
+                .method(Method::POST)
+                .uri(format!("/v1/cases/{id}/transitions/catat_audiensi?lang=en"))
+                .header("authorization", format!("Bearer {budi}"))
+                .header("content-type", "application/json")
+                .body(Body::from(r#"{"role": "pimpinan_ormas"}"#))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        not_yours.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        not_yours.text()
+    );
+    assert!(
+        not_yours.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Your token cannot act as «Head of the organisation» on this case"),
+        "{}",
+        not_yours.text()
+    );
     assert_eq!(api.snapshot(&id).await, before, "refusals changed nothing");
 }
 

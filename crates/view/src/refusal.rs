@@ -66,6 +66,11 @@ impl<'w> Names<'w> {
         }
     }
 
+    /// Roles by label (or id), or "(tidak ada)".
+    pub fn roles(&self, roles: &[String]) -> String {
+        self.list(roles, |r| self.role(r))
+    }
+
     fn plain_list(&self, items: &[String]) -> String {
         self.list(items, |item| format!("`{item}`"))
     }
@@ -116,7 +121,8 @@ pub fn guard_failure(names: Names<'_>, failure: &GuardFailure) -> String {
     }
 }
 
-fn act(names: Names<'_>, act: &Act) -> String {
+/// What a role was refused to do, in words.
+pub fn act(names: Names<'_>, act: &Act) -> String {
     match act {
         Act::Open => names.msg("act-open", &[]),
         Act::Fire { transition } => {
