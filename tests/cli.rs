@@ -11,7 +11,7 @@ fn validating_the_shipped_workflows_succeeds() {
         out.contains("workflows/swakelola-tipe-3.yaml: `swakelola-tipe-3`"),
         "{out}"
     );
-    assert!(out.contains("0 error(s)"), "{out}");
+    assert!(out.contains("0 kesalahan"), "{out}");
 }
 
 #[test]
@@ -114,7 +114,7 @@ fn graphs_render_as_mermaid_and_dot() {
 
     let output = swakelola(&["graph", "tests/fixtures/invalid/e011-unknown-stage.yaml"]);
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("no diagram: fix the errors above first"));
+    assert!(stderr(&output).contains("tidak ada diagram: perbaiki dulu kesalahan di atas"));
 }
 
 #[test]
@@ -124,7 +124,7 @@ fn codes_are_explained() {
     assert!(stdout(&output).starts_with("E023 Dead end"));
     let output = swakelola(&["explain", "E999"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("known codes: E001"));
+    assert!(stderr(&output).contains("kode yang ada: E001"));
 }
 
 #[test]

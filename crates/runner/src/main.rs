@@ -18,7 +18,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use swakelola_core::format::Language;
 use swakelola_definition::{Bundle, Diagnostic, diagnostic, graph, load};
+use swakelola_view::catalogue;
 
 /// Swakelola Tipe III workflow engine: keeps government–civil-society partnerships on time.
 ///
@@ -384,7 +386,10 @@ fn main() -> ExitCode {
     let matches = help::prepared(Cli::command(), language).get_matches_from(args);
     let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     if let Err(error) = apply_config(&mut cli, &matches) {
-        eprintln!("error: {error:#}");
+        eprintln!(
+            "{}: {error:#}",
+            catalogue::message(language, "error-prefix", &[])
+        );
         return ExitCode::from(2);
     }
     if matches!(cli.command, Command::Run { .. } | Command::Serve { .. }) {
@@ -393,7 +398,10 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!(
+                "{}: {error:#}",
+                catalogue::message(language, "error-prefix", &[])
+            );
             ExitCode::from(2)
         }
     }
@@ -428,6 +436,7 @@ fn exit_quietly_on_closed_stdout() {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let language: Language = cli.database.lang.into();
     // `--json` is honoured by every command that prints a result, and refused (not ignored)
     // by those that print a story or run until stopped.
     if cli.database.json {
@@ -441,11 +450,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             _ => "",
         };
         if !name.is_empty() && !help::uses_global(name, "json") {
-            let language = cli.database.lang.into();
             eprintln!(
                 "{}: {}",
-                swakelola_view::catalogue::message(language, "error-prefix", &[]),
-                swakelola_view::catalogue::message(
+                catalogue::message(language, "error-prefix", &[]),
+                catalogue::message(
                     language,
                     "error-no-json",
                     &[("command", &format!("`swakelola {name}`"))]
@@ -465,10 +473,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 format
             };
-            validate(&paths, format, deny_warnings)
+            validate(&paths, format, deny_warnings, language)
         }
-        Command::Graph { file, format } => draw(&file, format),
-        Command::Explain { code } => Ok(explain(&code)),
+        Command::Graph { file, format } => draw(&file, format, language),
+        Command::Explain { code } => Ok(explain(&code, language)),
         Command::Demo => {
             cases::runtime().block_on(demo::run(cli.database.lang.into()))?;
             Ok(ExitCode::SUCCESS)
@@ -532,7 +540,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn validate(paths: &[PathBuf], format: Format, deny_warnings: bool) -> anyhow::Result<ExitCode> {
+fn validate(
+    paths: &[PathBuf],
+    format: Format,
+    deny_warnings: bool,
+    language: Language,
+) -> anyhow::Result<ExitCode> {
     let bundle = load(paths)?;
     let failed = bundle.has_errors() || (deny_warnings && !bundle.diagnostics.is_empty());
     match format {
@@ -556,7 +569,7 @@ fn validate(paths: &[PathBuf], format: Format, deny_warnings: bool) -> anyhow::R
         }
         Format::Text => {
             print_diagnostics(&bundle.diagnostics);
-            print_summary(&bundle);
+            print_summary(&bundle, language);
         }
     }
     Ok(if failed {
@@ -573,47 +586,75 @@ fn print_diagnostics(diagnostics: &[Diagnostic]) {
     }
 }
 
-fn print_summary(bundle: &Bundle) {
+fn print_summary(bundle: &Bundle, language: Language) {
+    let text = |id: &str, args: &[(&str, &str)]| catalogue::message(language, id, args);
     for definition in &bundle.workflows {
         let workflow = &definition.workflow;
+        let label = match language {
+            Language::Id => &workflow.label.id,
+            Language::En => workflow.label.en.as_ref().unwrap_or(&workflow.label.id),
+        };
         println!(
-            "ok  {}: `{}` — {} ({} stages, {} transitions)",
-            definition.file,
-            workflow.id,
-            workflow.label.id,
-            workflow.stages.len(),
-            workflow.transitions.len()
+            "ok  {}",
+            text(
+                "validate-workflow",
+                &[
+                    ("file", &definition.file),
+                    ("workflow", &format!("`{}`", workflow.id)),
+                    ("label", label),
+                    ("stages", &workflow.stages.len().to_string()),
+                    ("transitions", &workflow.transitions.len().to_string()),
+                ]
+            )
         );
     }
     for (id, calendar) in &bundle.calendars {
         let years: Vec<String> = calendar.covered_years().map(|y| y.to_string()).collect();
         println!(
-            "ok  calendar `{id}` ({}): {} days off in {}",
-            calendar.time_zone().iana_name().unwrap_or("fixed offset"),
-            calendar.holidays().count(),
-            years.join(", ")
+            "ok  {}",
+            text(
+                "validate-calendar",
+                &[
+                    ("calendar", &format!("`{id}`")),
+                    (
+                        "zone",
+                        calendar.time_zone().iana_name().unwrap_or("UTC offset")
+                    ),
+                    ("days", &calendar.holidays().count().to_string()),
+                    ("years", &years.join(", ")),
+                ]
+            )
         );
     }
     let errors = bundle.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = bundle.diagnostics.len() - errors;
     println!(
-        "{} workflow file(s), {} calendar file(s): {errors} error(s), {warnings} warning(s)",
-        bundle.workflow_files, bundle.calendar_files
+        "{}",
+        text(
+            "validate-summary",
+            &[
+                ("workflows", &bundle.workflow_files.to_string()),
+                ("calendars", &bundle.calendar_files.to_string()),
+                ("errors", &errors.to_string()),
+                ("warnings", &warnings.to_string()),
+            ]
+        )
     );
     if errors > 0 {
+        let code = bundle
+            .diagnostics
+            .iter()
+            .find(|d| d.is_error())
+            .map(|d| d.code)
+            .unwrap_or(swakelola_definition::Code::E001);
         println!(
-            "run `swakelola explain CODE` for more about a code, e.g. `swakelola explain {:?}`",
-            bundle
-                .diagnostics
-                .iter()
-                .find(|d| d.is_error())
-                .map(|d| d.code)
-                .unwrap_or(swakelola_definition::Code::E001)
+            "{}",
+            text("validate-explain", &[("code", &format!("{code:?}"))])
         );
     }
 }
 
-fn draw(file: &PathBuf, format: GraphFormat) -> anyhow::Result<ExitCode> {
+fn draw(file: &PathBuf, format: GraphFormat, language: Language) -> anyhow::Result<ExitCode> {
     if file.is_dir() {
         anyhow::bail!(
             "`{}` is a folder; give one workflow file, e.g. workflows/swakelola-tipe-3.yaml",
@@ -624,8 +665,12 @@ fn draw(file: &PathBuf, format: GraphFormat) -> anyhow::Result<ExitCode> {
     let Some(definition) = bundle.workflows.first() else {
         print_diagnostics(&bundle.diagnostics);
         eprintln!(
-            "no diagram: fix the errors above first (`swakelola validate {}`)",
-            file.display()
+            "{}",
+            catalogue::message(
+                language,
+                "graph-errors-first",
+                &[("file", &file.display().to_string())]
+            )
         );
         return Ok(ExitCode::FAILURE);
     };
@@ -637,7 +682,7 @@ fn draw(file: &PathBuf, format: GraphFormat) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn explain(code: &str) -> ExitCode {
+fn explain(code: &str, language: Language) -> ExitCode {
     match diagnostic::explain(code) {
         Some(text) => {
             println!("{text}");
@@ -645,8 +690,16 @@ fn explain(code: &str) -> ExitCode {
         }
         None => {
             eprintln!(
-                "error: there is no diagnostic code `{code}`; known codes: {}",
-                diagnostic::documented_codes().join(", ")
+                "{}: {}",
+                catalogue::message(language, "error-prefix", &[]),
+                catalogue::message(
+                    language,
+                    "explain-unknown-code",
+                    &[
+                        ("code", &format!("`{code}`")),
+                        ("known", &diagnostic::documented_codes().join(", "))
+                    ]
+                )
             );
             ExitCode::from(2)
         }

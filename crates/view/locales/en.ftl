@@ -238,3 +238,11 @@ api-operator-on-server = The `operator` role is granted only on the server: `swa
 api-not-an-instant = not an RFC 3339 instant like 2026-12-31T17:00:00Z: { $detail }
 api-no-token = There is no token { $id }; list them with GET /v1/tokens.
 api-workflow-version-not-deployed = Workflow { $workflow } version { $version } is not deployed.
+
+# validate, graph, explain
+validate-workflow = { $file }: { $workflow } — { $label } ({ $stages } stages, { $transitions } transitions)
+validate-calendar = calendar { $calendar } ({ $zone }): { $days } days off in { $years }
+validate-summary = { $workflows } workflow file(s), { $calendars } calendar file(s): { $errors } error(s), { $warnings } warning(s)
+validate-explain = run `swakelola explain CODE` for more about a code, e.g. `swakelola explain { $code }`
+graph-errors-first = no diagram: fix the errors above first (`swakelola validate { $file }`)
+explain-unknown-code = there is no diagnostic code { $code }; known codes: { $known }

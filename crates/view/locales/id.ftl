@@ -238,3 +238,11 @@ api-operator-on-server = Peran `operator` hanya diberikan di server: `swakelola 
 api-not-an-instant = bukan waktu RFC 3339 seperti 2026-12-31T17:00:00Z: { $detail }
 api-no-token = Tidak ada token { $id }; lihat daftarnya di GET /v1/tokens.
 api-workflow-version-not-deployed = Alur kerja { $workflow } versi { $version } belum dipasang.
+
+# validate, graph, explain
+validate-workflow = { $file }: { $workflow } — { $label } ({ $stages } tahap, { $transitions } langkah)
+validate-calendar = kalender { $calendar } ({ $zone }): { $days } hari libur pada { $years }
+validate-summary = { $workflows } berkas alur kerja, { $calendars } berkas kalender: { $errors } kesalahan, { $warnings } peringatan
+validate-explain = jalankan `swakelola explain KODE` untuk penjelasan sebuah kode, misalnya `swakelola explain { $code }`
+graph-errors-first = tidak ada diagram: perbaiki dulu kesalahan di atas (`swakelola validate { $file }`)
+explain-unknown-code = tidak ada kode diagnostik { $code }; kode yang ada: { $known }
