@@ -306,6 +306,27 @@ fn a_config_file_fills_what_flags_and_environment_leave_open() {
     );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(dir.join("from-env.db").exists());
+    // The language people read, from the file unless --lang says otherwise.
+    std::fs::write(
+        &config,
+        format!(
+            "database_url: sqlite://{}/from-config.db\nlang: en\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let english = run(None, &["--config", config_arg, "case", "list"]);
+    assert_eq!(
+        stdout(&english).trim(),
+        "no cases match",
+        "{}",
+        stderr(&english)
+    );
+    let indonesian = run(
+        None,
+        &["--config", config_arg, "--lang", "id", "case", "list"],
+    );
+    assert_eq!(stdout(&indonesian).trim(), "tidak ada kasus yang cocok");
     // A typo is refused with its position.
     std::fs::write(&config, "databse_url: sqlite://x.db\n").unwrap();
     let output = run(None, &["--config", config_arg, "workflow", "list"]);

@@ -22,7 +22,8 @@ use swakelola_store::{
 use swakelola_view::{AgendaEntry, CaseView, HistoryLine, Labels, catalogue, refusal};
 
 /// A language people read swakelola in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Lang {
     Id,
     En,

@@ -38,7 +38,7 @@ struct Cli {
     #[command(flatten)]
     database: cases::Database,
     /// A YAML file with defaults for options not given as flags or environment variables
-    /// (keys as the long flags with `_`: database_url, webhook_allow, poll, lease, batch,
+    /// (keys as the long flags with `_`: database_url, lang, webhook_allow, poll, lease, batch,
     /// smtp_url, smtp_from, webhook_secret, metrics, max_attempts, retry_base, api, listen,
     /// delivery_timeout, grace, max_fires_per_case, public_url).
     #[arg(long, global = true, env = "SWAKELOLA_CONFIG", value_name = "FILE")]
@@ -78,6 +78,7 @@ fn init_logging(format: LogFormat) {
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
     database_url: Option<String>,
+    lang: Option<cases::Lang>,
     webhook_allow: Option<Vec<String>>,
     public_url: Option<String>,
     delivery_timeout: Option<u64>,
@@ -121,6 +122,11 @@ fn apply_config(cli: &mut Cli, matches: &clap::ArgMatches) -> anyhow::Result<()>
         && let Some(allow) = config.webhook_allow
     {
         cli.database.webhook_allow = allow;
+    }
+    if unset(matches, "lang")
+        && let Some(lang) = config.lang
+    {
+        cli.database.lang = lang;
     }
     if let (
         Command::Run {

@@ -19,7 +19,7 @@ help--lang =
 help--webhook_allow =
     Jaringan (CIDR, dipisah koma) yang boleh dituju kontak webhook walaupun privat, loopback atau link-local, juga lewat http biasa; bawaannya webhook harus https ke alamat publik. Misalnya `127.0.0.1/32` untuk penerima di mesin ini
 help--config =
-    Berkas YAML berisi nilai bawaan untuk opsi yang tidak diberikan sebagai flag atau variabel lingkungan (kuncinya seperti flag panjang dengan `_`: database_url, webhook_allow, poll, lease, batch, smtp_url, smtp_from, webhook_secret, metrics, max_attempts, retry_base, api, listen, delivery_timeout, grace, max_fires_per_case, public_url)
+    Berkas YAML berisi nilai bawaan untuk opsi yang tidak diberikan sebagai flag atau variabel lingkungan (kuncinya seperti flag panjang dengan `_`: database_url, lang, webhook_allow, poll, lease, batch, smtp_url, smtp_from, webhook_secret, metrics, max_attempts, retry_base, api, listen, delivery_timeout, grace, max_fires_per_case, public_url)
 help--log_format =
     Format log `run` dan `serve` (di stderr): satu objek JSON per baris, atau teks untuk orang. Tingkatnya dari SWAKELOLA_LOG (bawaan `info`), misalnya `debug`
 
