@@ -139,6 +139,18 @@ pub enum Invalid {
     ExpiryNotInFuture,
     #[error("no randomness available: {detail}")]
     NoRandomness { detail: String },
+    #[error("there is no account with email `{email}`")]
+    NoUser { email: String },
+    #[error("an account with email `{email}` exists already")]
+    EmailTaken { email: String },
+    #[error("the link to set a password is unknown, used or expired")]
+    LinkNotValid,
+    #[error("the password is shorter than {min} characters")]
+    PasswordTooShort { min: usize },
+    #[error("wrong email or password")]
+    SignInRefused,
+    #[error("too many failed sign-ins; wait {minutes} minutes")]
+    TooManySignIns { minutes: u64 },
     /// A command-line pair (`--field NAME=VALUE`, `--party`, `--contact`) without its `=`.
     #[error("`{text}` is not NAME=VALUE")]
     NotAPair { text: String, option: String },
@@ -163,6 +175,12 @@ impl Invalid {
             Invalid::ExpiryNotInFuture => "expiry_not_in_future",
             Invalid::NoRandomness { .. } => "no_randomness",
             Invalid::NotAPair { .. } => "not_a_pair",
+            Invalid::NoUser { .. } => "no_user",
+            Invalid::EmailTaken { .. } => "email_taken",
+            Invalid::LinkNotValid => "link_not_valid",
+            Invalid::PasswordTooShort { .. } => "password_too_short",
+            Invalid::SignInRefused => "sign_in_refused",
+            Invalid::TooManySignIns { .. } => "too_many_sign_ins",
         }
     }
 }

@@ -13,6 +13,7 @@ mod hash;
 pub mod input;
 mod lookup;
 mod parties;
+pub mod people;
 mod sql;
 mod tokens;
 mod work;

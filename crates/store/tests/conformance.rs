@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use swakelola_core::Actor;
 use swakelola_core::step::Action;
 use swakelola_store::{
-    CaseCommand, CaseFilter, Contact, Error, Fired, OpenCase, Parties, SqlStore, Store,
+    CaseCommand, CaseFilter, Contact, Error, Fired, Invalid, OpenCase, Parties, SqlStore, Store,
 };
 
 fn repo() -> PathBuf {
@@ -96,6 +96,7 @@ conformance!(
     outbox_and_timers_listings_respect_organisations,
     a_new_holiday_moves_pending_deadlines_once,
     the_calendar_of_a_new_year_settles_provisional_deadlines,
+    people_sign_in_with_a_password_set_through_a_one_time_link,
 );
 
 async fn deploy(store: &SqlStore) {
@@ -1401,4 +1402,186 @@ async fn the_calendar_of_a_new_year_settles_provisional_deadlines(store: Arc<Sql
     let settled = after.obligations.get(&before.key).unwrap();
     assert_eq!(settled.due_date.to_string(), "2027-01-05");
     assert!(!settled.provisional, "{settled:?}");
+}
+
+/// Accounts: a one-time link sets the password; sign-in opens a session the pages find by
+/// its cookie; failed sign-ins are throttled per account and per address; a disabled
+/// account's sessions end at once; a reset link ends every session.
+async fn people_sign_in_with_a_password_set_through_a_one_time_link(store: Arc<SqlStore>) {
+    use swakelola_store::people::{MAX_FAILED_SIGN_INS, SESSION_IDLE};
+    let roles = vec!["ppk".to_owned()];
+    let (user, link) = store
+        .create_user(
+            "Budi Santoso",
+            "Budi@DP3A.example ",
+            "dp3a-palembang",
+            &roles,
+            now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(user.email, "budi@dp3a.example");
+    assert!(!user.active);
+    let taken = store
+        .create_user("Budi", "budi@dp3a.example", "dp3a-palembang", &roles, now())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(taken, Error::InvalidRequest(Invalid::EmailTaken { .. })),
+        "{taken}"
+    );
+    // Nobody signs in before a password is set.
+    let early = store
+        .sign_in("budi@dp3a.example", "", "10.0.0.1", now())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(early, Error::InvalidRequest(Invalid::SignInRefused)),
+        "{early}"
+    );
+    let short = store
+        .set_password(&link, "pendek", now())
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        short,
+        Error::InvalidRequest(Invalid::PasswordTooShort { .. })
+    ));
+    let user = store
+        .set_password(&link, "sandi-yang-panjang", now())
+        .await
+        .unwrap();
+    assert!(user.active);
+    let used = store
+        .set_password(&link, "sandi-yang-lain-lagi", now())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(used, Error::InvalidRequest(Invalid::LinkNotValid)),
+        "{used}"
+    );
+
+    let (cookie, session) = store
+        .sign_in("BUDI@dp3a.example", "sandi-yang-panjang", "10.0.0.1", now())
+        .await
+        .unwrap();
+    assert_eq!(session.user.id, user.id);
+    assert_eq!(session.csrf.len(), 64);
+    let found = store.session(&cookie, now()).await.unwrap().unwrap();
+    assert_eq!(found, session);
+    assert!(
+        store
+            .session("not-a-cookie", now())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Idle too long: the session is gone for good.
+    let later = now()
+        .checked_add(SESSION_IDLE)
+        .unwrap()
+        .checked_add(jiff::SignedDuration::from_secs(1))
+        .unwrap();
+    assert!(store.session(&cookie, later).await.unwrap().is_none());
+    assert!(store.session(&cookie, now()).await.unwrap().is_none());
+
+    // Throttling: after the allowed failures even the right password waits.
+    for _ in 0..MAX_FAILED_SIGN_INS {
+        let wrong = store
+            .sign_in("budi@dp3a.example", "salah", "10.0.0.2", now())
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            wrong,
+            Error::InvalidRequest(Invalid::SignInRefused)
+        ));
+    }
+    let throttled = store
+        .sign_in("budi@dp3a.example", "sandi-yang-panjang", "10.0.0.3", now())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            throttled,
+            Error::InvalidRequest(Invalid::TooManySignIns { .. })
+        ),
+        "{throttled}"
+    );
+    let window_later = now()
+        .checked_add(jiff::SignedDuration::from_mins(16))
+        .unwrap();
+    let (cookie, _) = store
+        .sign_in(
+            "budi@dp3a.example",
+            "sandi-yang-panjang",
+            "10.0.0.3",
+            window_later,
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .session(&cookie, window_later)
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    // Disabled: sessions end at once, and no new one.
+    store
+        .disable_user("budi@dp3a.example", window_later)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .session(&cookie, window_later)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let disabled = store
+        .sign_in(
+            "budi@dp3a.example",
+            "sandi-yang-panjang",
+            "10.0.0.4",
+            window_later,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        disabled,
+        Error::InvalidRequest(Invalid::SignInRefused)
+    ));
+    // A reset enables the account again through a new link.
+    let (_, link) = store
+        .reset_user("budi@dp3a.example", window_later)
+        .await
+        .unwrap();
+    store
+        .set_password(&link, "sandi-baru-yang-panjang", window_later)
+        .await
+        .unwrap();
+    let (cookie, session) = store
+        .sign_in(
+            "budi@dp3a.example",
+            "sandi-baru-yang-panjang",
+            "10.0.0.4",
+            window_later,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.sign_out_everywhere(&session.user.id).await.unwrap(),
+        1
+    );
+    assert!(
+        store
+            .session(&cookie, window_later)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let listed = store.users().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].active && listed[0].disabled_at.is_none());
 }

@@ -246,3 +246,11 @@ validate-summary = { $workflows } workflow file(s), { $calendars } calendar file
 validate-explain = run `swakelola explain CODE` for more about a code, e.g. `swakelola explain { $code }`
 graph-errors-first = no diagram: fix the errors above first (`swakelola validate { $file }`)
 explain-unknown-code = there is no diagnostic code { $code }; known codes: { $known }
+
+# accounts and signing in
+invalid-no-user = There is no account with email { $email }; see `swakelola user list`.
+invalid-email-taken = An account with email { $email } exists already; for a forgotten password use `swakelola user reset`.
+invalid-link-not-valid = The link to set a password is unknown, used or expired; ask an administrator for a new one.
+invalid-password-too-short = A password has at least { $min } characters.
+invalid-sign-in-refused = Wrong email or password.
+invalid-too-many-sign-ins = Too many failed sign-ins; wait { $minutes } minutes and try again.

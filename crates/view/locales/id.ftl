@@ -246,3 +246,11 @@ validate-summary = { $workflows } berkas alur kerja, { $calendars } berkas kalen
 validate-explain = jalankan `swakelola explain KODE` untuk penjelasan sebuah kode, misalnya `swakelola explain { $code }`
 graph-errors-first = tidak ada diagram: perbaiki dulu kesalahan di atas (`swakelola validate { $file }`)
 explain-unknown-code = tidak ada kode diagnostik { $code }; kode yang ada: { $known }
+
+# accounts and signing in
+invalid-no-user = Tidak ada akun dengan email { $email }; lihat `swakelola user list`.
+invalid-email-taken = Akun dengan email { $email } sudah ada; untuk lupa sandi pakai `swakelola user reset`.
+invalid-link-not-valid = Tautan untuk membuat sandi tidak dikenal, sudah dipakai atau kedaluwarsa; mintalah tautan baru kepada administrator.
+invalid-password-too-short = Sandi paling sedikit { $min } karakter.
+invalid-sign-in-refused = Email atau sandi salah.
+invalid-too-many-sign-ins = Terlalu banyak percobaan masuk yang gagal; tunggu { $minutes } menit lalu coba lagi.

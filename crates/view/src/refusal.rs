@@ -422,6 +422,17 @@ fn invalid(names: Names<'_>, invalid: &Invalid) -> String {
         Invalid::TokenWithoutRole => msg("invalid-token-without-role", &[]),
         Invalid::ExpiryNotInFuture => msg("invalid-expiry-not-in-future", &[]),
         Invalid::NoRandomness { detail } => msg("invalid-no-randomness", &[("detail", detail)]),
+        Invalid::NoUser { email } => msg("invalid-no-user", &[("email", &quoted(email))]),
+        Invalid::EmailTaken { email } => msg("invalid-email-taken", &[("email", &quoted(email))]),
+        Invalid::LinkNotValid => msg("invalid-link-not-valid", &[]),
+        Invalid::PasswordTooShort { min } => {
+            msg("invalid-password-too-short", &[("min", &min.to_string())])
+        }
+        Invalid::SignInRefused => msg("invalid-sign-in-refused", &[]),
+        Invalid::TooManySignIns { minutes } => msg(
+            "invalid-too-many-sign-ins",
+            &[("minutes", &minutes.to_string())],
+        ),
         Invalid::NotAPair { text, option } => msg(
             "invalid-not-a-pair",
             &[("text", &quoted(text)), ("option", option)],
