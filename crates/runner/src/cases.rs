@@ -288,7 +288,7 @@ pub enum CaseCommandLine {
 /// Reports `error` in the language asked for — with the labels of `workflow` when the error
 /// was decided under it — and returns the exit code: 1 refused or not found, 3 database
 /// unavailable.
-fn fail(
+pub(crate) fn fail(
     error: &Error,
     database: &Database,
     workflow: Option<&swakelola_core::Workflow>,
@@ -324,7 +324,7 @@ async fn workflow_of(store: &SqlStore, error: &Error) -> Option<Arc<swakelola_st
     }
 }
 
-async fn open_store(database: &Database) -> Result<SqlStore, Error> {
+pub(crate) async fn open_store(database: &Database) -> Result<SqlStore, Error> {
     let policy = swakelola_store::input::WebhookPolicy::from_allow_list(&database.webhook_allow)
         .map_err(|problem| Error::InvalidInput {
             path: "--webhook-allow".into(),

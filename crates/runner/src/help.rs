@@ -90,7 +90,7 @@ pub fn help_subcommand(mut args: Vec<String>) -> Vec<String> {
 
 /// Commands that open the database (and read the config file's database settings).
 const DATABASE_COMMANDS: &[&str] = &[
-    "run", "serve", "token", "agenda", "outbox", "timer", "db", "workflow", "case",
+    "run", "serve", "token", "user", "agenda", "outbox", "timer", "db", "workflow", "case",
 ];
 
 /// Whether the top-level command `command` uses the global option `option`.

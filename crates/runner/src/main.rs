@@ -12,6 +12,7 @@ mod help;
 mod messages;
 mod runner;
 mod simulate;
+mod users;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -331,6 +332,9 @@ enum Command {
     /// Issue, list and revoke the bearer tokens of the HTTP API.
     #[command(subcommand)]
     Token(cases::TokenCommand),
+    /// Create, list, disable and reset the accounts of people who sign in to the web pages.
+    #[command(subcommand)]
+    User(users::UserCommand),
     /// Run a scenario against a workflow with a virtual clock and print the timeline; exit 1
     /// when an expectation in the scenario fails.
     ///
@@ -534,6 +538,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         )),
         Command::Serve { listen } => Ok(cases::serve(&cli.database, listen)),
         Command::Token(command) => Ok(cases::token(&cli.database, &command)),
+        Command::User(command) => Ok(users::user(&cli.database, &command)),
         Command::Simulate { workflow, scenario } => {
             simulate_files(&workflow, &scenario, cli.database.lang.into())
         }

@@ -268,3 +268,30 @@ help-case-reassign--replacing =
     Hanya kasus yang kontak perannya memuat alamat ini (orang yang pergi), misalnya email:budi@dp3a.example
 help-case-reassign--contacts =
     Kontak baru (ulangi): "Nama <email:ALAMAT>" atau "Nama <webhook:https://…>"
+
+help-user =
+    Buat, daftar, nonaktifkan dan atur ulang akun orang yang masuk ke halaman web
+help-user-create =
+    Buat akun dan cetak tautan sekali pakai untuk pemiliknya membuat sandi.
+
+    Contoh: swakelola user create --name "Budi Santoso" --email budi@dp3a.example --organisation dp3a-palembang --role ppk --public-url https://swakelola.dp3a.example
+help-user-create--name =
+    Nama orang itu, tampil di halaman dan dicatat sebagai pelaku tindakannya
+help-user-create--email =
+    Alamat email untuk masuk
+help-user-create--organisation =
+    Organisasi yang diwakilinya (seperti tertulis di pihak-pihak kasus)
+help-user-create--roles =
+    Peran alur kerja yang boleh dijalankannya, atau `admin`; ulangi untuk beberapa peran
+help-arg--public_url =
+    Alamat tempat halaman web disajikan, agar tautan dicetak lengkap
+help-user-list =
+    Daftar akun: organisasi, peran, dan apakah aktif, diundang atau nonaktif
+help-user-disable =
+    Nonaktifkan akun: sesinya langsung berakhir dan tidak bisa masuk lagi
+help-user-disable--email =
+    Alamat email akun
+help-user-reset =
+    Cetak tautan sekali pakai yang baru untuk membuat sandi (lupa sandi); sesi akun berakhir dan akun nonaktif diaktifkan lagi
+help-user-reset--email =
+    Alamat email akun
