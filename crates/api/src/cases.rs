@@ -463,7 +463,9 @@ pub struct FireRequest {
     pub expected_revision: Option<u64>,
 }
 
-async fn execute(
+/// Applies a command of `principal` on `case` in `role` through the store, like every API
+/// mutation.
+pub async fn execute(
     state: &AppState,
     principal: &Principal,
     case: &CaseRecord,
@@ -489,7 +491,8 @@ async fn execute(
 }
 
 /// What a command acts on, which decides the roles the workflow allows for it.
-enum Target<'a> {
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
     Transition(&'a str),
     Field(&'a str),
     Document(&'a str),
@@ -498,7 +501,7 @@ enum Target<'a> {
 }
 
 /// The case, if the caller may see it, and the role the caller acts in on `target`.
-async fn acting_on(
+pub async fn acting_on(
     state: &AppState,
     principal: &Principal,
     id: &str,

@@ -81,7 +81,7 @@ pub enum Arg {
 
 impl Localize {
     /// The workflow to load labels from, if any.
-    pub(crate) fn workflow(&self) -> Option<&WorkflowRef> {
+    pub fn workflow(&self) -> Option<&WorkflowRef> {
         match self {
             Localize::Store(error) => match error.as_ref() {
                 StoreError::Rejected { workflow, .. } => workflow.as_ref(),
@@ -92,7 +92,7 @@ impl Localize {
     }
 
     /// The error in `names`' language.
-    pub(crate) fn render(&self, names: Names<'_>) -> ApiError {
+    pub fn render(&self, names: Names<'_>) -> ApiError {
         match self {
             Localize::Store(error) => store_error(names, error),
             Localize::Message { id, args, path, .. } => {
@@ -357,7 +357,7 @@ fn rejection(names: Names<'_>, rejection: &Rejection) -> ApiError {
 /// The answer to a store error, in words for `names` (language, and the workflow's labels when
 /// known). Pure, so that the localising middleware can render it again in the caller's
 /// language once it knows the workflow.
-pub(crate) fn store_error(names: Names<'_>, error: &StoreError) -> ApiError {
+pub fn store_error(names: Names<'_>, error: &StoreError) -> ApiError {
     let text = || refusal::error(names, error);
     match error {
         StoreError::Rejected { rejection: r, .. } => rejection(names, r),

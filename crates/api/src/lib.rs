@@ -10,9 +10,9 @@
 //! annotations, so routes and documentation cannot drift apart.
 
 pub mod auth;
-mod cases;
+pub mod cases;
 pub mod error;
-mod extract;
+pub mod extract;
 mod system;
 mod workflows;
 
@@ -90,7 +90,7 @@ impl AppState {
         }
     }
 
-    pub(crate) fn now(&self) -> Timestamp {
+    pub fn now(&self) -> Timestamp {
         (self.clock)()
     }
 
@@ -275,12 +275,19 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The application: routes, authentication, limits, request ids and request logs.
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The application with `pages` (the web app) beside the API: the same state, limits, request
+/// ids, logs and metrics; the API's JSON 404 for everything neither of them serves.
+pub fn router_with(state: AppState, pages: Router<AppState>) -> Router {
     let timeout = state.limits.timeout;
     let state_for_errors = state.clone();
     let (router, mut openapi) = routes().split_for_parts();
     document_common_errors(&mut openapi);
     router
         .layer(axum::Extension(Arc::new(openapi)))
+        .merge(pages)
         .fallback(system::not_found)
         .method_not_allowed_fallback(system::method_not_allowed)
         .with_state(state)
@@ -392,7 +399,20 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, state, Router::new(), shutdown).await
+}
+
+/// Serves the API and `pages` on `listener` until `shutdown` resolves.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    pages: Router<AppState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router_with(state, pages).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -533,15 +533,19 @@ pub fn run_daemon(database: &Database, options: DaemonOptions) -> ExitCode {
             api = api.as_ref().and_then(|l| l.local_addr().ok()).map(|a| a.to_string()),
             "runner started"
         );
+        let pages = swakelola_web::pages(swakelola_web::WebConfig {
+            public_url: runner.public_url.clone(),
+        });
         let api_task = api.map(|listener| {
             let state = swakelola_api::AppState {
                 metrics: Some(handle),
                 work: Some(wake),
                 ..swakelola_api::AppState::new(store)
             };
-            tokio::spawn(swakelola_api::serve(
+            tokio::spawn(swakelola_api::serve_with(
                 listener,
                 state,
+                pages,
                 stopped(shutdown.clone()),
             ))
         });
@@ -562,7 +566,11 @@ pub fn run_daemon(database: &Database, options: DaemonOptions) -> ExitCode {
 }
 
 /// `swakelola serve`: the HTTP API without the timer loop.
-pub fn serve(database: &Database, listen: std::net::SocketAddr) -> ExitCode {
+pub fn serve(
+    database: &Database,
+    listen: std::net::SocketAddr,
+    public_url: Option<String>,
+) -> ExitCode {
     service_runtime().block_on(async {
         let (store, handle, shutdown) = match start_service(database, None).await {
             Ok(started) => started,
@@ -582,7 +590,8 @@ pub fn serve(database: &Database, listen: std::net::SocketAddr) -> ExitCode {
             metrics: Some(handle),
             ..swakelola_api::AppState::new(store)
         };
-        match swakelola_api::serve(listener, state, stopped(shutdown)).await {
+        let pages = swakelola_web::pages(swakelola_web::WebConfig { public_url });
+        match swakelola_api::serve_with(listener, state, pages, stopped(shutdown)).await {
             Ok(()) => {
                 tracing::info!(event = "stopped", "HTTP API stopped");
                 ExitCode::SUCCESS
@@ -1366,35 +1375,14 @@ fn local_time(instant: Timestamp, calendar: &Calendar, language: Language) -> St
     )
 }
 
-/// `tenggat 16 April 2025 (3 hari kerja lagi)` for the earliest open obligation.
+/// The case's next deadline in words, with working days left or late.
 fn next_deadline(
     case: &CaseRecord,
     calendar: &Calendar,
     labels: Labels<'_>,
     now: Timestamp,
 ) -> Option<String> {
-    let language = labels.language;
-    let obligation = case.state.obligations.values().min_by_key(|o| o.due_at)?;
-    let today = calendar.date_of(now);
-    let left = calendar.working_days_between(today, obligation.due_date);
-    let mut when = if obligation.due_at <= now {
-        let days = (-left.min(0)).to_string();
-        catalogue::message(language, "working-days-overdue", &[("days", days.as_str())])
-    } else if left == 0 {
-        catalogue::message(language, "due-today", &[])
-    } else {
-        let days = left.to_string();
-        catalogue::message(language, "working-days-left", &[("days", days.as_str())])
-    };
-    if obligation.provisional {
-        when = format!("{when}; {}", labels.provisional_note());
-    }
-    let date = format::date(obligation.due_date, language);
-    Some(catalogue::message(
-        language,
-        "deadline-in",
-        &[("date", date.as_str()), ("when", when.as_str())],
-    ))
+    swakelola_view::NextDeadline::of(labels, case, calendar, now).map(|next| next.text)
 }
 
 async fn show(

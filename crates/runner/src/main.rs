@@ -190,12 +190,19 @@ fn apply_config(cli: &mut Cli, matches: &clap::ArgMatches) -> anyhow::Result<()>
             unset(run, "max_fires_per_case"),
             config.max_fires_per_case,
         );
-    } else if let (Command::Serve { listen }, Some(serve)) =
+    } else if let (Command::Serve { listen, public_url }, Some(serve)) =
         (&mut cli.command, matches.subcommand_matches("serve"))
-        && unset(serve, "listen")
-        && let Some(address) = config.listen
     {
-        *listen = address;
+        if unset(serve, "listen")
+            && let Some(address) = config.listen
+        {
+            *listen = address;
+        }
+        if unset(serve, "public_url")
+            && let Some(url) = config.public_url
+        {
+            *public_url = Some(url);
+        }
     }
     Ok(())
 }
@@ -328,6 +335,10 @@ enum Command {
             value_name = "ADDR"
         )]
         listen: std::net::SocketAddr,
+        /// Base URL where people open the web pages, e.g. https://swakelola.dp3a.example;
+        /// with https the session cookie is sent over https only.
+        #[arg(long, env = "SWAKELOLA_PUBLIC_URL", value_name = "URL", value_parser = parse_public_url)]
+        public_url: Option<String>,
     },
     /// Issue, list and revoke the bearer tokens of the HTTP API.
     #[command(subcommand)]
@@ -536,7 +547,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 public_url,
             },
         )),
-        Command::Serve { listen } => Ok(cases::serve(&cli.database, listen)),
+        Command::Serve { listen, public_url } => {
+            Ok(cases::serve(&cli.database, listen, public_url))
+        }
         Command::Token(command) => Ok(cases::token(&cli.database, &command)),
         Command::User(command) => Ok(users::user(&cli.database, &command)),
         Command::Simulate { workflow, scenario } => {

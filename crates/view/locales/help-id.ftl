@@ -295,3 +295,5 @@ help-user-reset =
     Cetak tautan sekali pakai yang baru untuk membuat sandi (lupa sandi); sesi akun berakhir dan akun nonaktif diaktifkan lagi
 help-user-reset--email =
     Alamat email akun
+help-serve--public_url =
+    Alamat dasar tempat orang membuka halaman web, misalnya https://swakelola.dp3a.example; dengan https cookie sesi hanya dikirim lewat https

@@ -103,6 +103,8 @@ mod tests {
             include_str!("../../api/src/extract.rs"),
             include_str!("../../api/src/system.rs"),
             include_str!("../../api/src/workflows.rs"),
+            include_str!("../../web/src/pages.rs"),
+            include_str!("../../web/src/render.rs"),
             include_str!("../../runner/src/cases.rs"),
             include_str!("../../runner/src/simulate.rs"),
             include_str!("../../runner/src/demo.rs"),
@@ -112,12 +114,15 @@ mod tests {
         let mut used = std::collections::BTreeSet::new();
         for source in sources {
             // Message ids written as literals anywhere: `"api-…"` (the API's own answers).
-            for (i, _) in source.match_indices("\"api-") {
-                let rest = &source[i + 1..];
-                if let Some(end) = rest.find('"') {
-                    used.insert(rest[..end].to_owned());
+            for prefix in ["\"api-", "\"web-"] {
+                for (i, _) in source.match_indices(prefix) {
+                    let rest = &source[i + 1..];
+                    if let Some(end) = rest.find('"') {
+                        used.insert(rest[..end].to_owned());
+                    }
                 }
             }
+
             // `msg("…"` and `text("…"` (the helpers that wrap `message`), and `if … { "…" }`
             // choices passed to them, written as message ids.
             for pattern in ["msg(\"", "text(\""] {
@@ -136,6 +141,25 @@ mod tests {
                 if let Some(start) = rest.find('"') {
                     let rest = &rest[start + 1..];
                     if let Some(end) = rest.find('"') {
+                        used.insert(rest[..end].to_owned());
+                    }
+                }
+            }
+        }
+        // The web pages' templates name messages as `t("…")` or `t('…')`.
+        let templates = [
+            include_str!("../../web/templates/base.html"),
+            include_str!("../../web/templates/masuk.html"),
+            include_str!("../../web/templates/sandi.html"),
+            include_str!("../../web/templates/tugas.html"),
+            include_str!("../../web/templates/kasus.html"),
+            include_str!("../../web/templates/galat.html"),
+        ];
+        for source in templates {
+            for pattern in ["t(\"", "t('"] {
+                for (i, _) in source.match_indices(pattern) {
+                    let rest = &source[i + pattern.len()..];
+                    if let Some(end) = rest.find(['"', '\'']) {
                         used.insert(rest[..end].to_owned());
                     }
                 }

@@ -628,3 +628,49 @@ impl AgendaEntry {
         })
     }
 }
+
+/// A case's nearest deadline, as lists show it: "tenggat 8 Januari 2025 (3 hari kerja lagi)".
+#[derive(Debug, Clone, Serialize)]
+pub struct NextDeadline {
+    pub text: String,
+    /// Working days until it (negative when late).
+    pub working_days_left: i64,
+    pub overdue: bool,
+}
+
+impl NextDeadline {
+    pub fn of(
+        labels: Labels<'_>,
+        case: &CaseRecord,
+        calendar: &swakelola_core::Calendar,
+        now: Timestamp,
+    ) -> Option<Self> {
+        let language = labels.language;
+        let obligation = case.state.obligations.values().min_by_key(|o| o.due_at)?;
+        let today = calendar.date_of(now);
+        let left = calendar.working_days_between(today, obligation.due_date);
+        let overdue = obligation.due_at <= now;
+        let mut when = if overdue {
+            let days = (-left.min(0)).to_string();
+            catalogue::message(language, "working-days-overdue", &[("days", days.as_str())])
+        } else if left == 0 {
+            catalogue::message(language, "due-today", &[])
+        } else {
+            let days = left.to_string();
+            catalogue::message(language, "working-days-left", &[("days", days.as_str())])
+        };
+        if obligation.provisional {
+            when = format!("{when}; {}", labels.provisional_note());
+        }
+        let date = format::date(obligation.due_date, language);
+        Some(NextDeadline {
+            text: catalogue::message(
+                language,
+                "deadline-in",
+                &[("date", date.as_str()), ("when", when.as_str())],
+            ),
+            working_days_left: if overdue { left.min(-1) } else { left },
+            overdue,
+        })
+    }
+}

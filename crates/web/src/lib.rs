@@ -1,0 +1,59 @@
+//! The web pages of swakelola, served by `swakelola serve` and `run --api` beside the HTTP API:
+//! people sign in, see what is due for their roles (*Tugas saya*), open a case at
+//! `/kasus/<business key>` and act on it — take a step with its reason, attach a document,
+//! fill in a field — in Indonesian or English.
+//!
+//! Server-rendered HTML that works without JavaScript; one stylesheet embedded in the binary
+//! under a content-hashed name. Templates escape every value. What a person sees of a case
+//! comes from `swakelola-view`, and who may do what from the API's `Principal` — the same
+//! code, so the API's authorization holds for the pages too. Every state-changing form
+//! carries the session's form token.
+//!
+//! This crate must never decide a transition (the store and the core do), never read or
+//! write the database except through the store, and never serve a page to someone who is
+//! not signed in, except the sign-in and password pages.
+
+mod pages;
+mod render;
+mod session;
+
+use axum::Router;
+use axum::routing::{get, post};
+use swakelola_api::AppState;
+
+/// How the pages are served.
+#[derive(Debug, Clone, Default)]
+pub struct WebConfig {
+    /// Where people open the pages (`https://…` makes the session cookie `Secure`).
+    pub public_url: Option<String>,
+}
+
+impl WebConfig {
+    fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://"))
+    }
+}
+
+/// The pages, to merge beside the API (`swakelola_api::router_with`).
+pub fn pages(config: WebConfig) -> Router<AppState> {
+    // Templates compile now, so that a broken one stops the server at start, not a request.
+    std::sync::LazyLock::force(&render::TEMPLATES);
+    Router::new()
+        .route("/", get(pages::my_tasks))
+        .route("/masuk", get(pages::sign_in_form).post(pages::sign_in))
+        .route("/keluar", post(pages::sign_out))
+        .route(
+            "/sandi/{link}",
+            get(pages::password_form).post(pages::set_password),
+        )
+        .route("/kasus/{key}", get(pages::case_page))
+        .route("/kasus/{key}/langkah/{transition}", post(pages::take_step))
+        .route("/kasus/{key}/dokumen", post(pages::attach))
+        .route("/kasus/{key}/dokumen/{sha256}", get(pages::download))
+        .route("/kasus/{key}/data", post(pages::set_field))
+        .route(render::STYLESHEET_ROUTE, get(render::stylesheet))
+        .layer(axum::middleware::from_fn(render::security_headers))
+        .layer(axum::Extension(config))
+}

@@ -1,0 +1,1051 @@
+//! The pages and the forms they post to.
+
+use std::net::SocketAddr;
+
+use axum::Extension;
+use axum::extract::{ConnectInfo, Multipart, Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, RequestExt};
+use minijinja::context;
+use serde::Deserialize;
+use swakelola_api::AppState;
+use swakelola_api::cases::{Target, acting_on, execute};
+use swakelola_api::error::{ApiError, store_error};
+use swakelola_api::extract::IdempotencyKey;
+use swakelola_core::format::Language;
+use swakelola_core::step::Action;
+use swakelola_store::{CaseFilter, CaseRecord, Conflict, Error as StoreError, Invalid, Store};
+use swakelola_view::refusal::{self, Names};
+use swakelola_view::{CaseView, HistoryLine, Labels, NextDeadline, catalogue};
+
+use crate::WebConfig;
+use crate::render::page;
+use crate::session::{
+    LANGUAGE_COOKIE, Person, SESSION_COOKIE, SIGN_IN_COOKIE, constant_time_eq, cookie, language,
+    language_choice, local_path, set_cookie,
+};
+
+/// Largest document the upload form accepts.
+const MAX_UPLOAD_BYTES: usize = swakelola_store::MAX_DOCUMENT_BYTES;
+
+fn text(language: Language, id: &str, args: &[(&str, &str)]) -> String {
+    catalogue::message(language, id, args)
+}
+
+fn person_context(person: &Person) -> minijinja::Value {
+    context! {
+        person => context! {
+            name => person.session.user.name,
+            organisation => person.session.user.organisation,
+        },
+        csrf => person.session.csrf,
+    }
+}
+
+/// An error page: the status, a heading and what to do.
+fn error_page(
+    status: StatusCode,
+    language: Language,
+    person: Option<&Person>,
+    message: &str,
+    kept: Option<&str>,
+    back: Option<&str>,
+) -> Response {
+    let heading = match status {
+        StatusCode::NOT_FOUND => text(language, "web-not-found", &[]),
+        StatusCode::FORBIDDEN => text(language, "web-forbidden", &[]),
+        StatusCode::CONFLICT => text(language, "web-conflict", &[]),
+        s if s.is_server_error() => text(language, "web-server-error", &[]),
+        _ => text(language, "web-refused", &[]),
+    };
+    let base = person.map(person_context).unwrap_or_default();
+    page(
+        status,
+        "galat.html",
+        language,
+        context! { heading, message, kept, back, ..base },
+    )
+}
+
+/// The page for a store error that is not about the form (the database is down, …).
+pub fn store_failure(language: Language, person: Option<&Person>, error: &StoreError) -> Response {
+    let answer = store_error(Names::new(language, None), error);
+    let message = localized_message(&answer, language);
+    error_page(answer.status, language, person, &message, None, None)
+}
+
+/// An API answer's message in `language` (the API renders it in its middleware; here the
+/// page does).
+fn localized_message(answer: &ApiError, language: Language) -> String {
+    match &answer.localize {
+        Some(localize) => localize.render(Names::new(language, None)).message,
+        None => answer.message.clone(),
+    }
+}
+
+/// Remembers a language chosen with `?lang=` for the next pages.
+fn with_language(mut response: Response, choice: Option<Language>, config: &WebConfig) -> Response {
+    if let Some(language) = choice {
+        let value = match language {
+            Language::Id => "id",
+            Language::En => "en",
+        };
+        if let Ok(cookie) = HeaderValue::from_str(&set_cookie(
+            LANGUAGE_COOKIE,
+            value,
+            config.secure_cookies(),
+            Some(365 * 24 * 3600),
+        )) {
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+        }
+    }
+    response
+}
+
+fn random_token() -> String {
+    let a = uuid::Uuid::now_v7();
+    let b = uuid::Uuid::new_v4();
+    swakelola_store::sha256_hex(format!("{a}{b}").as_bytes())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignInQuery {
+    lanjut: Option<String>,
+    sandi: Option<String>,
+}
+
+pub async fn sign_in_form(
+    Extension(config): Extension<WebConfig>,
+    Query(query): Query<SignInQuery>,
+    request: Request,
+) -> Response {
+    let (parts, _) = request.into_parts();
+    let language = language(&parts);
+    let token = random_token();
+    let notice = query
+        .sandi
+        .is_some()
+        .then(|| text(language, "web-password-saved", &[]));
+    let mut response = page(
+        StatusCode::OK,
+        "masuk.html",
+        language,
+        context! {
+            csrf => token,
+            next => local_path(query.lanjut.as_deref().unwrap_or("/")),
+            notice,
+        },
+    );
+    if let Ok(cookie) = HeaderValue::from_str(&set_cookie(
+        SIGN_IN_COOKIE,
+        &token,
+        config.secure_cookies(),
+        None,
+    )) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    with_language(response, language_choice(&parts), &config)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignInForm {
+    email: String,
+    password: String,
+    csrf: String,
+    #[serde(default)]
+    lanjut: String,
+}
+
+pub async fn sign_in(
+    State(state): State<AppState>,
+    Extension(config): Extension<WebConfig>,
+    request: Request,
+) -> Response {
+    let address = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+    let (parts, body) = request.into_parts();
+    let language = language(&parts);
+    let expected = cookie(&parts.headers, SIGN_IN_COOKIE).map(str::to_owned);
+    let Ok(Form(form)) = Request::from_parts(parts.clone(), body)
+        .extract::<Form<SignInForm>, _>()
+        .await
+    else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            language,
+            None,
+            &text(language, "web-form-broken", &[]),
+            None,
+            Some("/masuk"),
+        );
+    };
+    // The sign-in form's token travels in a cookie too: another site cannot post it.
+    if !expected.is_some_and(|e| constant_time_eq(e.as_bytes(), form.csrf.as_bytes())) {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            language,
+            None,
+            &text(language, "web-form-expired", &[]),
+            None,
+            Some("/masuk"),
+        );
+    }
+    let next = local_path(&form.lanjut).to_owned();
+    match state
+        .store
+        .sign_in(&form.email, &form.password, &address, state.now())
+        .await
+    {
+        Ok((secret, _)) => {
+            let mut response = Redirect::to(&next).into_response();
+            for cookie in [
+                set_cookie(SESSION_COOKIE, &secret, config.secure_cookies(), None),
+                set_cookie(SIGN_IN_COOKIE, "", config.secure_cookies(), Some(0)),
+            ] {
+                if let Ok(value) = HeaderValue::from_str(&cookie) {
+                    response.headers_mut().append(header::SET_COOKIE, value);
+                }
+            }
+            response
+        }
+        Err(
+            error @ StoreError::InvalidRequest(
+                Invalid::SignInRefused | Invalid::TooManySignIns { .. },
+            ),
+        ) => {
+            let status = match error {
+                StoreError::InvalidRequest(Invalid::TooManySignIns { .. }) => {
+                    StatusCode::TOO_MANY_REQUESTS
+                }
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            let token = random_token();
+            let mut response = page(
+                status,
+                "masuk.html",
+                language,
+                context! {
+                    csrf => token,
+                    next => next,
+                    email => form.email,
+                    problem => refusal::error(Names::new(language, None), &error),
+                },
+            );
+            if let Ok(cookie) = HeaderValue::from_str(&set_cookie(
+                SIGN_IN_COOKIE,
+                &token,
+                config.secure_cookies(),
+                None,
+            )) {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            response
+        }
+        Err(error) => store_failure(language, None, &error),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignOutForm {
+    csrf: String,
+    #[serde(default)]
+    everywhere: Option<String>,
+}
+
+pub async fn sign_out(
+    State(state): State<AppState>,
+    Extension(config): Extension<WebConfig>,
+    person: Person,
+    headers: axum::http::HeaderMap,
+    Form(form): Form<SignOutForm>,
+) -> Response {
+    if !person.form_token_matches(&form.csrf) {
+        return forged(&person);
+    }
+    let result = match (form.everywhere.is_some(), cookie(&headers, SESSION_COOKIE)) {
+        (true, _) => state
+            .store
+            .sign_out_everywhere(&person.session.user.id)
+            .await
+            .map(|_| ()),
+        (false, Some(secret)) => state.store.sign_out(secret).await,
+        (false, None) => Ok(()),
+    };
+    if let Err(error) = result {
+        return store_failure(person.language, Some(&person), &error);
+    }
+    let mut response = Redirect::to("/masuk").into_response();
+    if let Ok(value) = HeaderValue::from_str(&set_cookie(
+        SESSION_COOKIE,
+        "",
+        config.secure_cookies(),
+        Some(0),
+    )) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// A state-changing form without this session's token: refused, nothing changed.
+fn forged(person: &Person) -> Response {
+    error_page(
+        StatusCode::FORBIDDEN,
+        person.language,
+        Some(person),
+        &text(person.language, "web-form-expired", &[]),
+        None,
+        Some("/"),
+    )
+}
+
+pub async fn password_form(
+    State(state): State<AppState>,
+    Path(link): Path<String>,
+    request: Request,
+) -> Response {
+    let (parts, _) = request.into_parts();
+    let language = language(&parts);
+    match state.store.link_user(&link, state.now()).await {
+        Ok(Some(user)) => page(
+            StatusCode::OK,
+            "sandi.html",
+            language,
+            context! {
+                user => context! { name => user.name, email => user.email },
+                min => swakelola_store::people::MIN_PASSWORD_CHARS,
+            },
+        ),
+        Ok(None) => error_page(
+            StatusCode::NOT_FOUND,
+            language,
+            None,
+            &refusal::error(
+                Names::new(language, None),
+                &StoreError::InvalidRequest(Invalid::LinkNotValid),
+            ),
+            None,
+            None,
+        ),
+        Err(error) => store_failure(language, None, &error),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    password: String,
+    repeat: String,
+}
+
+pub async fn set_password(
+    State(state): State<AppState>,
+    Path(link): Path<String>,
+    request: Request,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let language = language(&parts);
+    let Ok(Form(form)) = Request::from_parts(parts, body)
+        .extract::<Form<PasswordForm>, _>()
+        .await
+    else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            language,
+            None,
+            &text(language, "web-form-broken", &[]),
+            None,
+            None,
+        );
+    };
+    let problem = if form.password != form.repeat {
+        Some(text(language, "web-passwords-differ", &[]))
+    } else {
+        match state
+            .store
+            .set_password(&link, &form.password, state.now())
+            .await
+        {
+            Ok(_) => return Redirect::to("/masuk?sandi=1").into_response(),
+            Err(error @ StoreError::InvalidRequest(_)) => {
+                Some(refusal::error(Names::new(language, None), &error))
+            }
+            Err(error) => return store_failure(language, None, &error),
+        }
+    };
+    let user = state
+        .store
+        .link_user(&link, state.now())
+        .await
+        .ok()
+        .flatten();
+    page(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "sandi.html",
+        language,
+        context! {
+            user => user.map(|u| context! { name => u.name, email => u.email }),
+            min => swakelola_store::people::MIN_PASSWORD_CHARS,
+            problem,
+        },
+    )
+}
+
+/// One line of *Tugas saya*.
+#[derive(Debug, serde::Serialize)]
+struct Task {
+    href: String,
+    business_key: String,
+    title: String,
+    stage: String,
+    deadline: Option<String>,
+    urgency: &'static str,
+    actions: Vec<String>,
+    days_left: i64,
+}
+
+/// *Tugas saya*: the open cases of the person's organisation where one of their roles can act
+/// or something falls due, most urgent first.
+pub async fn my_tasks(
+    State(state): State<AppState>,
+    Extension(config): Extension<WebConfig>,
+    person: Person,
+    request: Request,
+) -> Response {
+    let (parts, _) = request.into_parts();
+    let language = person.language;
+    let now = state.now();
+    let filter = CaseFilter {
+        visible_to: Some(person.session.user.organisation.clone()),
+        limit: 500,
+        ..CaseFilter::default()
+    };
+    let cases = match state.store.cases(&filter).await {
+        Ok(cases) => cases,
+        Err(error) => return store_failure(language, Some(&person), &error),
+    };
+    let engines = match state.store.engines_of(&cases).await {
+        Ok(engines) => engines,
+        Err(error) => return store_failure(language, Some(&person), &error),
+    };
+    let mut tasks = Vec::new();
+    for case in cases
+        .iter()
+        .filter(|c| !c.state.is_closed() && person.principal.sees(c))
+    {
+        let Some(engine) = engines.get(&(case.workflow_id.clone(), case.workflow_version)) else {
+            continue;
+        };
+        let labels = Labels::new(&engine.workflow, language);
+        let roles = person.principal.roles_on(&engine.workflow, case);
+        if roles.is_empty() {
+            continue;
+        }
+        let view = CaseView::build(labels, case, Some(&roles), now);
+        let next = NextDeadline::of(labels, case, &engine.calendar, now);
+        let actions: Vec<String> = view
+            .actions
+            .iter()
+            .filter(|a| a.ready)
+            .map(|a| a.transition.label.clone())
+            .collect();
+        if actions.is_empty() && next.is_none() {
+            continue;
+        }
+        let days_left = next.as_ref().map_or(i64::MAX, |n| n.working_days_left);
+        let urgency = match &next {
+            Some(n) if n.overdue => "late",
+            Some(n) if n.working_days_left <= 3 => "soon",
+            _ => "other",
+        };
+        tasks.push(Task {
+            href: format!("/kasus/{}", crate::session::url_escape(&case.business_key)),
+            business_key: case.business_key.clone(),
+            title: case_title(&engine.workflow, case),
+            stage: view.stage.label.clone(),
+            deadline: next.map(|n| n.text),
+            urgency,
+            actions,
+            days_left,
+        });
+    }
+    tasks.sort_by_key(|t| (t.days_left, t.business_key.clone()));
+    let count = |u: &str| tasks.iter().filter(|t| t.urgency == u).count();
+    let counts = context! { late => count("late"), soon => count("soon"), other => count("other") };
+    let response = page(
+        StatusCode::OK,
+        "tugas.html",
+        language,
+        context! { tasks, counts, ..person_context(&person) },
+    );
+    with_language(response, language_choice(&parts), &config)
+}
+
+/// A case's title: its first required text field (`nama_kegiatan`, `judul`), or its key.
+fn case_title(workflow: &swakelola_core::Workflow, case: &CaseRecord) -> String {
+    workflow
+        .fields
+        .iter()
+        .find(|f| f.required && f.field_type == swakelola_core::FieldType::Text)
+        .and_then(|f| case.state.fields.get(&f.id))
+        .map_or_else(|| case.business_key.clone(), ToString::to_string)
+}
+
+/// What the case page shows besides the case: a notice, a refusal with what is missing, the
+/// comment a person typed (kept when their step was refused).
+#[derive(Debug, Default)]
+struct Outcome {
+    status: Option<StatusCode>,
+    notice: Option<String>,
+    problem: Option<String>,
+    problem_needs: Vec<String>,
+    comment: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CaseQuery {
+    selesai: Option<String>,
+}
+
+pub async fn case_page(
+    State(state): State<AppState>,
+    Extension(config): Extension<WebConfig>,
+    person: Person,
+    Path(key): Path<String>,
+    Query(query): Query<CaseQuery>,
+    request: Request,
+) -> Response {
+    let (parts, _) = request.into_parts();
+    let outcome = Outcome {
+        notice: query
+            .selesai
+            .is_some()
+            .then(|| text(person.language, "web-done", &[])),
+        ..Outcome::default()
+    };
+    let response = render_case(&state, &person, &key, outcome).await;
+    with_language(response, language_choice(&parts), &config)
+}
+
+async fn render_case(state: &AppState, person: &Person, key: &str, outcome: Outcome) -> Response {
+    let language = person.language;
+    let case = match person.principal.case(state, key).await {
+        Ok(case) => case,
+        Err(answer) => {
+            return error_page(
+                answer.status,
+                language,
+                Some(person),
+                &localized_message(&answer, language),
+                None,
+                Some("/"),
+            );
+        }
+    };
+    let engine = match state
+        .store
+        .engine_for(&case.workflow_id, case.workflow_version)
+        .await
+    {
+        Ok(engine) => engine,
+        Err(error) => return store_failure(language, Some(person), &error),
+    };
+    let (history, verification) = match (
+        state.store.history(&case.id).await,
+        state.store.verify(&case.id).await,
+    ) {
+        (Ok(history), Ok(verification)) => (history, verification),
+        (Err(error), _) | (_, Err(error)) => {
+            return store_failure(language, Some(person), &error);
+        }
+    };
+    let workflow = &engine.workflow;
+    let labels = Labels::new(workflow, language);
+    let roles = person.principal.roles_on(workflow, &case);
+    let view = CaseView::build(labels, &case, Some(&roles), state.now());
+    let base = format!("/kasus/{}", crate::session::url_escape(&case.business_key));
+    let position = workflow
+        .stages
+        .iter()
+        .position(|s| s.id == view.stage.id)
+        .map_or(0, |i| i + 1);
+    let actions: Vec<minijinja::Value> = view
+        .actions
+        .iter()
+        .map(|a| {
+            context! {
+                id => a.transition.id,
+                label => a.transition.label,
+                to => a.to.label,
+                href => format!("{base}/langkah/{}", crate::session::url_escape(&a.transition.id)),
+                needs => a.needs.iter().map(|n| n.text.clone()).collect::<Vec<_>>(),
+                comment_required => a.comment_required,
+                ready => a.ready,
+            }
+        })
+        .collect();
+    let may = |allowed: &[String]| {
+        roles
+            .iter()
+            .any(|r| allowed.is_empty() || allowed.iter().any(|a| a == r))
+    };
+    let attachable: Vec<minijinja::Value> = if case.state.is_closed() {
+        Vec::new()
+    } else {
+        workflow
+            .documents
+            .iter()
+            .filter(|d| may(&d.attach_by))
+            .map(|d| context! { id => d.id, label => labels.text(&d.label) })
+            .collect()
+    };
+    let settable: Vec<minijinja::Value> = if case.state.is_closed() {
+        Vec::new()
+    } else {
+        workflow
+            .fields
+            .iter()
+            .filter(|f| may(&f.set_by))
+            .map(|f| context! { id => f.id, label => labels.text(&f.label) })
+            .collect()
+    };
+    let documents: Vec<minijinja::Value> = view
+        .documents
+        .iter()
+        .map(|d| {
+            context! {
+                label => d.document.label,
+                file_name => d.file_name,
+                size => format_size(d.size),
+                by => format!("{} ({})", d.attached_by, d.role.label),
+                href => format!("{base}/dokumen/{}", d.sha256),
+            }
+        })
+        .collect();
+    let history: Vec<minijinja::Value> = history
+        .iter()
+        .rev()
+        .map(|stored| {
+            let line = HistoryLine::build(labels, stored);
+            let local = engine.calendar.time_zone().to_datetime(line.at);
+            context! {
+                when => format!(
+                    "{} {:02}.{:02}",
+                    swakelola_core::format::date(local.date(), language),
+                    local.hour(),
+                    local.minute()
+                ),
+                actor => line.actor,
+                role => line.role.label,
+                text => line.text,
+            }
+        })
+        .collect();
+    let events = verification.events.to_string();
+    let chain = match verification.first_tampered {
+        None => text(language, "verify-intact", &[("events", &events)]),
+        Some(seq) => text(
+            language,
+            "verify-tampered",
+            &[("event", &seq.to_string()), ("events", &events)],
+        ),
+    };
+    page(
+        outcome.status.unwrap_or(StatusCode::OK),
+        "kasus.html",
+        language,
+        context! {
+            case => view,
+            title => case_title(workflow, &case),
+            position,
+            stages => workflow.stages.len(),
+            actions,
+            attachable,
+            settable,
+            documents,
+            history,
+            chain,
+            chain_intact => verification.first_tampered.is_none(),
+            upload_href => format!("{base}/dokumen"),
+            field_href => format!("{base}/data"),
+            max_upload => format_size(MAX_UPLOAD_BYTES as u64),
+            form_key => random_token(),
+            notice => outcome.notice,
+            problem => outcome.problem,
+            problem_needs => outcome.problem_needs,
+            comment => outcome.comment,
+            ..person_context(person)
+        },
+    )
+}
+
+fn format_size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1024 * 1024 => format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0)),
+        b if b >= 1024 => format!("{} KiB", b / 1024),
+        b => format!("{b} B"),
+    }
+}
+
+/// After a command: back to the case on success; the case with the refusal and the typed
+/// comment kept when the workflow refused; the conflict page (with the comment) when someone
+/// changed the case meanwhile.
+async fn after_command(
+    state: &AppState,
+    person: &Person,
+    key: &str,
+    result: Result<swakelola_store::Applied, ApiError>,
+    comment: Option<String>,
+) -> Response {
+    let language = person.language;
+    match result {
+        Ok(_) => Redirect::to(&format!(
+            "/kasus/{}?selesai=1",
+            crate::session::url_escape(key)
+        ))
+        .into_response(),
+        Err(answer) => {
+            let localize = answer.localize.as_deref();
+            let stored = match localize {
+                Some(swakelola_api::error::Localize::Store(error)) => Some(error.clone()),
+                _ => None,
+            };
+            match stored.as_deref() {
+                Some(StoreError::Conflict(
+                    Conflict::StaleRevision { .. } | Conflict::ChangedMeanwhile,
+                )) => error_page(
+                    StatusCode::CONFLICT,
+                    language,
+                    Some(person),
+                    &text(language, "web-changed-meanwhile", &[]),
+                    comment.as_deref(),
+                    Some(&format!("/kasus/{}", crate::session::url_escape(key))),
+                ),
+                Some(
+                    error @ StoreError::Rejected {
+                        rejection,
+                        workflow,
+                    },
+                ) => {
+                    let engine = match workflow {
+                        Some(w) => state.store.engine_for(&w.id, w.version).await.ok(),
+                        None => None,
+                    };
+                    let labels = engine.as_ref().map(|e| Labels::new(&e.workflow, language));
+                    let names = Names::new(language, labels);
+                    let problem_needs = match rejection {
+                        swakelola_core::Rejection::GuardsNotMet { failures, .. } => failures
+                            .iter()
+                            .map(|f| refusal::guard_failure(names, f))
+                            .collect(),
+                        _ => Vec::new(),
+                    };
+                    let problem = match rejection {
+                        swakelola_core::Rejection::GuardsNotMet { transition, .. } => text(
+                            language,
+                            "web-step-needs",
+                            &[("step", &names.transition(transition))],
+                        ),
+                        _ => refusal::error(names, error),
+                    };
+                    render_case(
+                        state,
+                        person,
+                        key,
+                        Outcome {
+                            status: Some(answer.status),
+                            problem: Some(problem),
+                            problem_needs,
+                            comment,
+                            ..Outcome::default()
+                        },
+                    )
+                    .await
+                }
+                _ => {
+                    let message = match (localize, &stored) {
+                        (Some(l), _) => l.render(Names::new(language, None)).message,
+                        (None, _) => answer.message.clone(),
+                    };
+                    if answer.status == StatusCode::UNPROCESSABLE_ENTITY {
+                        render_case(
+                            state,
+                            person,
+                            key,
+                            Outcome {
+                                status: Some(answer.status),
+                                problem: Some(message),
+                                comment,
+                                ..Outcome::default()
+                            },
+                        )
+                        .await
+                    } else {
+                        error_page(
+                            answer.status,
+                            language,
+                            Some(person),
+                            &message,
+                            comment.as_deref(),
+                            Some(&format!("/kasus/{}", crate::session::url_escape(key))),
+                        )
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StepForm {
+    csrf: String,
+    revision: Option<u64>,
+    #[serde(default)]
+    comment: String,
+    #[serde(default)]
+    kunci: String,
+}
+
+pub async fn take_step(
+    State(state): State<AppState>,
+    person: Person,
+    Path((key, transition)): Path<(String, String)>,
+    Form(form): Form<StepForm>,
+) -> Response {
+    if !person.form_token_matches(&form.csrf) {
+        return forged(&person);
+    }
+    let comment = (!form.comment.trim().is_empty()).then(|| form.comment.clone());
+    let result = async {
+        let (case, role) = acting_on(
+            &state,
+            &person.principal,
+            &key,
+            None,
+            Target::Transition(&transition),
+        )
+        .await?;
+        let idempotency = IdempotencyKey((!form.kunci.is_empty()).then(|| form.kunci.clone()));
+        execute(
+            &state,
+            &person.principal,
+            &case,
+            (
+                role,
+                Action::Fire {
+                    transition: transition.clone(),
+                    comment: comment.clone(),
+                },
+            ),
+            form.revision,
+            &idempotency,
+            None,
+        )
+        .await
+    }
+    .await;
+    after_command(&state, &person, &key, result, comment).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FieldForm {
+    csrf: String,
+    revision: Option<u64>,
+    field: String,
+    value: String,
+}
+
+pub async fn set_field(
+    State(state): State<AppState>,
+    person: Person,
+    Path(key): Path<String>,
+    Form(form): Form<FieldForm>,
+) -> Response {
+    if !person.form_token_matches(&form.csrf) {
+        return forged(&person);
+    }
+    let result = async {
+        let (case, role) = acting_on(
+            &state,
+            &person.principal,
+            &key,
+            None,
+            Target::Field(&form.field),
+        )
+        .await?;
+        execute(
+            &state,
+            &person.principal,
+            &case,
+            (
+                role,
+                Action::SetField {
+                    field: form.field.clone(),
+                    value: form.value.clone(),
+                },
+            ),
+            form.revision,
+            &IdempotencyKey(None),
+            None,
+        )
+        .await
+    }
+    .await;
+    after_command(&state, &person, &key, result, Some(form.value)).await
+}
+
+pub async fn attach(
+    State(state): State<AppState>,
+    person: Person,
+    Path(key): Path<String>,
+    mut multipart: Multipart,
+) -> Response {
+    let language = person.language;
+    let mut csrf = String::new();
+    let mut revision = None;
+    let mut document_type = String::new();
+    let mut file: Option<(String, Vec<u8>)> = None;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(_) => {
+                return error_page(
+                    StatusCode::BAD_REQUEST,
+                    language,
+                    Some(&person),
+                    &text(language, "web-form-broken", &[]),
+                    None,
+                    Some("/"),
+                );
+            }
+        };
+        match field.name().unwrap_or_default() {
+            "csrf" => csrf = field.text().await.unwrap_or_default(),
+            "revision" => revision = field.text().await.ok().and_then(|t| t.parse().ok()),
+            "document_type" => document_type = field.text().await.unwrap_or_default(),
+            "file" => {
+                let name = field.file_name().unwrap_or_default().to_owned();
+                let mut bytes = Vec::new();
+                let mut field = field;
+                while let Ok(Some(chunk)) = field.chunk().await {
+                    if bytes.len() + chunk.len() > MAX_UPLOAD_BYTES {
+                        return error_page(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            language,
+                            Some(&person),
+                            &text(
+                                language,
+                                "web-file-too-large",
+                                &[("max", &format_size(MAX_UPLOAD_BYTES as u64))],
+                            ),
+                            None,
+                            Some(&format!("/kasus/{}", crate::session::url_escape(&key))),
+                        );
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                file = Some((name, bytes));
+            }
+            _ => {}
+        }
+    }
+    if !person.form_token_matches(&csrf) {
+        return forged(&person);
+    }
+    let Some((file_name, content)) = file.filter(|(_, bytes)| !bytes.is_empty()) else {
+        let answer = ApiError::unprocessable_localized("body", "api-empty-document", &[]);
+        return after_command(&state, &person, &key, Err(answer), None).await;
+    };
+    let result = async {
+        let (case, role) = acting_on(
+            &state,
+            &person.principal,
+            &key,
+            None,
+            Target::Document(&document_type),
+        )
+        .await?;
+        execute(
+            &state,
+            &person.principal,
+            &case,
+            (
+                role,
+                Action::Attach {
+                    document_type: document_type.clone(),
+                    file_name: file_name.clone(),
+                    sha256: swakelola_store::sha256_hex(&content),
+                    size: content.len() as u64,
+                },
+            ),
+            revision,
+            &IdempotencyKey(None),
+            Some(content),
+        )
+        .await
+    }
+    .await;
+    after_command(&state, &person, &key, result, None).await
+}
+
+/// A document of a case the person may see, always as a download (never shown inline, so a
+/// stored HTML file cannot run in the site's origin).
+pub async fn download(
+    State(state): State<AppState>,
+    person: Person,
+    Path((key, sha256)): Path<(String, String)>,
+) -> Response {
+    let language = person.language;
+    let case = match person.principal.case(&state, &key).await {
+        Ok(case) => case,
+        Err(answer) => {
+            return error_page(
+                answer.status,
+                language,
+                Some(&person),
+                &localized_message(&answer, language),
+                None,
+                Some("/"),
+            );
+        }
+    };
+    let Some(document) = case.state.documents.iter().find(|d| d.sha256 == sha256) else {
+        return error_page(
+            StatusCode::NOT_FOUND,
+            language,
+            Some(&person),
+            &text(language, "web-no-such-document", &[]),
+            None,
+            Some(&format!("/kasus/{}", crate::session::url_escape(&key))),
+        );
+    };
+    match state.store.document(&sha256).await {
+        Ok(bytes) => {
+            let safe_name: String = document
+                .file_name
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            (
+                [
+                    (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{safe_name}\""),
+                    ),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
+        Err(error) => store_failure(language, Some(&person), &error),
+    }
+}

@@ -1,0 +1,119 @@
+//! Templates, the stylesheet and the headers every page carries.
+
+use std::sync::LazyLock;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use minijinja::value::Kwargs;
+use minijinja::{Environment, State, Value};
+use sha2::{Digest, Sha256};
+use swakelola_core::format::Language;
+use swakelola_view::catalogue;
+
+const STYLESHEET: &str = include_str!("../assets/app.css");
+
+/// The stylesheet's route; its URL carries a hash of its content, so it can be cached for good.
+pub const STYLESHEET_ROUTE: &str = "/aset/{name}";
+
+static STYLESHEET_URL: LazyLock<String> = LazyLock::new(|| {
+    let hash = hex::encode(Sha256::digest(STYLESHEET.as_bytes()));
+    format!("/aset/app-{}.css", &hash[..16])
+});
+
+pub async fn stylesheet(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
+    if format!("/aset/{name}") != *STYLESHEET_URL {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        STYLESHEET,
+    )
+        .into_response()
+}
+
+/// `t("id", name=value, …)`: a message of the catalogue in the page's language.
+fn translate(state: &State, id: &str, kwargs: Kwargs) -> Result<String, minijinja::Error> {
+    let language = match state.lookup("lang").as_ref().and_then(Value::as_str) {
+        Some("en") => Language::En,
+        _ => Language::Id,
+    };
+    let mut args: Vec<(String, String)> = Vec::new();
+    for name in kwargs.args() {
+        let value: Value = kwargs.get(name)?;
+        args.push((name.to_owned(), value.to_string()));
+    }
+    let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    Ok(catalogue::message(language, id, &args))
+}
+
+pub static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    // `.html` templates escape every value (minijinja's default for that extension); this
+    // states it rather than relying on the file names.
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    for (name, source) in [
+        ("base.html", include_str!("../templates/base.html")),
+        ("masuk.html", include_str!("../templates/masuk.html")),
+        ("sandi.html", include_str!("../templates/sandi.html")),
+        ("tugas.html", include_str!("../templates/tugas.html")),
+        ("kasus.html", include_str!("../templates/kasus.html")),
+        ("galat.html", include_str!("../templates/galat.html")),
+    ] {
+        env.add_template(name, source)
+            .unwrap_or_else(|e| panic!("template {name} does not compile: {e}"));
+    }
+    env.add_function("t", translate);
+    env
+});
+
+/// A page: `template` rendered with `context` plus what every page needs.
+pub fn page(status: StatusCode, template: &str, language: Language, context: Value) -> Response {
+    let (lang, other) = match language {
+        Language::Id => ("id", "en"),
+        Language::En => ("en", "id"),
+    };
+    let context = minijinja::context! {
+        lang => lang,
+        other_lang => other,
+        css => STYLESHEET_URL.as_str(),
+        ..context
+    };
+    match TEMPLATES
+        .get_template(template)
+        .and_then(|t| t.render(context))
+    {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(error) => {
+            tracing::error!(%error, template, "a page failed to render");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Html(catalogue::message(language, "error-internal", &[])),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Headers that keep the pages from being framed, sniffed or made to run foreign scripts.
+pub async fn security_headers(request: Request<Body>, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (
+            "content-security-policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "same-origin"),
+        ("x-frame-options", "DENY"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
