@@ -1,0 +1,623 @@
+//! The web pages over HTTP, on SQLite and PostgreSQL: signing in, acting on a case through
+//! its forms, and what must never work — a form without its token, another organisation's
+//! case, a stale form, script in a value, a session after sign-out or after the account was
+//! disabled, guessing passwords.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use jiff::Timestamp;
+use swakelola_api::AppState;
+use swakelola_core::Actor;
+use swakelola_store::{OpenCase, Parties, SqlStore, Store};
+use tower::ServiceExt;
+
+const AGENCY: &str = "dp3a-palembang";
+const ORMAS: &str = "yayasan-intan-maharani";
+const OTHER: &str = "dinsos-palembang";
+const PASSWORD: &str = "sandi-yang-panjang";
+
+fn now() -> Timestamp {
+    "2024-12-12T02:00:00Z".parse().unwrap()
+}
+
+fn read(path: &str) -> String {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    std::fs::read_to_string(root.join(path)).unwrap()
+}
+
+async fn sqlite() -> SqlStore {
+    let dir = swakelola_testkit::scratch_dir("swakelola-web");
+    let store = SqlStore::connect(&format!("sqlite://{}", dir.join("web.db").display()))
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    store
+}
+
+async fn postgres() -> Option<SqlStore> {
+    let admin = swakelola_testkit::postgres_admin_url()?;
+    let url = SqlStore::create_scratch_database(&admin).await.unwrap();
+    let store = SqlStore::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    Some(store)
+}
+
+/// The API and the pages over one store, with a fixed clock.
+struct Site {
+    app: axum::Router,
+    store: Arc<SqlStore>,
+}
+
+/// A browser: keeps its cookies, follows nothing.
+struct Browser<'a> {
+    site: &'a Site,
+    cookies: BTreeMap<String, String>,
+}
+
+struct Page {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Page {
+    fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    /// The value of the first hidden form token on the page.
+    fn csrf(&self) -> String {
+        let start = self
+            .body
+            .find("name=\"csrf\" value=\"")
+            .expect("a form token")
+            + 19;
+        self.body[start..start + 64].to_owned()
+    }
+
+    fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+impl<'a> Browser<'a> {
+    fn new(site: &'a Site) -> Self {
+        Browser {
+            site,
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    async fn send(&mut self, request: axum::http::request::Builder, body: Body) -> Page {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let request = request.header(header::COOKIE, cookie).body(body).unwrap();
+        let response = self.site.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body =
+            String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes())
+                .into_owned()
+        // The templates escape `/` too; the tests read paths as written.
+        .replace("&#x2f;", "/");
+        for set in headers.get_all(header::SET_COOKIE) {
+            let set = set.to_str().unwrap();
+            let (pair, attributes) = set.split_once(';').unwrap_or((set, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if attributes.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        Page {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        self.send(Request::builder().uri(path), Body::empty()).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        self.send(
+            Request::builder()
+                .method(Method::POST)
+                .uri(path)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded"),
+            Body::from(body),
+        )
+        .await
+    }
+
+    async fn upload(&mut self, path: &str, fields: &[(&str, &str)], file: (&str, &[u8])) -> Page {
+        let boundary = "swakelola-batas";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: application/pdf\r\n\r\n", file.0).as_bytes(),
+        );
+        body.extend_from_slice(file.1);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        self.send(
+            Request::builder().method(Method::POST).uri(path).header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            ),
+            Body::from(body),
+        )
+        .await
+    }
+
+    /// Signs in as `email` and lands on `/`.
+    async fn sign_in(&mut self, email: &str) {
+        let form = self.get("/masuk").await;
+        assert_eq!(form.status, StatusCode::OK);
+        let token = form.csrf();
+        let signed = self
+            .post(
+                "/masuk",
+                &[
+                    ("email", email),
+                    ("password", PASSWORD),
+                    ("csrf", &token),
+                    ("lanjut", "/"),
+                ],
+            )
+            .await;
+        assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.body);
+        assert_eq!(signed.location(), "/");
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+async fn site(store: SqlStore) -> Site {
+    let store = Arc::new(store);
+    let calendars: Vec<(String, String)> = ["indonesia-2024.yaml", "indonesia-2025.yaml"]
+        .iter()
+        .map(|f| (f.to_string(), read(&format!("workflows/calendars/{f}"))))
+        .collect();
+    store
+        .deploy(
+            "swakelola-tipe-3.yaml",
+            &read("workflows/swakelola-tipe-3.yaml"),
+            &calendars,
+            now(),
+        )
+        .await
+        .unwrap();
+    for (name, email, organisation, roles) in [
+        (
+            "Budi Santoso",
+            "budi@dp3a.example",
+            AGENCY,
+            vec!["ppk", "tim_persiapan"],
+        ),
+        (
+            "Siti Aminah",
+            "siti@yayasan.example",
+            ORMAS,
+            vec!["pimpinan_ormas", "fasilitator"],
+        ),
+        ("Dewi", "dewi@dinsos.example", OTHER, vec!["ppk"]),
+    ] {
+        let roles: Vec<String> = roles.into_iter().map(str::to_owned).collect();
+        let (_, link) = store
+            .create_user(name, email, organisation, &roles, now())
+            .await
+            .unwrap();
+        store.set_password(&link, PASSWORD, now()).await.unwrap();
+    }
+    let state = AppState {
+        clock: now,
+        ..AppState::new(store.clone())
+    };
+    Site {
+        app: swakelola_api::router_with(
+            state,
+            swakelola_web::pages(swakelola_web::WebConfig::default()),
+        ),
+        store,
+    }
+}
+
+/// Opens the seed case between DP3A and the yayasan (accepted by the yayasan).
+async fn open_case(site: &Site, key: &str, title: &str, organisation: &str) -> String {
+    let mut parties = Parties::default();
+    parties
+        .organisations
+        .insert("instansi".into(), organisation.into());
+    parties.organisations.insert("ormas".into(), ORMAS.into());
+    let opened = site
+        .store
+        .open(
+            &OpenCase {
+                workflow_id: "swakelola-tipe-3".into(),
+                organisation: organisation.into(),
+                business_key: key.into(),
+                actor: Actor::new("Budi Santoso", "ppk"),
+                fields: vec![
+                    ("nama_kegiatan".into(), title.into()),
+                    ("instansi".into(), "DP3A Kota Palembang".into()),
+                    ("ormas".into(), "Yayasan Intan Maharani".into()),
+                    ("tahun_anggaran".into(), "2025".into()),
+                ],
+                parties,
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+    site.store
+        .accept_invitation(&opened.case.id, ORMAS, "Siti Aminah", now())
+        .await
+        .unwrap();
+    opened.case.id
+}
+
+async fn snapshot(site: &Site, id: &str) -> (u64, usize) {
+    let case = site.store.case(id).await.unwrap();
+    (
+        case.state.revision,
+        site.store.history(id).await.unwrap().len(),
+    )
+}
+
+async fn acting_through_the_pages(site: Site) {
+    let id = open_case(
+        &site,
+        "DP3A-2025-001",
+        "Pendampingan perempuan dan anak",
+        AGENCY,
+    )
+    .await;
+    let mut siti = Browser::new(&site);
+    // Not signed in: the sign-in page, coming back afterwards.
+    let away = siti.get("/kasus/DP3A-2025-001").await;
+    assert_eq!(away.status, StatusCode::SEE_OTHER);
+    assert_eq!(away.location(), "/masuk?lanjut=/kasus/DP3A-2025-001");
+    siti.sign_in("siti@yayasan.example").await;
+    let session_cookie = siti.cookies["swk_sesi"].clone();
+
+    let tasks = siti.get("/").await;
+    assert_eq!(tasks.status, StatusCode::OK);
+    assert!(tasks.body.contains("Tugas saya"), "{}", tasks.body);
+    assert!(tasks.body.contains("DP3A-2025-001"), "{}", tasks.body);
+    for header in [
+        "content-security-policy",
+        "x-content-type-options",
+        "referrer-policy",
+        "x-frame-options",
+    ] {
+        assert!(tasks.headers.contains_key(header), "{header} missing");
+    }
+    assert!(
+        !tasks.headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("unsafe-inline")
+    );
+
+    let page = siti.get("/kasus/DP3A-2025-001").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body
+            .contains("/kasus/DP3A-2025-001/langkah/catat_audiensi"),
+        "{}",
+        page.body
+    );
+    let token = page.csrf();
+    let before = snapshot(&site, &id).await;
+
+    // A form without this session's token is refused and changes nothing.
+    let forged = siti
+        .post(
+            "/kasus/DP3A-2025-001/langkah/catat_audiensi",
+            &[("csrf", "0"), ("comment", "x")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(
+        forged.body.contains("Formulir ini sudah kedaluwarsa"),
+        "{}",
+        forged.body
+    );
+    assert_eq!(snapshot(&site, &id).await, before);
+
+    // A step whose document is missing: refused on the case page, the comment kept.
+    let refused = siti
+        .post(
+            "/kasus/DP3A-2025-001/langkah/catat_audiensi",
+            &[
+                ("csrf", &token),
+                ("revision", "1"),
+                ("comment", "Audiensi selesai"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused
+            .body
+            .contains("«Notulen dan daftar hadir audiensi» belum dilampirkan"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains(">Audiensi selesai</textarea>"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(snapshot(&site, &id).await, before);
+
+    // Attach it, then take the step.
+    let attached = siti
+        .upload(
+            "/kasus/DP3A-2025-001/dokumen",
+            &[
+                ("csrf", &token),
+                ("revision", "1"),
+                ("document_type", "notulen_audiensi"),
+            ],
+            ("notulen.pdf", b"%PDF-1.4 notulen audiensi"),
+        )
+        .await;
+    assert_eq!(attached.status, StatusCode::SEE_OTHER, "{}", attached.body);
+    let done = siti
+        .post(
+            "/kasus/DP3A-2025-001/langkah/catat_audiensi",
+            &[
+                ("csrf", &token),
+                ("revision", "2"),
+                ("comment", "Audiensi selesai"),
+                ("kunci", "k-1"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(
+        site.store.case(&id).await.unwrap().state.stage,
+        "penyusunan_kak"
+    );
+    let after = siti.get(done.location()).await;
+    assert!(after.body.contains("Tersimpan."), "{}", after.body);
+    assert!(after.body.contains("notulen.pdf"), "{}", after.body);
+    // The same form sent twice (a double click) takes the step once.
+    let again = siti
+        .post(
+            "/kasus/DP3A-2025-001/langkah/catat_audiensi",
+            &[
+                ("csrf", &token),
+                ("revision", "2"),
+                ("comment", "Audiensi selesai"),
+                ("kunci", "k-1"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+    let moved = snapshot(&site, &id).await;
+    assert_eq!(moved.0, 3);
+
+    // A stale form after someone else's change: the conflict page, the text kept, nothing changed.
+    let stale = siti
+        .post(
+            "/kasus/DP3A-2025-001/langkah/batalkan",
+            &[
+                ("csrf", &token),
+                ("revision", "2"),
+                ("comment", "Alasan yang panjang"),
+            ],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
+    assert!(stale.body.contains("Alasan yang panjang"), "{}", stale.body);
+    assert_eq!(snapshot(&site, &id).await, moved);
+
+    // Another organisation's case answers exactly like a missing one.
+    open_case(&site, "DINSOS-2025-001", "Kasus lain", OTHER).await;
+    let mut budi = Browser::new(&site);
+    budi.sign_in("budi@dp3a.example").await;
+    let theirs = budi.get("/kasus/DINSOS-2025-001").await;
+    let missing = budi.get("/kasus/TIDAK-ADA").await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+    assert_eq!(theirs.body, missing.body);
+
+    // English on request, remembered.
+    let english = budi.get("/?lang=en").await;
+    assert!(english.body.contains("My tasks"), "{}", english.body);
+    assert!(budi.get("/").await.body.contains("My tasks"));
+
+    // Signing out ends the session on the server: the old cookie no longer works.
+    let token = siti.get("/").await.csrf();
+    let out = siti.post("/keluar", &[("csrf", &token)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    let mut thief = Browser::new(&site);
+    thief.cookies.insert("swk_sesi".into(), session_cookie);
+    assert_eq!(thief.get("/").await.status, StatusCode::SEE_OTHER);
+
+    // A disabled account's session stops at once.
+    site.store
+        .disable_user("budi@dp3a.example", now())
+        .await
+        .unwrap();
+    let stopped = budi.get("/").await;
+    assert_eq!(stopped.status, StatusCode::SEE_OTHER);
+}
+
+async fn what_must_not_work(site: Site) {
+    let id = open_case(
+        &site,
+        "DP3A-2025-002",
+        "<script>alert('kasus')</script>",
+        AGENCY,
+    )
+    .await;
+    let mut budi = Browser::new(&site);
+    // The session cookie is HttpOnly and SameSite=Lax.
+    let form = budi.get("/masuk").await;
+    let signed = budi
+        .post(
+            "/masuk",
+            &[
+                ("email", "budi@dp3a.example"),
+                ("password", PASSWORD),
+                ("csrf", &form.csrf()),
+                ("lanjut", "https://evil.example/"),
+            ],
+        )
+        .await;
+    assert_eq!(signed.location(), "/", "only local paths are followed");
+    let session = signed
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("swk_sesi="))
+        .unwrap();
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Lax"),
+        "{session}"
+    );
+
+    // Script in a value renders inert.
+    let page = budi.get("/kasus/DP3A-2025-002").await;
+    assert!(!page.body.contains("<script>alert"), "{}", page.body);
+    assert!(page.body.contains("&lt;script&gt;alert("), "{}", page.body);
+    let token = page.csrf();
+    let before = snapshot(&site, &id).await;
+    // A field set without the token changes nothing.
+    let forged = budi
+        .post(
+            "/kasus/DP3A-2025-002/data",
+            &[("field", "pagu"), ("value", "1"), ("csrf", "")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(snapshot(&site, &id).await, before);
+    let _ = token;
+
+    // The sign-in form without its cookie token is refused.
+    let mut stranger = Browser::new(&site);
+    let refused = stranger
+        .post(
+            "/masuk",
+            &[
+                ("email", "budi@dp3a.example"),
+                ("password", PASSWORD),
+                ("csrf", "abc"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    // Guessing: after five wrong passwords even the right one waits.
+    let mut guesser = Browser::new(&site);
+    for _ in 0..5 {
+        let form = guesser.get("/masuk").await;
+        let wrong = guesser
+            .post(
+                "/masuk",
+                &[
+                    ("email", "siti@yayasan.example"),
+                    ("password", "salah-salah"),
+                    ("csrf", &form.csrf()),
+                ],
+            )
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+        assert!(
+            wrong.body.contains("Email atau sandi salah."),
+            "{}",
+            wrong.body
+        );
+    }
+    let form = guesser.get("/masuk").await;
+    let throttled = guesser
+        .post(
+            "/masuk",
+            &[
+                ("email", "siti@yayasan.example"),
+                ("password", PASSWORD),
+                ("csrf", &form.csrf()),
+            ],
+        )
+        .await;
+    assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        throttled.body.contains("Terlalu banyak percobaan masuk"),
+        "{}",
+        throttled.body
+    );
+
+    // A used or unknown password link.
+    let link = budi.get("/sandi/tidak-ada").await;
+    assert_eq!(link.status, StatusCode::NOT_FOUND);
+}
+
+macro_rules! on_both_stores {
+    ($($test:ident => $scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$scenario(super::site(super::sqlite().await).await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    if let Some(store) = super::postgres().await {
+                        super::$scenario(super::site(store).await).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+on_both_stores!(
+    people_act_on_a_case_through_its_pages => acting_through_the_pages,
+    forged_forms_foreign_cases_script_and_guessing_get_nowhere => what_must_not_work,
+);
