@@ -674,7 +674,7 @@ async fn render_case(state: &AppState, person: &Person, key: &str, outcome: Outc
             notice => outcome.notice,
             problem => outcome.problem,
             problem_needs => outcome.problem_needs,
-            comment => outcome.comment,
+            comment => outcome.comment.unwrap_or_default(),
             ..person_context(person)
         },
     )

@@ -4,48 +4,18 @@
 //! disabled, guessing passwords.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
-use jiff::Timestamp;
 use swakelola_api::AppState;
-use swakelola_core::Actor;
-use swakelola_store::{OpenCase, Parties, SqlStore, Store};
+use swakelola_store::{SqlStore, Store};
 use tower::ServiceExt;
 
-const AGENCY: &str = "dp3a-palembang";
-const ORMAS: &str = "yayasan-intan-maharani";
-const OTHER: &str = "dinsos-palembang";
-const PASSWORD: &str = "sandi-yang-panjang";
+mod common;
 
-fn now() -> Timestamp {
-    "2024-12-12T02:00:00Z".parse().unwrap()
-}
-
-fn read(path: &str) -> String {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    std::fs::read_to_string(root.join(path)).unwrap()
-}
-
-async fn sqlite() -> SqlStore {
-    let dir = swakelola_testkit::scratch_dir("swakelola-web");
-    let store = SqlStore::connect(&format!("sqlite://{}", dir.join("web.db").display()))
-        .await
-        .unwrap();
-    store.migrate().await.unwrap();
-    store
-}
-
-async fn postgres() -> Option<SqlStore> {
-    let admin = swakelola_testkit::postgres_admin_url()?;
-    let url = SqlStore::create_scratch_database(&admin).await.unwrap();
-    let store = SqlStore::connect(&url).await.unwrap();
-    store.migrate().await.unwrap();
-    Some(store)
-}
+use common::{AGENCY, OTHER, PASSWORD, now, postgres, sqlite};
 
 /// The API and the pages over one store, with a fixed clock.
 struct Site {
@@ -114,8 +84,8 @@ impl<'a> Browser<'a> {
         let body =
             String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes())
                 .into_owned()
-        // The templates escape `/` too; the tests read paths as written.
-        .replace("&#x2f;", "/");
+                // The templates escape `/` too; the tests read paths as written.
+                .replace("&#x2f;", "/");
         for set in headers.get_all(header::SET_COOKIE) {
             let set = set.to_str().unwrap();
             let (pair, attributes) = set.split_once(';').unwrap_or((set, ""));
@@ -209,42 +179,7 @@ fn urlencode(text: &str) -> String {
 }
 
 async fn site(store: SqlStore) -> Site {
-    let store = Arc::new(store);
-    let calendars: Vec<(String, String)> = ["indonesia-2024.yaml", "indonesia-2025.yaml"]
-        .iter()
-        .map(|f| (f.to_string(), read(&format!("workflows/calendars/{f}"))))
-        .collect();
-    store
-        .deploy(
-            "swakelola-tipe-3.yaml",
-            &read("workflows/swakelola-tipe-3.yaml"),
-            &calendars,
-            now(),
-        )
-        .await
-        .unwrap();
-    for (name, email, organisation, roles) in [
-        (
-            "Budi Santoso",
-            "budi@dp3a.example",
-            AGENCY,
-            vec!["ppk", "tim_persiapan"],
-        ),
-        (
-            "Siti Aminah",
-            "siti@yayasan.example",
-            ORMAS,
-            vec!["pimpinan_ormas", "fasilitator"],
-        ),
-        ("Dewi", "dewi@dinsos.example", OTHER, vec!["ppk"]),
-    ] {
-        let roles: Vec<String> = roles.into_iter().map(str::to_owned).collect();
-        let (_, link) = store
-            .create_user(name, email, organisation, &roles, now())
-            .await
-            .unwrap();
-        store.set_password(&link, PASSWORD, now()).await.unwrap();
-    }
+    let store = common::prepare(store).await;
     let state = AppState {
         clock: now,
         ..AppState::new(store.clone())
@@ -258,38 +193,8 @@ async fn site(store: SqlStore) -> Site {
     }
 }
 
-/// Opens the seed case between DP3A and the yayasan (accepted by the yayasan).
 async fn open_case(site: &Site, key: &str, title: &str, organisation: &str) -> String {
-    let mut parties = Parties::default();
-    parties
-        .organisations
-        .insert("instansi".into(), organisation.into());
-    parties.organisations.insert("ormas".into(), ORMAS.into());
-    let opened = site
-        .store
-        .open(
-            &OpenCase {
-                workflow_id: "swakelola-tipe-3".into(),
-                organisation: organisation.into(),
-                business_key: key.into(),
-                actor: Actor::new("Budi Santoso", "ppk"),
-                fields: vec![
-                    ("nama_kegiatan".into(), title.into()),
-                    ("instansi".into(), "DP3A Kota Palembang".into()),
-                    ("ormas".into(), "Yayasan Intan Maharani".into()),
-                    ("tahun_anggaran".into(), "2025".into()),
-                ],
-                parties,
-            },
-            now(),
-        )
-        .await
-        .unwrap();
-    site.store
-        .accept_invitation(&opened.case.id, ORMAS, "Siti Aminah", now())
-        .await
-        .unwrap();
-    opened.case.id
+    common::open_case(&site.store, key, title, organisation).await
 }
 
 async fn snapshot(site: &Site, id: &str) -> (u64, usize) {
@@ -342,6 +247,10 @@ async fn acting_through_the_pages(site: Site) {
             .contains("/kasus/DP3A-2025-001/langkah/catat_audiensi"),
         "{}",
         page.body
+    );
+    assert!(
+        !page.body.contains(">None</textarea>"),
+        "an empty comment box is empty"
     );
     let token = page.csrf();
     let before = snapshot(&site, &id).await;

@@ -1,0 +1,352 @@
+//! The pages in a real browser: headless Chromium driven through chromedriver (WebDriver).
+//! Two people of two organisations, each in their own browser session, move the seed case:
+//! the yayasan records the audience and hands over its terms of reference, the agency asks for
+//! a revision with a reason; refusals, another organisation's case and a stale form show what
+//! they must. Screenshots of *Tugas saya* and the case page at desktop and phone width are
+//! written to `target/tmp/screenshots/`.
+//!
+//! Needs `chromium` and `chromedriver` (Debian: `apt-get install chromium chromium-driver`).
+//! Without them the test says SKIPPED and passes, unless `SWAKELOLA_REQUIRE_BROWSER` is set
+//! (as `.ci/run` does), when it fails.
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use swakelola_api::AppState;
+use swakelola_store::Store;
+
+use common::{AGENCY, OTHER, PASSWORD};
+
+fn tool(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    })
+}
+
+/// chromedriver on a free port, stopped when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start_driver(chromedriver: &Path) -> Driver {
+    let port = free_port();
+    let child = Command::new(chromedriver)
+        .arg(format!("--port={port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Driver { child, port }
+}
+
+async fn browser(driver: &Driver, chromium: &Path) -> Client {
+    // Installed once per process; a second install only reports that one is there.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": chromium,
+            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,1000", "--lang=id"],
+            // People of a Dinas read Indonesian: the browser asks for it first.
+            "prefs": {"intl.accept_languages": "id-ID,id"},
+        }),
+    );
+    ClientBuilder::rustls()
+        .expect("a TLS setup")
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a browser session")
+}
+
+struct Person<'a> {
+    client: Client,
+    base: &'a str,
+}
+
+impl Person<'_> {
+    async fn open(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap();
+    }
+
+    async fn source(&self) -> String {
+        self.client.source().await.unwrap()
+    }
+
+    async fn path(&self) -> String {
+        let url = self.client.current_url().await.unwrap();
+        url.path().to_owned()
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let field = self.client.find(Locator::Css(css)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(text).await.unwrap();
+    }
+
+    /// Clicks what `css` finds and waits until the next page has loaded (a form's POST is
+    /// answered with a redirect, so the address alone does not tell).
+    async fn click(&self, css: &str) {
+        self.client
+            .execute("document.documentElement.dataset.left = '1';", vec![])
+            .await
+            .unwrap();
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .unwrap();
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("html:not([data-left])"))
+            .await
+            .unwrap_or_else(|e| panic!("no new page after clicking {css}: {e}"));
+        loop {
+            let ready = self
+                .client
+                .execute("return document.readyState;", vec![])
+                .await
+                .unwrap();
+            if ready == "complete" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn sign_in(&self, email: &str) {
+        self.open("/").await;
+        assert_eq!(self.path().await, "/masuk");
+        self.type_into("#email", email).await;
+        self.type_into("#sandi", PASSWORD).await;
+        self.click("main form button[type=submit]").await;
+        assert_eq!(self.path().await, "/", "{}", self.source().await);
+    }
+
+    /// Takes the step `transition` on the open case page with `comment`.
+    async fn take_step(&self, transition: &str, comment: &str) {
+        let form = format!("form[action$='/langkah/{transition}']");
+        self.type_into(&format!("{form} textarea"), comment).await;
+        self.click(&format!("{form} button")).await;
+    }
+
+    async fn attach(&self, document_type: &str, file: &Path) {
+        self.client
+            .find(Locator::Css("#jenis"))
+            .await
+            .unwrap()
+            .select_by_value(document_type)
+            .await
+            .unwrap();
+        self.client
+            .find(Locator::Css("#berkas"))
+            .await
+            .unwrap()
+            .send_keys(&file.display().to_string())
+            .await
+            .unwrap();
+        self.click("form[enctype='multipart/form-data'] button")
+            .await;
+    }
+
+    async fn set_field(&self, field: &str, value: &str) {
+        self.client
+            .find(Locator::Css("#data"))
+            .await
+            .unwrap()
+            .select_by_value(field)
+            .await
+            .unwrap();
+        self.type_into("#nilai", value).await;
+        self.click("form[action$='/data'] button").await;
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        for (width, suffix) in [(1280, "desktop"), (360, "phone")] {
+            self.client.set_window_size(width, 1000).await.unwrap();
+            let png = self.client.screenshot().await.unwrap();
+            std::fs::write(dir.join(format!("{name}-{suffix}.png")), png).unwrap();
+        }
+        self.client.set_window_size(1280, 1000).await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_organisations_move_the_seed_case_in_two_browsers() {
+    let (Some(chromium), Some(chromedriver)) = (
+        tool("chromium").or_else(|| tool("chromium-browser")),
+        tool("chromedriver"),
+    ) else {
+        assert!(
+            std::env::var_os("SWAKELOLA_REQUIRE_BROWSER").is_none(),
+            "SWAKELOLA_REQUIRE_BROWSER is set but chromium or chromedriver is missing"
+        );
+        eprintln!(
+            "SKIPPED: the browser test needs chromium and chromedriver (apt-get install chromium chromium-driver)"
+        );
+        return;
+    };
+    let store = common::prepare(common::sqlite().await).await;
+    let id = common::open_case(
+        &store,
+        "DP3A-2025-001",
+        "Pendampingan perempuan dan anak",
+        AGENCY,
+    )
+    .await;
+    common::open_case(&store, "DINSOS-2025-001", "Kasus organisasi lain", OTHER).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    // The clock of the seed story: two days after the audience.
+    let state = AppState {
+        clock: common::now,
+        ..AppState::new(store.clone())
+    };
+    tokio::spawn(swakelola_api::serve_with(
+        listener,
+        state,
+        swakelola_web::pages(swakelola_web::WebConfig::default()),
+        std::future::pending(),
+    ));
+    let driver = start_driver(&chromedriver).await;
+    let files = swakelola_testkit::scratch_dir("swakelola-browser");
+    let file = |name: &str| {
+        let path = files.join(name);
+        std::fs::write(&path, format!("%PDF-1.4 {name}")).unwrap();
+        path
+    };
+
+    // The yayasan's head signs in and finds the case on *Tugas saya*.
+    let siti = Person {
+        client: browser(&driver, &chromium).await,
+        base: &base,
+    };
+    siti.sign_in("siti@yayasan.example").await;
+    let tasks = siti.source().await;
+    assert!(tasks.contains("DP3A-2025-001"), "{tasks}");
+    siti.screenshot("tugas-saya").await;
+    siti.click("a[href='/kasus/DP3A-2025-001']").await;
+    assert_eq!(siti.path().await, "/kasus/DP3A-2025-001");
+    siti.screenshot("kasus").await;
+
+    // A step whose document is missing is refused with the reason; the comment stays.
+    siti.take_step("catat_audiensi", "Audiensi 10 Desember selesai")
+        .await;
+    let refused = siti.source().await;
+    assert!(refused.contains("belum dilampirkan"), "{refused}");
+    assert!(
+        refused.contains("Audiensi 10 Desember selesai"),
+        "{refused}"
+    );
+
+    // Attach the minutes, then record the audience.
+    siti.attach("notulen_audiensi", &file("notulen.pdf")).await;
+    let attached = siti.source().await;
+    assert!(attached.contains("notulen.pdf"), "{attached}");
+    siti.take_step("catat_audiensi", "Audiensi 10 Desember selesai")
+        .await;
+    assert!(siti.source().await.contains("Tersimpan."));
+    // The terms of reference and the cost estimate, the estimate, the handover.
+    siti.attach("kak", &file("kak.pdf")).await;
+    siti.attach("rab", &file("rab.pdf")).await;
+    siti.set_field("nilai_estimasi", "Rp34.500.000").await;
+    let page = siti.source().await;
+    assert!(page.contains("Rp34.500.000"), "{page}");
+    siti.take_step("serahkan_kak", "KAK dan RAB terlampir")
+        .await;
+    assert_eq!(store.case(&id).await.unwrap().state.stage, "reviu_kak");
+    // Siti keeps the page open (a form on it) while the agency decides.
+    siti.open("/kasus/DP3A-2025-001").await;
+
+    // The agency's PPK, in another browser, asks for a revision with a reason.
+    let budi = Person {
+        client: browser(&driver, &chromium).await,
+        base: &base,
+    };
+    budi.sign_in("budi@dp3a.example").await;
+    assert!(budi.source().await.contains("DP3A-2025-001"));
+    budi.open("/kasus/DP3A-2025-001").await;
+    // The reason is required: the browser does not send the form without one.
+    let valid_without_reason = budi
+        .client
+        .execute(
+            "return document.querySelector(\"form[action$='/langkah/minta_revisi_kak']\").checkValidity();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        valid_without_reason,
+        serde_json::json!(false),
+        "{}",
+        budi.source().await
+    );
+    budi.take_step("minta_revisi_kak", "Rincian RAB belum sesuai standar biaya")
+        .await;
+    assert_eq!(store.case(&id).await.unwrap().state.stage, "revisi_kak");
+
+    // Siti's page is stale now: her form brings the conflict page, her text kept.
+    siti.take_step("batalkan", "Kami mundur dari kegiatan ini")
+        .await;
+    let stale = siti.source().await;
+    assert!(stale.contains("Orang lain mengubah kasus ini"), "{stale}");
+    assert!(stale.contains("Kami mundur dari kegiatan ini"), "{stale}");
+    assert_eq!(store.case(&id).await.unwrap().state.stage, "revisi_kak");
+
+    // Another organisation's case looks exactly like a missing one.
+    budi.open("/kasus/DINSOS-2025-001").await;
+    let theirs = budi.source().await;
+    budi.open("/kasus/TIDAK-ADA-001").await;
+    let missing = budi.source().await;
+    assert!(theirs.contains("Tidak ditemukan"), "{theirs}");
+    assert_eq!(theirs, missing);
+
+    // The history names who did what, with the reason.
+    siti.open("/kasus/DP3A-2025-001").await;
+    let history = siti.source().await;
+    assert!(
+        history.contains("Rincian RAB belum sesuai standar biaya"),
+        "{history}"
+    );
+
+    siti.client.close().await.unwrap();
+    budi.client.close().await.unwrap();
+}
