@@ -155,6 +155,9 @@ pub struct CaseFilter {
     pub overdue_at: Option<Timestamp>,
     /// Only cases where this organisation is a party (the opener or a named party).
     pub visible_to: Option<String>,
+    /// Only cases whose business key, opening organisation or field values (a title, the
+    /// Ormas's name) contain this text, ignoring case.
+    pub text: Option<String>,
     /// Only cases listed after this case id (keyset pagination).
     pub after: Option<String>,
     pub limit: u32,

@@ -1088,6 +1088,24 @@ impl Store for SqlStore {
                 values.len()
             ));
         }
+        if let Some(text) = filter
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            // `%` and `_` typed by a person are literal characters, not wildcards.
+            let escaped = text
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            values.push(format!("%{escaped}%"));
+            let n = values.len();
+            sql.push_str(&format!(
+                " AND (LOWER(business_key) LIKE ${n} ESCAPE '\\' OR LOWER(organisation) LIKE ${n} ESCAPE '\\' OR LOWER(state) LIKE ${n} ESCAPE '\\')"
+            ));
+        }
         if let Some(after) = &filter.after {
             // Keyset pagination: case ids are UUIDv7, so (opened_at, id) of the cursor case is
             // a stable position even while new cases are opened.

@@ -767,6 +767,23 @@ async fn listing_filters_cases(store: Arc<SqlStore>) {
         .await
         .unwrap();
     assert_eq!(by_org.len(), 1);
+    // Text search: the key, the organisation, a field value; any case; `%` is literal.
+    for (text, expected) in [
+        ("dinsos", 1),
+        ("b", 2),
+        ("  ", 2),
+        ("YAYASAN INTAN", 2),
+        ("%", 0),
+    ] {
+        let found = store
+            .cases(&CaseFilter {
+                text: Some(text.into()),
+                ..CaseFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(found.len(), expected, "search {text:?}");
+    }
     let by_year = store
         .cases(&CaseFilter {
             fiscal_year: Some(2026),

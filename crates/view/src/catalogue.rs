@@ -154,6 +154,7 @@ mod tests {
             include_str!("../../web/templates/tugas.html"),
             include_str!("../../web/templates/kasus.html"),
             include_str!("../../web/templates/galat.html"),
+            include_str!("../../web/templates/daftar.html"),
         ];
         for source in templates {
             for pattern in ["t(\"", "t('"] {

@@ -48,6 +48,7 @@ pub fn pages(config: WebConfig) -> Router<AppState> {
             "/sandi/{link}",
             get(pages::password_form).post(pages::set_password),
         )
+        .route("/kasus", get(pages::case_list))
         .route("/kasus/{key}", get(pages::case_page))
         .route("/kasus/{key}/langkah/{transition}", post(pages::take_step))
         .route("/kasus/{key}/dokumen", post(pages::attach))

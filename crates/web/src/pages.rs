@@ -1,5 +1,6 @@
 //! The pages and the forms they post to.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use axum::Extension;
@@ -1048,4 +1049,137 @@ pub async fn download(
         }
         Err(error) => store_failure(language, Some(&person), &error),
     }
+}
+
+/// How many cases a page of the list shows.
+const PAGE_SIZE: u32 = 25;
+
+/// The filters of the case list, as the form sends them.
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    cari: String,
+    #[serde(default)]
+    alur: String,
+    #[serde(default)]
+    tahap: String,
+    #[serde(default)]
+    tahun: String,
+    #[serde(default)]
+    terlambat: Option<String>,
+    #[serde(default)]
+    setelah: Option<String>,
+}
+
+/// *Kasus*: the cases the person's organisation takes part in, filtered, a page at a time.
+pub async fn case_list(
+    State(state): State<AppState>,
+    person: Person,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let language = person.language;
+    let now = state.now();
+    let deployed = match state.store.workflows().await {
+        Ok(deployed) => deployed,
+        Err(error) => return store_failure(language, Some(&person), &error),
+    };
+    // The newest version of each workflow names it and its stages.
+    let mut newest: BTreeMap<String, u32> = BTreeMap::new();
+    for w in &deployed {
+        let version = newest.entry(w.id.clone()).or_insert(w.version);
+        *version = (*version).max(w.version);
+    }
+    let mut workflows = Vec::new();
+    let mut stages = Vec::new();
+    for (id, version) in &newest {
+        let Ok(engine) = state.store.engine_for(id, *version).await else {
+            continue;
+        };
+        let labels = Labels::new(&engine.workflow, language);
+        workflows.push(context! { id => id, label => labels.text(&engine.workflow.label) });
+        if *id == query.alur {
+            stages = engine
+                .workflow
+                .stages
+                .iter()
+                .map(|s| context! { id => s.id, label => labels.text(&s.label) })
+                .collect();
+        }
+    }
+    let filled = |text: &str| (!text.trim().is_empty()).then(|| text.trim().to_owned());
+    let filter = CaseFilter {
+        visible_to: Some(person.session.user.organisation.clone()),
+        workflow_id: filled(&query.alur),
+        stage: filled(&query.tahap),
+        fiscal_year: query.tahun.trim().parse().ok(),
+        overdue_at: query.terlambat.is_some().then_some(now),
+        text: filled(&query.cari),
+        after: query.setelah.clone(),
+        limit: PAGE_SIZE + 1,
+        ..CaseFilter::default()
+    };
+    let mut cases = match state.store.cases(&filter).await {
+        Ok(cases) => cases,
+        Err(error) => return store_failure(language, Some(&person), &error),
+    };
+    let more = cases.len() > PAGE_SIZE as usize;
+    cases.truncate(PAGE_SIZE as usize);
+    let engines = match state.store.engines_of(&cases).await {
+        Ok(engines) => engines,
+        Err(error) => return store_failure(language, Some(&person), &error),
+    };
+    let rows: Vec<minijinja::Value> = cases
+        .iter()
+        .filter(|case| person.principal.sees(case))
+        .filter_map(|case| {
+            let engine = engines.get(&(case.workflow_id.clone(), case.workflow_version))?;
+            let labels = Labels::new(&engine.workflow, language);
+            let next = NextDeadline::of(labels, case, &engine.calendar, now);
+            Some(context! {
+                href => format!("/kasus/{}", crate::session::url_escape(&case.business_key)),
+                business_key => case.business_key,
+                title => case_title(&engine.workflow, case),
+                organisation => case.organisation,
+                stage => labels.stage(&case.state.stage).label,
+                overdue => next.as_ref().is_some_and(|n| n.overdue),
+                deadline => next.map(|n| n.text).unwrap_or_default(),
+            })
+        })
+        .collect();
+    let next = (more).then(|| cases.last()).flatten().map(|last| {
+        let mut params = vec![
+            ("cari", query.cari.clone()),
+            ("alur", query.alur.clone()),
+            ("tahap", query.tahap.clone()),
+            ("tahun", query.tahun.clone()),
+            ("setelah", last.id.clone()),
+        ];
+        if query.terlambat.is_some() {
+            params.push(("terlambat", "1".to_owned()));
+        }
+        let encoded: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!("{k}={}", crate::session::url_escape(v)))
+            .collect();
+        format!("/kasus?{}", encoded.join("&"))
+    });
+    page(
+        StatusCode::OK,
+        "daftar.html",
+        language,
+        context! {
+            query => context! {
+                cari => query.cari,
+                alur => query.alur,
+                tahap => query.tahap,
+                tahun => query.tahun,
+                terlambat => query.terlambat.is_some(),
+            },
+            workflows,
+            stages,
+            rows,
+            next,
+            ..person_context(&person)
+        },
+    )
 }

@@ -64,6 +64,7 @@ pub static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("tugas.html", include_str!("../templates/tugas.html")),
         ("kasus.html", include_str!("../templates/kasus.html")),
         ("galat.html", include_str!("../templates/galat.html")),
+        ("daftar.html", include_str!("../templates/daftar.html")),
     ] {
         env.add_template(name, source)
             .unwrap_or_else(|e| panic!("template {name} does not compile: {e}"));

@@ -503,6 +503,64 @@ async fn what_must_not_work(site: Site) {
     assert_eq!(link.status, StatusCode::NOT_FOUND);
 }
 
+async fn listing_cases(site: Site) {
+    for n in 1..=27 {
+        let title = if n == 7 {
+            "Pelatihan kader posyandu"
+        } else {
+            "Pendampingan"
+        };
+        open_case(&site, &format!("DP3A-2025-{n:03}"), title, AGENCY).await;
+    }
+    open_case(&site, "DINSOS-2025-001", "Kasus Dinsos", OTHER).await;
+    let mut budi = Browser::new(&site);
+    budi.sign_in("budi@dp3a.example").await;
+    let first = budi.get("/kasus").await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(
+        first.body.matches("<tr>").count() - 1,
+        25,
+        "a page of 25 rows"
+    );
+    assert!(
+        !first.body.contains("DINSOS-2025-001"),
+        "only cases of my organisation"
+    );
+    let next = first
+        .body
+        .split("href=\"")
+        .find(|part| part.starts_with("/kasus?"))
+        .and_then(|part| part.split('"').next())
+        .expect("a link to the next page")
+        .replace("&amp;", "&");
+    let second = budi.get(&next).await;
+    assert_eq!(
+        second.body.matches("<tr>").count() - 1,
+        2,
+        "{}",
+        second.body
+    );
+    assert!(second.body.contains("DP3A-2025-027"));
+    let found = budi.get("/kasus?cari=posyandu").await;
+    assert_eq!(found.body.matches("<tr>").count() - 1, 1, "{}", found.body);
+    assert!(found.body.contains("DP3A-2025-007"));
+    let by_stage = budi
+        .get("/kasus?alur=swakelola-tipe-3&tahap=penyusunan_kak")
+        .await;
+    assert!(
+        by_stage.body.contains("tidak ada kasus yang cocok"),
+        "{}",
+        by_stage.body
+    );
+    assert!(
+        by_stage
+            .body
+            .contains("<option value=\"penyusunan_kak\" selected>"),
+        "{}",
+        by_stage.body
+    );
+}
+
 macro_rules! on_both_stores {
     ($($test:ident => $scenario:ident),* $(,)?) => {
         mod sqlite {
@@ -529,4 +587,5 @@ macro_rules! on_both_stores {
 on_both_stores!(
     people_act_on_a_case_through_its_pages => acting_through_the_pages,
     forged_forms_foreign_cases_script_and_guessing_get_nowhere => what_must_not_work,
+    the_case_list_filters_searches_and_pages => listing_cases,
 );
