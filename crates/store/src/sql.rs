@@ -210,6 +210,22 @@ impl SqlStore {
     }
 
     /// The newest deployed version of a workflow.
+    /// The deployed calendar files (the built-in ones when none is deployed yet), to check a
+    /// workflow before deploying it exactly as the deploy will.
+    pub async fn calendar_files(&self) -> Result<Vec<CalendarFile>> {
+        let stored: Vec<(String, String)> =
+            sqlx::query_as("SELECT file, source FROM calendar_files ORDER BY file")
+                .fetch_all(&self.pool)
+                .await?;
+        if stored.is_empty() {
+            return Ok(swakelola_definition::built_in_calendars());
+        }
+        Ok(stored
+            .into_iter()
+            .map(|(file, text)| CalendarFile { file, text })
+            .collect())
+    }
+
     pub async fn latest_version(&self, workflow_id: &str) -> Result<u32> {
         let version: Option<i64> =
             sqlx::query_scalar("SELECT MAX(version) FROM workflows WHERE id = $1")

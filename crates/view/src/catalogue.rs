@@ -155,6 +155,7 @@ mod tests {
             include_str!("../../web/templates/kasus.html"),
             include_str!("../../web/templates/galat.html"),
             include_str!("../../web/templates/daftar.html"),
+            include_str!("../../web/templates/admin-alur.html"),
         ];
         for source in templates {
             for pattern in ["t(\"", "t('"] {

@@ -49,6 +49,10 @@ pub fn pages(config: WebConfig) -> Router<AppState> {
             get(pages::password_form).post(pages::set_password),
         )
         .route("/kasus", get(pages::case_list))
+        .route(
+            "/admin/alur",
+            get(pages::admin_workflows).post(pages::admin_upload),
+        )
         .route("/kasus/{key}", get(pages::case_page))
         .route("/kasus/{key}/langkah/{transition}", post(pages::take_step))
         .route("/kasus/{key}/dokumen", post(pages::attach))

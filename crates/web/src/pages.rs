@@ -39,6 +39,7 @@ fn person_context(person: &Person) -> minijinja::Value {
         person => context! {
             name => person.session.user.name,
             organisation => person.session.user.organisation,
+            operator => person.principal.0.is_operator(),
         },
         csrf => person.session.csrf,
     }
@@ -1182,4 +1183,177 @@ pub async fn case_list(
             ..person_context(&person)
         },
     )
+}
+
+/// The administration of workflows is the installation's operator's (like deploying through
+/// the API): anyone else gets the 403 page naming the role needed.
+fn operator_only(person: &Person) -> Option<Response> {
+    (!person.principal.0.is_operator()).then(|| {
+        error_page(
+            StatusCode::FORBIDDEN,
+            person.language,
+            Some(person),
+            &text(person.language, "api-operator-only", &[]),
+            None,
+            Some("/"),
+        )
+    })
+}
+
+async fn workflows_page(
+    state: &AppState,
+    person: &Person,
+    status: StatusCode,
+    checked: Option<minijinja::Value>,
+    notice: Option<String>,
+) -> Response {
+    let language = person.language;
+    let deployed = match state.store.workflows().await {
+        Ok(deployed) => deployed,
+        Err(error) => return store_failure(language, Some(person), &error),
+    };
+    let mut rows = Vec::new();
+    for w in deployed.iter().rev() {
+        // Named, and its time told, the way its own calendar does.
+        let (label, at) = match state.store.engine_for(&w.id, w.version).await {
+            Ok(engine) => {
+                let local = engine.calendar.time_zone().to_datetime(w.deployed_at);
+                (
+                    Labels::new(&engine.workflow, language).text(&engine.workflow.label),
+                    format!(
+                        "{} {:02}.{:02}",
+                        swakelola_core::format::date(local.date(), language),
+                        local.hour(),
+                        local.minute()
+                    ),
+                )
+            }
+            Err(_) => (w.id.clone(), w.deployed_at.to_string()),
+        };
+        rows.push(context! {
+            id => w.id,
+            version => w.version,
+            label => label,
+            at => at,
+        });
+    }
+    page(
+        status,
+        "admin-alur.html",
+        language,
+        context! { deployed => rows, checked, notice, ..person_context(person) },
+    )
+}
+
+/// *Admin · Alur kerja*: the deployed versions, and a form to upload a workflow file.
+pub async fn admin_workflows(State(state): State<AppState>, person: Person) -> Response {
+    if let Some(refused) = operator_only(&person) {
+        return refused;
+    }
+    workflows_page(&state, &person, StatusCode::OK, None, None).await
+}
+
+/// An uploaded workflow file: checked against the deployed calendars exactly as a deploy
+/// would check it, its diagnostics shown with `line:column`; deployed when confirmed.
+pub async fn admin_upload(
+    State(state): State<AppState>,
+    person: Person,
+    mut multipart: Multipart,
+) -> Response {
+    if let Some(refused) = operator_only(&person) {
+        return refused;
+    }
+    let language = person.language;
+    let (mut csrf, mut name, mut source, mut deploy) =
+        (String::new(), String::new(), String::new(), false);
+    while let Ok(Some(field)) = multipart.next_field().await {
+        match field.name().unwrap_or_default() {
+            "csrf" => csrf = field.text().await.unwrap_or_default(),
+            "name" => name = field.text().await.unwrap_or_default(),
+            "deploy" => deploy = true,
+            "source" => source = field.text().await.unwrap_or_default(),
+            "file" => {
+                name = field.file_name().unwrap_or("alur.yaml").to_owned();
+                let bytes = field.bytes().await.unwrap_or_default();
+                source = String::from_utf8_lossy(&bytes).into_owned();
+            }
+            _ => {}
+        }
+    }
+    if !person.form_token_matches(&csrf) {
+        return forged(&person);
+    }
+    let name = if name.trim().is_empty() {
+        "alur.yaml".to_owned()
+    } else {
+        name
+    };
+    if deploy {
+        return match state.store.deploy(&name, &source, &[], state.now()).await {
+            Ok(deployment) => {
+                let notice = text(
+                    language,
+                    "web-deployed",
+                    &[
+                        ("workflow", &deployment.workflow.id),
+                        ("version", &deployment.workflow.version.to_string()),
+                    ],
+                );
+                workflows_page(&state, &person, StatusCode::OK, None, Some(notice)).await
+            }
+            Err(StoreError::InvalidWorkflow(_)) | Err(StoreError::InvalidRequest(_)) => {
+                check_and_show(&state, &person, &name, &source).await
+            }
+            Err(error) => store_failure(language, Some(&person), &error),
+        };
+    }
+    check_and_show(&state, &person, &name, &source).await
+}
+
+async fn check_and_show(state: &AppState, person: &Person, name: &str, source: &str) -> Response {
+    let calendars = match state.store.calendar_files().await {
+        Ok(calendars) => calendars,
+        Err(error) => return store_failure(person.language, Some(person), &error),
+    };
+    let bundle =
+        swakelola_definition::load_sources(&[(name.to_owned(), source.to_owned())], &calendars);
+    let diagnostics: Vec<minijinja::Value> = bundle
+        .diagnostics
+        .iter()
+        .filter(|d| d.file == name)
+        .map(|d| {
+            context! {
+                at => format!("{}:{}", d.line, d.column),
+                code => format!("{:?}", d.code),
+                error => d.is_error(),
+                message => d.message,
+                hint => d.hint,
+            }
+        })
+        .collect();
+    let valid = !bundle.has_errors();
+    let workflow = bundle
+        .workflows
+        .first()
+        .map(|d| d.workflow.id.clone())
+        .unwrap_or_default();
+    let status = if valid {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    workflows_page(
+        state,
+        person,
+        status,
+        Some(context! {
+            file => name,
+            source => source,
+            diagnostics,
+            valid,
+            workflow,
+        }),
+        None,
+    )
+    .await
 }

@@ -65,6 +65,10 @@ pub static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("kasus.html", include_str!("../templates/kasus.html")),
         ("galat.html", include_str!("../templates/galat.html")),
         ("daftar.html", include_str!("../templates/daftar.html")),
+        (
+            "admin-alur.html",
+            include_str!("../templates/admin-alur.html"),
+        ),
     ] {
         env.add_template(name, source)
             .unwrap_or_else(|e| panic!("template {name} does not compile: {e}"));

@@ -100,6 +100,13 @@ impl Person<'_> {
             .goto(&format!("{}{path}", self.base))
             .await
             .unwrap();
+        // Every page has its content in `main`; wait for it on a slow machine.
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("main#isi"))
+            .await
+            .unwrap_or_else(|e| panic!("{path} did not load: {e}"));
     }
 
     async fn source(&self) -> String {
@@ -134,7 +141,7 @@ impl Person<'_> {
         self.client
             .wait()
             .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css("html:not([data-left])"))
+            .for_element(Locator::Css("html:not([data-left]) main#isi"))
             .await
             .unwrap_or_else(|e| panic!("no new page after clicking {css}: {e}"));
         loop {
@@ -347,6 +354,74 @@ async fn two_organisations_move_the_seed_case_in_two_browsers() {
         "{history}"
     );
 
+    // The installation's operator checks a first draft of a workflow: every mistake at once,
+    // each at its line and column; then deploys a valid one.
+    let operator = Person {
+        client: browser(&driver, &chromium).await,
+        base: &base,
+    };
+    operator.sign_in("operator@swakelola.example").await;
+    operator.open("/admin/alur").await;
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap();
+    operator
+        .client
+        .find(Locator::Css("#berkas"))
+        .await
+        .unwrap()
+        .send_keys(
+            &root
+                .join("tests/fixtures/invalid/e004-a-first-draft.yaml")
+                .display()
+                .to_string(),
+        )
+        .await
+        .unwrap();
+    operator
+        .click("form[enctype='multipart/form-data'] button")
+        .await;
+    let checked = operator.source().await;
+    for expected in [
+        "23:9",
+        "24:5",
+        "unknown key `lable`",
+        "did you mean `label`?",
+        "51:9",
+        "unknown stage `dnoe`",
+        "52:5",
+    ] {
+        assert!(
+            checked.contains(expected),
+            "{expected} missing from {checked}"
+        );
+    }
+    operator.screenshot("admin-alur").await;
+    operator
+        .client
+        .find(Locator::Css("#berkas"))
+        .await
+        .unwrap()
+        .send_keys(
+            &root
+                .join("workflows/persetujuan-dokumen.yaml")
+                .display()
+                .to_string(),
+        )
+        .await
+        .unwrap();
+    operator
+        .click("form[enctype='multipart/form-data'] button")
+        .await;
+    operator.click("form textarea[readonly] ~ button").await;
+    let deployed = operator.source().await;
+    assert!(
+        deployed.contains("persetujuan-dokumen versi 1 terpasang"),
+        "{deployed}"
+    );
+
     siti.client.close().await.unwrap();
     budi.client.close().await.unwrap();
+    operator.client.close().await.unwrap();
 }

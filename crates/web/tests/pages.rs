@@ -498,6 +498,11 @@ async fn what_must_not_work(site: Site) {
         throttled.body
     );
 
+    // Administering workflows is the operator's.
+    let admin = budi.get("/admin/alur").await;
+    assert_eq!(admin.status, StatusCode::FORBIDDEN);
+    assert!(admin.body.contains("operator"), "{}", admin.body);
+
     // A used or unknown password link.
     let link = budi.get("/sandi/tidak-ada").await;
     assert_eq!(link.status, StatusCode::NOT_FOUND);

@@ -72,6 +72,12 @@ pub async fn prepare(store: SqlStore) -> Arc<SqlStore> {
             vec!["pimpinan_ormas", "fasilitator"],
         ),
         ("Dewi", "dewi@dinsos.example", OTHER, vec!["ppk"]),
+        (
+            "Operator",
+            "operator@swakelola.example",
+            "swakelola",
+            vec!["operator"],
+        ),
     ] {
         let roles: Vec<String> = roles.into_iter().map(str::to_owned).collect();
         let (_, link) = store
