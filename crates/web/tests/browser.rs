@@ -204,6 +204,44 @@ impl Person<'_> {
         self.click("form[action$='/data'] button").await;
     }
 
+    /// Runs axe-core in the page (when `SWAKELOLA_AXE_JS` names its file) and fails on any
+    /// serious or critical violation (labels, contrast, names of controls, …).
+    async fn check_accessibility(&self, page: &str) {
+        if let Some(violations) = self.accessibility_violations(page).await {
+            assert_eq!(violations, serde_json::json!([]), "accessibility of {page}");
+        }
+    }
+
+    /// The serious and critical violations axe-core finds in the page, or `None` when the
+    /// check cannot run here.
+    async fn accessibility_violations(&self, page: &str) -> Option<serde_json::Value> {
+        let Some(path) = std::env::var_os("SWAKELOLA_AXE_JS") else {
+            assert!(
+                std::env::var_os("SWAKELOLA_REQUIRE_BROWSER").is_none(),
+                "SWAKELOLA_REQUIRE_BROWSER is set but SWAKELOLA_AXE_JS is not (see .ci/axe.sh)"
+            );
+            eprintln!(
+                "SKIPPED: accessibility check of {page} (set SWAKELOLA_AXE_JS, see .ci/axe.sh)"
+            );
+            return None;
+        };
+        let axe = std::fs::read_to_string(path).expect("axe.min.js");
+        self.client.execute(&axe, vec![]).await.expect("axe loads");
+        let violations = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] })
+                   .then(r => done(r.violations
+                     .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                     .map(v => v.id + ': ' + v.help + ' — ' + v.nodes.map(n => n.target.join(' ')).join(', '))));",
+                vec![],
+            )
+            .await
+            .expect("axe runs");
+        Some(violations)
+    }
+
     async fn screenshot(&self, name: &str) {
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
         std::fs::create_dir_all(&dir).unwrap();
@@ -266,12 +304,31 @@ async fn two_organisations_move_the_seed_case_in_two_browsers() {
         client: browser(&driver, &chromium).await,
         base: &base,
     };
+    siti.open("/masuk").await;
+    siti.check_accessibility("the sign-in page").await;
     siti.sign_in("siti@yayasan.example").await;
     let tasks = siti.source().await;
     assert!(tasks.contains("DP3A-2025-001"), "{tasks}");
+    siti.check_accessibility("Tugas saya").await;
+    // The check can fail: a field without a label is caught.
+    siti.client
+        .execute(
+            "document.querySelector('main').appendChild(document.createElement('input'));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    if let Some(violations) = siti.accessibility_violations("a broken page").await {
+        assert!(
+            violations.to_string().contains("label"),
+            "an unlabelled input went unnoticed: {violations}"
+        );
+    }
+    siti.open("/").await;
     siti.screenshot("tugas-saya").await;
     siti.click("a[href='/kasus/DP3A-2025-001']").await;
     assert_eq!(siti.path().await, "/kasus/DP3A-2025-001");
+    siti.check_accessibility("the case page").await;
     siti.screenshot("kasus").await;
 
     // A step whose document is missing is refused with the reason; the comment stays.
@@ -397,6 +454,7 @@ async fn two_organisations_move_the_seed_case_in_two_browsers() {
             "{expected} missing from {checked}"
         );
     }
+    operator.check_accessibility("the workflow check").await;
     operator.screenshot("admin-alur").await;
     operator
         .client
