@@ -156,6 +156,7 @@ mod tests {
             include_str!("../../web/templates/galat.html"),
             include_str!("../../web/templates/daftar.html"),
             include_str!("../../web/templates/admin-alur.html"),
+            include_str!("../../web/templates/agenda.html"),
         ];
         for source in templates {
             for pattern in ["t(\"", "t('"] {

@@ -49,6 +49,7 @@ pub fn pages(config: WebConfig) -> Router<AppState> {
             get(pages::password_form).post(pages::set_password),
         )
         .route("/kasus", get(pages::case_list))
+        .route("/agenda", get(pages::agenda))
         .route(
             "/admin/alur",
             get(pages::admin_workflows).post(pages::admin_upload),

@@ -1357,3 +1357,66 @@ async fn check_and_show(state: &AppState, person: &Person, name: &str, source: &
     )
     .await
 }
+
+#[derive(Debug, Deserialize)]
+pub struct AgendaQuery {
+    hari: Option<u32>,
+}
+
+/// *Agenda*: what falls due, and which reminders and escalations go out, for the cases of the
+/// person's organisation in the coming days (14 unless `?hari=` says otherwise, at most 366).
+pub async fn agenda(
+    State(state): State<AppState>,
+    person: Person,
+    Query(query): Query<AgendaQuery>,
+) -> Response {
+    let language = person.language;
+    let days = query.hari.unwrap_or(14).clamp(1, 366);
+    let now = state.now();
+    let until = now
+        .checked_add(jiff::SignedDuration::from_hours(24 * i64::from(days)))
+        .unwrap_or(now);
+    let agenda = match state
+        .store
+        .agenda(until, 1000, Some(&person.session.user.organisation))
+        .await
+    {
+        Ok(agenda) => agenda,
+        Err(error) => return store_failure(language, Some(&person), &error),
+    };
+    let entries: Vec<minijinja::Value> = agenda
+        .iter()
+        .filter(|(_, case, _)| person.principal.sees(case))
+        .filter_map(|(timer, case, engine)| {
+            let labels = Labels::new(&engine.workflow, language);
+            let entry = swakelola_view::AgendaEntry::build(labels, case, &timer.key, now)?;
+            let local = engine.calendar.time_zone().to_datetime(entry.at);
+            Some(context! {
+                when => format!(
+                    "{} {:02}.{:02}",
+                    swakelola_core::format::date(local.date(), language),
+                    local.hour(),
+                    local.minute()
+                ),
+                due_now => entry.due_now,
+                href => format!("/kasus/{}", crate::session::url_escape(&entry.business_key)),
+                business_key => entry.business_key,
+                what => entry.what,
+                obligation => entry.obligation.unwrap_or(entry.stage.label),
+                due => entry.due,
+                recipients => entry
+                    .recipients
+                    .iter()
+                    .map(|r| r.label.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+        })
+        .collect();
+    page(
+        StatusCode::OK,
+        "agenda.html",
+        language,
+        context! { entries, days, ..person_context(&person) },
+    )
+}

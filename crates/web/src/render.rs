@@ -57,18 +57,21 @@ pub static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     // `.html` templates escape every value (minijinja's default for that extension); this
     // states it rather than relying on the file names.
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
-    for (name, source) in [
-        ("base.html", include_str!("../templates/base.html")),
-        ("masuk.html", include_str!("../templates/masuk.html")),
-        ("sandi.html", include_str!("../templates/sandi.html")),
-        ("tugas.html", include_str!("../templates/tugas.html")),
-        ("kasus.html", include_str!("../templates/kasus.html")),
-        ("galat.html", include_str!("../templates/galat.html")),
-        ("daftar.html", include_str!("../templates/daftar.html")),
-        (
-            "admin-alur.html",
-            include_str!("../templates/admin-alur.html"),
-        ),
+    macro_rules! templates {
+        ($($name:literal),* $(,)?) => {
+            [$(($name, include_str!(concat!("../templates/", $name)))),*]
+        };
+    }
+    for (name, source) in templates![
+        "base.html",
+        "masuk.html",
+        "sandi.html",
+        "tugas.html",
+        "kasus.html",
+        "galat.html",
+        "daftar.html",
+        "admin-alur.html",
+        "agenda.html",
     ] {
         env.add_template(name, source)
             .unwrap_or_else(|e| panic!("template {name} does not compile: {e}"));
@@ -121,4 +124,26 @@ pub async fn security_headers(request: Request<Body>, next: Next) -> Response {
         headers.insert(name, HeaderValue::from_static(value));
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every file in `templates/` is compiled into the binary (a page whose template was
+    /// forgotten would answer 500).
+    #[test]
+    fn every_template_is_registered() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let mut names = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            assert!(
+                TEMPLATES.get_template(&name).is_ok(),
+                "{name} is not registered"
+            );
+            names += 1;
+        }
+        assert!(names >= 9);
+    }
 }

@@ -378,6 +378,29 @@ async fn acting_through_the_pages(site: Site) {
     assert!(english.body.contains("My tasks"), "{}", english.body);
     assert!(budi.get("/").await.body.contains("My tasks"));
 
+    // The agenda of the organisation: what falls due and who hears of it.
+    let agenda = budi.get("/agenda?hari=30&lang=id").await;
+    assert_eq!(agenda.status, StatusCode::OK);
+    assert!(agenda.body.contains("DP3A-2025-001"), "{}", agenda.body);
+    assert!(
+        agenda
+            .body
+            .contains("Tenggat tahap «Penyusunan KAK dan RAB»"),
+        "{}",
+        agenda.body
+    );
+
+    // Signing out everywhere ends every session of the account.
+    let mut budi_phone = Browser::new(&site);
+    budi_phone.sign_in("budi@dp3a.example").await;
+    let token = budi.get("/").await.csrf();
+    let everywhere = budi
+        .post("/keluar", &[("csrf", &token), ("everywhere", "1")])
+        .await;
+    assert_eq!(everywhere.status, StatusCode::SEE_OTHER);
+    assert_eq!(budi_phone.get("/").await.status, StatusCode::SEE_OTHER);
+    budi.sign_in("budi@dp3a.example").await;
+
     // Signing out ends the session on the server: the old cookie no longer works.
     let token = siti.get("/").await.csrf();
     let out = siti.post("/keluar", &[("csrf", &token)]).await;
