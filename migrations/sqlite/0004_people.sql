@@ -39,3 +39,7 @@ CREATE TABLE sign_in_failures (
     at      INTEGER NOT NULL
 );
 CREATE INDEX sign_in_failures_by_subject ON sign_in_failures (subject, at);
+
+-- The pages (and the CLI) find a case by its business key alone: `/kasus/DP3A-2025-001`. The
+-- unique key (workflow, organisation, business key) cannot serve that search.
+CREATE INDEX cases_by_business_key ON cases (business_key);
