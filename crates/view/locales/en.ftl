@@ -346,3 +346,4 @@ web-when = When
 web-what = What
 web-who-hears = Told
 web-sign-out-everywhere = Sign out on every device
+web-tasks-truncated = This page looks at your organisation's first { $n } cases only; find the others in the case list:

@@ -346,3 +346,4 @@ web-when = Kapan
 web-what = Apa
 web-who-hears = Diberi tahu
 web-sign-out-everywhere = Keluar dari semua perangkat
+web-tasks-truncated = Halaman ini hanya memeriksa { $n } kasus pertama organisasi Anda; cari yang lain di daftar kasus:

@@ -587,6 +587,19 @@ async fn listing_cases(site: Site) {
         "{}",
         by_stage.body
     );
+    // Tugas saya looks at the first 500 cases and says so when there are more.
+    assert!(!budi.get("/").await.body.contains("hanya memeriksa"));
+    for n in 28..=500 {
+        open_case(&site, &format!("DP3A-2025-{n:03}"), "Pendampingan", AGENCY).await;
+    }
+    let tasks = budi.get("/").await;
+    assert!(
+        tasks
+            .body
+            .contains("Halaman ini hanya memeriksa 500 kasus pertama"),
+        "{}",
+        tasks.body
+    );
 }
 
 macro_rules! on_both_stores {
