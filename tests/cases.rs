@@ -517,7 +517,7 @@ fn run_partnership(session: &Session) {
     let workflow = root().join("workflows/swakelola-tipe-3.yaml");
     let out = ok(&["workflow", "deploy", workflow.to_str().unwrap()]);
     assert!(
-        out.contains("deployed `swakelola-tipe-3` version 1"),
+        out.contains("`swakelola-tipe-3` versi 1 terpasang"),
         "{out}"
     );
     let open = [

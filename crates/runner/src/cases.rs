@@ -926,25 +926,48 @@ pub fn workflow(database: &Database, command: &WorkflowCommand) -> ExitCode {
                     let source = read_text_bounded(file).map_err(unreadable)?;
                     let calendars = calendar_files(file)?;
                     let deployment = store
-                        .deploy(&file.display().to_string(), &source, &calendars, Timestamp::now())
+                        .deploy(
+                            &file.display().to_string(),
+                            &source,
+                            &calendars,
+                            Timestamp::now(),
+                        )
                         .await?;
                     if !database.json && deployment.rescheduled > 0 {
                         println!(
-                            "kalender kerja diperbarui: tenggat {} kasus terbuka bergeser (tercatat di riwayatnya, pihak terkait diberi tahu)",
-                            deployment.rescheduled
+                            "{}",
+                            catalogue::message(
+                                Language::from(database.lang),
+                                "deploy-rescheduled",
+                                &[("cases", &deployment.rescheduled.to_string())]
+                            )
                         );
                     }
                     if database.json {
                         println!("{}", json!(deployment));
                     } else if deployment.created {
                         println!(
-                            "deployed `{}` version {} (new cases use it; open cases keep their version)",
-                            deployment.workflow.id, deployment.workflow.version
+                            "{}",
+                            catalogue::message(
+                                Language::from(database.lang),
+                                "deploy-created",
+                                &[
+                                    ("workflow", &format!("`{}`", deployment.workflow.id)),
+                                    ("version", &deployment.workflow.version.to_string())
+                                ]
+                            )
                         );
                     } else {
                         println!(
-                            "`{}` version {} already has this content; nothing changed",
-                            deployment.workflow.id, deployment.workflow.version
+                            "{}",
+                            catalogue::message(
+                                Language::from(database.lang),
+                                "deploy-unchanged",
+                                &[
+                                    ("workflow", &format!("`{}`", deployment.workflow.id)),
+                                    ("version", &deployment.workflow.version.to_string())
+                                ]
+                            )
                         );
                     }
                 }
@@ -953,10 +976,19 @@ pub fn workflow(database: &Database, command: &WorkflowCommand) -> ExitCode {
                     if database.json {
                         println!("{}", json!(workflows));
                     } else if workflows.is_empty() {
-                        println!("no workflow deployed yet; deploy one with `swakelola workflow deploy workflows/swakelola-tipe-3.yaml`");
+                        println!(
+                            "{}",
+                            catalogue::message(Language::from(database.lang), "workflow-none", &[])
+                        );
                     } else {
                         for w in workflows {
-                            println!("{:<24} v{:<3} {}  sha256:{}", w.id, w.version, w.deployed_at, &w.content_hash[..12]);
+                            println!(
+                                "{:<24} v{:<3} {}  sha256:{}",
+                                w.id,
+                                w.version,
+                                w.deployed_at,
+                                &w.content_hash[..12]
+                            );
                         }
                     }
                 }
@@ -1547,21 +1579,36 @@ pub fn outbox(database: &Database, command: &OutboxCommand) -> ExitCode {
                     if database.json {
                         println!("{}", json!(messages));
                     } else if messages.is_empty() {
-                        println!("no messages");
+                        println!(
+                            "{}",
+                            catalogue::message(Language::from(database.lang), "outbox-none", &[])
+                        );
                     } else {
                         for m in messages {
                             let error =
                                 m.last_error.map(|e| format!("  ({e})")).unwrap_or_default();
                             println!(
-                                "{:<8} {:<8} attempts {:<2} {:<40} {}{error}",
-                                m.state, m.channel, m.attempts, m.recipient, m.key
+                                "{:<8} {:<8} {} {:<2} {:<40} {}{error}",
+                                m.state,
+                                m.channel,
+                                catalogue::message(Language::from(database.lang), "attempts", &[]),
+                                m.attempts,
+                                m.recipient,
+                                m.key
                             );
                         }
                     }
                 }
                 OutboxCommand::Retry { key } => {
                     store.outbox_retry(key, Timestamp::now()).await?;
-                    println!("message `{key}` will be delivered again by the next runner tick");
+                    println!(
+                        "{}",
+                        catalogue::message(
+                            Language::from(database.lang),
+                            "outbox-retried",
+                            &[("key", &format!("`{key}`"))]
+                        )
+                    );
                 }
             }
             Ok::<_, Error>(())
@@ -1607,15 +1654,26 @@ pub fn timer(database: &Database, command: &TimerCommand) -> ExitCode {
                     if database.json {
                         println!("{}", json!(timers));
                     } else if timers.is_empty() {
-                        println!("tidak ada timer{}", if *failed { " yang gagal" } else { "" });
+                        let id = if *failed {
+                            "timer-none-failed"
+                        } else {
+                            "timer-none"
+                        };
+                        println!(
+                            "{}",
+                            catalogue::message(Language::from(database.lang), id, &[])
+                        );
                     } else {
                         for t in timers {
-                            let error =
-                                t.last_error.map(|e| format!("\n         {e}")).unwrap_or_default();
+                            let error = t
+                                .last_error
+                                .map(|e| format!("\n         {e}"))
+                                .unwrap_or_default();
                             println!(
-                                "{:<8} {} percobaan {:<2} {} {}{error}",
+                                "{:<8} {} {} {:<2} {} {}{error}",
                                 t.state,
                                 t.due_at,
+                                catalogue::message(Language::from(database.lang), "attempts", &[]),
                                 t.attempts,
                                 t.case_id,
                                 t.key
@@ -1625,7 +1683,14 @@ pub fn timer(database: &Database, command: &TimerCommand) -> ExitCode {
                 }
                 TimerCommand::Retry { case, key } => {
                     store.timer_retry(case, key).await?;
-                    println!("timer `{key}` kasus {case} akan dijalankan lagi pada putaran runner berikutnya");
+                    println!(
+                        "{}",
+                        catalogue::message(
+                            Language::from(database.lang),
+                            "timer-retried",
+                            &[("key", &format!("`{key}`")), ("case", case)]
+                        )
+                    );
                 }
             }
             Ok::<_, Error>(())
@@ -1919,16 +1984,30 @@ pub fn token(database: &Database, command: &TokenCommand) -> ExitCode {
                         println!("{}", json!({ "token": token, "secret": secret }));
                     } else {
                         println!("{secret}");
+                        let language = Language::from(database.lang);
+                        let expires = token
+                            .expires_at
+                            .map(|at| {
+                                catalogue::message(
+                                    language,
+                                    "token-active-until",
+                                    &[("at", &at.to_string())],
+                                )
+                            })
+                            .unwrap_or_else(|| catalogue::message(language, "token-active", &[]));
                         eprintln!(
-                            "token {} for {} ({}) at {}{}; the secret above is shown only now",
-                            token.id,
-                            token.name,
-                            token.roles.join(", "),
-                            token.organisation,
-                            token
-                                .expires_at
-                                .map(|t| format!(", expires {t}"))
-                                .unwrap_or_default()
+                            "{}",
+                            catalogue::message(
+                                language,
+                                "token-created",
+                                &[
+                                    ("id", &token.id),
+                                    ("name", &token.name),
+                                    ("roles", &token.roles.join(", ")),
+                                    ("organisation", &token.organisation),
+                                    ("status", &expires),
+                                ]
+                            )
                         );
                     }
                 }
@@ -1937,17 +2016,29 @@ pub fn token(database: &Database, command: &TokenCommand) -> ExitCode {
                     if database.json {
                         println!("{}", json!(tokens));
                     } else if tokens.is_empty() {
-                        println!("no tokens; issue one with `swakelola token create`");
+                        println!(
+                            "{}",
+                            catalogue::message(Language::from(database.lang), "token-none", &[])
+                        );
                     }
                     if !database.json {
                         for t in &tokens {
+                            let language = Language::from(database.lang);
                             let status = if t.revoked_at.is_some() {
-                                "revoked".to_owned()
+                                catalogue::message(language, "token-revoked", &[])
                             } else if t.expires_at.is_some_and(|at| at <= now) {
-                                "expired".to_owned()
+                                catalogue::message(language, "token-expired", &[])
                             } else {
-                                t.expires_at
-                                    .map_or("active".to_owned(), |at| format!("active until {at}"))
+                                t.expires_at.map_or_else(
+                                    || catalogue::message(language, "token-active", &[]),
+                                    |at| {
+                                        catalogue::message(
+                                            language,
+                                            "token-active-until",
+                                            &[("at", &at.to_string())],
+                                        )
+                                    },
+                                )
                             };
                             println!(
                                 "{}  {}  {}  [{}]  {status}",
@@ -1966,7 +2057,14 @@ pub fn token(database: &Database, command: &TokenCommand) -> ExitCode {
                     if database.json {
                         println!("{}", json!(token));
                     } else {
-                        println!("revoked token {} ({})", token.id, token.name);
+                        println!(
+                            "{}",
+                            catalogue::message(
+                                Language::from(database.lang),
+                                "token-revoked-now",
+                                &[("id", &token.id), ("name", &token.name)]
+                            )
+                        );
                     }
                 }
             }

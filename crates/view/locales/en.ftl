@@ -347,3 +347,22 @@ web-what = What
 web-who-hears = Told
 web-sign-out-everywhere = Sign out on every device
 web-tasks-truncated = This page looks at your organisation's first { $n } cases only; find the others in the case list:
+
+# workflow, outbox, timer and token commands
+deploy-created = deployed { $workflow } version { $version } (new cases use it; open cases keep their version)
+deploy-unchanged = { $workflow } version { $version } already has this content; nothing changed
+deploy-rescheduled = working calendar updated: the deadlines of { $cases } open cases moved (recorded in their history, the people concerned were told)
+workflow-none = no workflow deployed yet; deploy one with `swakelola workflow deploy workflows/swakelola-tipe-3.yaml`
+outbox-none = no messages
+outbox-retried = message { $key } will be delivered again by the next runner tick
+attempts = attempts
+timer-none = no timers
+timer-none-failed = no failed timers
+timer-retried = timer { $key } of case { $case } will fire again in the next runner round
+token-none = no tokens; issue one with `swakelola token create`
+token-revoked = revoked
+token-expired = expired
+token-active = active
+token-active-until = active until { $at }
+token-revoked-now = revoked token { $id } ({ $name })
+token-created = token { $id } for { $name } ({ $roles }) at { $organisation }, { $status }; the secret above is shown only now

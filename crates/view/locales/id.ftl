@@ -347,3 +347,22 @@ web-what = Apa
 web-who-hears = Diberi tahu
 web-sign-out-everywhere = Keluar dari semua perangkat
 web-tasks-truncated = Halaman ini hanya memeriksa { $n } kasus pertama organisasi Anda; cari yang lain di daftar kasus:
+
+# workflow, outbox, timer and token commands
+deploy-created = { $workflow } versi { $version } terpasang (kasus baru memakainya; kasus yang sudah terbuka tetap memakai versinya)
+deploy-unchanged = { $workflow } versi { $version } sudah berisi ini; tidak ada yang berubah
+deploy-rescheduled = kalender kerja diperbarui: tenggat { $cases } kasus terbuka bergeser (tercatat di riwayatnya, pihak terkait diberi tahu)
+workflow-none = belum ada alur kerja yang terpasang; pasang dengan `swakelola workflow deploy workflows/swakelola-tipe-3.yaml`
+outbox-none = tidak ada pesan
+outbox-retried = pesan { $key } akan dikirim lagi pada putaran runner berikutnya
+attempts = percobaan
+timer-none = tidak ada pengatur waktu
+timer-none-failed = tidak ada pengatur waktu yang gagal
+timer-retried = pengatur waktu { $key } kasus { $case } akan dijalankan lagi pada putaran runner berikutnya
+token-none = belum ada token; terbitkan dengan `swakelola token create`
+token-revoked = dicabut
+token-expired = kedaluwarsa
+token-active = aktif
+token-active-until = aktif sampai { $at }
+token-revoked-now = token { $id } ({ $name }) dicabut
+token-created = token { $id } untuk { $name } ({ $roles }) di { $organisation }, { $status }; rahasia di atas hanya ditampilkan sekarang
