@@ -12,14 +12,14 @@ use std::sync::Arc;
 use clap::{Args, Subcommand};
 use jiff::Timestamp;
 use serde_json::json;
-use swakelola_core::format::{self, Language};
+use swakelola_core::format::Language;
 use swakelola_core::step::Action;
 use swakelola_core::{Actor, Calendar};
 use swakelola_store::{
     Applied, CaseCommand, CaseFilter, CaseRecord, Contact, Error, InputProblem, Invalid, OpenCase,
     Parties, SqlStore, Store, sha256_hex,
 };
-use swakelola_view::{AgendaEntry, CaseView, HistoryLine, Labels, catalogue, refusal};
+use swakelola_view::{AgendaEntry, CaseView, HistoryLine, Labels, catalogue, local_time, refusal};
 
 /// A language people read swakelola in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
@@ -1388,23 +1388,6 @@ async fn print_applied(
         )
     );
     Ok(())
-}
-
-/// `10 Desember 2024 10.00 WIB` in the calendar's zone.
-fn local_time(instant: Timestamp, calendar: &Calendar, language: Language) -> String {
-    let local = calendar.time_zone().to_datetime(instant);
-    let zone = match calendar.time_zone().iana_name() {
-        Some("Asia/Jakarta" | "Asia/Pontianak") => "WIB",
-        Some("Asia/Makassar") => "WITA",
-        Some("Asia/Jayapura") => "WIT",
-        _ => "UTC",
-    };
-    format!(
-        "{} {:02}.{:02} {zone}",
-        format::date(local.date(), language),
-        local.hour(),
-        local.minute()
-    )
 }
 
 /// The case's next deadline in words, with working days left or late.

@@ -119,16 +119,6 @@ impl Facts<'_> {
     }
 }
 
-fn zone_name(engine: &Engine) -> String {
-    match engine.calendar.time_zone().iana_name() {
-        Some("Asia/Jakarta" | "Asia/Pontianak") => "WIB".into(),
-        Some("Asia/Makassar") => "WITA".into(),
-        Some("Asia/Jayapura") => "WIT".into(),
-        Some(other) => other.into(),
-        None => "UTC".into(),
-    }
-}
-
 /// Where people open a case: `<public_url>/kasus/<business key>`.
 pub fn case_link(public_url: &str, business_key: &str) -> String {
     let mut url = public_url.trim_end_matches('/').to_owned();
@@ -241,7 +231,7 @@ pub fn render(
         deadline => deadline,
         days_left => days_left,
         provisional => notification.obligation.as_ref().is_some_and(|o| o.provisional),
-        time_zone => zone_name(engine),
+        time_zone => swakelola_view::zone_name(&engine.calendar),
         missing => missing,
         fields => fields,
     };
@@ -250,7 +240,7 @@ pub fn render(
     let by = notification.by.clone().unwrap_or_default();
     let link = public_url.map(|url| case_link(url, &case.business_key));
     let workflow_label = pick(&workflow.label);
-    let time_zone = zone_name(engine);
+    let time_zone = swakelola_view::zone_name(&engine.calendar);
     let transition_label = notification
         .transition
         .as_deref()

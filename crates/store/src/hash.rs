@@ -39,3 +39,15 @@ pub fn chain(prev_hash: &str, row: &Row<'_>) -> String {
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
+
+/// 32 random bytes in hex: the secret of a token, a session or a password link. Kept only as
+/// its SHA-256, which is enough for that much entropy.
+pub(crate) fn random_secret() -> crate::Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| {
+        crate::Error::InvalidRequest(crate::Invalid::NoRandomness {
+            detail: e.to_string(),
+        })
+    })?;
+    Ok(hex::encode(bytes))
+}

@@ -76,6 +76,21 @@ type UserRow = (
     Option<String>,
 );
 
+/// A user row followed by its session's form token, creation and last use.
+type SessionRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<String>,
+    String,
+    i64,
+    i64,
+);
+
 const USER_COLUMNS: &str =
     "id, name, email, organisation, roles, created_at, disabled_at, password_hash FROM users";
 
@@ -96,15 +111,7 @@ fn user_from_row(row: UserRow) -> Result<(User, Option<String>)> {
     ))
 }
 
-fn secret() -> Result<String> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| {
-        Error::InvalidRequest(Invalid::NoRandomness {
-            detail: e.to_string(),
-        })
-    })?;
-    Ok(hex::encode(bytes))
-}
+use crate::hash::random_secret as secret;
 
 /// An email address as stored and compared: trimmed, lower case.
 fn normalised(email: &str) -> String {
@@ -236,10 +243,7 @@ impl SqlStore {
             .bind(user.id.as_str())
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(user.id.as_str())
-            .execute(&mut *tx)
-            .await?;
+        end_sessions(&mut tx, &user.id).await?;
         tx.commit().await?;
         Ok(User {
             disabled_at: user.disabled_at.or(Some(now)),
@@ -260,10 +264,7 @@ impl SqlStore {
             .bind(user.id.as_str())
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(user.id.as_str())
-            .execute(&mut *tx)
-            .await?;
+        end_sessions(&mut tx, &user.id).await?;
         insert_link(&mut tx, &user.id, &link, now).await?;
         tx.commit().await?;
         Ok((
@@ -399,28 +400,46 @@ impl SqlStore {
     /// session's last use moves to `now`.
     pub async fn session(&self, cookie: &str, now: Timestamp) -> Result<Option<Session>> {
         let secret_hash = sha256_hex(cookie.as_bytes());
-        let row: Option<(String, String, i64, i64)> = sqlx::query_as(
-            "SELECT user_id, csrf, created_at, last_seen_at FROM sessions WHERE secret_hash = $1",
+        // The session and its account in one round trip: this runs for every page.
+        let row: Option<SessionRow> = sqlx::query_as(
+            "SELECT u.id, u.name, u.email, u.organisation, u.roles, u.created_at, u.disabled_at,
+                    u.password_hash, s.csrf, s.created_at, s.last_seen_at
+               FROM sessions s JOIN users u ON u.id = s.user_id
+              WHERE s.secret_hash = $1",
         )
         .bind(secret_hash.as_str())
         .fetch_optional(self.pool())
         .await?;
-        let Some((user_id, csrf, created_at, last_seen_at)) = row else {
+        let Some((
+            id,
+            name,
+            email,
+            organisation,
+            roles,
+            user_created,
+            disabled_at,
+            hash,
+            csrf,
+            created_at,
+            last_seen_at,
+        )) = row
+        else {
             return Ok(None);
         };
         let now_ms = millis(now);
         let expired = now_ms - last_seen_at > SESSION_IDLE.as_millis() as i64
             || now_ms - created_at > SESSION_LIFETIME.as_millis() as i64;
-        let user_row: Option<UserRow> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT {USER_COLUMNS} WHERE id = $1"
-        )))
-        .bind(user_id.as_str())
-        .fetch_optional(self.pool())
-        .await?;
-        let user = user_row
-            .map(user_from_row)
-            .transpose()?
-            .map(|(user, _)| user);
+        let (user, _) = user_from_row((
+            id,
+            name,
+            email,
+            organisation,
+            roles,
+            user_created,
+            disabled_at,
+            hash,
+        ))?;
+        let user = Some(user);
         match user {
             Some(user) if !expired && user.disabled_at.is_none() => {
                 // A minute's precision is enough for idle expiry, and spares a write per page.
@@ -451,12 +470,23 @@ impl SqlStore {
 
     /// Ends every session of an account ("sign out everywhere").
     pub async fn sign_out_everywhere(&self, user_id: &str) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(user_id)
-            .execute(self.pool())
-            .await?;
-        Ok(done.rows_affected())
+        let mut tx = self.begin().await?;
+        let ended = end_sessions(&mut tx, user_id).await?;
+        tx.commit().await?;
+        Ok(ended)
     }
+}
+
+/// Ends every session of an account, in `tx`.
+async fn end_sessions(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    user_id: &str,
+) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 fn unknown_user(email: &str) -> Error {

@@ -107,13 +107,7 @@ impl SqlStore {
         if expires_at.is_some_and(|at| at <= now) {
             return Err(Error::InvalidRequest(Invalid::ExpiryNotInFuture));
         }
-        let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes).map_err(|e| {
-            Error::InvalidRequest(Invalid::NoRandomness {
-                detail: e.to_string(),
-            })
-        })?;
-        let secret = format!("{TOKEN_PREFIX}{}", hex::encode(bytes));
+        let secret = format!("{TOKEN_PREFIX}{}", crate::hash::random_secret()?);
         let mut roles = roles.to_vec();
         roles.sort();
         roles.dedup();

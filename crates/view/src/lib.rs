@@ -674,3 +674,30 @@ impl NextDeadline {
         })
     }
 }
+
+/// What people call a calendar's time zone: `WIB`, `WITA`, `WIT`, else its IANA name.
+pub fn zone_name(calendar: &swakelola_core::Calendar) -> String {
+    match calendar.time_zone().iana_name() {
+        Some("Asia/Jakarta" | "Asia/Pontianak") => "WIB".into(),
+        Some("Asia/Makassar") => "WITA".into(),
+        Some("Asia/Jayapura") => "WIT".into(),
+        Some(other) => other.into(),
+        None => "UTC".into(),
+    }
+}
+
+/// An instant as people of the calendar's region write it: `10 Desember 2024 10.00 WIB`.
+pub fn local_time(
+    instant: Timestamp,
+    calendar: &swakelola_core::Calendar,
+    language: Language,
+) -> String {
+    let local = calendar.time_zone().to_datetime(instant);
+    format!(
+        "{} {:02}.{:02} {}",
+        format::date(local.date(), language),
+        local.hour(),
+        local.minute(),
+        zone_name(calendar)
+    )
+}

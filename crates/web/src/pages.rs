@@ -642,14 +642,8 @@ async fn render_case(state: &AppState, person: &Person, key: &str, outcome: Outc
         .rev()
         .map(|stored| {
             let line = HistoryLine::build(labels, stored);
-            let local = engine.calendar.time_zone().to_datetime(line.at);
             context! {
-                when => format!(
-                    "{} {:02}.{:02}",
-                    swakelola_core::format::date(local.date(), language),
-                    local.hour(),
-                    local.minute()
-                ),
+                when => swakelola_view::local_time(line.at, &engine.calendar, language),
                 actor => line.actor,
                 role => line.role.label,
                 text => line.text,
@@ -1228,18 +1222,10 @@ async fn workflows_page(
     for w in deployed.iter().rev() {
         // Named, and its time told, the way its own calendar does.
         let (label, at) = match state.store.engine_for(&w.id, w.version).await {
-            Ok(engine) => {
-                let local = engine.calendar.time_zone().to_datetime(w.deployed_at);
-                (
-                    Labels::new(&engine.workflow, language).text(&engine.workflow.label),
-                    format!(
-                        "{} {:02}.{:02}",
-                        swakelola_core::format::date(local.date(), language),
-                        local.hour(),
-                        local.minute()
-                    ),
-                )
-            }
+            Ok(engine) => (
+                Labels::new(&engine.workflow, language).text(&engine.workflow.label),
+                swakelola_view::local_time(w.deployed_at, &engine.calendar, language),
+            ),
             Err(_) => (w.id.clone(), w.deployed_at.to_string()),
         };
         rows.push(context! {
@@ -1402,14 +1388,8 @@ pub async fn agenda(
         .filter_map(|(timer, case, engine)| {
             let labels = Labels::new(&engine.workflow, language);
             let entry = swakelola_view::AgendaEntry::build(labels, case, &timer.key, now)?;
-            let local = engine.calendar.time_zone().to_datetime(entry.at);
             Some(context! {
-                when => format!(
-                    "{} {:02}.{:02}",
-                    swakelola_core::format::date(local.date(), language),
-                    local.hour(),
-                    local.minute()
-                ),
+                when => swakelola_view::local_time(entry.at, &engine.calendar, language),
                 due_now => entry.due_now,
                 href => format!("/kasus/{}", crate::session::url_escape(&entry.business_key)),
                 business_key => entry.business_key,
