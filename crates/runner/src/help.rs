@@ -71,10 +71,10 @@ pub fn prepared(command: Command, language: Language) -> Command {
                     .short('V')
                     .long("version")
                     .action(clap::ArgAction::Version)
-                    .help("Tampilkan versi")
-                    .help_heading("Opsi"),
+                    .help(word("help-clap-version"))
+                    .help_heading(word("help-clap-options")),
             )
-            .after_help("Bantuan sebuah perintah: swakelola <PERINTAH> --help"),
+            .after_help(word("help-clap-after")),
     }
 }
 
@@ -131,9 +131,19 @@ fn hide_ignored_globals(mut command: Command) -> Command {
     command
 }
 
-/// clap's own headings, in Indonesian.
-const INDONESIAN_TEMPLATE: &str =
-    "{before-help}{about-with-newline}\nCara pakai: {usage}\n\n{all-args}{after-help}";
+/// clap's own words (headings, its `--help` and `--version`), in Indonesian from the
+/// catalogue's `help-clap-*` messages.
+fn word(id: &str) -> String {
+    catalogue::help(id).unwrap_or_else(|| id.to_owned())
+}
+
+/// clap's page layout with the Indonesian word for "Usage".
+fn indonesian_template() -> String {
+    format!(
+        "{{before-help}}{{about-with-newline}}\n{}: {{usage}}\n\n{{all-args}}{{after-help}}",
+        word("help-clap-usage")
+    )
+}
 
 fn indonesian(mut command: Command, parents: &[&str]) -> Command {
     let name = command.get_name().to_owned();
@@ -156,7 +166,11 @@ fn indonesian(mut command: Command, parents: &[&str]) -> Command {
     for (arg, positional) in arguments {
         let text = argument_text(&id, &arg);
         command = command.mut_arg(&arg, |a| {
-            let a = a.help_heading(if positional { "Argumen" } else { "Opsi" });
+            let a = a.help_heading(word(if positional {
+                "help-clap-arguments"
+            } else {
+                "help-clap-options"
+            }));
             match &text {
                 Some(text) => {
                     let (short, long) = short_and_long(text);
@@ -175,20 +189,21 @@ fn indonesian(mut command: Command, parents: &[&str]) -> Command {
         .map(|sub| sub.get_name().to_owned())
         .collect();
     for sub in subcommands {
-        command = command.mut_subcommand(&sub, |c| {
-            indonesian(c, &path)
-                .subcommand_help_heading("Perintah")
-                .help_template(INDONESIAN_TEMPLATE)
-        });
+        command = command.mut_subcommand(&sub, |c| indonesian(c, &path));
     }
-    command.disable_help_flag(true).arg(
-        clap::Arg::new("help")
-            .short('h')
-            .long("help")
-            .action(clap::ArgAction::Help)
-            .help("Tampilkan bantuan (lebih lengkap dengan --help)")
-            .help_heading("Opsi"),
-    )
+    // Every command's page, the top one included, with clap's words in Indonesian.
+    command
+        .subcommand_help_heading(word("help-clap-commands"))
+        .help_template(indonesian_template())
+        .disable_help_flag(true)
+        .arg(
+            clap::Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(clap::ArgAction::Help)
+                .help(word("help-clap-help"))
+                .help_heading(word("help-clap-options")),
+        )
 }
 
 #[cfg(test)]

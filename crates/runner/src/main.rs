@@ -854,6 +854,13 @@ mod tests {
         let mut used = std::collections::BTreeSet::new();
         walk(&Cli::command(), &[], &mut missing, &mut used);
         assert!(missing.is_empty(), "no Indonesian help for: {missing:?}");
+        // clap's own words (headings, --help, --version) are used by every page of help.
+        for id in swakelola_view::catalogue::ids(swakelola_view::catalogue::HELP_INDONESIAN) {
+            if id.starts_with("help-clap-") {
+                assert!(swakelola_view::catalogue::help(&id).is_some());
+                used.insert(id);
+            }
+        }
         let defined = swakelola_view::catalogue::ids(swakelola_view::catalogue::HELP_INDONESIAN);
         let stale: Vec<_> = defined.difference(&used).collect();
         assert!(stale.is_empty(), "Indonesian help for nothing: {stale:?}");
@@ -896,6 +903,20 @@ mod tests {
                 "{open}"
             );
         }
+        // clap's own words are Indonesian too, on the top page and below.
+        for args in [
+            &["--help"][..],
+            &["case", "--help"],
+            &["case", "open", "--help"],
+        ] {
+            let page = render(Language::Id, args);
+            assert!(page.contains("Cara pakai: swakelola"), "{args:?}: {page}");
+            assert!(
+                !page.contains("Usage:") && !page.contains("Options:"),
+                "{args:?}: {page}"
+            );
+        }
+        assert!(render(Language::Id, &["--help"]).contains("Perintah:"));
         let open = render(Language::Id, &["help", "case", "open"]);
         assert!(open.starts_with("Buka kasus"), "{open}");
         assert!(open.contains("Contoh: swakelola case open"), "{open}");

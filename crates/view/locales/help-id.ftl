@@ -297,3 +297,12 @@ help-user-reset--email =
     Alamat email akun
 help-serve--public_url =
     Alamat dasar tempat orang membuka halaman web, misalnya https://swakelola.dp3a.example; dengan https cookie sesi hanya dikirim lewat https
+
+# clap's own words around the help texts.
+help-clap-usage = Cara pakai
+help-clap-commands = Perintah
+help-clap-arguments = Argumen
+help-clap-options = Opsi
+help-clap-help = Tampilkan bantuan (lebih lengkap dengan --help)
+help-clap-version = Tampilkan versi
+help-clap-after = Bantuan sebuah perintah: swakelola <PERINTAH> --help
