@@ -152,10 +152,8 @@ pub fn render(
 ) -> Rendered {
     let workflow = &engine.workflow;
     let language = workflow.language;
-    let pick = |label: &swakelola_core::model::Label| match language {
-        Language::Id => label.id.clone(),
-        Language::En => label.en.clone().unwrap_or_else(|| label.id.clone()),
-    };
+    let labels = swakelola_view::Labels::new(workflow, language);
+    let pick = |label: &swakelola_core::model::Label| labels.text(label);
     // The contact's name; a contact given without one (or with the role id for a name) is
     // greeted by the role's label, never by an id or an address.
     let recipient_name = case
@@ -180,11 +178,6 @@ pub fn render(
                 .map(|r| pick(&r.label))
         })
         .unwrap_or_else(|| recipient.to_owned());
-    let transition = notification
-        .transition
-        .as_deref()
-        .and_then(|t| workflow.transition(t))
-        .map(|t| minijinja::context! { id => t.id, label => pick(&t.label) });
     let stage_label = workflow
         .stage(&notification.stage)
         .map_or_else(|| notification.stage.clone(), |s| pick(&s.label));
@@ -207,35 +200,7 @@ pub fn render(
                 .map_or_else(|| d.clone(), |d| pick(&d.label))
         })
         .collect();
-    let fields: std::collections::BTreeMap<&str, String> = case
-        .state
-        .fields
-        .iter()
-        .map(|(id, value)| (id.as_str(), value.to_string()))
-        .collect();
-    let context = minijinja::context! {
-        title => swakelola_view::Labels::new(workflow, language).notification(notification.kind),
-        kind => notification.kind,
-        recipient => recipient_name,
-        case => minijinja::context! {
-            id => case.id,
-            business_key => case.business_key,
-            organisation => case.organisation,
-            title => case_title(engine, case),
-        },
-        transition => transition,
-        by => notification.by,
-        link => public_url.map(|url| case_link(url, &case.business_key)),
-        workflow => pick(&workflow.label),
-        stage => minijinja::context! { id => notification.stage, label => stage_label },
-        deadline => deadline,
-        days_left => days_left,
-        provisional => notification.obligation.as_ref().is_some_and(|o| o.provisional),
-        time_zone => swakelola_view::zone_name(&engine.calendar),
-        missing => missing,
-        fields => fields,
-    };
-    let title = swakelola_view::Labels::new(workflow, language).notification(notification.kind);
+    let title = labels.notification(notification.kind);
     let case_title = case_title(engine, case);
     let by = notification.by.clone().unwrap_or_default();
     let link = public_url.map(|url| case_link(url, &case.business_key));
@@ -269,10 +234,44 @@ pub fn render(
         .messages
         .iter()
         .find(|m| m.kind == notification.kind);
+    // The workflow's own template when it has one and it renders; the built-in text else. The
+    // template's variables are gathered only for a workflow that has templates.
+    let context = custom.map(|_| {
+        let fields: std::collections::BTreeMap<&str, String> = case
+            .state
+            .fields
+            .iter()
+            .map(|(id, value)| (id.as_str(), value.to_string()))
+            .collect();
+        minijinja::context! {
+            title => facts.title,
+            kind => notification.kind,
+            recipient => facts.recipient,
+            case => minijinja::context! {
+                id => case.id,
+                business_key => case.business_key,
+                organisation => case.organisation,
+                title => facts.case_title,
+            },
+            transition => notification.transition.as_deref().map(|id| {
+                minijinja::context! { id => id, label => transition_label.as_deref().unwrap_or(id) }
+            }),
+            by => notification.by,
+            link => facts.link,
+            workflow => facts.workflow,
+            stage => minijinja::context! { id => notification.stage, label => facts.stage },
+            deadline => facts.deadline,
+            days_left => facts.days_left,
+            provisional => facts.provisional,
+            time_zone => facts.time_zone,
+            missing => facts.missing,
+            fields => fields,
+        }
+    });
     let environment = minijinja::Environment::new();
-    // The workflow's own template when it has one and it renders; the built-in text else.
     let render = |template: Option<String>| {
-        template.and_then(|template| match environment.render_str(&template, &context) {
+        let context = context.as_ref()?;
+        template.and_then(|template| match environment.render_str(&template, context) {
             Ok(text) => Some(text),
             Err(error) => {
                 tracing::warn!(workflow = %workflow.id, %error, "a notification template failed; the built-in text was sent instead");
