@@ -181,6 +181,13 @@ impl Person<'_> {
             .select_by_value(document_type)
             .await
             .unwrap();
+        self.choose_file(file).await;
+        self.click("form[enctype='multipart/form-data'] button")
+            .await;
+    }
+
+    /// Puts `file` into the page's file field (`#berkas`).
+    async fn choose_file(&self, file: &Path) {
         self.client
             .find(Locator::Css("#berkas"))
             .await
@@ -188,8 +195,6 @@ impl Person<'_> {
             .send_keys(&file.display().to_string())
             .await
             .unwrap();
-        self.click("form[enctype='multipart/form-data'] button")
-            .await;
     }
 
     async fn set_field(&self, field: &str, value: &str) {
@@ -403,6 +408,16 @@ async fn two_organisations_move_the_seed_case_in_two_browsers() {
     assert!(theirs.contains("Tidak ditemukan"), "{theirs}");
     assert_eq!(theirs, missing);
 
+    // The case list and the agenda, as the agency sees them.
+    budi.open("/kasus").await;
+    assert!(budi.source().await.contains("DP3A-2025-001"));
+    budi.check_accessibility("the case list").await;
+    budi.screenshot("daftar-kasus").await;
+    budi.open("/agenda?hari=30").await;
+    assert!(budi.source().await.contains("DP3A-2025-001"));
+    budi.check_accessibility("the agenda").await;
+    budi.screenshot("agenda").await;
+
     // The history names who did what, with the reason.
     siti.open("/kasus/DP3A-2025-001").await;
     let history = siti.source().await;
@@ -424,18 +439,8 @@ async fn two_organisations_move_the_seed_case_in_two_browsers() {
         .canonicalize()
         .unwrap();
     operator
-        .client
-        .find(Locator::Css("#berkas"))
-        .await
-        .unwrap()
-        .send_keys(
-            &root
-                .join("tests/fixtures/invalid/e004-a-first-draft.yaml")
-                .display()
-                .to_string(),
-        )
-        .await
-        .unwrap();
+        .choose_file(&root.join("tests/fixtures/invalid/e004-a-first-draft.yaml"))
+        .await;
     operator
         .click("form[enctype='multipart/form-data'] button")
         .await;
@@ -457,18 +462,8 @@ async fn two_organisations_move_the_seed_case_in_two_browsers() {
     operator.check_accessibility("the workflow check").await;
     operator.screenshot("admin-alur").await;
     operator
-        .client
-        .find(Locator::Css("#berkas"))
-        .await
-        .unwrap()
-        .send_keys(
-            &root
-                .join("workflows/persetujuan-dokumen.yaml")
-                .display()
-                .to_string(),
-        )
-        .await
-        .unwrap();
+        .choose_file(&root.join("workflows/persetujuan-dokumen.yaml"))
+        .await;
     operator
         .click("form[enctype='multipart/form-data'] button")
         .await;

@@ -466,7 +466,62 @@ async fn what_must_not_work(site: Site) {
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert_eq!(snapshot(&site, &id).await, before);
-    let _ = token;
+    // A value that is not a rupiah amount, and a document type the workflow does not know:
+    // each refused on the case page with its reason, nothing written.
+    let bad_value = budi
+        .post(
+            "/kasus/DP3A-2025-002/data",
+            &[
+                ("field", "pagu"),
+                ("value", "tiga puluh juta"),
+                ("csrf", &token),
+            ],
+        )
+        .await;
+    assert_eq!(
+        bad_value.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        bad_value.body
+    );
+    assert!(
+        bad_value.body.contains("bukan jumlah rupiah utuh"),
+        "{}",
+        bad_value.body
+    );
+    assert!(
+        bad_value.body.contains("tiga puluh juta"),
+        "the refusal quotes the value typed"
+    );
+    let bad_type = budi
+        .upload(
+            "/kasus/DP3A-2025-002/dokumen",
+            &[("csrf", &token), ("document_type", "surat_sakti")],
+            ("sakti.pdf", b"%PDF-1.4"),
+        )
+        .await;
+    assert_eq!(
+        bad_type.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        bad_type.body
+    );
+    assert!(bad_type.body.contains("`surat_sakti`"), "{}", bad_type.body);
+    let empty = budi
+        .upload(
+            "/kasus/DP3A-2025-002/dokumen",
+            &[("csrf", &token), ("document_type", "kak")],
+            ("kosong.pdf", b""),
+        )
+        .await;
+    assert_eq!(
+        empty.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        empty.body
+    );
+    assert!(empty.body.contains("dokumennya kosong"), "{}", empty.body);
+    assert_eq!(snapshot(&site, &id).await, before);
 
     // The sign-in form without its cookie token is refused.
     let mut stranger = Browser::new(&site);
