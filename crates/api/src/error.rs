@@ -91,6 +91,24 @@ impl Localize {
         }
     }
 
+    /// The error in `language`, naming things by the labels of the workflow it concerns when
+    /// that workflow can be loaded.
+    pub async fn render_for(&self, state: &crate::AppState, language: Language) -> ApiError {
+        use swakelola_store::Store;
+        let engine = match self.workflow() {
+            Some(workflow) => state
+                .store
+                .engine_for(&workflow.id, workflow.version)
+                .await
+                .ok(),
+            None => None,
+        };
+        let labels = engine
+            .as_ref()
+            .map(|engine| swakelola_view::Labels::new(&engine.workflow, language));
+        self.render(Names::new(language, labels))
+    }
+
     /// The error in `names`' language.
     pub fn render(&self, names: Names<'_>) -> ApiError {
         match self {

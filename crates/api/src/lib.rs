@@ -26,7 +26,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use jiff::Timestamp;
 use metrics_exporter_prometheus::PrometheusHandle;
-use swakelola_store::{SqlStore, Store};
+use swakelola_store::SqlStore;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -368,18 +368,7 @@ async fn finish_errors(
         return Response::from_parts(parts, axum::body::Body::from(bytes));
     }
     if let Some(localize) = parts.extensions.remove::<error::Localize>() {
-        let engine = match localize.workflow() {
-            Some(workflow) => state
-                .store
-                .engine_for(&workflow.id, workflow.version)
-                .await
-                .ok(),
-            None => None,
-        };
-        let labels = engine
-            .as_ref()
-            .map(|engine| swakelola_view::Labels::new(&engine.workflow, language));
-        let rendered = localize.render(swakelola_view::refusal::Names::new(language, labels));
+        let rendered = localize.render_for(&state, language).await;
         value["error"]["message"] = serde_json::Value::String(rendered.message);
         if !rendered.details.is_empty() {
             value["error"]["details"] = serde_json::json!(rendered.details);

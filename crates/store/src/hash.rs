@@ -42,7 +42,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// 32 random bytes in hex: the secret of a token, a session or a password link. Kept only as
 /// its SHA-256, which is enough for that much entropy.
-pub(crate) fn random_secret() -> crate::Result<String> {
+pub fn random_secret() -> crate::Result<String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| {
         crate::Error::InvalidRequest(crate::Invalid::NoRandomness {

@@ -27,7 +27,7 @@ use swakelola_core::step::Action;
 use swakelola_core::{Actor, CaseState, Event};
 
 pub use error::{AddressProblem, Conflict, Error, InputProblem, Invalid, WorkflowRef};
-pub use hash::sha256_hex;
+pub use hash::{random_secret, sha256_hex};
 pub use lookup::MIN_ID_PREFIX;
 pub use parties::Invitation;
 pub use sql::{Dialect, SqlStore};

@@ -304,7 +304,6 @@ web-by = By
 web-no-documents = No documents yet.
 web-history = History
 web-done = Saved.
-web-step-needs = The step { $step } cannot be taken yet; still missing:
 web-not-found = Not found
 web-forbidden = Not allowed
 web-conflict = The case changed

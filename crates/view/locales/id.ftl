@@ -304,7 +304,6 @@ web-by = Oleh
 web-no-documents = Belum ada dokumen.
 web-history = Riwayat
 web-done = Tersimpan.
-web-step-needs = Langkah { $step } belum bisa dilakukan; yang masih kurang:
 web-not-found = Tidak ditemukan
 web-forbidden = Tidak diizinkan
 web-conflict = Kasus berubah

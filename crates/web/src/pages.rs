@@ -105,10 +105,9 @@ fn with_language(mut response: Response, choice: Option<Language>, config: &WebC
     response
 }
 
-fn random_token() -> String {
-    let a = uuid::Uuid::now_v7();
-    let b = uuid::Uuid::new_v4();
-    swakelola_store::sha256_hex(format!("{a}{b}").as_bytes())
+/// A fresh unguessable token for a form.
+fn random_token() -> Result<String, StoreError> {
+    swakelola_store::random_secret()
 }
 
 #[derive(Debug, Deserialize)]
@@ -124,7 +123,10 @@ pub async fn sign_in_form(
 ) -> Response {
     let (parts, _) = request.into_parts();
     let language = language(&parts);
-    let token = random_token();
+    let token = match random_token() {
+        Ok(token) => token,
+        Err(error) => return store_failure(language, None, &error),
+    };
     let notice = query
         .sandi
         .is_some()
@@ -171,7 +173,7 @@ pub async fn sign_in(
     let (parts, body) = request.into_parts();
     let language = language(&parts);
     let expected = cookie(&parts.headers, SIGN_IN_COOKIE).map(str::to_owned);
-    let Ok(Form(form)) = Request::from_parts(parts.clone(), body)
+    let Ok(Form(form)) = Request::from_parts(parts, body)
         .extract::<Form<SignInForm>, _>()
         .await
     else {
@@ -224,7 +226,10 @@ pub async fn sign_in(
                 }
                 _ => StatusCode::UNAUTHORIZED,
             };
-            let token = random_token();
+            let token = match random_token() {
+                Ok(token) => token,
+                Err(error) => return store_failure(language, None, &error),
+            };
             let mut response = page(
                 status,
                 "masuk.html",
@@ -513,7 +518,6 @@ struct Outcome {
     status: Option<StatusCode>,
     notice: Option<String>,
     problem: Option<String>,
-    problem_needs: Vec<String>,
     comment: Option<String>,
 }
 
@@ -650,6 +654,10 @@ async fn render_case(state: &AppState, person: &Person, key: &str, outcome: Outc
             }
         })
         .collect();
+    let form_key = match random_token() {
+        Ok(key) => key,
+        Err(error) => return store_failure(language, Some(person), &error),
+    };
     let events = verification.events.to_string();
     let chain = match verification.first_tampered {
         None => text(language, "verify-intact", &[("events", &events)]),
@@ -678,10 +686,9 @@ async fn render_case(state: &AppState, person: &Person, key: &str, outcome: Outc
             upload_href => format!("{base}/dokumen"),
             field_href => format!("{base}/data"),
             max_upload => format_size(MAX_UPLOAD_BYTES as u64),
-            form_key => random_token(),
+            form_key => form_key,
             notice => outcome.notice,
             problem => outcome.problem,
-            problem_needs => outcome.problem_needs,
             comment => outcome.comment.unwrap_or_default(),
             ..person_context(person)
         },
@@ -714,92 +721,56 @@ async fn after_command(
         ))
         .into_response(),
         Err(answer) => {
-            let localize = answer.localize.as_deref();
-            let stored = match localize {
-                Some(swakelola_api::error::Localize::Store(error)) => Some(error.clone()),
-                _ => None,
-            };
-            match stored.as_deref() {
-                Some(StoreError::Conflict(
-                    Conflict::StaleRevision { .. } | Conflict::ChangedMeanwhile,
-                )) => error_page(
+            let back = format!("/kasus/{}", crate::session::url_escape(key));
+            let changed_meanwhile = matches!(
+                answer.localize.as_deref(),
+                Some(swakelola_api::error::Localize::Store(error))
+                    if matches!(error.as_ref(), StoreError::Conflict(Conflict::StaleRevision { .. } | Conflict::ChangedMeanwhile))
+            );
+            if changed_meanwhile {
+                return error_page(
                     StatusCode::CONFLICT,
                     language,
                     Some(person),
                     &text(language, "web-changed-meanwhile", &[]),
                     comment.as_deref(),
-                    Some(&format!("/kasus/{}", crate::session::url_escape(key))),
-                ),
-                Some(
-                    error @ StoreError::Rejected {
-                        rejection,
-                        workflow,
+                    Some(&back),
+                );
+            }
+            // The same rendering as the API's answers: the workflow's labels, the language.
+            let message = match answer.localize.as_deref() {
+                Some(localize) => localize.render_for(state, language).await.message,
+                None => answer.message.clone(),
+            };
+            // A refusal of the workflow is shown on the case, next to the forms; anything else
+            // is a page of its own.
+            let refused = matches!(
+                answer.localize.as_deref(),
+                Some(swakelola_api::error::Localize::Store(error))
+                    if matches!(error.as_ref(), StoreError::Rejected { .. })
+            );
+            if refused || answer.status == StatusCode::UNPROCESSABLE_ENTITY {
+                render_case(
+                    state,
+                    person,
+                    key,
+                    Outcome {
+                        status: Some(answer.status),
+                        problem: Some(message),
+                        comment,
+                        ..Outcome::default()
                     },
-                ) => {
-                    let engine = match workflow {
-                        Some(w) => state.store.engine_for(&w.id, w.version).await.ok(),
-                        None => None,
-                    };
-                    let labels = engine.as_ref().map(|e| Labels::new(&e.workflow, language));
-                    let names = Names::new(language, labels);
-                    let problem_needs = match rejection {
-                        swakelola_core::Rejection::GuardsNotMet { failures, .. } => failures
-                            .iter()
-                            .map(|f| refusal::guard_failure(names, f))
-                            .collect(),
-                        _ => Vec::new(),
-                    };
-                    let problem = match rejection {
-                        swakelola_core::Rejection::GuardsNotMet { transition, .. } => text(
-                            language,
-                            "web-step-needs",
-                            &[("step", &names.transition(transition))],
-                        ),
-                        _ => refusal::error(names, error),
-                    };
-                    render_case(
-                        state,
-                        person,
-                        key,
-                        Outcome {
-                            status: Some(answer.status),
-                            problem: Some(problem),
-                            problem_needs,
-                            comment,
-                            ..Outcome::default()
-                        },
-                    )
-                    .await
-                }
-                _ => {
-                    let message = match (localize, &stored) {
-                        (Some(l), _) => l.render(Names::new(language, None)).message,
-                        (None, _) => answer.message.clone(),
-                    };
-                    if answer.status == StatusCode::UNPROCESSABLE_ENTITY {
-                        render_case(
-                            state,
-                            person,
-                            key,
-                            Outcome {
-                                status: Some(answer.status),
-                                problem: Some(message),
-                                comment,
-                                ..Outcome::default()
-                            },
-                        )
-                        .await
-                    } else {
-                        error_page(
-                            answer.status,
-                            language,
-                            Some(person),
-                            &message,
-                            comment.as_deref(),
-                            Some(&format!("/kasus/{}", crate::session::url_escape(key))),
-                        )
-                    }
-                }
+                )
+                .await
+            } else {
+                error_page(
+                    answer.status,
+                    language,
+                    Some(person),
+                    &message,
+                    comment.as_deref(),
+                    Some(&back),
+                )
             }
         }
     }
