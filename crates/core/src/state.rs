@@ -58,6 +58,13 @@ impl CaseState {
         self.timers.values().map(|t| t.due_at).min()
     }
 
+    /// The earliest open obligation's due instant (past when it is overdue): what makes a case
+    /// urgent for people. Unlike [`Self::next_due_at`], an overdue obligation whose timers have
+    /// all fired still counts.
+    pub fn attention_at(&self) -> Option<Timestamp> {
+        self.obligations.values().map(|o| o.due_at).min()
+    }
+
     pub fn has_document(&self, document_type: &str) -> bool {
         self.documents
             .iter()

@@ -144,6 +144,23 @@ pub struct Verification {
     pub first_tampered: Option<u64>,
 }
 
+/// Until when a deadline of a workflow version counts as "soon" (its calendar decides how
+/// many working days that is).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SoonUntil {
+    pub workflow_id: String,
+    pub workflow_version: u32,
+    pub until: Timestamp,
+}
+
+/// Open cases of an organisation by urgency, counted by the database.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct UrgencyCounts {
+    pub overdue: u64,
+    pub soon: u64,
+    pub open: u64,
+}
+
 /// Filters for listing cases.
 #[derive(Debug, Clone, Default)]
 pub struct CaseFilter {
@@ -185,6 +202,25 @@ pub trait Store: Send + Sync {
     async fn execute(&self, command: &CaseCommand, now: Timestamp) -> Result<Applied>;
     async fn case(&self, id: &str) -> Result<CaseRecord>;
     async fn cases(&self, filter: &CaseFilter) -> Result<Vec<CaseRecord>>;
+    /// The open cases `organisation` takes part in, most urgent first: by the due instant of
+    /// their earliest open obligation (overdue ones first), cases with nothing due last, then
+    /// by id; `offset` and `limit` page through them. Served by an index, so it costs the
+    /// same with ten cases or ten thousand.
+    async fn cases_by_urgency(
+        &self,
+        organisation: &str,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<CaseRecord>>;
+    /// How many of the open cases `organisation` takes part in are overdue at `now`, due
+    /// before their workflow version's entry in `soon_until` (cases of a version not listed
+    /// are never "soon"), and open at all.
+    async fn urgency_counts(
+        &self,
+        organisation: &str,
+        now: Timestamp,
+        soon_until: &[SoonUntil],
+    ) -> Result<UrgencyCounts>;
     async fn history(&self, id: &str) -> Result<Vec<StoredEvent>>;
     async fn verify(&self, id: &str) -> Result<Verification>;
     /// The bytes of a document by its SHA-256.

@@ -20,8 +20,8 @@ use crate::hash::{self, GENESIS};
 use crate::input::WebhookPolicy;
 use crate::{
     Applied, CaseCommand, CaseFilter, CaseRecord, DeployedWorkflow, Deployment, Engine, Error,
-    MAX_DOCUMENT_BYTES, MAX_IDEMPOTENCY_KEY_CHARS, OpenCase, Parties, Result, Store, StoredEvent,
-    Verification,
+    MAX_DOCUMENT_BYTES, MAX_IDEMPOTENCY_KEY_CHARS, OpenCase, Parties, Result, SoonUntil, Store,
+    StoredEvent, UrgencyCounts, Verification,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -319,6 +319,7 @@ impl SqlStore {
         case_id: &str,
         prev_hash: &str,
         parties: &Parties,
+        before: Option<&CaseState>,
         outcome: &Outcome,
         content: Option<&[u8]>,
     ) -> Result<()> {
@@ -374,6 +375,20 @@ impl SqlStore {
         .await?;
         if updated.rows_affected() != 1 {
             return Err(Error::Conflict(Conflict::ChangedMeanwhile));
+        }
+        // Each organisation's view of the case's urgency (*Tugas saya*), kept beside its
+        // access so listing and counting never touch the cases themselves. Most steps
+        // (reminders, documents) change neither: no statement then.
+        let urgency = |s: &CaseState| (s.attention_at(), s.closed_at);
+        if before.map(urgency) != Some(urgency(state)) {
+            sqlx::query(
+                "UPDATE case_organisations SET attention_at = $1, closed_at = $2 WHERE case_id = $3",
+            )
+            .bind(state.attention_at().map(millis))
+            .bind(state.closed_at.map(millis))
+            .bind(case_id)
+            .execute(&mut **tx)
+            .await?;
         }
 
         // One statement per kind of change, not one per row: round trips dominate the cost
@@ -953,25 +968,31 @@ impl Store for SqlStore {
             // The opener is in; every other organisation named is invited and involved only
             // once one of its staff accepts.
             sqlx::query(
-                "INSERT INTO case_organisations (case_id, organisation, accepted_at, accepted_by)
-                 VALUES ($1, $2, $3, $4)",
+                "INSERT INTO case_organisations (case_id, organisation, accepted_at, accepted_by,
+                                                 workflow_id, workflow_version)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(case_id.as_str())
             .bind(request.organisation.as_str())
             .bind(millis(now))
             .bind(request.actor.name.as_str())
+            .bind(request.workflow_id.as_str())
+            .bind(i64::from(version))
             .execute(&mut *tx)
             .await?;
             for organisation in &invited {
                 sqlx::query(
-                    "INSERT INTO case_organisations (case_id, organisation) VALUES ($1, $2)",
+                    "INSERT INTO case_organisations (case_id, organisation, workflow_id, workflow_version)
+                     VALUES ($1, $2, $3, $4)",
                 )
                 .bind(case_id.as_str())
                 .bind(organisation.as_str())
+                .bind(request.workflow_id.as_str())
+                .bind(i64::from(version))
                 .execute(&mut *tx)
                 .await?;
             }
-            self.persist(&mut tx, &case_id, GENESIS, &request.parties, &outcome, None)
+            self.persist(&mut tx, &case_id, GENESIS, &request.parties, None, &outcome, None)
                 .await?;
             tx.commit().await?;
             Ok(())
@@ -1159,6 +1180,90 @@ impl Store for SqlStore {
         Ok(records)
     }
 
+    async fn cases_by_urgency(
+        &self,
+        organisation: &str,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<CaseRecord>> {
+        // Walks `case_organisations_by_urgency` (migration 0005) in order: the ORDER BY
+        // repeats the index's expression; the sentinel puts cases with nothing due last.
+        let rows: Vec<CaseRow> = sqlx::query_as(
+            "SELECT c.id, c.workflow_id, c.workflow_version, c.organisation, c.business_key, c.parties,
+                    c.state, c.last_hash, c.pending_organisations
+             FROM case_organisations p JOIN cases c ON c.id = p.case_id
+             WHERE p.organisation = $1 AND p.closed_at IS NULL AND p.accepted_at IS NOT NULL
+             ORDER BY COALESCE(p.attention_at, 9000000000000000), p.case_id
+             LIMIT $2 OFFSET $3",
+        )
+        .bind(organisation)
+        .bind(i64::from(limit))
+        .bind(i64::from(offset))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(CaseRow::into_record).collect()
+    }
+
+    async fn urgency_counts(
+        &self,
+        organisation: &str,
+        now: Timestamp,
+        soon_until: &[SoonUntil],
+    ) -> Result<UrgencyCounts> {
+        // Each workflow version has its own "soon" instant (its calendar's working days):
+        // one CASE arm per version, every value bound.
+        let mut soon = String::from("CASE");
+        for n in 0..soon_until.len() {
+            let first = 3 + 3 * n;
+            soon.push_str(&format!(
+                " WHEN workflow_id = ${} AND workflow_version = ${} THEN ${}",
+                first,
+                first + 1,
+                first + 2
+            ));
+        }
+        soon.push_str(" ELSE $2 END");
+        if soon_until.is_empty() {
+            // Nothing is ever soon: `attention_at > $2 AND attention_at <= $2`.
+            soon = "$2".to_owned();
+        }
+        // Both counts read only the index's range of deadlines up to the latest "soon"
+        // instant; the open count reads the organisation's part of the index.
+        let latest = soon_until
+            .iter()
+            .map(|s| s.until)
+            .max()
+            .unwrap_or(now)
+            .max(now);
+        let sql = format!(
+            "SELECT (SELECT COUNT(*) FROM case_organisations
+                     WHERE organisation = $1 AND closed_at IS NULL AND accepted_at IS NOT NULL),
+                    COALESCE(SUM(CASE WHEN attention_at <= $2 THEN 1 ELSE 0 END), 0),
+                    COALESCE(SUM(CASE WHEN attention_at > $2 AND attention_at <= {soon} THEN 1 ELSE 0 END), 0)
+             FROM case_organisations
+             WHERE organisation = $1 AND closed_at IS NULL AND accepted_at IS NOT NULL
+               AND COALESCE(attention_at, 9000000000000000) <= ${}",
+            3 + 3 * soon_until.len()
+        );
+        // Only numbered placeholders are formatted in; every value is bound.
+        let mut query = sqlx::query_as::<_, (i64, i64, i64)>(AssertSqlSafe(sql))
+            .bind(organisation.to_owned())
+            .bind(millis(now));
+        for entry in soon_until {
+            query = query
+                .bind(entry.workflow_id.clone())
+                .bind(i64::from(entry.workflow_version))
+                .bind(millis(entry.until));
+        }
+        let query = query.bind(millis(latest));
+        let (open, overdue, soon) = query.fetch_one(&self.pool).await?;
+        Ok(UrgencyCounts {
+            overdue: overdue as u64,
+            soon: soon as u64,
+            open: open as u64,
+        })
+    }
+
     async fn history(&self, id: &str) -> Result<Vec<StoredEvent>> {
         self.record(id).await?;
         let rows: Vec<(i64, i64, String, String, String, String, String)> = sqlx::query_as(
@@ -1318,8 +1423,16 @@ impl SqlStore {
                 &engine.calendar,
             ) {
                 Ok(outcome) => {
-                    self.persist(tx, &record.id, &prev_hash, &record.parties, &outcome, None)
-                        .await?;
+                    self.persist(
+                        tx,
+                        &record.id,
+                        &prev_hash,
+                        &record.parties,
+                        Some(&record.state),
+                        &outcome,
+                        None,
+                    )
+                    .await?;
                     rescheduled += 1;
                 }
                 Err(swakelola_core::Rejection::NothingToRecompute) => {}
@@ -1374,6 +1487,7 @@ impl SqlStore {
             &record.id,
             prev_hash,
             &record.parties,
+            Some(&record.state),
             &outcome,
             command.content.as_deref(),
         )

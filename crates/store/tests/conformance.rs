@@ -97,6 +97,7 @@ conformance!(
     a_new_holiday_moves_pending_deadlines_once,
     the_calendar_of_a_new_year_settles_provisional_deadlines,
     people_sign_in_with_a_password_set_through_a_one_time_link,
+    an_organisations_cases_come_most_urgent_first_and_are_counted,
 );
 
 async fn deploy(store: &SqlStore) {
@@ -1601,4 +1602,91 @@ async fn people_sign_in_with_a_password_set_through_a_one_time_link(store: Arc<S
     let listed = store.users().await.unwrap();
     assert_eq!(listed.len(), 1);
     assert!(listed[0].active && listed[0].disabled_at.is_none());
+}
+
+async fn an_organisations_cases_come_most_urgent_first_and_are_counted(store: Arc<SqlStore>) {
+    deploy(&store).await;
+    let early = open_seed(&store, "K-1").await;
+    let later = open_seed(&store, "K-2").await;
+    let cancelled = open_seed(&store, "K-3").await;
+    // K-2 moves on to a stage with another deadline; K-3 closes.
+    force(&store, &later, "catat_audiensi").await;
+    force(&store, &cancelled, "batalkan").await;
+    let due = |id: &str| {
+        let store = store.clone();
+        let id = id.to_owned();
+        async move { store.case(&id).await.unwrap().state.attention_at().unwrap() }
+    };
+    let (mut first_due, mut second_due) = (due(&early).await, due(&later).await);
+    let mut order = ["K-1", "K-2"];
+    if second_due < first_due {
+        order.reverse();
+        std::mem::swap(&mut first_due, &mut second_due);
+    }
+    assert_ne!(first_due, second_due);
+
+    let ids = |cases: Vec<swakelola_store::CaseRecord>| {
+        cases
+            .into_iter()
+            .map(|c| c.business_key)
+            .collect::<Vec<_>>()
+    };
+    let listed = store
+        .cases_by_urgency("dp3a-palembang", 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(listed),
+        order,
+        "most urgent first; closed cases are not listed"
+    );
+    let second_page = store
+        .cases_by_urgency("dp3a-palembang", 1, 1)
+        .await
+        .unwrap();
+    assert_eq!(ids(second_page), [order[1]]);
+    // The Ormas has not accepted its invitation: it sees nothing yet.
+    let invited = store
+        .cases_by_urgency("yayasan-intan-maharani", 0, 10)
+        .await
+        .unwrap();
+    assert!(invited.is_empty());
+    store
+        .accept_invitation(&early, "yayasan-intan-maharani", "Siti", now())
+        .await
+        .unwrap();
+    let accepted = store
+        .cases_by_urgency("yayasan-intan-maharani", 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(accepted), ["K-1"]);
+
+    let soon = |until: Timestamp| {
+        vec![swakelola_store::SoonUntil {
+            workflow_id: "swakelola-tipe-3".into(),
+            workflow_version: 1,
+            until,
+        }]
+    };
+    let counts = |at: Timestamp, soon: Vec<swakelola_store::SoonUntil>| {
+        let store = store.clone();
+        async move {
+            store
+                .urgency_counts("dp3a-palembang", at, &soon)
+                .await
+                .unwrap()
+        }
+    };
+    let before = first_due - jiff::SignedDuration::from_secs(1);
+    let c = counts(before, soon(first_due)).await;
+    assert_eq!((c.overdue, c.soon, c.open), (0, 1, 2), "{c:?}");
+    let c = counts(before, soon(second_due)).await;
+    assert_eq!((c.overdue, c.soon, c.open), (0, 2, 2), "{c:?}");
+    // A version without a "soon" instant never counts as soon.
+    let c = counts(before, Vec::new()).await;
+    assert_eq!((c.overdue, c.soon, c.open), (0, 0, 2), "{c:?}");
+    let c = counts(first_due, soon(second_due)).await;
+    assert_eq!((c.overdue, c.soon, c.open), (1, 1, 2), "{c:?}");
+    let c = counts(second_due, soon(second_due)).await;
+    assert_eq!((c.overdue, c.soon, c.open), (2, 0, 2), "{c:?}");
 }

@@ -279,8 +279,8 @@ web-password-saved = Password saved; please sign in.
 web-passwords-differ = The two passwords differ.
 web-counts = Counts by deadline
 web-count-late = { $n } late
-web-count-soon = { $n } soon (≤ 3 working days)
-web-count-other = { $n } other
+web-count-soon = { $n } soon (≤ { $days } working days)
+web-count-other = { $n } other open cases
 web-stage = Stage
 web-you-can = You can
 web-nothing-to-do = Nothing needs you now.
@@ -326,6 +326,8 @@ web-filter = Show
 web-case = Case
 web-next-deadline = Next deadline
 web-next-page = Next page
+web-pages = Pages
+web-previous-page = Previous page
 web-admin-workflows = Workflows
 web-deployed-at = Deployed
 web-upload-workflow = Upload a workflow file
@@ -345,7 +347,6 @@ web-when = When
 web-what = What
 web-who-hears = Told
 web-sign-out-everywhere = Sign out on every device
-web-tasks-truncated = This page looks at your organisation's first { $n } cases only; find the others in the case list:
 
 # workflow, outbox, timer and token commands
 deploy-created = deployed { $workflow } version { $version } (new cases use it; open cases keep their version)

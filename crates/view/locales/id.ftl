@@ -279,8 +279,8 @@ web-password-saved = Sandi tersimpan; silakan masuk.
 web-passwords-differ = Kedua sandi tidak sama.
 web-counts = Jumlah menurut tenggat
 web-count-late = { $n } terlambat
-web-count-soon = { $n } segera (≤ 3 hari kerja)
-web-count-other = { $n } lainnya
+web-count-soon = { $n } segera (≤ { $days } hari kerja)
+web-count-other = { $n } kasus terbuka lainnya
 web-stage = Tahap
 web-you-can = Anda bisa
 web-nothing-to-do = Tidak ada yang perlu Anda lakukan sekarang.
@@ -326,6 +326,8 @@ web-filter = Tampilkan
 web-case = Kasus
 web-next-deadline = Tenggat berikutnya
 web-next-page = Halaman berikutnya
+web-pages = Halaman
+web-previous-page = Halaman sebelumnya
 web-admin-workflows = Alur kerja
 web-deployed-at = Dipasang
 web-upload-workflow = Unggah berkas alur kerja
@@ -345,7 +347,6 @@ web-when = Kapan
 web-what = Apa
 web-who-hears = Diberi tahu
 web-sign-out-everywhere = Keluar dari semua perangkat
-web-tasks-truncated = Halaman ini hanya memeriksa { $n } kasus pertama organisasi Anda; cari yang lain di daftar kasus:
 
 # workflow, outbox, timer and token commands
 deploy-created = { $workflow } versi { $version } terpasang (kasus baru memakainya; kasus yang sudah terbuka tetap memakai versinya)

@@ -638,7 +638,22 @@ pub struct NextDeadline {
     pub overdue: bool,
 }
 
+/// A deadline this many working days away or fewer is "soon" (*Tugas saya* counts it apart).
+pub const SOON_WORKING_DAYS: u32 = 3;
+
+/// The instant before which a deadline counts as soon on `calendar`: the end of the
+/// [`SOON_WORKING_DAYS`]th working day from today (a deadline's instant is the end of its day).
+pub fn soon_until(calendar: &swakelola_core::Calendar, now: Timestamp) -> Option<Timestamp> {
+    let today = calendar.date_of(now);
+    calendar.end_of_day(calendar.add_working_days(today, SOON_WORKING_DAYS)?)
+}
+
 impl NextDeadline {
+    /// Whether it is late, soon (within [`SOON_WORKING_DAYS`]) or later.
+    pub fn is_soon(&self) -> bool {
+        !self.overdue && self.working_days_left <= i64::from(SOON_WORKING_DAYS)
+    }
+
     pub fn of(
         labels: Labels<'_>,
         case: &CaseRecord,

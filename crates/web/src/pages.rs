@@ -409,29 +409,40 @@ struct Task {
     deadline: Option<String>,
     urgency: &'static str,
     actions: Vec<String>,
-    days_left: i64,
 }
 
-/// The most cases *Tugas saya* looks at (the first opened); see BENCHMARKS.md.
-const MAX_TASK_CASES: u32 = 500;
+/// Cases per page of *Tugas saya*.
+const TASK_PAGE: u32 = 50;
+
+#[derive(Debug, Deserialize)]
+pub struct TaskQuery {
+    halaman: Option<u32>,
+}
 
 /// *Tugas saya*: the open cases of the person's organisation where one of their roles can act
-/// or something falls due, most urgent first.
+/// or something falls due, most urgent first. The store orders and counts (an index on each
+/// case's earliest due instant); the page builds the view of one page of cases only.
 pub async fn my_tasks(
     State(state): State<AppState>,
     Extension(config): Extension<WebConfig>,
     person: Person,
+    Query(query): Query<TaskQuery>,
     request: Request,
 ) -> Response {
     let (parts, _) = request.into_parts();
     let language = person.language;
     let now = state.now();
-    let filter = CaseFilter {
-        visible_to: Some(person.session.user.organisation.clone()),
-        limit: MAX_TASK_CASES,
-        ..CaseFilter::default()
-    };
-    let cases = match state.store.cases(&filter).await {
+    let organisation = person.session.user.organisation.clone();
+    let page_number = query.halaman.unwrap_or(1).max(1);
+    let cases = match state
+        .store
+        .cases_by_urgency(
+            &organisation,
+            (page_number - 1).saturating_mul(TASK_PAGE),
+            TASK_PAGE,
+        )
+        .await
+    {
         Ok(cases) => cases,
         Err(error) => return store_failure(language, Some(&person), &error),
     };
@@ -439,11 +450,20 @@ pub async fn my_tasks(
         Ok(engines) => engines,
         Err(error) => return store_failure(language, Some(&person), &error),
     };
-    let mut tasks = Vec::new();
-    for case in cases
-        .iter()
-        .filter(|c| !c.state.is_closed() && person.principal.sees(c))
+    let soon_until = match soon_instants(&state, now).await {
+        Ok(soon) => soon,
+        Err(error) => return store_failure(language, Some(&person), &error),
+    };
+    let counts = match state
+        .store
+        .urgency_counts(&organisation, now, &soon_until)
+        .await
     {
+        Ok(counts) => counts,
+        Err(error) => return store_failure(language, Some(&person), &error),
+    };
+    let mut tasks = Vec::new();
+    for case in cases.iter().filter(|c| person.principal.sees(c)) {
         let Some(engine) = engines.get(&(case.workflow_id.clone(), case.workflow_version)) else {
             continue;
         };
@@ -463,10 +483,9 @@ pub async fn my_tasks(
         if actions.is_empty() && next.is_none() {
             continue;
         }
-        let days_left = next.as_ref().map_or(i64::MAX, |n| n.working_days_left);
         let urgency = match &next {
             Some(n) if n.overdue => "late",
-            Some(n) if n.working_days_left <= 3 => "soon",
+            Some(n) if n.is_soon() => "soon",
             _ => "other",
         };
         tasks.push(Task {
@@ -477,28 +496,50 @@ pub async fn my_tasks(
             deadline: next.map(|n| n.text),
             urgency,
             actions,
-            days_left,
         });
     }
-    tasks.sort_by_key(|t| (t.days_left, t.business_key.clone()));
-    let count = |u: &str| tasks.iter().filter(|t| t.urgency == u).count();
-    let counts = context! { late => count("late"), soon => count("soon"), other => count("other") };
-    // Said, not hidden: an organisation with more cases than the page looks at is told to
-    // use the case list, which searches them all.
-    let truncated = (cases.len() >= MAX_TASK_CASES as usize).then(|| {
-        text(
-            language,
-            "web-tasks-truncated",
-            &[("n", &MAX_TASK_CASES.to_string())],
-        )
-    });
+    let other = counts.open.saturating_sub(counts.overdue + counts.soon);
+    let counts = context! { late => counts.overdue, soon => counts.soon, other };
+    let next =
+        (cases.len() == TASK_PAGE as usize).then(|| format!("/?halaman={}", page_number + 1));
+    let previous = (page_number > 1).then(|| format!("/?halaman={}", page_number - 1));
     let response = page(
         StatusCode::OK,
         "tugas.html",
         language,
-        context! { tasks, counts, truncated, ..person_context(&person) },
+        context! {
+            tasks,
+            counts,
+            soon_days => swakelola_view::SOON_WORKING_DAYS,
+            next,
+            previous,
+            ..person_context(&person)
+        },
     );
     with_language(response, language_choice(&parts), &config)
+}
+
+/// Until when a deadline is "soon", for every deployed workflow version (each counts on
+/// its own calendar).
+async fn soon_instants(
+    state: &AppState,
+    now: jiff::Timestamp,
+) -> Result<Vec<swakelola_store::SoonUntil>, StoreError> {
+    let mut soon = Vec::new();
+    for deployed in state.store.workflows().await? {
+        let engine = state
+            .store
+            .engine_for(&deployed.id, deployed.version)
+            .await?;
+        if let Some(until) = swakelola_view::soon_until(&engine.calendar, now) {
+            soon.push(swakelola_store::SoonUntil {
+                workflow_id: deployed.id,
+                workflow_version: deployed.version,
+                until,
+            });
+        }
+    }
+    Ok(soon)
 }
 
 /// A case's title: its first required text field (`nama_kegiatan`, `judul`), or its key.

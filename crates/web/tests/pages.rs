@@ -642,18 +642,36 @@ async fn listing_cases(site: Site) {
         "{}",
         by_stage.body
     );
-    // Tugas saya looks at the first 500 cases and says so when there are more.
-    assert!(!budi.get("/").await.body.contains("hanya memeriksa"));
-    for n in 28..=500 {
+    // Tugas saya shows the most urgent cases 50 at a time and counts them all.
+    let first = budi.get("/").await;
+    assert!(!first.body.contains("halaman=2"), "{}", first.body);
+    let before = first.body.matches("class=\"card\"").count();
+    for n in 28..=80 {
         open_case(&site, &format!("DP3A-2025-{n:03}"), "Pendampingan", AGENCY).await;
     }
-    let tasks = budi.get("/").await;
-    assert!(
-        tasks
-            .body
-            .contains("Halaman ini hanya memeriksa 500 kasus pertama"),
+    let first = budi.get("/").await;
+    assert_eq!(
+        first.body.matches("class=\"card\"").count(),
+        50,
         "{}",
-        tasks.body
+        first.body
+    );
+    assert!(
+        first.body.contains("href=\"/?halaman=2\""),
+        "{}",
+        first.body
+    );
+    let second = budi.get("/?halaman=2").await;
+    assert!(
+        second.body.contains("Halaman sebelumnya"),
+        "{}",
+        second.body
+    );
+    assert!(!second.body.contains("halaman=3"), "{}", second.body);
+    assert_eq!(
+        second.body.matches("class=\"card\"").count(),
+        before + 53 - 50,
+        "every task is on one of the pages"
     );
 }
 
