@@ -30,6 +30,13 @@ pub enum Dialect {
     Postgres,
 }
 
+/// A case as it was before a step: the head of its hash chain and its state (none when the
+/// case is being opened).
+struct Before<'a> {
+    hash: &'a str,
+    state: Option<&'a CaseState>,
+}
+
 /// Loaded engines by workflow id and version, each with the calendar version it was loaded for.
 type EngineCache = HashMap<(String, u32), (Arc<Engine>, i64)>;
 
@@ -317,12 +324,12 @@ impl SqlStore {
         &self,
         tx: &mut Transaction<'static, Any>,
         case_id: &str,
-        prev_hash: &str,
+        before: Before<'_>,
         parties: &Parties,
-        before: Option<&CaseState>,
         outcome: &Outcome,
         content: Option<&[u8]>,
     ) -> Result<()> {
+        let prev_hash = before.hash;
         let event = &outcome.event;
         let seq = event.revision as i64;
         let kind = event_kind_name(&event.kind);
@@ -380,7 +387,7 @@ impl SqlStore {
         // access so listing and counting never touch the cases themselves. Most steps
         // (reminders, documents) change neither: no statement then.
         let urgency = |s: &CaseState| (s.attention_at(), s.closed_at);
-        if before.map(urgency) != Some(urgency(state)) {
+        if before.state.map(urgency) != Some(urgency(state)) {
             sqlx::query(
                 "UPDATE case_organisations SET attention_at = $1, closed_at = $2 WHERE case_id = $3",
             )
@@ -992,7 +999,17 @@ impl Store for SqlStore {
                 .execute(&mut *tx)
                 .await?;
             }
-            self.persist(&mut tx, &case_id, GENESIS, &request.parties, None, &outcome, None)
+            self.persist(
+                &mut tx,
+                &case_id,
+                Before {
+                    hash: GENESIS,
+                    state: None,
+                },
+                &request.parties,
+                &outcome,
+                None,
+            )
                 .await?;
             tx.commit().await?;
             Ok(())
@@ -1426,9 +1443,11 @@ impl SqlStore {
                     self.persist(
                         tx,
                         &record.id,
-                        &prev_hash,
+                        Before {
+                            hash: &prev_hash,
+                            state: Some(&record.state),
+                        },
                         &record.parties,
-                        Some(&record.state),
                         &outcome,
                         None,
                     )
@@ -1485,9 +1504,11 @@ impl SqlStore {
         self.persist(
             &mut tx,
             &record.id,
-            prev_hash,
+            Before {
+                hash: prev_hash,
+                state: Some(&record.state),
+            },
             &record.parties,
-            Some(&record.state),
             &outcome,
             command.content.as_deref(),
         )
