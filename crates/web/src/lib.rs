@@ -13,6 +13,7 @@
 //! write the database except through the store, and never serve a page to someone who is
 //! not signed in, except the sign-in and password pages.
 
+mod diagram;
 mod pages;
 mod render;
 mod session;
@@ -54,7 +55,12 @@ pub fn pages(config: WebConfig) -> Router<AppState> {
             "/admin/alur",
             get(pages::admin_workflows).post(pages::admin_upload),
         )
+        .route(
+            "/admin/alur/{workflow}/{version}/alur.svg",
+            get(pages::workflow_diagram),
+        )
         .route("/kasus/{key}", get(pages::case_page))
+        .route("/kasus/{key}/alur.svg", get(pages::case_diagram))
         .route("/kasus/{key}/langkah/{transition}", post(pages::take_step))
         .route("/kasus/{key}/dokumen", post(pages::attach))
         .route("/kasus/{key}/dokumen/{sha256}", get(pages::download))

@@ -725,6 +725,8 @@ async fn render_case(state: &AppState, person: &Person, key: &str, outcome: Outc
             chain,
             chain_intact => verification.first_tampered.is_none(),
             upload_href => format!("{base}/dokumen"),
+            diagram_href => format!("{base}/alur.svg"),
+            diagram_note => diagram_note(workflow, labels),
             field_href => format!("{base}/data"),
             max_upload => format_size(MAX_UPLOAD_BYTES as u64),
             form_key => form_key,
@@ -734,6 +736,87 @@ async fn render_case(state: &AppState, person: &Person, key: &str, outcome: Outc
             ..person_context(person)
         },
     )
+}
+
+/// An SVG diagram as a response: never cached without asking (the case moves on).
+fn svg_response(svg: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"),
+            (header::CACHE_CONTROL, "private, no-cache"),
+        ],
+        svg,
+    )
+        .into_response()
+}
+
+/// The case's workflow as a diagram: its stage highlighted, the stages it went through shaded.
+pub async fn case_diagram(
+    State(state): State<AppState>,
+    person: Person,
+    Path(key): Path<String>,
+) -> Response {
+    let language = person.language;
+    let case = match person.principal.case(&state, &key).await {
+        Ok(case) => case,
+        Err(answer) => {
+            let message = localized_message(&answer, language);
+            return error_page(answer.status, language, Some(&person), &message, None, None);
+        }
+    };
+    let (engine, history) = match (
+        state
+            .store
+            .engine_for(&case.workflow_id, case.workflow_version)
+            .await,
+        state.store.history(&case.id).await,
+    ) {
+        (Ok(engine), Ok(history)) => (engine, history),
+        (Err(error), _) | (_, Err(error)) => {
+            return store_failure(language, Some(&person), &error);
+        }
+    };
+    let labels = Labels::new(&engine.workflow, language);
+    let visited = crate::diagram::visited_stages(&history);
+    match crate::diagram::svg(&engine.workflow, labels, Some(&case.state.stage), &visited) {
+        Some(svg) => svg_response(svg),
+        None => StatusCode::NO_CONTENT.into_response(),
+    }
+}
+
+/// A deployed workflow version as a diagram (*Admin · Alur kerja*).
+pub async fn workflow_diagram(
+    State(state): State<AppState>,
+    person: Person,
+    Path((workflow, version)): Path<(String, u32)>,
+) -> Response {
+    if let Some(refused) = operator_only(&person) {
+        return refused;
+    }
+    let engine = match state.store.engine_for(&workflow, version).await {
+        Ok(engine) => engine,
+        Err(error) => return store_failure(person.language, Some(&person), &error),
+    };
+    let labels = Labels::new(&engine.workflow, person.language);
+    match crate::diagram::svg(&engine.workflow, labels, None, &Default::default()) {
+        Some(svg) => svg_response(svg),
+        None => StatusCode::NO_CONTENT.into_response(),
+    }
+}
+
+/// What the diagram leaves out, said next to it: the stages drawn without their arrows.
+fn diagram_note(workflow: &swakelola_core::Workflow, labels: Labels<'_>) -> Option<String> {
+    let crowded: Vec<String> = crate::diagram::crowded_stages(workflow)
+        .iter()
+        .map(|s| format!("«{}»", labels.text(&s.label)))
+        .collect();
+    (!crowded.is_empty()).then(|| {
+        text(
+            labels.language,
+            "web-diagram-crowded",
+            &[("stages", &crowded.join(", "))],
+        )
+    })
 }
 
 fn format_size(bytes: u64) -> String {
@@ -1241,6 +1324,11 @@ async fn workflows_page(
             Err(_) => (w.id.clone(), w.deployed_at.to_string()),
         };
         rows.push(context! {
+            diagram_href => format!(
+                "/admin/alur/{}/{}/alur.svg",
+                crate::session::url_escape(&w.id),
+                w.version
+            ),
             id => w.id,
             version => w.version,
             label => label,

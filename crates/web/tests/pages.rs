@@ -372,6 +372,26 @@ async fn acting_through_the_pages(site: Site) {
     let missing = budi.get("/kasus/TIDAK-ADA").await;
     assert_eq!(theirs.status, StatusCode::NOT_FOUND);
     assert_eq!(theirs.body, missing.body);
+    // So does its diagram; ours is an SVG image, the current stage among its labels.
+    let their_diagram = budi.get("/kasus/DINSOS-2025-001/alur.svg").await;
+    assert_eq!(their_diagram.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        their_diagram.body,
+        budi.get("/kasus/TIDAK-ADA/alur.svg").await.body
+    );
+    let ours = budi.get("/kasus/DP3A-2025-001/alur.svg").await;
+    assert_eq!(ours.status, StatusCode::OK, "{}", ours.body);
+    assert_eq!(
+        ours.headers[header::CONTENT_TYPE],
+        "image/svg+xml; charset=utf-8"
+    );
+    assert!(ours.body.contains("<svg") && ours.body.contains("#cfe2f3"));
+    assert!(
+        budi.get("/kasus/DP3A-2025-001")
+            .await
+            .body
+            .contains("/kasus/DP3A-2025-001/alur.svg")
+    );
 
     // English on request, remembered.
     let english = budi.get("/?lang=en").await;
@@ -580,6 +600,8 @@ async fn what_must_not_work(site: Site) {
     let admin = budi.get("/admin/alur").await;
     assert_eq!(admin.status, StatusCode::FORBIDDEN);
     assert!(admin.body.contains("operator"), "{}", admin.body);
+    let diagram = budi.get("/admin/alur/swakelola-tipe-3/1/alur.svg").await;
+    assert_eq!(diagram.status, StatusCode::FORBIDDEN);
 
     // A used or unknown password link.
     let link = budi.get("/sandi/tidak-ada").await;
