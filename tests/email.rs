@@ -164,3 +164,63 @@ fn reminders_and_escalations_are_emailed_to_the_contacts_of_their_roles() {
         "{sent}"
     );
 }
+
+#[test]
+fn the_link_to_set_a_password_is_emailed_when_smtp_is_set_and_printed_when_sending_fails() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mails = Arc::new(Mutex::new(Vec::new()));
+    smtp_server(listener, mails.clone());
+    let session = Session::sqlite("swakelola-invite");
+    session.ok(&["db", "migrate"]);
+    let smtp = format!("smtp://127.0.0.1:{port}");
+    let out = session.ok(&[
+        "user",
+        "create",
+        "--name",
+        "Andi Wijaya",
+        "--email",
+        "andi@dp3a.example",
+        "--organisation",
+        "dp3a-palembang",
+        "--role",
+        "ppk",
+        "--public-url",
+        "https://swakelola.dp3a.example",
+        "--smtp-url",
+        &smtp,
+    ]);
+    assert!(out.contains("sudah dikirim ke andi@dp3a.example"), "{out}");
+    assert!(
+        !out.contains("/sandi/"),
+        "the secret is not printed when it was sent: {out}"
+    );
+    let mails = mails.lock().unwrap().clone();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].to, ["andi@dp3a.example"]);
+    let body = mails[0].data.replace("=\r\n", "");
+    assert!(
+        body.contains("https://swakelola.dp3a.example/sandi/"),
+        "{body}"
+    );
+
+    // No server listening: the link is printed instead, the account kept.
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let output = session.run(&[
+        "user",
+        "reset",
+        "andi@dp3a.example",
+        "--smtp-url",
+        &format!("smtp://127.0.0.1:{closed_port}"),
+    ]);
+    assert!(output.status.success());
+    let printed = swakelola_tests::stdout(&output);
+    assert!(printed.starts_with("/sandi/"), "{printed}");
+    assert!(
+        swakelola_tests::stderr(&output).contains("gagal terkirim"),
+        "{}",
+        swakelola_tests::stderr(&output)
+    );
+}

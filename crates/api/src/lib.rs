@@ -13,7 +13,7 @@ pub mod auth;
 pub mod cases;
 pub mod error;
 pub mod extract;
-mod system;
+pub mod system;
 mod workflows;
 
 use std::sync::Arc;

@@ -7,7 +7,7 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use swakelola_store::OPERATOR_ROLE;
+use swakelola_store::{ApiToken, OPERATOR_ROLE};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
@@ -230,22 +230,7 @@ pub async fn create_token(
     Admin(admin): Admin,
     Json(request): Json<CreateTokenRequest>,
 ) -> ApiResult<Response> {
-    if request.organisation != admin.organisation {
-        return Err(ApiError::localized(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "api-own-organisation-only",
-            &[("organisation", &format!("`{}`", admin.organisation))],
-        ));
-    }
-    if request.roles.iter().any(|r| r == OPERATOR_ROLE) {
-        return Err(ApiError::localized(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "api-operator-on-server",
-            &[],
-        ));
-    }
+    may_grant(&admin, &request.organisation, &request.roles)?;
     let expires_at = request
         .expires_at
         .as_deref()
@@ -287,23 +272,76 @@ pub async fn revoke_token(
     Admin(admin): Admin,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<TokenView>> {
-    // Another organisation's token answers exactly like one that does not exist.
+    Ok(axum::Json(
+        revoke_own_token(&state, &admin, &id).await?.into(),
+    ))
+}
+
+/// What an organisation's administrator may grant, to tokens and to accounts alike: staff of
+/// their own organisation, in any role but `operator` (granted only on the command line).
+pub fn may_grant(admin: &ApiToken, organisation: &str, roles: &[String]) -> ApiResult<()> {
+    if organisation != admin.organisation {
+        return Err(ApiError::localized(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "api-own-organisation-only",
+            &[("organisation", &format!("`{}`", admin.organisation))],
+        ));
+    }
+    if roles.iter().any(|r| r == OPERATOR_ROLE) {
+        return Err(ApiError::localized(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "api-operator-on-server",
+            &[],
+        ));
+    }
+    Ok(())
+}
+
+/// Revokes a token of the administrator's organisation; another organisation's token
+/// answers exactly like one that does not exist.
+pub async fn revoke_own_token(
+    state: &AppState,
+    admin: &ApiToken,
+    id: &str,
+) -> ApiResult<swakelola_store::ApiToken> {
     let ours = state
         .store
-        .token(&id)
+        .token(id)
         .await?
         .is_some_and(|token| token.organisation == admin.organisation);
     let revoked = match ours {
-        true => state.store.revoke_token(&id, state.now()).await?,
+        true => state.store.revoke_token(id, state.now()).await?,
         false => None,
     };
-    match revoked {
-        Some(token) => Ok(axum::Json(token.into())),
-        None => Err(ApiError::localized(
+    revoked.ok_or_else(|| {
+        ApiError::localized(
             StatusCode::NOT_FOUND,
             "token_not_found",
             "api-no-token",
             &[("id", &format!("`{id}`"))],
-        )),
+        )
+    })
+}
+
+/// Makes a failed message of one of the administrator's organisation's cases pending
+/// again; another organisation's message answers exactly like one that does not exist.
+pub async fn retry_own_message(state: &AppState, admin: &ApiToken, key: &str) -> ApiResult<()> {
+    let ours = state
+        .store
+        .outbox(None, true, Some(admin.organisation.as_str()))
+        .await?
+        .iter()
+        .any(|m| m.key == key);
+    if !ours {
+        return Err(swakelola_store::Error::InvalidRequest(
+            swakelola_store::Invalid::NoOutboxMessage {
+                key: key.to_owned(),
+            },
+        )
+        .into());
     }
+    state.store.outbox_retry(key, state.now()).await?;
+    Ok(())
 }

@@ -501,6 +501,11 @@ pub fn run_daemon(database: &Database, options: DaemonOptions) -> ExitCode {
             Err(code) => return code,
         };
         let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+        // The pages email the links to set a password through the same SMTP server.
+        let mailer = options
+            .email
+            .clone()
+            .map(|email| std::sync::Arc::new(email) as std::sync::Arc<dyn swakelola_web::Mailer>);
         let runner = crate::runner::Runner {
             lease: options.lease,
             batch: options.batch,
@@ -535,6 +540,7 @@ pub fn run_daemon(database: &Database, options: DaemonOptions) -> ExitCode {
         );
         let pages = swakelola_web::pages(swakelola_web::WebConfig {
             public_url: runner.public_url.clone(),
+            mailer,
         });
         let api_task = api.map(|listener| {
             let state = swakelola_api::AppState {
@@ -570,6 +576,7 @@ pub fn serve(
     database: &Database,
     listen: std::net::SocketAddr,
     public_url: Option<String>,
+    mailer: Option<crate::delivery::Email>,
 ) -> ExitCode {
     service_runtime().block_on(async {
         let (store, handle, shutdown) = match start_service(database, None).await {
@@ -590,7 +597,11 @@ pub fn serve(
             metrics: Some(handle),
             ..swakelola_api::AppState::new(store)
         };
-        let pages = swakelola_web::pages(swakelola_web::WebConfig { public_url });
+        let pages = swakelola_web::pages(swakelola_web::WebConfig {
+            public_url,
+            mailer: mailer
+                .map(|m| std::sync::Arc::new(m) as std::sync::Arc<dyn swakelola_web::Mailer>),
+        });
         match swakelola_api::serve_with(listener, state, pages, stopped(shutdown)).await {
             Ok(()) => {
                 tracing::info!(event = "stopped", "HTTP API stopped");

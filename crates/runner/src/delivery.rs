@@ -202,6 +202,35 @@ impl Email {
         Ok(Self { transport, from })
     }
 
+    /// Sends one email that is not an outbox message (the link to set a password).
+    pub async fn send_text(
+        &self,
+        name: &str,
+        email: &str,
+        subject: &str,
+        body: &str,
+    ) -> Result<(), String> {
+        use lettre::AsyncTransport;
+        let to = lettre::message::Mailbox::new(
+            Some(name.to_owned()),
+            email
+                .parse()
+                .map_err(|e| format!("bad recipient `{email}`: {e}"))?,
+        );
+        let message = lettre::Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .header(lettre::message::header::ContentType::TEXT_PLAIN)
+            .body(body.to_owned())
+            .map_err(|e| format!("cannot build the email: {e}"))?;
+        self.transport
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
     pub async fn deliver(&self, message: &OutboxMessage, text: &Rendered) -> Result<(), String> {
         use lettre::AsyncTransport;
         let address = message
@@ -224,6 +253,13 @@ impl Email {
             .await
             .map(|_| ())
             .map_err(|e| e.to_string())
+    }
+}
+
+#[async_trait::async_trait]
+impl swakelola_web::Mailer for Email {
+    async fn send(&self, name: &str, email: &str, subject: &str, body: &str) -> Result<(), String> {
+        self.send_text(name, email, subject, body).await
     }
 }
 

@@ -190,9 +190,26 @@ fn apply_config(cli: &mut Cli, matches: &clap::ArgMatches) -> anyhow::Result<()>
             unset(run, "max_fires_per_case"),
             config.max_fires_per_case,
         );
-    } else if let (Command::Serve { listen, public_url }, Some(serve)) =
-        (&mut cli.command, matches.subcommand_matches("serve"))
+    } else if let (
+        Command::Serve {
+            listen,
+            public_url,
+            smtp_url,
+            smtp_from,
+        },
+        Some(serve),
+    ) = (&mut cli.command, matches.subcommand_matches("serve"))
     {
+        if unset(serve, "smtp_url")
+            && let Some(url) = config.smtp_url
+        {
+            *smtp_url = Some(url);
+        }
+        if unset(serve, "smtp_from")
+            && let Some(from) = config.smtp_from
+        {
+            *smtp_from = from;
+        }
         if unset(serve, "listen")
             && let Some(address) = config.listen
         {
@@ -339,6 +356,22 @@ enum Command {
         /// with https the session cookie is sent over https only.
         #[arg(long, env = "SWAKELOLA_PUBLIC_URL", value_name = "URL", value_parser = parse_public_url)]
         public_url: Option<String>,
+        /// SMTP server through which the pages email the links to set a password (as for
+        /// `run`); without it the admin page shows the link to pass on.
+        #[arg(
+            long,
+            env = "SWAKELOLA_SMTP_URL",
+            hide_env_values = true,
+            value_name = "URL"
+        )]
+        smtp_url: Option<String>,
+        /// Sender of those emails.
+        #[arg(
+            long,
+            env = "SWAKELOLA_SMTP_FROM",
+            default_value = "swakelola <swakelola@localhost>"
+        )]
+        smtp_from: String,
     },
     /// Issue, list and revoke the bearer tokens of the HTTP API.
     #[command(subcommand)]
@@ -547,8 +580,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 public_url,
             },
         )),
-        Command::Serve { listen, public_url } => {
-            Ok(cases::serve(&cli.database, listen, public_url))
+        Command::Serve {
+            listen,
+            public_url,
+            smtp_url,
+            smtp_from,
+        } => {
+            let mailer = match smtp_url {
+                Some(url) => {
+                    Some(delivery::Email::new(&url, &smtp_from).map_err(|e| anyhow::anyhow!(e))?)
+                }
+                None => None,
+            };
+            Ok(cases::serve(&cli.database, listen, public_url, mailer))
         }
         Command::Token(command) => Ok(cases::token(&cli.database, &command)),
         Command::User(command) => Ok(users::user(&cli.database, &command)),

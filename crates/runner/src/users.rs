@@ -11,8 +11,31 @@ use serde_json::json;
 use swakelola_core::format::Language;
 use swakelola_store::people::User;
 use swakelola_view::catalogue;
+use swakelola_view::people::user_status;
+use swakelola_web::password_link;
 
 use crate::cases::{Database, fail, open_store, runtime};
+
+/// How the link to set a password reaches its holder: by email through this SMTP server,
+/// else printed.
+#[derive(Debug, clap::Args)]
+pub struct MailOptions {
+    /// SMTP server (as for `run`) to email the link to the person instead of printing it.
+    #[arg(
+        long,
+        env = "SWAKELOLA_SMTP_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    smtp_url: Option<String>,
+    /// Sender of that email.
+    #[arg(
+        long,
+        env = "SWAKELOLA_SMTP_FROM",
+        default_value = "swakelola <swakelola@localhost>"
+    )]
+    smtp_from: String,
+}
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -36,6 +59,8 @@ pub enum UserCommand {
         /// Where the web pages are served, to print the link in full.
         #[arg(long, env = "SWAKELOLA_PUBLIC_URL", value_name = "URL")]
         public_url: Option<String>,
+        #[command(flatten)]
+        mail: MailOptions,
     },
     /// List accounts: organisation, roles, and whether each is active, invited or disabled.
     List,
@@ -54,26 +79,9 @@ pub enum UserCommand {
         /// Where the web pages are served, to print the link in full.
         #[arg(long, env = "SWAKELOLA_PUBLIC_URL", value_name = "URL")]
         public_url: Option<String>,
+        #[command(flatten)]
+        mail: MailOptions,
     },
-}
-
-/// Where a person sets their password: `<public_url>/sandi/<secret>`, or the path alone.
-pub fn password_link(public_url: Option<&str>, secret: &str) -> String {
-    format!(
-        "{}/sandi/{secret}",
-        public_url.unwrap_or_default().trim_end_matches('/')
-    )
-}
-
-fn status(user: &User, language: Language) -> String {
-    let id = if user.disabled_at.is_some() {
-        "user-disabled"
-    } else if user.active {
-        "user-active"
-    } else {
-        "user-invited"
-    };
-    catalogue::message(language, id, &[])
 }
 
 pub fn user(database: &Database, command: &UserCommand) -> ExitCode {
@@ -82,22 +90,76 @@ pub fn user(database: &Database, command: &UserCommand) -> ExitCode {
         let result = async {
             let store = open_store(database).await?;
             let now = Timestamp::now();
-            let print_link = |user: &User, link: &str, public_url: Option<&str>| {
-                let link = password_link(public_url, link);
-                if database.json {
-                    println!("{}", json!({ "user": user, "link": link }));
-                } else {
-                    println!("{link}");
-                    eprintln!(
-                        "{}",
-                        catalogue::message(
-                            language,
-                            "user-link-printed",
-                            &[("name", &user.name), ("email", &user.email)]
-                        )
-                    );
-                }
-            };
+            let hand_over =
+                |user: User, secret: String, public_url: Option<String>, mail: &MailOptions| {
+                    let link = password_link(public_url.as_deref(), &secret);
+                    let mailer = mail
+                        .smtp_url
+                        .as_deref()
+                        .map(|url| crate::delivery::Email::new(url, &mail.smtp_from));
+                    async move {
+                        let hours = swakelola_store::people::LINK_VALIDITY
+                            .as_hours()
+                            .to_string();
+                        let sent = match mailer {
+                            Some(Ok(mailer)) => {
+                                let subject = catalogue::message(language, "invite-subject", &[]);
+                                let body = catalogue::message(
+                                    language,
+                                    "invite-body",
+                                    &[("name", &user.name), ("link", &link), ("hours", &hours)],
+                                );
+                                mailer
+                                    .send_text(&user.name, &user.email, &subject, &body)
+                                    .await
+                            }
+                            Some(Err(error)) => Err(error),
+                            None => Err(String::new()),
+                        };
+                        match sent {
+                            Ok(()) => {
+                                if database.json {
+                                    println!("{}", json!({ "user": user, "sent_to": user.email }));
+                                } else {
+                                    println!(
+                                        "{}",
+                                        catalogue::message(
+                                            language,
+                                            "web-link-sent",
+                                            &[("email", &user.email)]
+                                        )
+                                    );
+                                }
+                            }
+                            Err(error) => {
+                                // Not sent (no SMTP, or it failed): the link is printed, nothing lost.
+                                if !error.is_empty() {
+                                    eprintln!(
+                                        "{}",
+                                        catalogue::message(
+                                            language,
+                                            "user-link-not-sent",
+                                            &[("email", &user.email), ("error", &error)]
+                                        )
+                                    );
+                                }
+                                if database.json {
+                                    println!("{}", json!({ "user": user, "link": link }));
+                                } else {
+                                    println!("{link}");
+                                    eprintln!(
+                                        "{}",
+                                        catalogue::message(
+                                            language,
+                                            "user-link-printed",
+                                            &[("name", &user.name), ("email", &user.email)]
+                                        )
+                                    );
+                                }
+                            }
+                        }
+                    }
+                };
             match command {
                 UserCommand::Create {
                     name,
@@ -105,11 +167,12 @@ pub fn user(database: &Database, command: &UserCommand) -> ExitCode {
                     organisation,
                     roles,
                     public_url,
+                    mail,
                 } => {
                     let (user, link) = store
                         .create_user(name, email, organisation, roles, now)
                         .await?;
-                    print_link(&user, &link, public_url.as_deref());
+                    hand_over(user, link, public_url.clone(), mail).await;
                 }
                 UserCommand::List => {
                     let users = store.users().await?;
@@ -124,7 +187,7 @@ pub fn user(database: &Database, command: &UserCommand) -> ExitCode {
                                 user.email,
                                 user.name,
                                 user.organisation,
-                                status(user, language),
+                                user_status(user, language),
                                 user.roles.join(", ")
                             );
                         }
@@ -145,9 +208,13 @@ pub fn user(database: &Database, command: &UserCommand) -> ExitCode {
                         );
                     }
                 }
-                UserCommand::Reset { email, public_url } => {
+                UserCommand::Reset {
+                    email,
+                    public_url,
+                    mail,
+                } => {
                     let (user, link) = store.reset_user(email, now).await?;
-                    print_link(&user, &link, public_url.as_deref());
+                    hand_over(user, link, public_url.clone(), mail).await;
                 }
             }
             Ok::<_, swakelola_store::Error>(())
@@ -158,18 +225,4 @@ pub fn user(database: &Database, command: &UserCommand) -> ExitCode {
             Err(error) => fail(&error, database, None),
         }
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn links_are_full_urls_when_the_address_is_known() {
-        assert_eq!(
-            password_link(Some("https://swakelola.example/"), "abc"),
-            "https://swakelola.example/sandi/abc"
-        );
-        assert_eq!(password_link(None, "abc"), "/sandi/abc");
-    }
 }

@@ -260,6 +260,7 @@ user-disabled = disabled
 user-none = no accounts yet; create one with `swakelola user create`
 user-link-printed = the link above lets { $name } ({ $email }) set a password: it works once, for 72 hours; send it to them
 user-disabled-now = account { $email } disabled; its sessions end now
+user-link-not-sent = The email to { $email } could not be sent ({ $error }); the link is printed instead.
 
 # web pages
 web-skip = Skip to content
@@ -326,6 +327,53 @@ web-filter = Show
 web-case = Case
 web-next-deadline = Next deadline
 web-next-page = Next page
+web-admin-people = People
+web-admin-tokens = API tokens
+web-admin-outbox = Undelivered messages
+web-admin-of = For the organisation { $organisation }.
+web-name = Name
+web-roles = Roles
+web-status = Status
+web-what-to-do = Actions
+web-new-link = New password link
+web-new-link-for = New password link for { $name }
+web-disable = Disable
+web-disable-for = Disable the account of { $name }
+web-create-account = Create account
+web-link-label = Link to set the password:
+web-link-sent = The link to set the password was sent to { $email }.
+web-link-not-sent = The email to { $email } could not be sent; pass on the link below yourself (one use, valid { $hours } hours).
+web-link-show = The account of { $name } ({ $email }) is ready. Pass on the link below: one use, valid { $hours } hours.
+web-no-such-user = Your organisation has no account { $email }.
+web-page-missing = This page does not exist.
+web-role-admin = Organisation administrator
+web-create-token = Issue token
+web-token-name = Who holds the token (a system or a person)
+web-token-days-label = Valid for how many days (empty for no limit)
+web-token-days = The validity must be a number of days from 1 to 3660, or empty.
+web-token-created = A token for { $name } was issued.
+web-token-secret-once = The token secret (shown only now; keep it safe):
+web-revoke = Revoke
+web-revoke-for = Revoke the token of { $name }
+web-outbox-intro = Notifications for your organisation's cases that failed or were set aside after several attempts. Check the address, then send again.
+web-outbox-empty = Every notification was delivered; none failed.
+web-recipient = Recipient
+web-last-error = Last error
+web-attempts = { $n } attempts
+web-message-dead = set aside
+web-message-retrying = retrying
+web-retry = Send again
+web-retry-for = Send the notification to { $recipient } ({ $case }) again
+web-upload-progress = Uploading…
+invite-subject = Your swakelola account
+invite-body =
+    Dear { $name },
+    
+    Your swakelola account was created. Set your password through this link (one use, valid { $hours } hours):
+    
+    { $link }
+    
+    If you did not expect this email, ignore it.
 web-diagram = Workflow diagram
 web-diagram-alt = Workflow diagram; the current stage is highlighted: { $stage }
 web-diagram-crowded = Arrows into { $stages } are not drawn: those stages can be reached from many stages.

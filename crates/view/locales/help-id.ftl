@@ -295,6 +295,10 @@ help-user-reset =
     Cetak tautan sekali pakai yang baru untuk membuat sandi (lupa sandi); sesi akun berakhir dan akun nonaktif diaktifkan lagi
 help-user-reset--email =
     Alamat email akun
+help-arg--smtp_url =
+    Server SMTP (seperti untuk `run`) untuk mengirim tautan pembuatan sandi lewat email; tanpa itu tautan dicetak atau ditampilkan di halaman admin
+help-arg--smtp_from =
+    Pengirim email itu
 help-serve--public_url =
     Alamat dasar tempat orang membuka halaman web, misalnya https://swakelola.dp3a.example; dengan https cookie sesi hanya dikirim lewat https
 

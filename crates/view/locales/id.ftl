@@ -260,6 +260,7 @@ user-disabled = nonaktif
 user-none = belum ada akun; buat dengan `swakelola user create`
 user-link-printed = tautan di atas untuk { $name } ({ $email }) membuat sandi: berlaku sekali, selama 72 jam; kirimkan kepadanya
 user-disabled-now = akun { $email } dinonaktifkan; sesinya berakhir sekarang
+user-link-not-sent = Email ke { $email } gagal terkirim ({ $error }); tautannya dicetak sebagai gantinya.
 
 # web pages
 web-skip = Langsung ke isi
@@ -326,6 +327,53 @@ web-filter = Tampilkan
 web-case = Kasus
 web-next-deadline = Tenggat berikutnya
 web-next-page = Halaman berikutnya
+web-admin-people = Pengguna
+web-admin-tokens = Token API
+web-admin-outbox = Pesan gagal terkirim
+web-admin-of = Untuk organisasi { $organisation }.
+web-name = Nama
+web-roles = Peran
+web-status = Status
+web-what-to-do = Tindakan
+web-new-link = Buat tautan sandi baru
+web-new-link-for = Buat tautan sandi baru untuk { $name }
+web-disable = Nonaktifkan
+web-disable-for = Nonaktifkan akun { $name }
+web-create-account = Buat akun
+web-link-label = Tautan untuk membuat sandi:
+web-link-sent = Tautan untuk membuat sandi sudah dikirim ke { $email }.
+web-link-not-sent = Email ke { $email } gagal terkirim; kirimkan tautan di bawah ini sendiri (berlaku sekali, selama { $hours } jam).
+web-link-show = Akun { $name } ({ $email }) siap. Kirimkan tautan di bawah ini kepadanya: berlaku sekali, selama { $hours } jam.
+web-no-such-user = Tidak ada akun { $email } di organisasi Anda.
+web-page-missing = Halaman ini tidak ada.
+web-role-admin = Administrator organisasi
+web-create-token = Terbitkan token
+web-token-name = Nama pemegang token (sistem atau orang)
+web-token-days-label = Berlaku berapa hari (kosongkan bila tanpa batas)
+web-token-days = Masa berlaku harus bilangan hari dari 1 sampai 3660, atau kosong.
+web-token-created = Token untuk { $name } diterbitkan.
+web-token-secret-once = Rahasia token (hanya ditampilkan sekarang; simpan di tempat aman):
+web-revoke = Cabut
+web-revoke-for = Cabut token { $name }
+web-outbox-intro = Pemberitahuan untuk kasus organisasi Anda yang gagal terkirim atau disisihkan setelah beberapa percobaan. Periksa alamatnya, lalu kirim ulang.
+web-outbox-empty = Semua pemberitahuan terkirim; tidak ada yang gagal.
+web-recipient = Penerima
+web-last-error = Galat terakhir
+web-attempts = { $n } kali dicoba
+web-message-dead = disisihkan
+web-message-retrying = dicoba lagi
+web-retry = Kirim ulang
+web-retry-for = Kirim ulang pemberitahuan untuk { $recipient } ({ $case })
+web-upload-progress = Mengunggah…
+invite-subject = Akun swakelola Anda
+invite-body =
+    Yth. { $name },
+    
+    Akun Anda di swakelola sudah dibuat. Buat sandi Anda lewat tautan ini (berlaku sekali, selama { $hours } jam):
+    
+    { $link }
+    
+    Bila Anda tidak mengharapkan email ini, abaikan saja.
 web-diagram = Diagram alur kerja
 web-diagram-alt = Diagram alur kerja; tahap sekarang disorot: { $stage }
 web-diagram-crowded = Panah menuju { $stages } tidak digambar: tahap itu dapat dicapai dari banyak tahap.

@@ -9,6 +9,7 @@
 //! database and never read the clock (`now` is an argument).
 
 pub mod catalogue;
+pub mod people;
 pub mod refusal;
 
 use jiff::Timestamp;

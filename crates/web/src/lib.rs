@@ -13,6 +13,7 @@
 //! write the database except through the store, and never serve a page to someone who is
 //! not signed in, except the sign-in and password pages.
 
+mod admin;
 mod diagram;
 mod pages;
 mod render;
@@ -27,6 +28,22 @@ use swakelola_api::AppState;
 pub struct WebConfig {
     /// Where people open the pages (`https://…` makes the session cookie `Secure`).
     pub public_url: Option<String>,
+    /// Sends the links to set a password by email; without it the admin page shows them.
+    pub mailer: Option<std::sync::Arc<dyn Mailer>>,
+}
+
+/// Sends one email (the server passes its SMTP delivery when SMTP is configured).
+#[async_trait::async_trait]
+pub trait Mailer: Send + Sync + std::fmt::Debug {
+    async fn send(&self, name: &str, email: &str, subject: &str, body: &str) -> Result<(), String>;
+}
+
+/// Where a person sets their password: `<public_url>/sandi/<secret>`, or the path alone.
+pub fn password_link(public_url: Option<&str>, secret: &str) -> String {
+    format!(
+        "{}/sandi/{secret}",
+        public_url.unwrap_or_default().trim_end_matches('/')
+    )
 }
 
 impl WebConfig {
@@ -59,6 +76,12 @@ pub fn pages(config: WebConfig) -> Router<AppState> {
             "/admin/alur/{workflow}/{version}/alur.svg",
             get(pages::workflow_diagram),
         )
+        .route("/admin/pengguna", get(admin::people))
+        .route("/admin/pengguna/{what}", post(admin::people_post))
+        .route("/admin/token", get(admin::tokens))
+        .route("/admin/token/{what}", post(admin::tokens_post))
+        .route("/admin/kotak-keluar", get(admin::outbox))
+        .route("/admin/kotak-keluar/ulang", post(admin::outbox_retry))
         .route("/kasus/{key}", get(pages::case_page))
         .route("/kasus/{key}/alur.svg", get(pages::case_diagram))
         .route("/kasus/{key}/langkah/{transition}", post(pages::take_step))
@@ -68,4 +91,18 @@ pub fn pages(config: WebConfig) -> Router<AppState> {
         .route(render::STYLESHEET_ROUTE, get(render::stylesheet))
         .layer(axum::middleware::from_fn(render::security_headers))
         .layer(axum::Extension(config))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::password_link;
+
+    #[test]
+    fn links_are_full_urls_when_the_address_is_known() {
+        assert_eq!(
+            password_link(Some("https://swakelola.example/"), "abc"),
+            "https://swakelola.example/sandi/abc"
+        );
+        assert_eq!(password_link(None, "abc"), "/sandi/abc");
+    }
 }

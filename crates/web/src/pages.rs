@@ -30,23 +30,24 @@ use crate::session::{
 /// Largest document the upload form accepts.
 const MAX_UPLOAD_BYTES: usize = swakelola_store::MAX_DOCUMENT_BYTES;
 
-fn text(language: Language, id: &str, args: &[(&str, &str)]) -> String {
+pub(crate) fn text(language: Language, id: &str, args: &[(&str, &str)]) -> String {
     catalogue::message(language, id, args)
 }
 
-fn person_context(person: &Person) -> minijinja::Value {
+pub(crate) fn person_context(person: &Person) -> minijinja::Value {
     context! {
         person => context! {
             name => person.session.user.name,
             organisation => person.session.user.organisation,
             operator => person.principal.0.is_operator(),
+            admin => person.principal.0.is_admin(),
         },
         csrf => person.session.csrf,
     }
 }
 
 /// An error page: the status, a heading and what to do.
-fn error_page(
+pub(crate) fn error_page(
     status: StatusCode,
     language: Language,
     person: Option<&Person>,
@@ -70,6 +71,19 @@ fn error_page(
     )
 }
 
+/// The page for a refusal the API would answer (its status, its message).
+pub(crate) fn api_refusal(person: &Person, answer: &ApiError) -> Response {
+    let message = localized_message(answer, person.language);
+    error_page(
+        answer.status,
+        person.language,
+        Some(person),
+        &message,
+        None,
+        None,
+    )
+}
+
 /// The page for a store error that is not about the form (the database is down, …).
 pub fn store_failure(language: Language, person: Option<&Person>, error: &StoreError) -> Response {
     let answer = store_error(Names::new(language, None), error);
@@ -79,7 +93,7 @@ pub fn store_failure(language: Language, person: Option<&Person>, error: &StoreE
 
 /// An API answer's message in `language` (the API renders it in its middleware; here the
 /// page does).
-fn localized_message(answer: &ApiError, language: Language) -> String {
+pub(crate) fn localized_message(answer: &ApiError, language: Language) -> String {
     match &answer.localize {
         Some(localize) => localize.render(Names::new(language, None)).message,
         None => answer.message.clone(),
@@ -297,7 +311,7 @@ pub async fn sign_out(
 }
 
 /// A state-changing form without this session's token: refused, nothing changed.
-fn forged(person: &Person) -> Response {
+pub(crate) fn forged(person: &Person) -> Response {
     error_page(
         StatusCode::FORBIDDEN,
         person.language,

@@ -72,6 +72,9 @@ pub static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "daftar.html",
         "admin-alur.html",
         "agenda.html",
+        "admin-pengguna.html",
+        "admin-token.html",
+        "admin-kotak-keluar.html",
     ] {
         env.add_template(name, source)
             .unwrap_or_else(|e| panic!("template {name} does not compile: {e}"));

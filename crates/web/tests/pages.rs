@@ -697,6 +697,235 @@ async fn listing_cases(site: Site) {
     );
 }
 
+async fn administering(site: Site) {
+    let store = site.store.clone();
+    let mut budi = Browser::new(&site);
+    budi.sign_in("budi@dp3a.example").await;
+    for page in ["/admin/pengguna", "/admin/token", "/admin/kotak-keluar"] {
+        let refused = budi.get(page).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{page}");
+        assert!(refused.body.contains("administrator"), "{}", refused.body);
+    }
+    let mut rina = Browser::new(&site);
+    rina.sign_in("rina@dp3a.example").await;
+    let people = rina.get("/admin/pengguna").await;
+    assert_eq!(people.status, StatusCode::OK, "{}", people.body);
+    assert!(people.body.contains("budi@dp3a.example"));
+    assert!(
+        !people.body.contains("siti@yayasan.example"),
+        "own organisation only"
+    );
+    let csrf = people.csrf();
+    let accounts = || {
+        let store = store.clone();
+        async move { store.users().await.unwrap().len() }
+    };
+    let before = accounts().await;
+
+    // A new account with two roles: the page shows the link to set a password.
+    let created = rina
+        .post(
+            "/admin/pengguna/baru",
+            &[
+                ("csrf", &csrf),
+                ("nama", "Andi Wijaya"),
+                ("email", "andi@dp3a.example"),
+                ("peran", "ppk"),
+                ("peran", "pa_kpa"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    assert!(created.body.contains("/sandi/"), "{}", created.body);
+    let andi = store
+        .users()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.email == "andi@dp3a.example")
+        .unwrap();
+    assert_eq!(andi.organisation, AGENCY);
+    assert_eq!(andi.roles, ["pa_kpa", "ppk"]);
+    // The same address again, the operator's role, a missing form token: refused, nothing made.
+    let again = rina
+        .post(
+            "/admin/pengguna/baru",
+            &[
+                ("csrf", &csrf),
+                ("nama", "Andi"),
+                ("email", "andi@dp3a.example"),
+                ("peran", "ppk"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        again.body
+    );
+    let operator = rina
+        .post(
+            "/admin/pengguna/baru",
+            &[
+                ("csrf", &csrf),
+                ("nama", "X"),
+                ("email", "x@dp3a.example"),
+                ("peran", "operator"),
+            ],
+        )
+        .await;
+    assert_eq!(operator.status, StatusCode::FORBIDDEN, "{}", operator.body);
+    let forged = rina
+        .post(
+            "/admin/pengguna/baru",
+            &[("nama", "Y"), ("email", "y@dp3a.example"), ("peran", "ppk")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(accounts().await, before + 1);
+
+    // Disabling: only an account of my organisation.
+    let foreign = rina
+        .post(
+            "/admin/pengguna/nonaktifkan",
+            &[("csrf", &csrf), ("email", "siti@yayasan.example")],
+        )
+        .await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND, "{}", foreign.body);
+    let disabled = rina
+        .post(
+            "/admin/pengguna/nonaktifkan",
+            &[("csrf", &csrf), ("email", "andi@dp3a.example")],
+        )
+        .await;
+    assert_eq!(disabled.status, StatusCode::OK, "{}", disabled.body);
+    let users = store.users().await.unwrap();
+    assert!(
+        users
+            .iter()
+            .any(|u| u.email == "andi@dp3a.example" && u.disabled_at.is_some())
+    );
+    assert!(
+        users
+            .iter()
+            .any(|u| u.email == "siti@yayasan.example" && u.disabled_at.is_none())
+    );
+
+    // Tokens: the secret shown once; a bad validity refused; revoked on request.
+    let issued = rina
+        .post(
+            "/admin/token/baru",
+            &[
+                ("csrf", &csrf),
+                ("nama", "sistem keuangan"),
+                ("peran", "ppk"),
+                ("hari", "30"),
+            ],
+        )
+        .await;
+    assert_eq!(issued.status, StatusCode::OK, "{}", issued.body);
+    assert!(issued.body.contains("swk_"), "{}", issued.body);
+    let bad = rina
+        .post(
+            "/admin/token/baru",
+            &[
+                ("csrf", &csrf),
+                ("nama", "x"),
+                ("peran", "ppk"),
+                ("hari", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let tokens = store.organisation_tokens(AGENCY).await.unwrap();
+    assert_eq!(tokens.len(), 1);
+    assert!(tokens[0].expires_at.is_some());
+    let (other, _) = store
+        .create_token("dinsos", OTHER, &["ppk".to_owned()], None, now())
+        .await
+        .unwrap();
+    let theirs = rina
+        .post("/admin/token/cabut", &[("csrf", &csrf), ("id", &other.id)])
+        .await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+    let revoked = rina
+        .post(
+            "/admin/token/cabut",
+            &[("csrf", &csrf), ("id", &tokens[0].id)],
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
+    assert!(
+        store
+            .token(&tokens[0].id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
+    assert!(
+        store
+            .token(&other.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_none()
+    );
+
+    // A message set aside after failed deliveries: listed with its error, sent again on request.
+    let ours = open_case(&site, "DP3A-2025-050", "Pendampingan", AGENCY).await;
+    let theirs = open_case(&site, "DINSOS-2025-050", "Lain", OTHER).await;
+    for (key, case) in [("pesan-kami", &ours), ("pesan-mereka", &theirs)] {
+        sqlx::query(
+            "INSERT INTO outbox (key, case_id, channel, recipient, payload, state, attempts, next_attempt_at, last_error, created_at)
+             VALUES ($1, $2, 'email', 'email:budi@dp3a.example', '{}', 'dead', 8, 0, 'mailbox unavailable', 0)",
+        )
+        .bind(key)
+        .bind(case.as_str())
+        .execute(store.pool())
+        .await
+        .unwrap();
+    }
+    let messages = rina.get("/admin/kotak-keluar").await;
+    assert_eq!(messages.status, StatusCode::OK);
+    assert!(
+        messages.body.contains("DP3A-2025-050") && messages.body.contains("mailbox unavailable")
+    );
+    assert!(
+        !messages.body.contains("DINSOS-2025-050"),
+        "own organisation's cases only"
+    );
+    let foreign = rina
+        .post(
+            "/admin/kotak-keluar/ulang",
+            &[("csrf", &csrf), ("key", "pesan-mereka")],
+        )
+        .await;
+    assert!(foreign.status.is_client_error(), "{}", foreign.status);
+    let retried = rina
+        .post(
+            "/admin/kotak-keluar/ulang",
+            &[("csrf", &csrf), ("key", "pesan-kami")],
+        )
+        .await;
+    assert_eq!(retried.status, StatusCode::OK, "{}", retried.body);
+    let state = |key: &'static str| {
+        let store = store.clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT state FROM outbox WHERE key = $1")
+                .bind(key)
+                .fetch_one(store.pool())
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(state("pesan-kami").await, "pending");
+    assert_eq!(state("pesan-mereka").await, "dead");
+}
+
 macro_rules! on_both_stores {
     ($($test:ident => $scenario:ident),* $(,)?) => {
         mod sqlite {
@@ -724,4 +953,5 @@ on_both_stores!(
     people_act_on_a_case_through_its_pages => acting_through_the_pages,
     forged_forms_foreign_cases_script_and_guessing_get_nowhere => what_must_not_work,
     the_case_list_filters_searches_and_pages => listing_cases,
+    an_administrator_manages_people_tokens_and_messages => administering,
 );

@@ -78,6 +78,7 @@ pub async fn prepare(store: SqlStore) -> Arc<SqlStore> {
             "swakelola",
             vec!["operator"],
         ),
+        ("Rina Marlina", "rina@dp3a.example", AGENCY, vec!["admin"]),
     ] {
         let roles: Vec<String> = roles.into_iter().map(str::to_owned).collect();
         let (_, link) = store
