@@ -1,10 +1,12 @@
 //! The web pages of swakelola, served by `swakelola serve` and `run --api` beside the HTTP API:
 //! people sign in, see what is due for their roles (*Tugas saya*), open a case at
 //! `/kasus/<business key>` and act on it — take a step with its reason, attach a document,
-//! fill in a field — in Indonesian or English.
+//! fill in a field — in Indonesian or English; see the workflow's diagram; and, as their
+//! organisation's administrator, manage its accounts, API tokens and undelivered messages.
 //!
-//! Server-rendered HTML that works without JavaScript; one stylesheet embedded in the binary
-//! under a content-hashed name. Templates escape every value. What a person sees of a case
+//! Server-rendered HTML that works without JavaScript; a stylesheet and one small script
+//! (upload progress, an enhancement only) embedded in the binary under content-hashed names;
+//! diagrams drawn server-side as SVG. Templates escape every value. What a person sees of a case
 //! comes from `swakelola-view`, and who may do what from the API's `Principal` — the same
 //! code, so the API's authorization holds for the pages too. Every state-changing form
 //! carries the session's form token.
@@ -88,7 +90,7 @@ pub fn pages(config: WebConfig) -> Router<AppState> {
         .route("/kasus/{key}/dokumen", post(pages::attach))
         .route("/kasus/{key}/dokumen/{sha256}", get(pages::download))
         .route("/kasus/{key}/data", post(pages::set_field))
-        .route(render::STYLESHEET_ROUTE, get(render::stylesheet))
+        .route(render::ASSET_ROUTE, get(render::asset))
         .layer(axum::middleware::from_fn(render::security_headers))
         .layer(axum::Extension(config))
 }

@@ -14,25 +14,36 @@ use swakelola_core::format::Language;
 use swakelola_view::catalogue;
 
 const STYLESHEET: &str = include_str!("../assets/app.css");
+const UPLOAD_SCRIPT: &str = include_str!("../assets/upload.js");
 
-/// The stylesheet's route; its URL carries a hash of its content, so it can be cached for good.
-pub const STYLESHEET_ROUTE: &str = "/aset/{name}";
+/// The route of the embedded assets; each URL carries a hash of its content, so it can be
+/// cached for good.
+pub const ASSET_ROUTE: &str = "/aset/{name}";
 
-static STYLESHEET_URL: LazyLock<String> = LazyLock::new(|| {
-    let hash = hex::encode(Sha256::digest(STYLESHEET.as_bytes()));
-    format!("/aset/app-{}.css", &hash[..16])
-});
+fn hashed(stem: &str, extension: &str, content: &str) -> String {
+    let hash = hex::encode(Sha256::digest(content.as_bytes()));
+    format!("/aset/{stem}-{}.{extension}", &hash[..16])
+}
 
-pub async fn stylesheet(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
-    if format!("/aset/{name}") != *STYLESHEET_URL {
+static STYLESHEET_URL: LazyLock<String> = LazyLock::new(|| hashed("app", "css", STYLESHEET));
+static UPLOAD_SCRIPT_URL: LazyLock<String> =
+    LazyLock::new(|| hashed("upload", "js", UPLOAD_SCRIPT));
+
+pub async fn asset(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
+    let path = format!("/aset/{name}");
+    let (content_type, content) = if path == *STYLESHEET_URL {
+        ("text/css; charset=utf-8", STYLESHEET)
+    } else if path == *UPLOAD_SCRIPT_URL {
+        ("text/javascript; charset=utf-8", UPLOAD_SCRIPT)
+    } else {
         return StatusCode::NOT_FOUND.into_response();
-    }
+    };
     (
         [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
         ],
-        STYLESHEET,
+        content,
     )
         .into_response()
 }
@@ -93,6 +104,7 @@ pub fn page(status: StatusCode, template: &str, language: Language, context: Val
         lang => lang,
         other_lang => other,
         css => STYLESHEET_URL.as_str(),
+        upload_js => UPLOAD_SCRIPT_URL.as_str(),
         ..context
     };
     match TEMPLATES

@@ -1,9 +1,11 @@
 //! The pages in a real browser: headless Chromium driven through chromedriver (WebDriver).
-//! Two people of two organisations, each in their own browser session, move the seed case:
-//! the yayasan records the audience and hands over its terms of reference, the agency asks for
-//! a revision with a reason; refusals, another organisation's case and a stale form show what
-//! they must. Screenshots of *Tugas saya* and the case page at desktop and phone width are
-//! written to `target/tmp/screenshots/`.
+//! Two people of two organisations, each in their own browser session, take the seed case from
+//! audience to closed: the yayasan records the audience and hands over its terms of
+//! reference, the agency asks for a revision with a reason, and so on to the final report —
+//! each step first seen on *Tugas saya*, its documents attached and fields filled through the
+//! page's forms, one step done with the keyboard alone. Refusals, another organisation's case
+//! and a stale form show what they must. Screenshots at desktop and phone width are written
+//! to `target/tmp/screenshots/`.
 //!
 //! Needs `chromium` and `chromedriver` (Debian: `apt-get install chromium chromium-driver`).
 //! Without them the test says SKIPPED and passes, unless `SWAKELOLA_REQUIRE_BROWSER` is set
@@ -155,6 +157,71 @@ impl Person<'_> {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// Clicks what `css` finds when that does not leave the page (a checkbox).
+    async fn tick(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
+    /// Presses keys as a person at the keyboard would (no element is targeted).
+    async fn press(&self, keys: &str) {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let mut actions = KeyActions::new("keyboard".into());
+        for key in keys.chars() {
+            actions = actions
+                .then(KeyAction::Down { value: key })
+                .then(KeyAction::Up { value: key });
+        }
+        self.client.perform_actions(actions).await.unwrap();
+    }
+
+    /// Whether the focused element is the one `css` finds.
+    async fn focused(&self, css: &str) -> bool {
+        let script = format!(
+            "return document.activeElement === document.querySelector({});",
+            serde_json::to_string(css).unwrap()
+        );
+        self.client.execute(&script, vec![]).await.unwrap() == serde_json::json!(true)
+    }
+
+    /// Takes `transition` with the keyboard alone: Tab from the top of the page to the step's
+    /// reason, type it, Tab to the step's button, Enter. Fails if either cannot be reached.
+    async fn keyboard_step(&self, transition: &str, comment: &str) {
+        use fantoccini::key::Key;
+        let form = format!("form[action$='/langkah/{transition}']");
+        let reason = format!("{form} textarea");
+        let button = format!("{form} button");
+        let tab = char::from(Key::Tab).to_string();
+        let mut presses = 0;
+        while !self.focused(&reason).await {
+            presses += 1;
+            assert!(presses < 400, "the reason of {transition} cannot be reached with Tab");
+            self.press(&tab).await;
+        }
+        self.press(comment).await;
+        self.press(&tab).await;
+        assert!(
+            self.focused(&button).await,
+            "Tab after the reason of {transition} does not reach its button"
+        );
+        self.client
+            .execute("document.documentElement.dataset.left = '1';", vec![])
+            .await
+            .unwrap();
+        self.press(&char::from(Key::Enter).to_string()).await;
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("html:not([data-left]) main#isi"))
+            .await
+            .unwrap_or_else(|e| panic!("Enter on {transition} did not send the form: {e}"));
     }
 
     async fn sign_in(&self, email: &str) {
@@ -426,6 +493,131 @@ async fn two_organisations_move_the_seed_case_in_two_browsers() {
         "{history}"
     );
 
+    // The rest of the partnership, to closed: for each step, whoever holds one of its roles
+    // attaches what it needs, fills in its fields, finds the step on *Tugas saya* and takes it.
+    let engine = store.engine_for("swakelola-tipe-3", 1).await.unwrap();
+    let workflow = &engine.workflow;
+    let people: [(&Person, &[&str]); 2] = [
+        (&siti, &["pimpinan_ormas", "fasilitator"]),
+        (&budi, &["ppk", "tim_persiapan", "pa_kpa", "perencana"]),
+    ];
+    let holder = |allowed: &[String]| {
+        people
+            .iter()
+            .find(|(_, roles)| roles.iter().any(|r| allowed.iter().any(|a| a == r)))
+            .map(|(person, _)| *person)
+            .unwrap_or_else(|| panic!("nobody holds any of {allowed:?}"))
+    };
+    for transition in [
+        "serahkan_revisi_kak",
+        "terima_kak",
+        "tandatangani_mou",
+        "masuk_apbd",
+        "sahkan_dpa",
+        "umumkan_rup",
+        "kirim_permintaan_kesediaan",
+        "nyatakan_kesediaan",
+        "tetapkan_ormas",
+        "ajukan_proposal",
+        "setujui_proposal",
+        "tandatangani_kontrak",
+        "serahkan_hasil",
+        "tandatangani_bast",
+        "serahkan_ke_pa",
+        "ajukan_laporan_akhir",
+        "tutup",
+    ] {
+        let t = workflow.transition(transition).unwrap();
+        let mut fields = t.guard.fields.clone();
+        fields.extend(t.guard.conditions.iter().map(|c| c.field.clone()));
+        for field in fields {
+            if store.case(&id).await.unwrap().state.fields.contains_key(&field) {
+                continue;
+            }
+            let value = match field.as_str() {
+                "sumber_dana" => "apbd",
+                "rute_penetapan" => "permintaan_kesediaan",
+                "tanggal_kontrak" => "2025-03-24",
+                "tanggal_selesai" => "2025-06-30",
+                "pagu" | "nilai_kontrak" => "Rp34.500.000",
+                "nilai_realisasi" => "Rp34.000.000",
+                _ => "027/2025",
+            };
+            let person = holder(&workflow.field(&field).unwrap().set_by);
+            person.open("/kasus/DP3A-2025-001").await;
+            person.set_field(&field, value).await;
+            assert!(
+                store.case(&id).await.unwrap().state.fields.contains_key(&field),
+                "{field} not set: {}",
+                person.source().await
+            );
+        }
+        for document in &t.guard.documents {
+            if store.case(&id).await.unwrap().state.has_document(document) {
+                continue;
+            }
+            let attach_by = &workflow.document(document).unwrap().attach_by;
+            let person = holder(if attach_by.is_empty() { &t.roles } else { attach_by });
+            person.open("/kasus/DP3A-2025-001").await;
+            person.attach(document, &file(&format!("{document}.pdf"))).await;
+            assert!(
+                store.case(&id).await.unwrap().state.has_document(document),
+                "{document} not attached: {}",
+                person.source().await
+            );
+        }
+        let person = holder(&t.roles);
+        let label = swakelola_view::Labels::new(workflow, swakelola_core::format::Language::Id)
+            .text(&t.label);
+        person.open("/").await;
+        let tasks = person.source().await;
+        assert!(
+            tasks.contains("DP3A-2025-001") && tasks.contains(&label),
+            "{transition} ({label}) is not on Tugas saya: {tasks}"
+        );
+        person.open("/kasus/DP3A-2025-001").await;
+        if transition == "terima_kak" {
+            // Done with the keyboard alone: Tab to the step's reason, type it, Tab to its
+            // button, Enter.
+            person
+                .keyboard_step(transition, "KAK revisi sudah sesuai")
+                .await;
+        } else {
+            person.take_step(transition, "Sesuai").await;
+        }
+        assert_eq!(
+            store.case(&id).await.unwrap().state.stage,
+            t.to,
+            "{transition}: {}",
+            person.source().await
+        );
+    }
+    let closed = store.case(&id).await.unwrap();
+    assert!(closed.state.is_closed());
+    assert_eq!(store.verify(&id).await.unwrap().first_tampered, None);
+    budi.open("/kasus/DP3A-2025-001").await;
+    let page = budi.source().await;
+    assert!(page.contains("Selesai"), "{page}");
+    budi.screenshot("kasus-selesai").await;
+
+    // The organisation's administrator: accounts, tokens, undelivered messages.
+    let rina = Person {
+        client: browser(&driver, &chromium).await,
+        base: &base,
+    };
+    rina.sign_in("rina@dp3a.example").await;
+    rina.open("/admin/pengguna").await;
+    rina.type_into("#nama", "Andi Wijaya").await;
+    rina.type_into("#email", "andi@dp3a.example").await;
+    rina.tick("input[name=peran][value=pa_kpa]").await;
+    rina.click("form[action='/admin/pengguna/baru'] button").await;
+    let created = rina.source().await;
+    assert!(created.contains("/sandi/"), "{created}");
+    rina.check_accessibility("the accounts page").await;
+    rina.screenshot("admin-pengguna").await;
+    rina.open("/admin/kotak-keluar").await;
+    rina.check_accessibility("the undelivered messages").await;
+
     // The installation's operator checks a first draft of a workflow: every mistake at once,
     // each at its line and column; then deploys a valid one.
     let operator = Person {
@@ -476,5 +668,6 @@ async fn two_organisations_move_the_seed_case_in_two_browsers() {
 
     siti.client.close().await.unwrap();
     budi.client.close().await.unwrap();
+    rina.client.close().await.unwrap();
     operator.client.close().await.unwrap();
 }

@@ -63,7 +63,9 @@ pub async fn prepare(store: SqlStore) -> Arc<SqlStore> {
             "Budi Santoso",
             "budi@dp3a.example",
             AGENCY,
-            vec!["ppk", "tim_persiapan"],
+            // One person holds every agency role the seed story needs, so that two people
+            // of two organisations can take it from audience to closed.
+            vec!["ppk", "tim_persiapan", "pa_kpa", "perencana"],
         ),
         (
             "Siti Aminah",
