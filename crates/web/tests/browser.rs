@@ -202,7 +202,10 @@ impl Person<'_> {
         let mut presses = 0;
         while !self.focused(&reason).await {
             presses += 1;
-            assert!(presses < 400, "the reason of {transition} cannot be reached with Tab");
+            assert!(
+                presses < 400,
+                "the reason of {transition} cannot be reached with Tab"
+            );
             self.press(&tab).await;
         }
         self.press(comment).await;
@@ -531,7 +534,14 @@ async fn two_organisations_move_the_seed_case_in_two_browsers() {
         let mut fields = t.guard.fields.clone();
         fields.extend(t.guard.conditions.iter().map(|c| c.field.clone()));
         for field in fields {
-            if store.case(&id).await.unwrap().state.fields.contains_key(&field) {
+            if store
+                .case(&id)
+                .await
+                .unwrap()
+                .state
+                .fields
+                .contains_key(&field)
+            {
                 continue;
             }
             let value = match field.as_str() {
@@ -547,7 +557,13 @@ async fn two_organisations_move_the_seed_case_in_two_browsers() {
             person.open("/kasus/DP3A-2025-001").await;
             person.set_field(&field, value).await;
             assert!(
-                store.case(&id).await.unwrap().state.fields.contains_key(&field),
+                store
+                    .case(&id)
+                    .await
+                    .unwrap()
+                    .state
+                    .fields
+                    .contains_key(&field),
                 "{field} not set: {}",
                 person.source().await
             );
@@ -557,9 +573,15 @@ async fn two_organisations_move_the_seed_case_in_two_browsers() {
                 continue;
             }
             let attach_by = &workflow.document(document).unwrap().attach_by;
-            let person = holder(if attach_by.is_empty() { &t.roles } else { attach_by });
+            let person = holder(if attach_by.is_empty() {
+                &t.roles
+            } else {
+                attach_by
+            });
             person.open("/kasus/DP3A-2025-001").await;
-            person.attach(document, &file(&format!("{document}.pdf"))).await;
+            person
+                .attach(document, &file(&format!("{document}.pdf")))
+                .await;
             assert!(
                 store.case(&id).await.unwrap().state.has_document(document),
                 "{document} not attached: {}",
@@ -610,7 +632,8 @@ async fn two_organisations_move_the_seed_case_in_two_browsers() {
     rina.type_into("#nama", "Andi Wijaya").await;
     rina.type_into("#email", "andi@dp3a.example").await;
     rina.tick("input[name=peran][value=pa_kpa]").await;
-    rina.click("form[action='/admin/pengguna/baru'] button").await;
+    rina.click("form[action='/admin/pengguna/baru'] button")
+        .await;
     let created = rina.source().await;
     assert!(created.contains("/sandi/"), "{created}");
     rina.check_accessibility("the accounts page").await;

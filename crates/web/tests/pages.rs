@@ -379,6 +379,35 @@ async fn acting_through_the_pages(site: Site) {
         their_diagram.body,
         budi.get("/kasus/TIDAK-ADA/alur.svg").await.body
     );
+    // The case page's one script (upload progress) is embedded, content-addressed, cached.
+    let case_page = budi.get("/kasus/DP3A-2025-001").await;
+    let script = case_page
+        .body
+        .split("<script src=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the upload script")
+        .to_owned();
+    assert!(
+        script.starts_with("/aset/upload-") && script.ends_with(".js"),
+        "{script}"
+    );
+    let served = budi.get(&script).await;
+    assert_eq!(served.status, StatusCode::OK);
+    assert_eq!(
+        served.headers[header::CONTENT_TYPE],
+        "text/javascript; charset=utf-8"
+    );
+    assert!(
+        served.headers[header::CACHE_CONTROL]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    assert_eq!(
+        budi.get("/aset/upload-0000000000000000.js").await.status,
+        StatusCode::NOT_FOUND
+    );
     let ours = budi.get("/kasus/DP3A-2025-001/alur.svg").await;
     assert_eq!(ours.status, StatusCode::OK, "{}", ours.body);
     assert_eq!(
