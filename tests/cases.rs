@@ -788,10 +788,57 @@ fn bad_input_is_refused_with_a_hint_and_nothing_is_written() {
             stderr(&output)
         );
     }
+    // A value that breaks a rule of the workflow, at open and when set: refused with the
+    // rule's label, nothing written.
+    let output = open(&[
+        "--field",
+        "judul=Laporan",
+        "--field",
+        "berlaku_mulai=2025-03-01",
+        "--field",
+        "berlaku_sampai=2025-02-01",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains(
+            "melanggar aturan «Masa berlaku berakhir setelah dimulai»: harus «Berlaku sampai» ≥ «Berlaku mulai»"
+        ),
+        "{}",
+        stderr(&output)
+    );
     assert!(
         stdout(&run(&["case", "list"])).contains("tidak ada kasus"),
         "nothing was opened"
     );
+    let opened = open(&[
+        "--field",
+        "judul=Laporan",
+        "--field",
+        "berlaku_mulai=2025-03-01",
+    ]);
+    assert!(opened.status.success(), "{}", stderr(&opened));
+    let set = |value: &str| {
+        run(&[
+            "case",
+            "set",
+            "D-1",
+            &format!("berlaku_sampai={value}"),
+            "--as",
+            "penyusun",
+            "--actor",
+            "Siti",
+        ])
+    };
+    let refused = set("2025-02-28");
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("«Masa berlaku berakhir setelah dimulai»"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(!stdout(&run(&["case", "show", "D-1"])).contains("Berlaku sampai"));
+    assert!(set("2025-12-31").status.success());
+    assert!(stdout(&run(&["case", "show", "D-1"])).contains("31 Desember 2025"));
     let broken = root().join("tests/fixtures/invalid/e011-unknown-stage.yaml");
     let output = run(&["workflow", "deploy", broken.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));

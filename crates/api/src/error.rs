@@ -340,6 +340,11 @@ fn rejection(names: Names<'_>, rejection: &Rejection) -> ApiError {
             StatusCode::UNPROCESSABLE_ENTITY,
             one(&format!("fields.{field}")),
         ),
+        // The rule's first field is the one to change (the page marks it).
+        Rejection::RuleBroken { condition, .. } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            one(&format!("fields.{}", condition.field)),
+        ),
         Rejection::MissingRequiredFields { fields } => (
             StatusCode::UNPROCESSABLE_ENTITY,
             fields

@@ -62,6 +62,8 @@ pub struct Workflow {
     pub fields: Vec<FieldDef>,
     pub stages: Vec<Stage>,
     pub transitions: Vec<Transition>,
+    /// Invariants of the case's data, checked whenever a field they read is set.
+    pub rules: Vec<Rule>,
 }
 
 /// A side of the partnership (e.g. the agency, the Ormas, a facilitator).
@@ -249,13 +251,92 @@ impl Guard {
     }
 }
 
-/// `field op value`, e.g. `pagu > 0`.
+/// `field op value` (`pagu > 0`) or `field op operand` (`nilai_kontrak <= pagu`,
+/// `tanggal_selesai <= end_of_year(tahun_anggaran)`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Condition {
     pub field: String,
     pub op: Comparison,
-    /// Absent for [`Comparison::IsSet`] and [`Comparison::IsUnset`].
+    /// A constant; absent for [`Comparison::IsSet`] and [`Comparison::IsUnset`] and when
+    /// the field is compared with [`Condition::value_of`].
     pub value: Option<FieldValue>,
+    /// Another value of the case the field is compared with.
+    pub value_of: Option<Operand>,
+}
+
+/// A value of the case a condition compares with: another field, or a date derived from a
+/// fiscal-year field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "field", rename_all = "snake_case")]
+pub enum Operand {
+    Field(String),
+    /// 1 January of the year in a fiscal-year field.
+    StartOfYear(String),
+    /// 31 December of the year in a fiscal-year field.
+    EndOfYear(String),
+}
+
+impl Operand {
+    /// The field the operand reads.
+    pub fn field(&self) -> &str {
+        match self {
+            Operand::Field(f) | Operand::StartOfYear(f) | Operand::EndOfYear(f) => f,
+        }
+    }
+
+    /// Its value in a case with these fields; `None` while the field it reads is unset.
+    pub fn resolve(
+        &self,
+        fields: &std::collections::BTreeMap<String, FieldValue>,
+    ) -> Option<FieldValue> {
+        let value = fields.get(self.field())?;
+        match (self, value) {
+            (Operand::Field(_), value) => Some(value.clone()),
+            (Operand::StartOfYear(_), FieldValue::FiscalYear(year)) => {
+                jiff::civil::Date::new(*year, 1, 1)
+                    .ok()
+                    .map(FieldValue::Date)
+            }
+            (Operand::EndOfYear(_), FieldValue::FiscalYear(year)) => {
+                jiff::civil::Date::new(*year, 12, 31)
+                    .ok()
+                    .map(FieldValue::Date)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Operand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Operand::Field(field) => f.write_str(field),
+            Operand::StartOfYear(field) => write!(f, "start_of_year({field})"),
+            Operand::EndOfYear(field) => write!(f, "end_of_year({field})"),
+        }
+    }
+}
+
+/// An invariant of a workflow's data (`nilai_kontrak <= pagu`): a command that would set a
+/// field so that it no longer holds is refused, with the rule's label. A rule whose values
+/// are not all set yet holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rule {
+    pub id: String,
+    pub label: Label,
+    pub condition: Condition,
+}
+
+impl Rule {
+    /// Whether setting `field` can break the rule.
+    pub fn reads(&self, field: &str) -> bool {
+        self.condition.field == field
+            || self
+                .condition
+                .value_of
+                .as_ref()
+                .is_some_and(|o| o.field() == field)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -14,8 +14,8 @@ use jiff::civil::Date;
 use crate::Calendar;
 use crate::duration::Duration;
 use crate::model::{
-    Anchor, Comparison, Condition, Due, FollowUp, Period, Recurring, ReminderWhen, SYSTEM_ROLE,
-    Stage, Transition, Workflow,
+    Anchor, Comparison, Condition, Due, FollowUp, Period, Recurring, ReminderWhen, Rule,
+    SYSTEM_ROLE, Stage, Transition, Workflow,
 };
 use crate::state::{
     Actor, CaseState, ContactEntry, DocumentRecord, Event, EventKind, MovedDeadline, Notification,
@@ -174,6 +174,12 @@ pub enum Rejection {
     DateOutOfRange,
     #[error("no pending deadline of this case moves with the new calendar; nothing to do")]
     NothingToRecompute,
+    #[error("this would break the rule `{rule}` ({}); change the values so that it holds", describe_condition(.condition))]
+    RuleBroken {
+        rule: String,
+        /// Boxed: a rejection travels in every error, and most are small.
+        condition: Box<Condition>,
+    },
 }
 
 /// What a role was refused to do.
@@ -250,6 +256,7 @@ impl Rejection {
             Rejection::TimerNotDue { .. } => "timer_not_due",
             Rejection::DateOutOfRange => "date_out_of_range",
             Rejection::NothingToRecompute => "nothing_to_recompute",
+            Rejection::RuleBroken { .. } => "rule_broken",
         }
     }
 }
@@ -369,7 +376,7 @@ pub fn guard_failures(
         failures.push(GuardFailure::CommentRequired);
     }
     for condition in &guard.conditions {
-        if !condition_holds(condition, state.fields.get(&condition.field)) {
+        if !condition_holds(condition, &state.fields) {
             failures.push(GuardFailure::Condition {
                 condition: condition.clone(),
             });
@@ -391,9 +398,17 @@ pub fn missing_documents<'a>(workflow: &'a Workflow, state: &'a CaseState) -> Ve
     missing
 }
 
-fn condition_holds(condition: &Condition, value: Option<&FieldValue>) -> bool {
+/// Whether `condition` holds for a case with these fields. A comparison whose either side
+/// is unset does not hold (a guard cannot be met by a value nobody gave).
+pub fn condition_holds(condition: &Condition, fields: &BTreeMap<String, FieldValue>) -> bool {
     use std::cmp::Ordering::{Equal, Greater, Less};
-    match (condition.op, value, &condition.value) {
+    let value = fields.get(&condition.field);
+    let expected = match (&condition.value, &condition.value_of) {
+        (Some(constant), _) => Some(constant.clone()),
+        (None, Some(operand)) => operand.resolve(fields),
+        (None, None) => None,
+    };
+    match (condition.op, value, expected.as_ref()) {
         (Comparison::IsSet, value, _) => value.is_some(),
         (Comparison::IsUnset, value, _) => value.is_none(),
         (op, Some(value), Some(expected)) => match (op, value.compare(expected)) {
@@ -411,10 +426,31 @@ fn condition_holds(condition: &Condition, value: Option<&FieldValue>) -> bool {
 }
 
 fn describe_condition(condition: &Condition) -> String {
-    match &condition.value {
-        Some(value) => format!("`{} {} {value}`", condition.field, condition.op.symbol()),
-        None => format!("`{} {}`", condition.field, condition.op.symbol()),
+    match (&condition.value, &condition.value_of) {
+        (Some(value), _) => format!("`{} {} {value}`", condition.field, condition.op.symbol()),
+        (None, Some(operand)) => {
+            format!("`{} {} {operand}`", condition.field, condition.op.symbol())
+        }
+        (None, None) => format!("`{} {}`", condition.field, condition.op.symbol()),
     }
+}
+
+/// The rules reading one of `changed` that the case's fields no longer meet. A rule with a
+/// side still unset holds.
+pub fn broken_rules<'a>(
+    workflow: &'a Workflow,
+    fields: &'a BTreeMap<String, FieldValue>,
+    changed: &'a [&'a str],
+) -> impl Iterator<Item = &'a Rule> + 'a {
+    workflow.rules.iter().filter(move |rule| {
+        let condition = &rule.condition;
+        let complete = fields.contains_key(&condition.field)
+            && condition
+                .value_of
+                .as_ref()
+                .is_none_or(|o| o.resolve(fields).is_some());
+        changed.iter().any(|f| rule.reads(f)) && complete && !condition_holds(condition, fields)
+    })
 }
 
 /// Builds the outcome: the event, the timer difference and the next due instant.
@@ -548,6 +584,13 @@ impl Context<'_> {
             .collect();
         if !missing.is_empty() {
             return Err(Rejection::MissingRequiredFields { fields: missing });
+        }
+        let given_ids: Vec<&str> = fields.keys().map(String::as_str).collect();
+        if let Some(rule) = broken_rules(self.workflow, &fields, &given_ids).next() {
+            return Err(Rejection::RuleBroken {
+                rule: rule.id.clone(),
+                condition: Box::new(rule.condition.clone()),
+            });
         }
         let initial = self
             .workflow
@@ -999,6 +1042,12 @@ impl Context<'_> {
             },
         )?;
         let previous = state.fields.insert(id.to_owned(), value.clone());
+        if let Some(rule) = broken_rules(self.workflow, &state.fields, &[id]).next() {
+            return Err(Rejection::RuleBroken {
+                rule: rule.id.clone(),
+                condition: Box::new(rule.condition.clone()),
+            });
+        }
         // A deadline anchored to this field moves with it.
         let stage = self
             .workflow

@@ -43,12 +43,12 @@ fn pick() -> impl Strategy<Value = Pick> {
     prop_oneof![
         4 => (0..64usize, 0..16usize, any::<bool>()).prop_map(|(transition, role, comment)| Pick::Fire { transition, role, comment }),
         3 => (0..64usize, 0..16usize).prop_map(|(document, role)| Pick::Attach { document, role }),
-        2 => (0..32usize, 0..16usize, 0..8usize).prop_map(|(field, role, value)| Pick::Set { field, role, value }),
+        2 => (0..32usize, 0..16usize, 0..VALUES.len()).prop_map(|(field, role, value)| Pick::Set { field, role, value }),
         2 => (0..8usize).prop_map(|nth| Pick::Timer { nth }),
     ]
 }
 
-const VALUES: [&str; 8] = [
+const VALUES: [&str; 11] = [
     "34500000",
     "2025-06-30",
     "2026",
@@ -57,10 +57,17 @@ const VALUES: [&str; 8] = [
     "permintaan_kesediaan",
     "",
     "teks",
+    // Values that break the workflow's rules against the ones above: more than the pagu,
+    // a date before the contract and one after the fiscal year.
+    "50000000",
+    "2024-12-01",
+    "2030-01-15",
 ];
 
 /// Checks what must hold of every state a case can be in.
-fn check_invariants(case: &Case, state: &CaseState) {
+/// Returns how many rules had all their values set (and so were checked).
+fn check_invariants(case: &Case, state: &CaseState) -> usize {
+    let mut rules_checked = 0;
     let workflow = &case.engine.workflow;
     let stage = workflow.stage(&state.stage).expect("the stage is declared");
     assert_eq!(state.is_closed(), stage.terminal);
@@ -91,7 +98,26 @@ fn check_invariants(case: &Case, state: &CaseState) {
     for (field, value) in &state.fields {
         assert!(workflow.field(field).unwrap().field_type.admits(value));
     }
+    // Every rule whose values are all set holds, whatever commands were accepted.
+    for rule in &workflow.rules {
+        let condition = &rule.condition;
+        let complete = state.fields.contains_key(&condition.field)
+            && condition
+                .value_of
+                .as_ref()
+                .is_none_or(|o| o.resolve(&state.fields).is_some());
+        if complete {
+            rules_checked += 1;
+            assert!(
+                swakelola_core::step::condition_holds(condition, &state.fields),
+                "rule {} is broken: {:?}",
+                rule.id,
+                state.fields
+            );
+        }
+    }
     assert_eq!(state.revision, case.events.len() as u64);
+    rules_checked
 }
 
 /// One step of a walk.
@@ -129,6 +155,8 @@ struct Coverage {
     effects: BTreeSet<&'static str>,
     notifications: BTreeSet<String>,
     rejections: usize,
+    /// States in which a rule had all its values set, so its invariant was really checked.
+    rules_checked: usize,
 }
 
 impl Coverage {
@@ -173,7 +201,12 @@ fn typed(value: &FieldValue) -> String {
 }
 
 /// A value for `field` that satisfies `condition`, or `None` when none can (an `is_unset`).
-fn satisfying(workflow: &Workflow, condition: &Condition, today: Date) -> Option<String> {
+fn satisfying(
+    workflow: &Workflow,
+    condition: &Condition,
+    fields: &std::collections::BTreeMap<String, FieldValue>,
+    today: Date,
+) -> Option<String> {
     let field = workflow.field(&condition.field)?;
     let any = || match &field.field_type {
         FieldType::Enum(values) => values[0].clone(),
@@ -200,7 +233,14 @@ fn satisfying(workflow: &Workflow, condition: &Condition, today: Date) -> Option
         },
         FieldValue::Text(t) => Some(FieldValue::Text(format!("{t} lain"))),
     };
-    match (condition.op, &condition.value) {
+    // A comparison with another value of the case compares with that value as it is now.
+    let expected = condition.value.clone().or_else(|| {
+        condition
+            .value_of
+            .as_ref()
+            .and_then(|operand| operand.resolve(fields))
+    });
+    match (condition.op, &expected) {
         (Comparison::IsUnset, _) => None,
         (Comparison::IsSet, _) | (_, None) => Some(any()),
         (Comparison::Eq | Comparison::Le | Comparison::Ge, Some(value)) => Some(typed(value)),
@@ -243,6 +283,7 @@ fn progress(case: &mut Case, coverage: &mut Coverage, transition: &Transition, r
                     field: id.clone(),
                     op: Comparison::IsSet,
                     value: None,
+                    value_of: None,
                 };
                 set_to_satisfy(case, coverage, &condition, today, transition);
             }
@@ -277,7 +318,8 @@ fn set_to_satisfy(
     transition: &Transition,
 ) {
     let workflow = &case.engine.workflow;
-    let Some(value) = satisfying(workflow, condition, today) else {
+    let fields = case.state().fields.clone();
+    let Some(value) = satisfying(workflow, condition, &fields, today) else {
         return;
     };
     let field = workflow.field(&condition.field).unwrap();
@@ -461,7 +503,7 @@ fn walk(
                 run(&mut case, coverage, &role, action);
             }
         }
-        check_invariants(&case, case.state());
+        coverage.rules_checked += check_invariants(&case, case.state());
     }
     let revisions: Vec<u64> = case.events.iter().map(|e| e.revision).collect();
     prop_assert_eq!(
@@ -525,6 +567,10 @@ fn random_walks_reach_the_whole_workflow_and_keep_every_case_consistent() {
         coverage.notifications,
     );
     assert!(stages.is_empty(), "stages never reached: {stages:?}");
+    assert!(
+        coverage.rules_checked > 0,
+        "no walk ever set both values of a rule: its invariant went unchecked"
+    );
     assert!(
         transitions.is_empty(),
         "transitions never fired: {transitions:?}"

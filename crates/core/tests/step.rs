@@ -460,3 +460,71 @@ fn deadlines_counted_through_an_uncovered_year_are_provisional() {
     assert_eq!(early.due_date, date("2026-12-30"));
     assert!(!early.provisional, "{early:?}");
 }
+
+#[test]
+fn rules_refuse_money_and_dates_that_break_them_and_hold_while_a_side_is_unset() {
+    let engine = engine("swakelola-tipe-3");
+    let mut case = Case::new(engine, wib(2025, 3, 24, 9));
+    case.open(seed_fields());
+    // Nothing to compare with yet: a contract value without a pagu is accepted.
+    case.set("ppk", "nilai_kontrak", "Rp50.000.000").unwrap();
+    // Now the pagu would make the contract exceed it: refused, nothing changed.
+    let before = case.state().clone();
+    let err = case.set("ppk", "pagu", "Rp34.500.000").unwrap_err();
+    match &err {
+        Rejection::RuleBroken { rule, condition } => {
+            assert_eq!(rule, "kontrak_dalam_pagu");
+            assert_eq!(condition.field, "nilai_kontrak");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(case.state(), &before);
+    case.set("ppk", "nilai_kontrak", "Rp34.500.000").unwrap();
+    case.set("ppk", "pagu", "Rp34.500.000").unwrap();
+    // Above the ceiling, and a realisation above the contract: refused.
+    assert!(matches!(
+        case.set("ppk", "nilai_kontrak", "Rp34.500.001"),
+        Err(Rejection::RuleBroken { .. })
+    ));
+    assert!(matches!(
+        case.set("ppk", "nilai_realisasi", "Rp35.000.000"),
+        Err(Rejection::RuleBroken { rule, .. }) if rule == "realisasi_dalam_kontrak"
+    ));
+    case.set("ppk", "nilai_realisasi", "Rp34.000.000").unwrap();
+    // Dates: the end before the start, or after 31 December of the fiscal year (2025).
+    case.set("ppk", "tanggal_kontrak", "2025-03-24").unwrap();
+    assert!(matches!(
+        case.set("ppk", "tanggal_selesai", "2025-03-01"),
+        Err(Rejection::RuleBroken { rule, .. }) if rule == "selesai_setelah_kontrak"
+    ));
+    assert!(matches!(
+        case.set("ppk", "tanggal_selesai", "2026-01-05"),
+        Err(Rejection::RuleBroken { rule, .. }) if rule == "selesai_dalam_tahun_anggaran"
+    ));
+    case.set("ppk", "tanggal_selesai", "2025-12-31").unwrap();
+    // Moving the fiscal year back would leave the dates outside it: refused too.
+    let err = case.set("ppk", "tahun_anggaran", "2024").unwrap_err();
+    assert!(matches!(err, Rejection::RuleBroken { .. }), "{err:?}");
+    assert_eq!(err.code(), "rule_broken");
+}
+
+#[test]
+fn a_case_cannot_be_opened_with_values_that_break_a_rule() {
+    let engine = engine("swakelola-tipe-3");
+    let mut fields = seed_fields();
+    fields.push(("pagu".into(), "Rp34.500.000".into()));
+    fields.push(("nilai_kontrak".into(), "Rp50.000.000".into()));
+    let command = swakelola_core::step::Command {
+        actor: swakelola_core::Actor::new("Budi", "ppk"),
+        action: swakelola_core::step::Action::Open { fields },
+    };
+    let err = swakelola_core::step::step(
+        &engine.workflow,
+        None,
+        &command,
+        wib(2025, 3, 24, 9),
+        &engine.calendar,
+    )
+    .unwrap_err();
+    assert!(matches!(err, Rejection::RuleBroken { .. }), "{err:?}");
+}

@@ -11,8 +11,8 @@ use swakelola_core::Duration;
 use swakelola_core::format::Language;
 use swakelola_core::model::{
     Anchor, Comparison, Condition, Deadline, DocumentType, Due, Escalation, FieldDef, FollowUp,
-    Guard, Label, MessageTemplate, Party, Period, Phase, Recurring, Reminder, ReminderWhen, Role,
-    SYSTEM_ROLE, Stage, Transition, Workflow,
+    Guard, Label, MessageTemplate, Operand, Party, Period, Phase, Recurring, Reminder,
+    ReminderWhen, Role, Rule, SYSTEM_ROLE, Stage, Transition, Workflow,
 };
 use swakelola_core::state::NotificationKind;
 use swakelola_core::value::FieldType;
@@ -335,6 +335,7 @@ impl Checker<'_> {
             .iter()
             .map(|s| self.stage(s, raw, &names, &transitions))
             .collect();
+        let rules = self.rules(raw, &names);
         let stage_references_ok = !self.diagnostics.iter().any(|d| d.code == Code::E011);
         self.structure(raw, &stages, &transitions, stage_references_ok);
         let workflow = Workflow {
@@ -357,6 +358,7 @@ impl Checker<'_> {
             transitions,
             language,
             messages,
+            rules,
         };
         self.expiry_loops(raw, &workflow);
         self.warnings(raw, &workflow);
@@ -625,13 +627,81 @@ impl Checker<'_> {
             }
         };
         let needs_value = !matches!(op, Comparison::IsSet | Comparison::IsUnset);
+        if let (Some(_), Some(other)) = (&condition.value, &condition.value_of) {
+            self.report(
+                other.referenced,
+                Code::E042,
+                "a condition has either `value` or `value_of`, not both".to_owned(),
+                "keep `value: …` to compare with a constant, or `value_of: …` to compare with another value of the case".to_owned(),
+            );
+            return None;
+        }
+        if let Some(other) = &condition.value_of {
+            if !needs_value {
+                self.report(
+                    other.referenced,
+                    Code::E042,
+                    format!("`{}` takes no `value_of`", condition.op.value),
+                    "remove `value_of`".to_owned(),
+                );
+                return None;
+            }
+            let operand = self.operand(other, names)?;
+            if !field_known || names.untyped_fields.contains(&condition.field.value) {
+                return None;
+            }
+            let field_type = &names.fields[&condition.field.value];
+            let operand_type = match &operand {
+                Operand::Field(f) => names.fields[f].clone(),
+                Operand::StartOfYear(_) | Operand::EndOfYear(_) => FieldType::Date,
+            };
+            if field_type.name() != operand_type.name() {
+                self.report(
+                    other.referenced,
+                    Code::E059,
+                    format!(
+                        "field `{}` is {} but `{}` is {}: they cannot be compared",
+                        condition.field.value,
+                        field_type.name(),
+                        other.value,
+                        operand_type.name()
+                    ),
+                    "compare a field with a value of the same type (an amount with an amount, a date with a date)".to_owned(),
+                );
+                return None;
+            }
+            if matches!(
+                op,
+                Comparison::Lt | Comparison::Le | Comparison::Gt | Comparison::Ge
+            ) && matches!(field_type, FieldType::Text | FieldType::Enum(_))
+            {
+                self.report(
+                    condition.op.referenced,
+                    Code::E042,
+                    format!(
+                        "`{}` orders numbers, amounts, dates and years; field `{}` is {}",
+                        condition.op.value,
+                        condition.field.value,
+                        field_type.name()
+                    ),
+                    "compare text and enum fields with `=` or `!=`".to_owned(),
+                );
+                return None;
+            }
+            return Some(Condition {
+                field: condition.field.value.clone(),
+                op,
+                value: None,
+                value_of: Some(operand),
+            });
+        }
         let value = match (&condition.value, needs_value) {
             (None, true) => {
                 self.report(
                     raw.referenced,
                     Code::E042,
                     format!("comparison `{}` needs a `value`", condition.op.value),
-                    "add `value: …` to compare the field with".to_owned(),
+                    "add `value: …` to compare the field with a constant, or `value_of: …` to compare it with another field".to_owned(),
                 );
                 return None;
             }
@@ -696,7 +766,77 @@ impl Checker<'_> {
             field: condition.field.value.clone(),
             op,
             value,
+            value_of: None,
         })
+    }
+
+    /// `pagu`, `start_of_year(tahun_anggaran)` or `end_of_year(tahun_anggaran)`.
+    fn operand(&mut self, raw: &S<String>, names: &Names) -> Option<Operand> {
+        let text = raw.value.trim();
+        let at = |value: &str| S::new(value.to_owned(), raw.referenced, raw.defined);
+        let Some((function, rest)) = text.split_once('(') else {
+            let field = at(text);
+            return self
+                .reference(&field, &names.fields, "field", Code::E014)
+                .then(|| Operand::Field(text.to_owned()));
+        };
+        let argument = rest.strip_suffix(')').map(str::trim);
+        let make: fn(String) -> Operand = match function.trim() {
+            "start_of_year" => Operand::StartOfYear,
+            "end_of_year" => Operand::EndOfYear,
+            other => {
+                self.report(
+                    raw.referenced,
+                    Code::E045,
+                    format!("unknown function `{other}` in `value_of`"),
+                    "use a field id, `start_of_year(FIELD)` or `end_of_year(FIELD)`".to_owned(),
+                );
+                return None;
+            }
+        };
+        let Some(argument) = argument.filter(|a| !a.is_empty()) else {
+            self.report(
+                raw.referenced,
+                Code::E045,
+                format!("`{text}` is not `{}(FIELD)`", function.trim()),
+                "name the fiscal-year field between the parentheses".to_owned(),
+            );
+            return None;
+        };
+        if !self.reference(&at(argument), &names.fields, "field", Code::E014) {
+            return None;
+        }
+        if names.fields[argument] != FieldType::FiscalYear {
+            self.report(
+                raw.referenced,
+                Code::E059,
+                format!(
+                    "`{}` needs a fiscal-year field; `{argument}` is {}",
+                    function.trim(),
+                    names.fields[argument].name()
+                ),
+                "give a field of `type: fiscal_year`".to_owned(),
+            );
+            return None;
+        }
+        Some(make(argument.to_owned()))
+    }
+
+    fn rules(&mut self, raw: &raw::Workflow, names: &Names) -> Vec<Rule> {
+        let mut seen = BTreeMap::new();
+        let mut rules = Vec::new();
+        for rule in &raw.rules {
+            self.declare("rule", &rule.id, &mut seen);
+            let label = self.label(&rule.id, rule.label.as_deref(), rule.label_en.as_ref());
+            if let Some(condition) = self.condition(&rule.condition, names) {
+                rules.push(Rule {
+                    id: rule.id.value.clone(),
+                    label,
+                    condition,
+                });
+            }
+        }
+        rules
     }
 
     fn stage(

@@ -107,6 +107,12 @@ pub enum Code {
     E057,
     /// Automatic moves (`on_expiry`) that loop without time passing.
     E058,
+    /// A condition's `value_of` that is not a field, `start_of_year(FIELD)` or
+    /// `end_of_year(FIELD)`.
+    E045,
+    /// A condition comparing values of different types (an amount with a date), or a year
+    /// function over a field that is not a fiscal year.
+    E059,
     /// A non-terminal stage without a deadline.
     W001,
     /// A holiday whose date is not confirmed yet.
@@ -167,6 +173,8 @@ impl Code {
         Code::E056,
         Code::E057,
         Code::E058,
+        Code::E045,
+        Code::E059,
         Code::W001,
         Code::W002,
         Code::W003,

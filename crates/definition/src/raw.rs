@@ -37,6 +37,17 @@ pub struct Workflow {
     pub language: Option<S<String>>,
     #[serde(default)]
     pub messages: Vec<Message>,
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+}
+
+/// An invariant of the case's data, checked whenever a field it reads is set.
+#[derive(Debug, Deserialize)]
+pub struct Rule {
+    pub id: S<String>,
+    pub label: Option<String>,
+    pub label_en: Option<String>,
+    pub condition: S<Condition>,
 }
 
 /// A notification text that replaces the built-in one for its kind.
@@ -221,6 +232,8 @@ pub struct Condition {
     /// `=`, `!=`, `<`, `<=`, `>`, `>=`, `is_set`, `is_unset`.
     pub op: S<String>,
     pub value: Option<S<String>>,
+    /// Another value of the case: a field id, `start_of_year(FIELD)` or `end_of_year(FIELD)`.
+    pub value_of: Option<S<String>>,
 }
 
 /// A calendar file: the days off of one year.

@@ -83,6 +83,17 @@ impl<'w> Labels<'w> {
         self.named(id, self.workflow.field(id).map(|f| &f.label))
     }
 
+    pub fn rule(&self, id: &str) -> Named {
+        self.named(
+            id,
+            self.workflow
+                .rules
+                .iter()
+                .find(|r| r.id == id)
+                .map(|r| &r.label),
+        )
+    }
+
     pub fn date(&self, date: Date) -> String {
         format::date(date, self.language)
     }

@@ -4,7 +4,7 @@
 //! workflow is known (`«Reviu KAK»`) and by their ids otherwise (`` `reviu_kak` ``).
 
 use swakelola_core::format::Language;
-use swakelola_core::model::Comparison;
+use swakelola_core::model::{Comparison, Condition, Operand};
 use swakelola_core::step::{Act, DocumentProblem, GuardFailure, Rejection};
 use swakelola_core::value::ValueError;
 use swakelola_store::{AddressProblem, Conflict, Error, InputProblem, Invalid};
@@ -54,6 +54,43 @@ impl<'w> Names<'w> {
         self.quote(id, |l| l.field(id).label)
     }
 
+    pub fn rule(&self, id: &str) -> String {
+        self.quote(id, |l| l.rule(id).label)
+    }
+
+    /// What a condition compares with: `«Pagu anggaran»`, `akhir «Tahun anggaran»`.
+    pub fn operand(&self, operand: &Operand) -> String {
+        match operand {
+            Operand::Field(f) => self.field(f),
+            Operand::StartOfYear(f) => {
+                self.msg("operand-start-of-year", &[("field", &self.field(f))])
+            }
+            Operand::EndOfYear(f) => self.msg("operand-end-of-year", &[("field", &self.field(f))]),
+        }
+    }
+
+    /// A condition in words: `«Nilai kontrak» ≤ «Pagu anggaran»`, `«Pagu anggaran» > Rp0`.
+    pub fn condition(&self, condition: &Condition) -> String {
+        let field = self.field(&condition.field);
+        match (&condition.op, &condition.value, &condition.value_of) {
+            (Comparison::IsSet, _, _) => format!("{field} {}", self.msg("condition-is-set", &[])),
+            (Comparison::IsUnset, _, _) => {
+                format!("{field} {}", self.msg("condition-is-unset", &[]))
+            }
+            (op, Some(value), _) => {
+                let value = match &self.labels {
+                    Some(labels) => labels.value(&condition.field, value),
+                    None => value.to_string(),
+                };
+                format!("{field} {} {value}", op.symbol())
+            }
+            (op, None, Some(operand)) => {
+                format!("{field} {} {}", op.symbol(), self.operand(operand))
+            }
+            (op, None, None) => format!("{field} {}", op.symbol()),
+        }
+    }
+
     fn list(&self, items: &[String], name: impl Fn(&str) -> String) -> String {
         if items.is_empty() {
             self.msg("none", &[])
@@ -91,33 +128,11 @@ pub fn guard_failure(names: Names<'_>, failure: &GuardFailure) -> String {
             catalogue::message(language, "need-field", &[])
         ),
         GuardFailure::CommentRequired => catalogue::message(language, "need-comment", &[]),
-        GuardFailure::Condition { condition } => {
-            let field = names.field(&condition.field);
-            let text = match (&condition.op, &condition.value) {
-                (Comparison::IsSet, _) => {
-                    format!(
-                        "{field} {}",
-                        catalogue::message(language, "condition-is-set", &[])
-                    )
-                }
-                (Comparison::IsUnset, _) => format!(
-                    "{field} {}",
-                    catalogue::message(language, "condition-is-unset", &[])
-                ),
-                (op, Some(value)) => {
-                    let value = match (&names.labels, value) {
-                        (Some(labels), value) => labels.value(&condition.field, value),
-                        (None, value) => value.to_string(),
-                    };
-                    format!("{field} {} {value}", op.symbol())
-                }
-                (op, None) => format!("{field} {}", op.symbol()),
-            };
-            format!(
-                "{} {text}",
-                catalogue::message(language, "need-condition", &[])
-            )
-        }
+        GuardFailure::Condition { condition } => format!(
+            "{} {}",
+            catalogue::message(language, "need-condition", &[]),
+            names.condition(condition)
+        ),
     }
 }
 
@@ -279,6 +294,13 @@ pub fn rejection(names: Names<'_>, rejection: &Rejection) -> String {
         Rejection::DuplicateField { field } => {
             msg("refusal-duplicate-field", &[("field", &names.field(field))])
         }
+        Rejection::RuleBroken { rule, condition } => msg(
+            "refusal-rule-broken",
+            &[
+                ("rule", &names.rule(rule)),
+                ("condition", &names.condition(condition)),
+            ],
+        ),
         Rejection::InvalidFieldValue { field, error } => msg(
             "refusal-invalid-field-value",
             &[

@@ -204,7 +204,11 @@ impl<'e> Case<'e> {
             if !self.state().fields.contains_key(&field) {
                 let def = workflow.field(&field).unwrap();
                 let role = def.set_by.first().unwrap_or(&t.roles[0]).clone();
-                let value = default_value(&field, self.engine.calendar.date_of(self.now));
+                let year = match self.state().fields.get("tahun_anggaran") {
+                    Some(swakelola_core::FieldValue::FiscalYear(year)) => Some(*year),
+                    _ => None,
+                };
+                let value = default_value(&field, self.engine.calendar.date_of(self.now), year);
                 self.set(&role, &field, &value).expect("set");
             }
         }
@@ -213,7 +217,13 @@ impl<'e> Case<'e> {
     }
 }
 
-fn default_value(field: &str, today: Date) -> String {
+/// A value for `field` that meets the workflow's rules: a contract is signed within its
+/// fiscal year (from 2 January when the case is ahead of it) and ends three months later.
+fn default_value(field: &str, today: Date, fiscal_year: Option<i16>) -> String {
+    let signed = match fiscal_year {
+        Some(year) if today.year() < year => Date::new(year, 1, 2).unwrap(),
+        _ => today,
+    };
     match field {
         "pagu" | "nilai_kontrak" | "nilai_realisasi" | "nilai_estimasi" => "34500000".into(),
         "sumber_dana" => "apbd_perubahan".into(),
@@ -221,8 +231,8 @@ fn default_value(field: &str, today: Date) -> String {
         "kode_rup" => "52719384".into(),
         "rute_penetapan" => "permintaan_kesediaan".into(),
         "nomor_kontrak" => "027/KTR/DP3A/2025".into(),
-        "tanggal_kontrak" => today.to_string(),
-        "tanggal_selesai" => today
+        "tanggal_kontrak" => signed.to_string(),
+        "tanggal_selesai" => signed
             .checked_add(jiff::Span::new().months(3))
             .unwrap()
             .to_string(),
