@@ -51,6 +51,9 @@ pub struct CaseDetail {
     /// Field values as typed values (rupiah as whole numbers, dates as YYYY-MM-DD).
     #[schema(value_type = Object)]
     pub fields: serde_json::Value,
+    /// Records by kind (e.g. `pembayaran`), oldest first, each with its typed values.
+    #[schema(value_type = Object)]
+    pub records: serde_json::Value,
     pub documents: Vec<DocumentView>,
     pub obligations: Vec<ObligationView>,
     /// The roles your token can act in on this case.
@@ -152,6 +155,7 @@ pub(crate) async fn detail(
     Ok(CaseDetail {
         summary: summary(case, labels),
         fields: serde_json::to_value(&case_state.fields).unwrap_or_default(),
+        records: serde_json::to_value(&case_state.records).unwrap_or_default(),
         documents: case_state
             .documents
             .iter()
@@ -498,6 +502,8 @@ pub enum Target<'a> {
     Document(&'a str),
     /// The contacts of a role: that role and the roles of its party.
     Contacts(&'a str),
+    /// A new record of a kind.
+    Record(&'a str),
 }
 
 /// The case, if the caller may see it, and the role the caller acts in on `target`.
@@ -537,6 +543,12 @@ pub async fn acting_on(
             workflow.roles_on_the_side_of(id),
             Act::SetContacts {
                 role: id.to_owned(),
+            },
+        ),
+        Target::Record(id) => (
+            workflow.record(id).map(|r| r.add_by.clone()),
+            Act::AddRecord {
+                record: id.to_owned(),
             },
         ),
     };
@@ -704,6 +716,65 @@ pub async fn set_field(
     )
     .await?;
     applied(&state, &principal, result, StatusCode::OK).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddRecordRequest {
+    /// The record's fields as people type them, e.g.
+    /// `{"termin": "1", "jumlah": "Rp10.350.000", "tanggal_sp2d": "2025-05-20"}`.
+    pub values: std::collections::BTreeMap<String, String>,
+    pub role: Option<String>,
+    #[serde(default, deserialize_with = "crate::extract::optional_revision")]
+    #[schema(minimum = 0)]
+    pub expected_revision: Option<u64>,
+}
+
+/// Add a record of a kind the workflow declares (a termin payment, …). A record that would
+/// break a rule of the workflow (payments above the contract value) is refused with 422.
+#[utoipa::path(post, path = "/v1/cases/{id}/records/{record}", tag = "cases",
+    params(("id" = String, Path), ("record" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = AddRecordRequest,
+    responses((status = 201, body = AppliedView), (status = 200, body = AppliedView, description = "A replayed request"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_record(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, record)): Path<(String, String)>,
+    idempotency: IdempotencyKey,
+    Json(request): Json<AddRecordRequest>,
+) -> ApiResult<Response> {
+    let (case, role) = acting_on(
+        &state,
+        &principal,
+        &id,
+        request.role.as_deref(),
+        Target::Record(&record),
+    )
+    .await?;
+    let result = execute(
+        &state,
+        &principal,
+        &case,
+        (
+            role,
+            Action::AddRecord {
+                record,
+                values: request.values.into_iter().collect(),
+            },
+        ),
+        request.expected_revision,
+        &idempotency,
+        None,
+    )
+    .await?;
+    let status = if result.event.is_some() {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    applied(&state, &principal, result, status).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -360,6 +360,7 @@ fn rejection(names: Names<'_>, rejection: &Rejection) -> ApiError {
                 .collect(),
         ),
         Rejection::UnknownRole { .. } => (StatusCode::UNPROCESSABLE_ENTITY, one("role")),
+        Rejection::UnknownRecord { .. } => (StatusCode::UNPROCESSABLE_ENTITY, one("record")),
         Rejection::CommentTooLong => (StatusCode::UNPROCESSABLE_ENTITY, one("comment")),
         Rejection::UnknownTransition { .. }
         | Rejection::UnknownDocumentType { .. }

@@ -103,6 +103,14 @@ fn rows() -> Vec<Row> {
             403,
             200,
         ),
+        row(
+            Method::POST,
+            "/v1/cases/{id}/records/{record}",
+            Agency,
+            404,
+            403,
+            201,
+        ),
         // Any role of the agency may replace its PPK's contacts (the supervisors included);
         // the Ormas may not (see `contacts_are_changed_by_their_own_side`).
         row(
@@ -172,6 +180,7 @@ fn request(
         )
         .replace("{transition}", "catat_audiensi")
         .replace("{field}", "pagu")
+        .replace("{record}", "pembayaran")
         .replace("{role}", "ppk")
         .replace("{sha256}", sha256);
     match (row.method.as_str(), row.template) {
@@ -189,6 +198,13 @@ fn request(
         ("PUT", "/v1/cases/{id}/fields/{field}") => {
             (path, Some(json!({"value": "Rp34.500.000"})), None)
         }
+        ("POST", "/v1/cases/{id}/records/{record}") => (
+            path,
+            Some(
+                json!({"values": {"termin": "1", "jumlah": "Rp1.000.000", "tanggal_sp2d": "2025-05-20"}}),
+            ),
+            None,
+        ),
         ("PUT", "/v1/cases/{id}/contacts/{role}") => (
             path,
             Some(

@@ -64,6 +64,25 @@ pub struct Workflow {
     pub transitions: Vec<Transition>,
     /// Invariants of the case's data, checked whenever a field they read is set.
     pub rules: Vec<Rule>,
+    /// Kinds of repeating records a case may hold (payments, coalition members).
+    pub records: Vec<RecordType>,
+}
+
+/// A kind of repeating record on a case, e.g. the payments of a contract in instalments:
+/// typed fields, added one at a time by the allowed roles, each addition an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordType {
+    pub id: String,
+    pub label: Label,
+    /// Roles that may add one; empty means any declared role.
+    pub add_by: Vec<String>,
+    pub fields: Vec<FieldDef>,
+}
+
+impl RecordType {
+    pub fn field(&self, id: &str) -> Option<&FieldDef> {
+        self.fields.iter().find(|f| f.id == id)
+    }
 }
 
 /// A side of the partnership (e.g. the agency, the Ormas, a facilitator).
@@ -274,35 +293,65 @@ pub enum Operand {
     StartOfYear(String),
     /// 31 December of the year in a fiscal-year field.
     EndOfYear(String),
+    /// The sum of a numeric field over a case's records (`sum(pembayaran.jumlah)`); zero
+    /// without records, in rupiah when the field is an amount.
+    Sum {
+        record: String,
+        field: String,
+        rupiah: bool,
+    },
+    /// How many records of a kind a case has (`count(pembayaran)`).
+    Count(String),
 }
 
 impl Operand {
-    /// The field the operand reads.
-    pub fn field(&self) -> &str {
+    /// The field, or the kind of record, the operand reads.
+    pub fn reads(&self) -> &str {
         match self {
             Operand::Field(f) | Operand::StartOfYear(f) | Operand::EndOfYear(f) => f,
+            Operand::Sum { record, .. } | Operand::Count(record) => record,
         }
     }
 
-    /// Its value in a case with these fields; `None` while the field it reads is unset.
+    /// Its value in a case with these fields and records; `None` while a field it reads is
+    /// unset (a sum or a count always has one).
     pub fn resolve(
         &self,
-        fields: &std::collections::BTreeMap<String, FieldValue>,
+        fields: &BTreeMap<String, FieldValue>,
+        records: &BTreeMap<String, Vec<crate::state::RecordEntry>>,
     ) -> Option<FieldValue> {
-        let value = fields.get(self.field())?;
-        match (self, value) {
-            (Operand::Field(_), value) => Some(value.clone()),
-            (Operand::StartOfYear(_), FieldValue::FiscalYear(year)) => {
-                jiff::civil::Date::new(*year, 1, 1)
-                    .ok()
-                    .map(FieldValue::Date)
-            }
-            (Operand::EndOfYear(_), FieldValue::FiscalYear(year)) => {
-                jiff::civil::Date::new(*year, 12, 31)
-                    .ok()
-                    .map(FieldValue::Date)
-            }
+        let year = |field: &str| match fields.get(field)? {
+            FieldValue::FiscalYear(year) => Some(*year),
             _ => None,
+        };
+        let entries = |record: &str| records.get(record).map_or(&[][..], Vec::as_slice);
+        match self {
+            Operand::Field(field) => fields.get(field).cloned(),
+            Operand::StartOfYear(field) => jiff::civil::Date::new(year(field)?, 1, 1)
+                .ok()
+                .map(FieldValue::Date),
+            Operand::EndOfYear(field) => jiff::civil::Date::new(year(field)?, 12, 31)
+                .ok()
+                .map(FieldValue::Date),
+            Operand::Sum {
+                record,
+                field,
+                rupiah,
+            } => {
+                let total = entries(record)
+                    .iter()
+                    .filter_map(|entry| match entry.fields.get(field)? {
+                        FieldValue::Rupiah(n) | FieldValue::Integer(n) => Some(*n),
+                        _ => None,
+                    })
+                    .fold(0i64, i64::saturating_add);
+                Some(if *rupiah {
+                    FieldValue::Rupiah(total)
+                } else {
+                    FieldValue::Integer(total)
+                })
+            }
+            Operand::Count(record) => Some(FieldValue::Integer(entries(record).len() as i64)),
         }
     }
 }
@@ -313,6 +362,8 @@ impl std::fmt::Display for Operand {
             Operand::Field(field) => f.write_str(field),
             Operand::StartOfYear(field) => write!(f, "start_of_year({field})"),
             Operand::EndOfYear(field) => write!(f, "end_of_year({field})"),
+            Operand::Sum { record, field, .. } => write!(f, "sum({record}.{field})"),
+            Operand::Count(record) => write!(f, "count({record})"),
         }
     }
 }
@@ -328,14 +379,14 @@ pub struct Rule {
 }
 
 impl Rule {
-    /// Whether setting `field` can break the rule.
+    /// Whether setting `field` (or adding a record of that kind) can break the rule.
     pub fn reads(&self, field: &str) -> bool {
         self.condition.field == field
             || self
                 .condition
                 .value_of
                 .as_ref()
-                .is_some_and(|o| o.field() == field)
+                .is_some_and(|o| o.reads() == field)
     }
 }
 
@@ -390,6 +441,10 @@ impl Workflow {
 
     pub fn field(&self, id: &str) -> Option<&FieldDef> {
         self.fields.iter().find(|f| f.id == id)
+    }
+
+    pub fn record(&self, id: &str) -> Option<&RecordType> {
+        self.records.iter().find(|r| r.id == id)
     }
 
     /// The roles that may change `role`'s contacts: the role itself and the roles of the same

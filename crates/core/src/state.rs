@@ -50,6 +50,19 @@ pub struct CaseState {
     pub obligations: BTreeMap<String, Obligation>,
     /// Pending timers, by key.
     pub timers: BTreeMap<String, Timer>,
+    /// Repeating records by kind, oldest first (cases stored before records existed have
+    /// none).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub records: BTreeMap<String, Vec<RecordEntry>>,
+}
+
+/// One record of a case (a payment, a coalition member), as added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordEntry {
+    pub fields: BTreeMap<String, FieldValue>,
+    pub added_at: Timestamp,
+    /// The role that added it.
+    pub added_by: String,
 }
 
 impl CaseState {
@@ -194,6 +207,13 @@ pub enum EventKind {
     TimerFired {
         timer: String,
         effect: TimerEffect,
+    },
+    /// A record was added; `number` is its place among the case's records of that kind
+    /// (1 for the first).
+    RecordAdded {
+        record: String,
+        number: usize,
+        fields: BTreeMap<String, FieldValue>,
     },
     /// The people notified for `role` were replaced (an official changed post).
     ContactsChanged {

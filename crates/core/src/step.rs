@@ -19,7 +19,7 @@ use crate::model::{
 };
 use crate::state::{
     Actor, CaseState, ContactEntry, DocumentRecord, Event, EventKind, MovedDeadline, Notification,
-    NotificationKind, Obligation, ObligationSource, Timer, TimerEffect, TimerKind,
+    NotificationKind, Obligation, ObligationSource, RecordEntry, Timer, TimerEffect, TimerKind,
 };
 use crate::value::{FieldValue, ValueError};
 
@@ -53,6 +53,11 @@ pub enum Action {
     },
     /// Set a field from text as typed by a person.
     SetField { field: String, value: String },
+    /// Add a record of a kind the workflow declares, its fields as typed by a person.
+    AddRecord {
+        record: String,
+        values: Vec<(String, String)>,
+    },
     /// A pending timer is due; only the system role fires timers.
     FireTimer { key: String },
     /// Replace the people notified for `role` (empty: nobody, the log channel). Allowed to
@@ -174,6 +179,8 @@ pub enum Rejection {
     DateOutOfRange,
     #[error("no pending deadline of this case moves with the new calendar; nothing to do")]
     NothingToRecompute,
+    #[error("there is no kind of record `{record}` in this workflow; known: {}", list_or_none(.known))]
+    UnknownRecord { record: String, known: Vec<String> },
     #[error("this would break the rule `{rule}` ({}); change the values so that it holds", describe_condition(.condition))]
     RuleBroken {
         rule: String,
@@ -193,6 +200,8 @@ pub enum Act {
     Attach { document: String },
     #[error("set `{field}`")]
     SetField { field: String },
+    #[error("add a `{record}` record")]
+    AddRecord { record: String },
     #[error("change the contacts of `{role}`")]
     SetContacts { role: String },
     #[error("fire timers")]
@@ -257,6 +266,7 @@ impl Rejection {
             Rejection::DateOutOfRange => "date_out_of_range",
             Rejection::NothingToRecompute => "nothing_to_recompute",
             Rejection::RuleBroken { .. } => "rule_broken",
+            Rejection::UnknownRecord { .. } => "unknown_record",
         }
     }
 }
@@ -322,6 +332,7 @@ pub fn step(
             ctx.attach(&mut next, document)?
         }
         Action::SetField { field, value } => ctx.set_field(&mut next, actor, field, value)?,
+        Action::AddRecord { record, values } => ctx.add_record(&mut next, actor, record, values)?,
         Action::FireTimer { key } => ctx.fire_timer(&mut next, actor, key, &mut notifications)?,
         Action::SetContacts { role, contacts } => ctx.set_contacts(actor, role, contacts)?,
         Action::RecomputeDeadlines { reason } => {
@@ -376,7 +387,7 @@ pub fn guard_failures(
         failures.push(GuardFailure::CommentRequired);
     }
     for condition in &guard.conditions {
-        if !condition_holds(condition, &state.fields) {
+        if !condition_holds(condition, &state.fields, &state.records) {
             failures.push(GuardFailure::Condition {
                 condition: condition.clone(),
             });
@@ -400,12 +411,16 @@ pub fn missing_documents<'a>(workflow: &'a Workflow, state: &'a CaseState) -> Ve
 
 /// Whether `condition` holds for a case with these fields. A comparison whose either side
 /// is unset does not hold (a guard cannot be met by a value nobody gave).
-pub fn condition_holds(condition: &Condition, fields: &BTreeMap<String, FieldValue>) -> bool {
+pub fn condition_holds(
+    condition: &Condition,
+    fields: &BTreeMap<String, FieldValue>,
+    records: &BTreeMap<String, Vec<RecordEntry>>,
+) -> bool {
     use std::cmp::Ordering::{Equal, Greater, Less};
     let value = fields.get(&condition.field);
     let expected = match (&condition.value, &condition.value_of) {
         (Some(constant), _) => Some(constant.clone()),
-        (None, Some(operand)) => operand.resolve(fields),
+        (None, Some(operand)) => operand.resolve(fields, records),
         (None, None) => None,
     };
     match (condition.op, value, expected.as_ref()) {
@@ -435,11 +450,12 @@ fn describe_condition(condition: &Condition) -> String {
     }
 }
 
-/// The rules reading one of `changed` that the case's fields no longer meet. A rule with a
-/// side still unset holds.
+/// The rules reading one of `changed` (fields, or kinds of record) that the case's values no
+/// longer meet. A rule with a side still unset holds.
 pub fn broken_rules<'a>(
     workflow: &'a Workflow,
     fields: &'a BTreeMap<String, FieldValue>,
+    records: &'a BTreeMap<String, Vec<RecordEntry>>,
     changed: &'a [&'a str],
 ) -> impl Iterator<Item = &'a Rule> + 'a {
     workflow.rules.iter().filter(move |rule| {
@@ -448,8 +464,10 @@ pub fn broken_rules<'a>(
             && condition
                 .value_of
                 .as_ref()
-                .is_none_or(|o| o.resolve(fields).is_some());
-        changed.iter().any(|f| rule.reads(f)) && complete && !condition_holds(condition, fields)
+                .is_none_or(|o| o.resolve(fields, records).is_some());
+        changed.iter().any(|f| rule.reads(f))
+            && complete
+            && !condition_holds(condition, fields, records)
     })
 }
 
@@ -586,7 +604,8 @@ impl Context<'_> {
             return Err(Rejection::MissingRequiredFields { fields: missing });
         }
         let given_ids: Vec<&str> = fields.keys().map(String::as_str).collect();
-        if let Some(rule) = broken_rules(self.workflow, &fields, &given_ids).next() {
+        let no_records = BTreeMap::new();
+        if let Some(rule) = broken_rules(self.workflow, &fields, &no_records, &given_ids).next() {
             return Err(Rejection::RuleBroken {
                 rule: rule.id.clone(),
                 condition: Box::new(rule.condition.clone()),
@@ -607,6 +626,7 @@ impl Context<'_> {
             documents: Vec::new(),
             obligations: BTreeMap::new(),
             timers: BTreeMap::new(),
+            records: BTreeMap::new(),
         };
         self.enter_stage(&mut state, initial)?;
         let kind = EventKind::Opened {
@@ -1042,7 +1062,8 @@ impl Context<'_> {
             },
         )?;
         let previous = state.fields.insert(id.to_owned(), value.clone());
-        if let Some(rule) = broken_rules(self.workflow, &state.fields, &[id]).next() {
+        if let Some(rule) = broken_rules(self.workflow, &state.fields, &state.records, &[id]).next()
+        {
             return Err(Rejection::RuleBroken {
                 rule: rule.id.clone(),
                 condition: Box::new(rule.condition.clone()),
@@ -1070,6 +1091,77 @@ impl Context<'_> {
             field: id.to_owned(),
             previous,
             value,
+        })
+    }
+
+    fn add_record(
+        &self,
+        state: &mut CaseState,
+        actor: &Actor,
+        id: &str,
+        given: &[(String, String)],
+    ) -> Result<EventKind, Rejection> {
+        let record = self
+            .workflow
+            .record(id)
+            .ok_or_else(|| Rejection::UnknownRecord {
+                record: id.to_owned(),
+                known: self.workflow.records.iter().map(|r| r.id.clone()).collect(),
+            })?;
+        self.check_role(
+            actor,
+            &record.add_by,
+            Act::AddRecord {
+                record: id.to_owned(),
+            },
+        )?;
+        // A record's fields are named `record.field` in refusals, so that the reader can tell
+        // them from the case's own fields.
+        let path = |field: &str| format!("{id}.{field}");
+        let mut fields = BTreeMap::new();
+        for (field, text) in given {
+            let def = record.field(field).ok_or_else(|| Rejection::UnknownField {
+                field: path(field),
+                known: record.fields.iter().map(|f| path(&f.id)).collect(),
+            })?;
+            let value =
+                def.field_type
+                    .parse(text)
+                    .map_err(|error| Rejection::InvalidFieldValue {
+                        field: path(field),
+                        error,
+                    })?;
+            if fields.insert(field.clone(), value).is_some() {
+                return Err(Rejection::DuplicateField { field: path(field) });
+            }
+        }
+        let missing: Vec<String> = record
+            .fields
+            .iter()
+            .filter(|f| f.required && !fields.contains_key(&f.id))
+            .map(|f| path(&f.id))
+            .collect();
+        if !missing.is_empty() {
+            return Err(Rejection::MissingRequiredFields { fields: missing });
+        }
+        let entries = state.records.entry(id.to_owned()).or_default();
+        entries.push(RecordEntry {
+            fields: fields.clone(),
+            added_at: self.now,
+            added_by: actor.role.clone(),
+        });
+        let number = entries.len();
+        if let Some(rule) = broken_rules(self.workflow, &state.fields, &state.records, &[id]).next()
+        {
+            return Err(Rejection::RuleBroken {
+                rule: rule.id.clone(),
+                condition: Box::new(rule.condition.clone()),
+            });
+        }
+        Ok(EventKind::RecordAdded {
+            record: id.to_owned(),
+            number,
+            fields,
         })
     }
 

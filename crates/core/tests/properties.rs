@@ -105,11 +105,11 @@ fn check_invariants(case: &Case, state: &CaseState) -> usize {
             && condition
                 .value_of
                 .as_ref()
-                .is_none_or(|o| o.resolve(&state.fields).is_some());
+                .is_none_or(|o| o.resolve(&state.fields, &state.records).is_some());
         if complete {
             rules_checked += 1;
             assert!(
-                swakelola_core::step::condition_holds(condition, &state.fields),
+                swakelola_core::step::condition_holds(condition, &state.fields, &state.records),
                 "rule {} is broken: {:?}",
                 rule.id,
                 state.fields
@@ -205,6 +205,7 @@ fn satisfying(
     workflow: &Workflow,
     condition: &Condition,
     fields: &std::collections::BTreeMap<String, FieldValue>,
+    records: &std::collections::BTreeMap<String, Vec<swakelola_core::state::RecordEntry>>,
     today: Date,
 ) -> Option<String> {
     let field = workflow.field(&condition.field)?;
@@ -238,7 +239,7 @@ fn satisfying(
         condition
             .value_of
             .as_ref()
-            .and_then(|operand| operand.resolve(fields))
+            .and_then(|operand| operand.resolve(fields, records))
     });
     match (condition.op, &expected) {
         (Comparison::IsUnset, _) => None,
@@ -319,7 +320,8 @@ fn set_to_satisfy(
 ) {
     let workflow = &case.engine.workflow;
     let fields = case.state().fields.clone();
-    let Some(value) = satisfying(workflow, condition, &fields, today) else {
+    let records = case.state().records.clone();
+    let Some(value) = satisfying(workflow, condition, &fields, &records, today) else {
         return;
     };
     let field = workflow.field(&condition.field).unwrap();

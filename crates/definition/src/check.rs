@@ -11,7 +11,7 @@ use swakelola_core::Duration;
 use swakelola_core::format::Language;
 use swakelola_core::model::{
     Anchor, Comparison, Condition, Deadline, DocumentType, Due, Escalation, FieldDef, FollowUp,
-    Guard, Label, MessageTemplate, Operand, Party, Period, Phase, Recurring, Reminder,
+    Guard, Label, MessageTemplate, Operand, Party, Period, Phase, RecordType, Recurring, Reminder,
     ReminderWhen, Role, Rule, SYSTEM_ROLE, Stage, Transition, Workflow,
 };
 use swakelola_core::state::NotificationKind;
@@ -58,6 +58,8 @@ struct Names {
     fields: BTreeMap<String, FieldType>,
     /// Fields whose type is unknown (E035): their values are not checked again.
     untyped_fields: BTreeSet<String>,
+    /// Kinds of record with the types of their fields.
+    records: BTreeMap<String, BTreeMap<String, FieldType>>,
     stages: BTreeMap<String, Location>,
     transitions: BTreeMap<String, Location>,
 }
@@ -263,6 +265,7 @@ impl Checker<'_> {
             })
             .collect();
         let fields = self.fields(raw, &mut names);
+        let records = self.records(raw, &mut names);
         let fiscal_year_field = raw.fiscal_year_field.as_ref().map(|f| {
             if self.reference(f, &names.fields, "field", Code::E014)
                 && names.fields[&f.value] != FieldType::FiscalYear
@@ -359,6 +362,7 @@ impl Checker<'_> {
             language,
             messages,
             rules,
+            records,
         };
         self.expiry_loops(raw, &workflow);
         self.warnings(raw, &workflow);
@@ -366,9 +370,28 @@ impl Checker<'_> {
     }
 
     fn fields(&mut self, raw: &raw::Workflow, names: &mut Names) -> Vec<FieldDef> {
+        let (mut types, mut untyped) = (BTreeMap::new(), BTreeSet::new());
+        let mut fields = self.field_defs(&raw.fields, &mut types, &mut untyped);
+        names.fields = types;
+        names.untyped_fields = untyped;
+
+        // Roles are checked here so that the field list above is complete first.
+        for (def, field) in fields.iter_mut().zip(&raw.fields) {
+            def.set_by = self.roles(names, &field.set_by);
+        }
+        fields
+    }
+
+    /// Field definitions (of the case, or of a kind of record), their types into `types`.
+    fn field_defs(
+        &mut self,
+        raw_fields: &[raw::Field],
+        types: &mut BTreeMap<String, FieldType>,
+        untyped: &mut BTreeSet<String>,
+    ) -> Vec<FieldDef> {
         let mut seen = BTreeMap::new();
         let mut fields = Vec::new();
-        for field in &raw.fields {
+        for field in raw_fields {
             self.declare("field", &field.id, &mut seen);
             let field_type = match (field.field_type.value.as_str(), &field.values) {
                 ("enum", Some(values)) if !values.value.is_empty() => {
@@ -393,7 +416,7 @@ impl Checker<'_> {
                         _ => None,
                     };
                     if field_type.is_none() {
-                        names.untyped_fields.insert(field.id.value.clone());
+                        untyped.insert(field.id.value.clone());
                         self.report(
                             field.field_type.referenced,
                             Code::E035,
@@ -415,8 +438,7 @@ impl Checker<'_> {
                     field_type.unwrap_or(FieldType::Text)
                 }
             };
-            names
-                .fields
+            types
                 .entry(field.id.value.clone())
                 .or_insert_with(|| field_type.clone());
             let value_labels = self.value_labels(field, &field_type);
@@ -428,10 +450,6 @@ impl Checker<'_> {
                 required: field.required,
                 set_by: Vec::new(),
             });
-        }
-        // Roles are checked here so that the field list above is complete first.
-        for (def, field) in fields.iter_mut().zip(&raw.fields) {
-            def.set_by = self.roles(names, &field.set_by);
         }
         fields
     }
@@ -654,6 +672,8 @@ impl Checker<'_> {
             let operand_type = match &operand {
                 Operand::Field(f) => names.fields[f].clone(),
                 Operand::StartOfYear(_) | Operand::EndOfYear(_) => FieldType::Date,
+                Operand::Sum { rupiah: true, .. } => FieldType::Rupiah,
+                Operand::Sum { rupiah: false, .. } | Operand::Count(_) => FieldType::Integer,
             };
             if field_type.name() != operand_type.name() {
                 self.report(
@@ -781,6 +801,9 @@ impl Checker<'_> {
                 .then(|| Operand::Field(text.to_owned()));
         };
         let argument = rest.strip_suffix(')').map(str::trim);
+        if matches!(function.trim(), "sum" | "count") {
+            return self.over_records(raw, function.trim(), argument.unwrap_or_default(), names);
+        }
         let make: fn(String) -> Operand = match function.trim() {
             "start_of_year" => Operand::StartOfYear,
             "end_of_year" => Operand::EndOfYear,
@@ -789,7 +812,7 @@ impl Checker<'_> {
                     raw.referenced,
                     Code::E045,
                     format!("unknown function `{other}` in `value_of`"),
-                    "use a field id, `start_of_year(FIELD)` or `end_of_year(FIELD)`".to_owned(),
+                    "use a field id, `start_of_year(FIELD)`, `end_of_year(FIELD)`, `sum(RECORD.FIELD)` or `count(RECORD)`".to_owned(),
                 );
                 return None;
             }
@@ -820,6 +843,110 @@ impl Checker<'_> {
             return None;
         }
         Some(make(argument.to_owned()))
+    }
+
+    /// `sum(RECORD.FIELD)` over a numeric field, or `count(RECORD)`.
+    fn over_records(
+        &mut self,
+        raw: &S<String>,
+        function: &str,
+        argument: &str,
+        names: &Names,
+    ) -> Option<Operand> {
+        let (record, field) = match argument.split_once('.') {
+            Some((record, field)) => (record.trim(), Some(field.trim())),
+            None => (argument, None),
+        };
+        let Some(types) = names.records.get(record) else {
+            let known: Vec<&str> = names.records.keys().map(String::as_str).collect();
+            let hint = match closest(record, &known) {
+                Some(guess) => format!("did you mean `{guess}`?"),
+                None if known.is_empty() => {
+                    "declare the kind of record under `records:` first".to_owned()
+                }
+                None => format!("known records: {}", known.join(", ")),
+            };
+            self.report(
+                raw.referenced,
+                Code::E045,
+                format!("`{function}` over an unknown kind of record `{record}`"),
+                hint,
+            );
+            return None;
+        };
+        match (function, field) {
+            ("count", None) => Some(Operand::Count(record.to_owned())),
+            ("sum", Some(field)) => {
+                let Some(field_type) = types.get(field) else {
+                    let reference =
+                        S::new(format!("{record}.{field}"), raw.referenced, raw.defined);
+                    let known: BTreeMap<String, ()> = types
+                        .keys()
+                        .map(|f| (format!("{record}.{f}"), ()))
+                        .collect();
+                    self.reference(&reference, &known, "field", Code::E014);
+                    return None;
+                };
+                match field_type {
+                    FieldType::Rupiah | FieldType::Integer => Some(Operand::Sum {
+                        record: record.to_owned(),
+                        field: field.to_owned(),
+                        rupiah: *field_type == FieldType::Rupiah,
+                    }),
+                    other => {
+                        self.report(
+                            raw.referenced,
+                            Code::E059,
+                            format!(
+                                "`sum` adds numbers and amounts; `{record}.{field}` is {}",
+                                other.name()
+                            ),
+                            "sum a field of `type: rupiah` or `type: integer`, or `count(…)` the records".to_owned(),
+                        );
+                        None
+                    }
+                }
+            }
+            _ => {
+                self.report(
+                    raw.referenced,
+                    Code::E045,
+                    format!(
+                        "`{}` is not `sum(RECORD.FIELD)` or `count(RECORD)`",
+                        raw.value
+                    ),
+                    "write `sum(pembayaran.jumlah)` or `count(pembayaran)`".to_owned(),
+                );
+                None
+            }
+        }
+    }
+
+    fn records(&mut self, raw: &raw::Workflow, names: &mut Names) -> Vec<RecordType> {
+        // A rule names fields and kinds of record alike: one namespace for both.
+        let mut seen: BTreeMap<String, Location> = raw
+            .fields
+            .iter()
+            .map(|f| (f.id.value.clone(), f.id.referenced))
+            .collect();
+        let mut records = Vec::new();
+        for record in &raw.records {
+            self.declare("field or record", &record.id, &mut seen);
+            let (mut types, mut untyped) = (BTreeMap::new(), BTreeSet::new());
+            let fields = self.field_defs(&record.fields, &mut types, &mut untyped);
+            names.records.insert(record.id.value.clone(), types);
+            records.push(RecordType {
+                id: record.id.value.clone(),
+                label: self.label(
+                    &record.id,
+                    record.label.as_deref(),
+                    record.label_en.as_ref(),
+                ),
+                add_by: self.roles(names, &record.add_by),
+                fields,
+            });
+        }
+        records
     }
 
     fn rules(&mut self, raw: &raw::Workflow, names: &Names) -> Vec<Rule> {

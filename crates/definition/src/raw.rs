@@ -39,6 +39,19 @@ pub struct Workflow {
     pub messages: Vec<Message>,
     #[serde(default)]
     pub rules: Vec<Rule>,
+    #[serde(default)]
+    pub records: Vec<Record>,
+}
+
+/// A kind of repeating record on a case (payments, coalition members).
+#[derive(Debug, Deserialize)]
+pub struct Record {
+    pub id: S<String>,
+    pub label: Option<String>,
+    pub label_en: Option<String>,
+    #[serde(default)]
+    pub add_by: Vec<S<String>>,
+    pub fields: Vec<Field>,
 }
 
 /// An invariant of the case's data, checked whenever a field it reads is set.

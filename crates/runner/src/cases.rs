@@ -221,6 +221,26 @@ pub enum CaseCommandLine {
         #[command(flatten)]
         change: Change,
     },
+    /// Add a record to a case (a termin payment, …): RECORD then its FIELD=VALUE pairs.
+    ///
+    /// Example: swakelola case add-record DP3A-2025-001 pembayaran termin=1
+    /// jumlah=Rp10.350.000 tanggal_sp2d=2025-05-20 nomor_sp2d=00123/SP2D/2025 --as ppk
+    /// --actor "Budi Santoso"
+    AddRecord {
+        /// The case: its business key (e.g. DP3A-2025-001), its id, or a unique prefix of the id.
+        #[arg(value_name = "CASE")]
+        case: String,
+        /// The kind of record, as the workflow names it (e.g. pembayaran).
+        #[arg(value_name = "RECORD")]
+        record: String,
+        /// The record's fields as people write them, e.g. jumlah=Rp10.350.000.
+        #[arg(value_name = "FIELD=VALUE", required = true)]
+        values: Vec<String>,
+        #[command(flatten)]
+        acting: Acting,
+        #[command(flatten)]
+        change: Change,
+    },
     /// Replace the people notified for a role on a running case (an official changed post);
     /// recorded in the history. Allowed to that role and the roles of the same side.
     ///
@@ -1272,6 +1292,30 @@ async fn run_case(
             let what = catalogue::message(output.language, "applied-field-set", &[]);
             print_applied(store, &applied, output, &what).await?;
         }
+        CaseCommandLine::AddRecord {
+            case,
+            record,
+            values,
+            acting,
+            change: options,
+        } => {
+            let case = &store.resolve_case(case, None).await?;
+            let values = values
+                .iter()
+                .map(|pair| {
+                    split_pair(pair, "FIELD=VALUE").map(|(f, v)| (f.to_owned(), v.to_owned()))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let action = Action::AddRecord {
+                record: record.clone(),
+                values,
+            };
+            let applied = store
+                .execute(&change(case, acting, options, action, None), now)
+                .await?;
+            let what = catalogue::message(output.language, "applied-record-added", &[]);
+            print_applied(store, &applied, output, &what).await?;
+        }
         CaseCommandLine::Contacts {
             case,
             target_role,
@@ -1471,6 +1515,31 @@ pub fn case_text(view: &CaseView, labels: Labels<'_>, role: Option<&str>) -> Str
     );
     for field in &view.fields {
         let _ = writeln!(out, "  {}: {}", field.field.label, field.value);
+    }
+    for kind in view.records.iter().filter(|k| !k.rows.is_empty()) {
+        let _ = writeln!(out, "  {}:", kind.record.label);
+        for (n, row) in kind.rows.iter().enumerate() {
+            let values: Vec<String> = kind
+                .columns
+                .iter()
+                .zip(row)
+                .filter(|(_, value)| !value.is_empty())
+                .map(|(column, value)| format!("{} {value}", column.label))
+                .collect();
+            let _ = writeln!(out, "    {}. {}", n + 1, values.join(" · "));
+        }
+        for total in &kind.totals {
+            let _ = writeln!(
+                out,
+                "    {}: {}",
+                catalogue::message(
+                    labels.language,
+                    "total-of",
+                    &[("field", &total.field.label)]
+                ),
+                total.value
+            );
+        }
     }
     for obligation in &view.obligations {
         let status = if obligation.overdue {

@@ -341,6 +341,7 @@ mod tests {
             documents: Vec::new(),
             obligations: Default::default(),
             timers: Default::default(),
+            records: Default::default(),
         };
         state.fields.insert(
             "pagu".into(),

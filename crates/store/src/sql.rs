@@ -614,6 +614,7 @@ fn event_kind_name(kind: &EventKind) -> &'static str {
         EventKind::TimerFired { .. } => "timer_fired",
         EventKind::DeadlinesMoved { .. } => "deadlines_moved",
         EventKind::ContactsChanged { .. } => "contacts_changed",
+        EventKind::RecordAdded { .. } => "record_added",
     }
 }
 
@@ -622,7 +623,8 @@ fn event_kind_name(kind: &EventKind) -> &'static str {
 /// the code), so a retry sent across an upgrade is still recognised. Version 1:
 /// `{"v":1,"case":…,"actor":…,"role":…,"expected_revision":n|null,"action":{"type":…,…}}`
 /// with actions `fire {transition, comment}`, `attach {document_type, file_name, sha256,
-/// size}`, `set_field {field, value}`, `fire_timer {key}` and `open {fields: [[name, value]…]}`.
+/// size}`, `set_field {field, value}`, `add_record {record, values: [[name, value]…]}`,
+/// `fire_timer {key}` and `open {fields: [[name, value]…]}`.
 fn request_identity(command: &CaseCommand) -> String {
     let action = match &command.action {
         Action::Open { fields } => serde_json::json!({"type": "open", "fields": fields}),
@@ -641,6 +643,9 @@ fn request_identity(command: &CaseCommand) -> String {
         }),
         Action::SetField { field, value } => {
             serde_json::json!({"type": "set_field", "field": field, "value": value})
+        }
+        Action::AddRecord { record, values } => {
+            serde_json::json!({"type": "add_record", "record": record, "values": values})
         }
         Action::FireTimer { key } => serde_json::json!({"type": "fire_timer", "key": key}),
         Action::RecomputeDeadlines { reason } => {

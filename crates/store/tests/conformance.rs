@@ -98,6 +98,7 @@ conformance!(
     the_calendar_of_a_new_year_settles_provisional_deadlines,
     people_sign_in_with_a_password_set_through_a_one_time_link,
     an_organisations_cases_come_most_urgent_first_and_are_counted,
+    records_are_kept_and_a_rule_over_their_sum_refuses_an_excess,
 );
 
 async fn deploy(store: &SqlStore) {
@@ -1689,4 +1690,78 @@ async fn an_organisations_cases_come_most_urgent_first_and_are_counted(store: Ar
     assert_eq!((c.overdue, c.soon, c.open), (1, 1, 2), "{c:?}");
     let c = counts(second_due, soon(second_due)).await;
     assert_eq!((c.overdue, c.soon, c.open), (2, 0, 2), "{c:?}");
+}
+
+async fn records_are_kept_and_a_rule_over_their_sum_refuses_an_excess(store: Arc<SqlStore>) {
+    deploy(&store).await;
+    let id = open_seed(&store, "K-1").await;
+    let set = |field: &str, value: &str| {
+        command(
+            &id,
+            "ppk",
+            Action::SetField {
+                field: field.into(),
+                value: value.into(),
+            },
+        )
+    };
+    store
+        .execute(&set("nilai_kontrak", "Rp34.500.000"), now())
+        .await
+        .unwrap();
+    let pay = |termin: &str, amount: &str| {
+        command(
+            &id,
+            "ppk",
+            Action::AddRecord {
+                record: "pembayaran".into(),
+                values: vec![
+                    ("termin".into(), termin.into()),
+                    ("jumlah".into(), amount.into()),
+                    ("tanggal_sp2d".into(), "2025-05-20".into()),
+                ],
+            },
+        )
+    };
+    let first = store
+        .execute(&pay("1", "Rp20.000.000"), now())
+        .await
+        .unwrap();
+    assert!(matches!(
+        first.event.as_ref().map(|e| &e.kind),
+        Some(swakelola_core::EventKind::RecordAdded { number: 1, .. })
+    ));
+    let before = snapshot(&store, &id).await;
+    let refused = store.execute(&pay("2", "Rp20.000.000"), now()).await;
+    assert!(
+        matches!(
+            refused,
+            Err(Error::Rejected {
+                rejection: swakelola_core::Rejection::RuleBroken { .. },
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(snapshot(&store, &id).await, before, "nothing written");
+    store
+        .execute(&pay("2", "Rp14.500.000"), now())
+        .await
+        .unwrap();
+    // Read back from the database: both records, in order, with typed values.
+    let record = store.case(&id).await.unwrap();
+    let payments = &record.state.records["pembayaran"];
+    assert_eq!(payments.len(), 2);
+    assert_eq!(
+        payments[1].fields["jumlah"],
+        swakelola_core::FieldValue::Rupiah(14_500_000)
+    );
+    assert_eq!(payments[0].added_by, "ppk");
+    assert_eq!(store.verify(&id).await.unwrap().first_tampered, None);
+    // Only the PPK adds payments.
+    let by_ormas = CaseCommand {
+        actor: Actor::new("Siti", "pimpinan_ormas"),
+        ..pay("3", "Rp1")
+    };
+    assert!(store.execute(&by_ormas, now()).await.is_err());
 }

@@ -228,6 +228,14 @@ help-case-set =
     Isi data, DATA=NILAI (misalnya pagu=Rp34.500.000)
 help-case-set--assignment =
     Data dan nilainya seperti ditulis orang, misalnya pagu=Rp34.500.000 atau tanggal_kontrak=2025-07-01
+help-case-add-record =
+    Tambahkan catatan pada kasus (pembayaran termin, …): JENIS lalu pasangan DATA=NILAI-nya.
+    
+    Contoh: swakelola case add-record DP3A-2025-001 pembayaran termin=1 jumlah=Rp10.350.000 tanggal_sp2d=2025-05-20 nomor_sp2d=00123/SP2D/2025 --as ppk --actor "Budi Santoso"
+help-case-add-record--record =
+    Jenis catatan seperti dinamai alur kerja (misalnya pembayaran)
+help-case-add-record--values =
+    Data catatan seperti ditulis orang, misalnya jumlah=Rp10.350.000
 help-case-contacts =
     Ganti orang yang diberi tahu untuk sebuah peran pada kasus yang berjalan (pejabat berganti jabatan); dicatat di riwayat. Boleh dilakukan peran itu dan peran di pihak yang sama.
 

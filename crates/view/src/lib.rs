@@ -79,8 +79,30 @@ impl<'w> Labels<'w> {
         self.named(id, self.workflow.document(id).map(|d| &d.label))
     }
 
+    /// A field of the case, or of a kind of record (`pembayaran.jumlah`, named
+    /// «Pembayaran termin · Jumlah»).
     pub fn field(&self, id: &str) -> Named {
+        if let Some((record, field)) = id.split_once('.')
+            && let Some(kind) = self.workflow.record(record)
+            && let Some(def) = kind.field(field)
+        {
+            let mut named = self.named(id, Some(&def.label));
+            named.label = format!("{} · {}", self.text(&kind.label), named.label);
+            return named;
+        }
         self.named(id, self.workflow.field(id).map(|f| &f.label))
+    }
+
+    pub fn record(&self, id: &str) -> Named {
+        self.named(id, self.workflow.record(id).map(|r| &r.label))
+    }
+
+    /// The definition of a field of the case or of a kind of record (`pembayaran.jumlah`).
+    fn field_def(&self, id: &str) -> Option<&'w swakelola_core::model::FieldDef> {
+        match id.split_once('.') {
+            Some((record, field)) => self.workflow.record(record)?.field(field),
+            None => self.workflow.field(id),
+        }
     }
 
     pub fn rule(&self, id: &str) -> Named {
@@ -104,8 +126,7 @@ impl<'w> Labels<'w> {
         match value {
             swakelola_core::FieldValue::Date(date) => self.date(*date),
             swakelola_core::FieldValue::Enum(id) => self
-                .workflow
-                .field(field)
+                .field_def(field)
                 .and_then(|f| f.value_labels.get(id))
                 .map_or_else(|| id.clone(), |label| self.text(label)),
             other => other.to_string(),
@@ -208,6 +229,19 @@ pub struct FieldLine {
     pub value: String,
 }
 
+/// The records of one kind on a case: each as its labelled values, and the totals of its
+/// amount and number fields.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordsView {
+    pub record: Named,
+    /// The labels of its fields, in order (the columns of a table).
+    pub columns: Vec<Named>,
+    /// One row per record, oldest first: the values as people write them ("" when unset).
+    pub rows: Vec<Vec<String>>,
+    /// `«Jumlah» Rp20.700.000` for each rupiah or integer field.
+    pub totals: Vec<FieldLine>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct DocumentLine {
     pub document: Named,
@@ -272,6 +306,8 @@ pub struct CaseView {
     pub revision: u64,
     pub closed: bool,
     pub fields: Vec<FieldLine>,
+    /// The case's records by kind (every kind the workflow declares, empty ones too).
+    pub records: Vec<RecordsView>,
     pub documents: Vec<DocumentLine>,
     pub obligations: Vec<ObligationLine>,
     pub actions: Vec<ActionView>,
@@ -308,6 +344,57 @@ impl CaseView {
                 })
             })
             .collect();
+        let records = workflow
+            .records
+            .iter()
+            .map(|kind| {
+                let entries = state.records.get(&kind.id).map_or(&[][..], Vec::as_slice);
+                let path = |f: &str| format!("{}.{f}", kind.id);
+                RecordsView {
+                    record: labels.record(&kind.id),
+                    columns: kind
+                        .fields
+                        .iter()
+                        .map(|f| labels.named(&f.id, Some(&f.label)))
+                        .collect(),
+                    rows: entries
+                        .iter()
+                        .map(|entry| {
+                            kind.fields
+                                .iter()
+                                .map(|f| {
+                                    entry
+                                        .fields
+                                        .get(&f.id)
+                                        .map(|v| labels.value(&path(&f.id), v))
+                                        .unwrap_or_default()
+                                })
+                                .collect()
+                        })
+                        .collect(),
+                    totals: kind
+                        .fields
+                        .iter()
+                        // Amounts add up; a sum of instalment numbers would mean nothing.
+                        .filter(|f| {
+                            f.field_type == swakelola_core::FieldType::Rupiah && !entries.is_empty()
+                        })
+                        .filter_map(|f| {
+                            let sum = swakelola_core::model::Operand::Sum {
+                                record: kind.id.clone(),
+                                field: f.id.clone(),
+                                rupiah: f.field_type == swakelola_core::FieldType::Rupiah,
+                            };
+                            sum.resolve(&state.fields, &state.records)
+                                .map(|v| FieldLine {
+                                    field: labels.named(&f.id, Some(&f.label)),
+                                    value: v.to_string(),
+                                })
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
         let documents = state
             .documents
             .iter()
@@ -338,6 +425,7 @@ impl CaseView {
             revision: state.revision,
             closed: state.is_closed(),
             fields,
+            records,
             documents,
             obligations,
             actions: actions(labels, state, roles),
@@ -477,6 +565,41 @@ fn describe(labels: Labels<'_>, kind: &EventKind) -> (&'static str, String) {
             "field_set",
             format!("«{}» = {}", l.field(field).label, l.value(field, value)),
         ),
+        EventKind::RecordAdded {
+            record,
+            number,
+            fields,
+        } => {
+            // In the order the workflow declares the record's fields.
+            let order = |field: &str| {
+                l.workflow
+                    .record(record)
+                    .and_then(|kind| kind.fields.iter().position(|f| f.id == field))
+                    .unwrap_or(usize::MAX)
+            };
+            let mut ordered: Vec<_> = fields.iter().collect();
+            ordered.sort_by_key(|(field, _)| order(field));
+            let values: Vec<String> = ordered
+                .into_iter()
+                .map(|(field, value)| {
+                    let path = format!("{record}.{field}");
+                    let name = l
+                        .field_def(&path)
+                        .map_or_else(|| field.clone(), |def| l.text(&def.label));
+                    format!("«{name}» = {}", l.value(&path, value))
+                })
+                .collect();
+            (
+                "record_added",
+                format!(
+                    "{} «{}» {}: {}",
+                    l.msg("history-record-added"),
+                    l.record(record).label,
+                    catalogue::message(l.language, "record-number", &[("n", &number.to_string())]),
+                    values.join(", ")
+                ),
+            )
+        }
         EventKind::TimerFired { effect, .. } => {
             let about =
                 |what: &str, obligation: &str| format!("{what}: {}", l.obligation_key(obligation));

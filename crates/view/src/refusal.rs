@@ -54,6 +54,10 @@ impl<'w> Names<'w> {
         self.quote(id, |l| l.field(id).label)
     }
 
+    pub fn record(&self, id: &str) -> String {
+        self.quote(id, |l| l.record(id).label)
+    }
+
     pub fn rule(&self, id: &str) -> String {
         self.quote(id, |l| l.rule(id).label)
     }
@@ -66,6 +70,13 @@ impl<'w> Names<'w> {
                 self.msg("operand-start-of-year", &[("field", &self.field(f))])
             }
             Operand::EndOfYear(f) => self.msg("operand-end-of-year", &[("field", &self.field(f))]),
+            Operand::Sum { record, field, .. } => self.msg(
+                "operand-sum",
+                &[("field", &self.field(&format!("{record}.{field}")))],
+            ),
+            Operand::Count(record) => {
+                self.msg("operand-count", &[("record", &self.record(record))])
+            }
         }
     }
 
@@ -147,6 +158,9 @@ pub fn act(names: Names<'_>, act: &Act) -> String {
             names.msg("act-attach", &[("document", &names.document(document))])
         }
         Act::SetField { field } => names.msg("act-set-field", &[("field", &names.field(field))]),
+        Act::AddRecord { record } => {
+            names.msg("act-add-record", &[("record", &names.record(record))])
+        }
         Act::SetContacts { role } => names.msg("act-set-contacts", &[("role", &names.role(role))]),
         Act::FireTimers => names.msg("act-fire-timers", &[]),
         Act::RecomputeDeadlines => names.msg("act-recompute-deadlines", &[]),
@@ -294,6 +308,13 @@ pub fn rejection(names: Names<'_>, rejection: &Rejection) -> String {
         Rejection::DuplicateField { field } => {
             msg("refusal-duplicate-field", &[("field", &names.field(field))])
         }
+        Rejection::UnknownRecord { record, known } => msg(
+            "refusal-unknown-record",
+            &[
+                ("record", &format!("`{record}`")),
+                ("known", &names.list(known, |r| names.record(r))),
+            ],
+        ),
         Rejection::RuleBroken { rule, condition } => msg(
             "refusal-rule-broken",
             &[

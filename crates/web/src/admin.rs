@@ -22,36 +22,8 @@ use crate::pages::{
     api_refusal, error_page, forged, localized_message, person_context, store_failure, text,
 };
 use crate::render::page;
-use crate::session::Person;
+use crate::session::{Person, Posted};
 use crate::{WebConfig, password_link};
-
-/// A posted form whose fields may repeat (`peran=ppk&peran=pa_kpa`).
-struct Posted(BTreeMap<String, Vec<String>>);
-
-impl Posted {
-    fn parse(body: &Bytes) -> Self {
-        let mut fields: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (name, value) in form_urlencoded::parse(body) {
-            fields
-                .entry(name.into_owned())
-                .or_default()
-                .push(value.into_owned());
-        }
-        Posted(fields)
-    }
-
-    fn one(&self, name: &str) -> String {
-        self.0
-            .get(name)
-            .and_then(|v| v.first())
-            .map(|v| v.trim().to_owned())
-            .unwrap_or_default()
-    }
-
-    fn all(&self, name: &str) -> Vec<String> {
-        self.0.get(name).cloned().unwrap_or_default()
-    }
-}
 
 fn admin_only(person: &Person) -> Option<Response> {
     (!person.principal.0.is_admin()).then(|| {

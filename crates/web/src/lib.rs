@@ -90,6 +90,7 @@ pub fn pages(config: WebConfig) -> Router<AppState> {
         .route("/kasus/{key}/dokumen", post(pages::attach))
         .route("/kasus/{key}/dokumen/{sha256}", get(pages::download))
         .route("/kasus/{key}/data", post(pages::set_field))
+        .route("/kasus/{key}/catatan/{record}", post(pages::add_record))
         .route(render::ASSET_ROUTE, get(render::asset))
         .layer(axum::middleware::from_fn(render::security_headers))
         .layer(axum::Extension(config))

@@ -683,6 +683,32 @@ async fn render_case(state: &AppState, person: &Person, key: &str, outcome: Outc
             .map(|f| context! { id => f.id, label => labels.text(&f.label) })
             .collect()
     };
+    // The kinds of record this person may add, each with a form for its fields.
+    let addable: Vec<minijinja::Value> = if case.state.is_closed() {
+        Vec::new()
+    } else {
+        workflow
+            .records
+            .iter()
+            .filter(|r| may(&r.add_by))
+            .map(|r| {
+                context! {
+                    id => r.id,
+                    label => labels.text(&r.label),
+                    href => format!("{base}/catatan/{}", crate::session::url_escape(&r.id)),
+                    fields => r.fields.iter().map(|f| context! {
+                        id => f.id,
+                        label => labels.text(&f.label),
+                        required => f.required,
+                        kind => match f.field_type {
+                            swakelola_core::FieldType::Date => "date",
+                            _ => "text",
+                        },
+                    }).collect::<Vec<_>>(),
+                }
+            })
+            .collect()
+    };
     let documents: Vec<minijinja::Value> = view
         .documents
         .iter()
@@ -734,6 +760,7 @@ async fn render_case(state: &AppState, person: &Person, key: &str, outcome: Outc
             actions,
             attachable,
             settable,
+            addable,
             documents,
             history,
             chain,
@@ -971,6 +998,57 @@ pub struct FieldForm {
     revision: Option<u64>,
     field: String,
     value: String,
+}
+
+/// Adds a record of a kind (a termin payment, …) from the case page's form: its fields come
+/// as `isi_<field>`.
+pub async fn add_record(
+    State(state): State<AppState>,
+    person: Person,
+    Path((key, record)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Response {
+    let form = crate::session::Posted::parse(&body);
+    if !person.form_token_matches(&form.one("csrf")) {
+        return forged(&person);
+    }
+    let values: Vec<(String, String)> = form
+        .fields()
+        .filter_map(|(name, value)| {
+            let field = name.strip_prefix("isi_")?;
+            // A field left empty is not given (the workflow says whether it is required).
+            (!value.trim().is_empty()).then(|| (field.to_owned(), value.trim().to_owned()))
+        })
+        .collect();
+    let revision = form.one("revision").parse().ok();
+    let result = async {
+        let (case, role) = acting_on(
+            &state,
+            &person.principal,
+            &key,
+            None,
+            Target::Record(&record),
+        )
+        .await?;
+        execute(
+            &state,
+            &person.principal,
+            &case,
+            (
+                role,
+                Action::AddRecord {
+                    record: record.clone(),
+                    values,
+                },
+            ),
+            revision,
+            &IdempotencyKey(None),
+            None,
+        )
+        .await
+    }
+    .await;
+    after_command(&state, &person, &key, result, None).await
 }
 
 pub async fn set_field(

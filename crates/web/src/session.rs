@@ -1,5 +1,7 @@
 //! Who is asking: the session cookie, the language of the pages, and the form token.
 
+use std::collections::BTreeMap;
+
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
@@ -130,6 +132,41 @@ pub fn local_path(next: &str) -> &str {
         next
     } else {
         "/"
+    }
+}
+
+/// A posted form whose fields may repeat (`peran=ppk&peran=pa_kpa`).
+pub struct Posted(BTreeMap<String, Vec<String>>);
+
+impl Posted {
+    pub fn parse(body: &axum::body::Bytes) -> Self {
+        let mut fields: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (name, value) in form_urlencoded::parse(body) {
+            fields
+                .entry(name.into_owned())
+                .or_default()
+                .push(value.into_owned());
+        }
+        Posted(fields)
+    }
+
+    pub fn one(&self, name: &str) -> String {
+        self.0
+            .get(name)
+            .and_then(|v| v.first())
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// Every field with its first value, by name.
+    pub fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0
+            .iter()
+            .filter_map(|(name, values)| values.first().map(|v| (name.as_str(), v.as_str())))
+    }
+
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0.get(name).cloned().unwrap_or_default()
     }
 }
 

@@ -467,6 +467,20 @@ async fn acting_through_the_pages(site: Site) {
     assert_eq!(stopped.status, StatusCode::SEE_OTHER);
 }
 
+/// A termin payment through the case page's record form.
+async fn pay(person: &mut Browser<'_>, token: &str, termin: &str, amount: &str) -> Page {
+    let fields = [
+        ("csrf", token),
+        ("isi_termin", termin),
+        ("isi_jumlah", amount),
+        ("isi_tanggal_sp2d", "2025-05-20"),
+        ("isi_nomor_sp2d", ""),
+    ];
+    person
+        .post("/kasus/DP3A-2025-002/catatan/pembayaran", &fields)
+        .await
+}
+
 async fn what_must_not_work(site: Site) {
     let id = open_case(
         &site,
@@ -515,6 +529,56 @@ async fn what_must_not_work(site: Site) {
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert_eq!(snapshot(&site, &id).await, before);
+    // Payments in instalments through the record form: shown in a table with their total;
+    // one that would take the total above the contract value is refused with the rule.
+    let contract = budi
+        .post(
+            "/kasus/DP3A-2025-002/data",
+            &[
+                ("field", "nilai_kontrak"),
+                ("value", "Rp34.500.000"),
+                ("csrf", &token),
+            ],
+        )
+        .await;
+    assert_eq!(contract.status, StatusCode::SEE_OTHER, "{}", contract.body);
+    let form = budi.get("/kasus/DP3A-2025-002").await;
+    assert!(
+        form.body
+            .contains("action=\"/kasus/DP3A-2025-002/catatan/pembayaran\""),
+        "{}",
+        form.body
+    );
+    let paid = pay(&mut budi, &token, "1", "Rp20.000.000").await;
+    assert_eq!(paid.status, StatusCode::SEE_OTHER, "{}", paid.body);
+    let shown = budi.get("/kasus/DP3A-2025-002").await;
+    assert!(
+        shown.body.contains("<h2>Pembayaran termin</h2>"),
+        "{}",
+        shown.body
+    );
+    assert!(
+        shown.body.contains("Total Jumlah: Rp20.000.000"),
+        "{}",
+        shown.body
+    );
+    let before_excess = snapshot(&site, &id).await;
+    let excess = pay(&mut budi, &token, "2", "Rp20.000.000").await;
+    assert_eq!(
+        excess.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        excess.body
+    );
+    assert!(
+        excess
+            .body
+            .contains("Jumlah pembayaran termin tidak melebihi nilai kontrak"),
+        "{}",
+        excess.body
+    );
+    assert_eq!(snapshot(&site, &id).await, before_excess);
+    let before = snapshot(&site, &id).await;
     // A value that is not a rupiah amount, and a document type the workflow does not know:
     // each refused on the case page with its reason, nothing written.
     let bad_value = budi
