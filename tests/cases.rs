@@ -374,6 +374,16 @@ const STEPS: &[&[&str]] = &[
         "--actor",
         "Budi Santoso",
     ],
+    // A joint sign-off: the contract takes effect when the yayasan's head signs too.
+    &[
+        "fire",
+        "{}",
+        "tandatangani_kontrak",
+        "--as",
+        "pimpinan_ormas",
+        "--actor",
+        "Siti Aminah",
+    ],
     &[
         "attach",
         "{}",

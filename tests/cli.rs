@@ -95,7 +95,7 @@ fn graphs_render_as_mermaid_and_dot() {
     let mermaid = stdout(&output);
     assert!(mermaid.contains("stateDiagram-v2"));
     assert!(
-        mermaid.contains("pemeriksaan --> disetujui: Setujui [pemeriksa]"),
+        mermaid.contains("pemeriksaan --> disetujui: Setujui [pemeriksa, atasan]"),
         "{mermaid}"
     );
 

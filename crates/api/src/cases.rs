@@ -105,6 +105,15 @@ pub struct NextStep {
     /// True when nothing is missing.
     pub ready: bool,
     pub missing: Vec<Problem>,
+    /// For a joint sign-off: every role whose approval is needed, and who approved so far.
+    pub approvals: Vec<ApprovalView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApprovalView {
+    pub role: String,
+    /// The person who approved for the role; absent while it is outstanding.
+    pub approved_by: Option<String>,
 }
 
 /// The result of a command.
@@ -149,6 +158,14 @@ pub(crate) async fn detail(
                 roles: action.roles.iter().map(|r| r.id.clone()).collect(),
                 ready: action.ready,
                 missing,
+                approvals: action
+                    .approvals
+                    .iter()
+                    .map(|a| ApprovalView {
+                        role: a.role.id.clone(),
+                        approved_by: a.approved_by.clone(),
+                    })
+                    .collect(),
             }
         })
         .collect();
@@ -504,6 +521,8 @@ pub enum Target<'a> {
     Contacts(&'a str),
     /// A new record of a kind.
     Record(&'a str),
+    /// Declining a joint sign-off.
+    Decline(&'a str),
 }
 
 /// The case, if the caller may see it, and the role the caller acts in on `target`.
@@ -521,8 +540,40 @@ pub async fn acting_on(
         .await?;
     let workflow = &engine.workflow;
     let (allowed, what) = match target {
+        // A joint sign-off is approved by each of its roles once: act in one that has not
+        // approved yet.
         Target::Transition(id) => (
-            workflow.transition(id).map(|t| t.roles.clone()),
+            workflow.transition(id).map(|t| {
+                if t.requires_all.is_empty() {
+                    return t.roles.clone();
+                }
+                let given = case.state.approvals.get(id);
+                let open: Vec<String> = t
+                    .requires_all
+                    .iter()
+                    .filter(|r| given.is_none_or(|g| !g.contains_key(*r)))
+                    .cloned()
+                    .collect();
+                if open.is_empty() {
+                    t.requires_all.clone()
+                } else {
+                    open
+                }
+            }),
+            Act::Fire {
+                transition: id.to_owned(),
+            },
+        ),
+        // Those who sign decline; a transition that is not joint is refused by the workflow
+        // (with why) to those who may fire it.
+        Target::Decline(id) => (
+            workflow.transition(id).map(|t| {
+                if t.requires_all.is_empty() {
+                    t.roles.clone()
+                } else {
+                    t.requires_all.clone()
+                }
+            }),
             Act::Fire {
                 transition: id.to_owned(),
             },
@@ -668,6 +719,59 @@ pub async fn set_contacts(
             Action::SetContacts {
                 role: target,
                 contacts,
+            },
+        ),
+        request.expected_revision,
+        &idempotency,
+        None,
+    )
+    .await?;
+    applied(&state, &principal, result, StatusCode::OK).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclineRequest {
+    /// Why (required): the approvals given so far are cleared and everyone sees the reason.
+    #[schema(min_length = 1, max_length = 4000)]
+    pub comment: String,
+    pub role: Option<String>,
+    #[serde(default, deserialize_with = "crate::extract::optional_revision")]
+    #[schema(minimum = 0)]
+    pub expected_revision: Option<u64>,
+}
+
+/// Decline a joint sign-off (a transition with `requires_all`) with a reason: the approvals
+/// given so far no longer count.
+#[utoipa::path(post, path = "/v1/cases/{id}/transitions/{transition}/decline", tag = "cases",
+    params(("id" = String, Path), ("transition" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = DeclineRequest,
+    responses((status = 200, body = AppliedView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn decline(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, transition)): Path<(String, String)>,
+    idempotency: IdempotencyKey,
+    Json(request): Json<DeclineRequest>,
+) -> ApiResult<Response> {
+    let (case, role) = acting_on(
+        &state,
+        &principal,
+        &id,
+        request.role.as_deref(),
+        Target::Decline(&transition),
+    )
+    .await?;
+    let result = execute(
+        &state,
+        &principal,
+        &case,
+        (
+            role,
+            Action::Decline {
+                transition,
+                comment: request.comment,
             },
         ),
         request.expected_revision,

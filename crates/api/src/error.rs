@@ -329,7 +329,9 @@ fn rejection(names: Names<'_>, rejection: &Rejection) -> ApiError {
         | Rejection::AlreadyOpen
         | Rejection::TimerNotPending { .. }
         | Rejection::TimerNotDue { .. }
-        | Rejection::NothingToRecompute => (StatusCode::CONFLICT, Vec::new()),
+        | Rejection::NothingToRecompute
+        | Rejection::AlreadyApproved { .. } => (StatusCode::CONFLICT, Vec::new()),
+        Rejection::NotJoint { .. } => (StatusCode::UNPROCESSABLE_ENTITY, Vec::new()),
         Rejection::GuardsNotMet { failures, .. } => (
             StatusCode::UNPROCESSABLE_ENTITY,
             failures.iter().map(|f| guard_problem(names, f)).collect(),

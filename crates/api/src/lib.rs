@@ -154,6 +154,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::fire))
         .routes(routes!(cases::set_field))
         .routes(routes!(cases::add_record))
+        .routes(routes!(cases::decline))
         .routes(routes!(cases::set_contacts))
         .routes(routes!(cases::attach))
         .routes(routes!(cases::download))

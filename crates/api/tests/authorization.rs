@@ -103,6 +103,16 @@ fn rows() -> Vec<Row> {
             403,
             200,
         ),
+        // The fixture's transition (catat_audiensi) is not a joint sign-off: those who may
+        // fire it are told so (422); anyone else is refused as for firing.
+        row(
+            Method::POST,
+            "/v1/cases/{id}/transitions/{transition}/decline",
+            Ormas,
+            404,
+            403,
+            422,
+        ),
         row(
             Method::POST,
             "/v1/cases/{id}/records/{record}",
@@ -197,6 +207,9 @@ fn request(
         ("POST", "/v1/cases/{id}/transitions/{transition}") => (path, Some(json!({})), None),
         ("PUT", "/v1/cases/{id}/fields/{field}") => {
             (path, Some(json!({"value": "Rp34.500.000"})), None)
+        }
+        ("POST", "/v1/cases/{id}/transitions/{transition}/decline") => {
+            (path, Some(json!({"comment": "Belum sesuai"})), None)
         }
         ("POST", "/v1/cases/{id}/records/{record}") => (
             path,

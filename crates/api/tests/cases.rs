@@ -12,6 +12,9 @@ use swakelola_api::Limits;
 
 /// The seed partnership, step by step: (what, argument, value, role). Who acts follows from
 /// the role: the Ormas's token for the CSO's roles, the agency's for the rest.
+/// Transitions of the shipped workflow that both sides approve (`requires_all`).
+const JOINT_SIGN_OFFS: &[&str] = &["tandatangani_kontrak"];
+
 const STEPS: &[(&str, &str, &str, &str)] = &[
     (
         "attach",
@@ -72,6 +75,8 @@ const STEPS: &[(&str, &str, &str, &str)] = &[
     ("set", "tanggal_kontrak", "2025-07-01", "ppk"),
     ("set", "tanggal_selesai", "2025-11-28", "ppk"),
     ("fire", "tandatangani_kontrak", "", "ppk"),
+    // A joint sign-off: both sides sign.
+    ("fire", "tandatangani_kontrak", "", "pimpinan_ormas"),
     (
         "attach",
         "laporan_awal",
@@ -175,8 +180,9 @@ async fn seed_partnership(api: Api) {
                 }
             }
         };
-        // The other side cannot take this step, in its own roles or by naming ours.
-        {
+        // The other side cannot take this step, in its own roles or by naming ours — except
+        // a joint sign-off, which both sides take in turn (each its own approval).
+        if !(*what == "fire" && JOINT_SIGN_OFFS.contains(argument)) {
             let reply = send(theirs, None).await;
             if reply.status == StatusCode::FORBIDDEN {
                 refused += 1;

@@ -250,6 +250,9 @@ pub struct Transition {
     pub guard: Guard,
     /// Roles told when it fires.
     pub notify: Vec<String>,
+    /// Roles that must each approve before it takes effect (a joint sign-off): each approval
+    /// is recorded, and the last one fires the transition. Empty: one of `roles` fires it.
+    pub requires_all: Vec<String>,
 }
 
 /// What must hold before a transition may fire.

@@ -54,6 +54,19 @@ pub struct CaseState {
     /// none).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub records: BTreeMap<String, Vec<RecordEntry>>,
+    /// Approvals given so far for joint sign-offs out of the current stage: by transition,
+    /// then by role. Leaving the stage clears them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub approvals: BTreeMap<String, BTreeMap<String, Approval>>,
+}
+
+/// One role's approval of a joint sign-off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    /// The person who approved.
+    pub actor: String,
+    pub at: Timestamp,
+    pub comment: Option<String>,
 }
 
 /// One record of a case (a payment, a coalition member), as added.
@@ -193,6 +206,22 @@ pub enum EventKind {
         from: String,
         to: String,
         comment: Option<String>,
+        /// For a joint sign-off: the roles whose approvals, this one last, made it fire.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        approved_by: Vec<String>,
+    },
+    /// A role approved a joint sign-off; `outstanding` roles have yet to.
+    Approved {
+        transition: String,
+        comment: Option<String>,
+        outstanding: Vec<String>,
+    },
+    /// A role declined a joint sign-off with a reason; the approvals given so far (`cleared`)
+    /// no longer count.
+    Declined {
+        transition: String,
+        comment: String,
+        cleared: Vec<String>,
     },
     DocumentAttached {
         document: DocumentRecord,

@@ -18,8 +18,9 @@ use crate::model::{
     SYSTEM_ROLE, Stage, Transition, Workflow,
 };
 use crate::state::{
-    Actor, CaseState, ContactEntry, DocumentRecord, Event, EventKind, MovedDeadline, Notification,
-    NotificationKind, Obligation, ObligationSource, RecordEntry, Timer, TimerEffect, TimerKind,
+    Actor, Approval, CaseState, ContactEntry, DocumentRecord, Event, EventKind, MovedDeadline,
+    Notification, NotificationKind, Obligation, ObligationSource, RecordEntry, Timer, TimerEffect,
+    TimerKind,
 };
 use crate::value::{FieldValue, ValueError};
 
@@ -53,6 +54,8 @@ pub enum Action {
     },
     /// Set a field from text as typed by a person.
     SetField { field: String, value: String },
+    /// Decline a joint sign-off with a reason: the approvals given so far are cleared.
+    Decline { transition: String, comment: String },
     /// Add a record of a kind the workflow declares, its fields as typed by a person.
     AddRecord {
         record: String,
@@ -179,6 +182,10 @@ pub enum Rejection {
     DateOutOfRange,
     #[error("no pending deadline of this case moves with the new calendar; nothing to do")]
     NothingToRecompute,
+    #[error("`{role}` has already approved `{transition}`; the other roles still have to")]
+    AlreadyApproved { transition: String, role: String },
+    #[error("`{transition}` takes effect by itself; only a joint sign-off can be declined")]
+    NotJoint { transition: String },
     #[error("there is no kind of record `{record}` in this workflow; known: {}", list_or_none(.known))]
     UnknownRecord { record: String, known: Vec<String> },
     #[error("this would break the rule `{rule}` ({}); change the values so that it holds", describe_condition(.condition))]
@@ -267,6 +274,8 @@ impl Rejection {
             Rejection::NothingToRecompute => "nothing_to_recompute",
             Rejection::RuleBroken { .. } => "rule_broken",
             Rejection::UnknownRecord { .. } => "unknown_record",
+            Rejection::AlreadyApproved { .. } => "already_approved",
+            Rejection::NotJoint { .. } => "not_joint",
         }
     }
 }
@@ -333,6 +342,10 @@ pub fn step(
         }
         Action::SetField { field, value } => ctx.set_field(&mut next, actor, field, value)?,
         Action::AddRecord { record, values } => ctx.add_record(&mut next, actor, record, values)?,
+        Action::Decline {
+            transition,
+            comment,
+        } => ctx.decline(&mut next, actor, transition, comment)?,
         Action::FireTimer { key } => ctx.fire_timer(&mut next, actor, key, &mut notifications)?,
         Action::SetContacts { role, contacts } => ctx.set_contacts(actor, role, contacts)?,
         Action::RecomputeDeadlines { reason } => {
@@ -627,6 +640,7 @@ impl Context<'_> {
             obligations: BTreeMap::new(),
             timers: BTreeMap::new(),
             records: BTreeMap::new(),
+            approvals: BTreeMap::new(),
         };
         self.enter_stage(&mut state, initial)?;
         let kind = EventKind::Opened {
@@ -685,9 +699,15 @@ impl Context<'_> {
                 allowed: from_here(),
             });
         }
+        // A joint sign-off is approved by each of its roles; otherwise one of `roles` fires.
+        let allowed = if transition.requires_all.is_empty() {
+            &transition.roles
+        } else {
+            &transition.requires_all
+        };
         self.check_role(
             actor,
-            &transition.roles,
+            allowed,
             Act::Fire {
                 transition: id.to_owned(),
             },
@@ -702,15 +722,107 @@ impl Context<'_> {
                 failures,
             });
         }
+        let comment = comment
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty());
+        let mut approved_by = Vec::new();
+        if !transition.requires_all.is_empty() {
+            // A joint sign-off: record this role's approval; the last one fires it.
+            let approvals = state.approvals.entry(id.to_owned()).or_default();
+            if approvals.contains_key(&actor.role) {
+                return Err(Rejection::AlreadyApproved {
+                    transition: id.to_owned(),
+                    role: actor.role.clone(),
+                });
+            }
+            approvals.insert(
+                actor.role.clone(),
+                Approval {
+                    actor: actor.name.clone(),
+                    at: self.now,
+                    comment: comment.clone(),
+                },
+            );
+            let outstanding: Vec<String> = transition
+                .requires_all
+                .iter()
+                .filter(|r| !approvals.contains_key(*r))
+                .cloned()
+                .collect();
+            if !outstanding.is_empty() {
+                return Ok(EventKind::Approved {
+                    transition: id.to_owned(),
+                    comment,
+                    outstanding,
+                });
+            }
+            approved_by = transition.requires_all.clone();
+        }
         let from = state.stage.clone();
         self.move_to(state, transition, actor, notifications)?;
         Ok(EventKind::Transitioned {
             transition: id.to_owned(),
             from,
             to: transition.to.clone(),
-            comment: comment
-                .map(|c| c.trim().to_owned())
-                .filter(|c| !c.is_empty()),
+            comment,
+            approved_by,
+        })
+    }
+
+    fn decline(
+        &self,
+        state: &mut CaseState,
+        actor: &Actor,
+        id: &str,
+        comment: &str,
+    ) -> Result<EventKind, Rejection> {
+        let Some(transition) = self
+            .workflow
+            .transition(id)
+            .filter(|t| t.from.contains(&state.stage))
+        else {
+            return Err(Rejection::WrongStage {
+                transition: id.to_owned(),
+                stage: state.stage.clone(),
+                allowed: self
+                    .workflow
+                    .transitions_from(&state.stage)
+                    .filter(|t| !t.requires_all.is_empty())
+                    .map(|t| t.id.clone())
+                    .collect(),
+            });
+        };
+        if transition.requires_all.is_empty() {
+            return Err(Rejection::NotJoint {
+                transition: id.to_owned(),
+            });
+        }
+        self.check_role(
+            actor,
+            &transition.requires_all,
+            Act::Fire {
+                transition: id.to_owned(),
+            },
+        )?;
+        let comment = comment.trim();
+        if comment.is_empty() {
+            return Err(Rejection::GuardsNotMet {
+                transition: id.to_owned(),
+                failures: vec![GuardFailure::CommentRequired],
+            });
+        }
+        if comment.chars().count() > MAX_COMMENT_CHARS {
+            return Err(Rejection::CommentTooLong);
+        }
+        let cleared = state
+            .approvals
+            .remove(id)
+            .map(|approvals| approvals.into_keys().collect())
+            .unwrap_or_default();
+        Ok(EventKind::Declined {
+            transition: id.to_owned(),
+            comment: comment.to_owned(),
+            cleared,
         })
     }
 
@@ -727,6 +839,8 @@ impl Context<'_> {
             .stage(&transition.to)
             .expect("a checked workflow's transitions lead to declared stages");
         state.stage_entered_revision = state.revision;
+        // Approvals are for the transitions out of the stage being left.
+        state.approvals.clear();
         self.enter_stage(state, target)?;
         if !transition.notify.is_empty() {
             notifications.push(Notification {

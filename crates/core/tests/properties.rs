@@ -37,6 +37,11 @@ enum Pick {
     Timer {
         nth: usize,
     },
+    /// Decline a transition's sign-off (most of them are not joint: refused).
+    Decline {
+        transition: usize,
+        role: usize,
+    },
 }
 
 fn pick() -> impl Strategy<Value = Pick> {
@@ -45,6 +50,7 @@ fn pick() -> impl Strategy<Value = Pick> {
         3 => (0..64usize, 0..16usize).prop_map(|(document, role)| Pick::Attach { document, role }),
         2 => (0..32usize, 0..16usize, 0..VALUES.len()).prop_map(|(field, role, value)| Pick::Set { field, role, value }),
         2 => (0..8usize).prop_map(|nth| Pick::Timer { nth }),
+        1 => (0..64usize, 0..16usize).prop_map(|(transition, role)| Pick::Decline { transition, role }),
     ]
 }
 
@@ -117,6 +123,27 @@ fn check_invariants(case: &Case, state: &CaseState) -> usize {
         }
     }
     assert_eq!(state.revision, case.events.len() as u64);
+    // A joint sign-off never takes effect with an approval missing, and its approvals exist
+    // only while the case is in a stage it leaves from.
+    if let Some(swakelola_core::EventKind::Transitioned {
+        transition,
+        approved_by,
+        ..
+    }) = case.events.last().map(|e| &e.kind)
+    {
+        let t = workflow.transition(transition).unwrap();
+        let mut needed = t.requires_all.clone();
+        needed.sort();
+        let mut given = approved_by.clone();
+        given.sort();
+        assert_eq!(given, needed, "{transition} fired without every approval");
+    }
+    for (transition, approvals) in &state.approvals {
+        let t = workflow.transition(transition).unwrap();
+        assert!(t.from.contains(&state.stage));
+        assert!(approvals.keys().all(|r| t.requires_all.contains(r)));
+        assert!(approvals.len() < t.requires_all.len());
+    }
     rules_checked
 }
 
@@ -432,6 +459,19 @@ fn walk(
                             comment: comment.then(|| "catatan".to_owned()),
                         },
                     ),
+                    Pick::Decline {
+                        transition,
+                        role: r,
+                    } => (
+                        role(r),
+                        Action::Decline {
+                            transition: workflow.transitions
+                                [transition % workflow.transitions.len()]
+                            .id
+                            .clone(),
+                            comment: "alasan".to_owned(),
+                        },
+                    ),
                     Pick::Attach { document, role: r } => (
                         role(r),
                         Action::Attach {
@@ -523,7 +563,7 @@ fn walk(
 #[test]
 fn random_walks_reach_the_whole_workflow_and_keep_every_case_consistent() {
     use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-    const WALKS: u32 = 600;
+    const WALKS: u32 = 800;
     let coverage = std::cell::RefCell::new(Coverage::default());
     let mut runner = TestRunner::new_with_rng(
         Config {

@@ -528,3 +528,87 @@ fn a_case_cannot_be_opened_with_values_that_break_a_rule() {
     .unwrap_err();
     assert!(matches!(err, Rejection::RuleBroken { .. }), "{err:?}");
 }
+
+#[test]
+fn a_joint_sign_off_fires_with_the_last_approval_and_a_decline_resets_it() {
+    let engine = engine("swakelola-tipe-3");
+    let mut case = Case::new(engine, wib(2025, 3, 24, 9));
+    case.open(seed_fields());
+    for transition in &HAPPY_PATH[..HAPPY_PATH
+        .iter()
+        .position(|t| *t == "tandatangani_kontrak")
+        .unwrap()]
+    {
+        case.force(transition);
+    }
+    // Meet the contract's guards, then let the PPK sign.
+    case.attach("ppk", "kontrak").unwrap();
+    for (field, value) in [
+        ("nomor_kontrak", "027/KTR/DP3A/2025"),
+        ("nilai_kontrak", "34500000"),
+        ("tanggal_kontrak", "2025-07-01"),
+        ("tanggal_selesai", "2025-11-28"),
+    ] {
+        case.set("ppk", field, value).unwrap();
+    }
+    // A role outside the sign-off may not approve.
+    assert!(matches!(
+        case.fire("tim_pelaksana", "tandatangani_kontrak", None),
+        Err(Rejection::RoleNotAllowed { .. })
+    ));
+    let approved = case
+        .fire("ppk", "tandatangani_kontrak", Some("Sudah saya teken"))
+        .unwrap();
+    match &approved.event.kind {
+        EventKind::Approved { outstanding, .. } => assert_eq!(outstanding, &["pimpinan_ormas"]),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        case.state().stage,
+        "penyusunan_kontrak",
+        "not yet in effect"
+    );
+    // The same role twice is refused and changes nothing.
+    let before = case.state().clone();
+    assert!(matches!(
+        case.fire("ppk", "tandatangani_kontrak", None),
+        Err(Rejection::AlreadyApproved { .. })
+    ));
+    assert_eq!(case.state(), &before);
+    // A decline needs a reason, and clears the approvals given.
+    assert!(
+        case.decline("pimpinan_ormas", "tandatangani_kontrak", " ")
+            .is_err()
+    );
+    let declined = case
+        .decline(
+            "pimpinan_ormas",
+            "tandatangani_kontrak",
+            "Nilai belum sesuai RAB",
+        )
+        .unwrap();
+    match &declined.event.kind {
+        EventKind::Declined { cleared, .. } => assert_eq!(cleared, &["ppk"]),
+        other => panic!("{other:?}"),
+    }
+    assert!(case.state().approvals.is_empty());
+    // A transition of one role cannot be declined.
+    assert!(matches!(
+        case.decline("ppk", "batalkan", "x"),
+        Err(Rejection::NotJoint { .. })
+    ));
+    // Both sign again: the second approval fires the transition, naming both.
+    case.fire("pimpinan_ormas", "tandatangani_kontrak", None)
+        .unwrap();
+    let fired = case.fire("ppk", "tandatangani_kontrak", None).unwrap();
+    match &fired.event.kind {
+        EventKind::Transitioned {
+            to, approved_by, ..
+        } => {
+            assert_eq!(to, "pelaksanaan");
+            assert_eq!(approved_by, &["ppk", "pimpinan_ormas"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(case.state().approvals.is_empty(), "cleared with the stage");
+}

@@ -606,7 +606,44 @@ impl Checker<'_> {
             .iter()
             .filter_map(|c| self.condition(c, names))
             .collect();
+        let requires_all = match &raw.requires_all {
+            None => Vec::new(),
+            Some(all) => {
+                let listed = self.roles(names, &all.value);
+                let mut distinct = listed.clone();
+                distinct.sort();
+                distinct.dedup();
+                if distinct.len() < 2 || distinct.len() != listed.len() {
+                    self.report(
+                        all.referenced,
+                        Code::E048,
+                        format!(
+                            "`requires_all` of `{}` needs two or more different roles",
+                            raw.id.value
+                        ),
+                        "list each role whose approval is needed once, e.g. `requires_all: [ppk, pimpinan_ormas]`; a single role fires the transition by itself".to_owned(),
+                    );
+                }
+                for role in &all.value {
+                    if !raw.roles.value.iter().any(|r| r.value == role.value)
+                        && names.roles.contains_key(&role.value)
+                    {
+                        self.report(
+                            role.referenced,
+                            Code::E048,
+                            format!(
+                                "`{}` must approve `{}` but is not among the roles that may fire it",
+                                role.value, raw.id.value
+                            ),
+                            format!("add `{}` to `roles`", role.value),
+                        );
+                    }
+                }
+                listed
+            }
+        };
         Transition {
+            requires_all,
             id: raw.id.value.clone(),
             label: self.label(&raw.id, raw.label.as_deref(), raw.label_en.as_ref()),
             from: values(&raw.from.value),

@@ -107,6 +107,9 @@ pub enum Code {
     E057,
     /// Automatic moves (`on_expiry`) that loop without time passing.
     E058,
+    /// A joint sign-off (`requires_all`) with fewer than two roles, or with a role that may not
+    /// fire the transition.
+    E048,
     /// A condition's `value_of` that is not a field, `start_of_year(FIELD)` or
     /// `end_of_year(FIELD)`.
     E045,
@@ -174,6 +177,7 @@ impl Code {
         Code::E057,
         Code::E058,
         Code::E045,
+        Code::E048,
         Code::E059,
         Code::W001,
         Code::W002,

@@ -225,6 +225,9 @@ pub struct Transition {
     pub requires: Guard,
     #[serde(default)]
     pub notify: Vec<S<String>>,
+    /// A joint sign-off: roles that must each approve before it takes effect.
+    #[serde(default)]
+    pub requires_all: Option<S<Vec<S<String>>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

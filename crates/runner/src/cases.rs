@@ -221,6 +221,25 @@ pub enum CaseCommandLine {
         #[command(flatten)]
         change: Change,
     },
+    /// Decline a joint sign-off with a reason: the approvals given so far no longer count.
+    ///
+    /// Example: swakelola case decline DP3A-2025-001 tandatangani_kontrak --comment "Nilai
+    /// kontrak belum sesuai RAB" --as pimpinan_ormas --actor "Siti Aminah"
+    Decline {
+        /// The case: its business key (e.g. DP3A-2025-001), its id, or a unique prefix of the id.
+        #[arg(value_name = "CASE")]
+        case: String,
+        /// The transition whose sign-off is declined (e.g. tandatangani_kontrak).
+        #[arg(value_name = "TRANSITION")]
+        transition: String,
+        /// Why (required); recorded in the history.
+        #[arg(long)]
+        comment: String,
+        #[command(flatten)]
+        acting: Acting,
+        #[command(flatten)]
+        change: Change,
+    },
     /// Add a record to a case (a termin payment, …): RECORD then its FIELD=VALUE pairs.
     ///
     /// Example: swakelola case add-record DP3A-2025-001 pembayaran termin=1
@@ -1292,6 +1311,24 @@ async fn run_case(
             let what = catalogue::message(output.language, "applied-field-set", &[]);
             print_applied(store, &applied, output, &what).await?;
         }
+        CaseCommandLine::Decline {
+            case,
+            transition,
+            comment,
+            acting,
+            change: options,
+        } => {
+            let case = &store.resolve_case(case, None).await?;
+            let action = Action::Decline {
+                transition: transition.clone(),
+                comment: comment.clone(),
+            };
+            let applied = store
+                .execute(&change(case, acting, options, action, None), now)
+                .await?;
+            let what = catalogue::message(output.language, "applied-declined", &[]);
+            print_applied(store, &applied, output, &what).await?;
+        }
         CaseCommandLine::AddRecord {
             case,
             record,
@@ -1600,6 +1637,21 @@ pub fn case_text(view: &CaseView, labels: Labels<'_>, role: Option<&str>) -> Str
             );
             for need in &action.needs {
                 let _ = writeln!(out, "           · {}", need.text);
+            }
+            for approval in &action.approvals {
+                let line = match &approval.approved_by {
+                    Some(name) => catalogue::message(
+                        labels.language,
+                        "web-approved-by",
+                        &[("role", &approval.role.label), ("name", name)],
+                    ),
+                    None => catalogue::message(
+                        labels.language,
+                        "web-awaiting-approval",
+                        &[("role", &approval.role.label)],
+                    ),
+                };
+                let _ = writeln!(out, "           · {line}");
             }
         }
     }

@@ -342,6 +342,7 @@ mod tests {
             obligations: Default::default(),
             timers: Default::default(),
             records: Default::default(),
+            approvals: Default::default(),
         };
         state.fields.insert(
             "pagu".into(),

@@ -383,7 +383,25 @@ pub async fn simulate(
             match result {
                 Ok(applied) => {
                     let state = &applied.case.state;
-                    if matches!(action, Action::Fire { .. }) {
+                    let approval = applied.event.as_ref().and_then(|e| match &e.kind {
+                        swakelola_core::EventKind::Approved { outstanding, .. } => {
+                            Some(outstanding.clone())
+                        }
+                        _ => None,
+                    });
+                    if let Some(outstanding) = approval {
+                        // One signature of a joint sign-off: it takes effect with the last.
+                        let waiting: Vec<String> = outstanding
+                            .iter()
+                            .map(|r| format!("«{}»", story.labels().role(r).label))
+                            .collect();
+                        println!(
+                            "{}  {line}: {} {}",
+                            story.when(clock.now()),
+                            text("simulate-approved-waiting", &[]),
+                            waiting.join(", ")
+                        );
+                    } else if matches!(action, Action::Fire { .. }) {
                         println!(
                             "{}  {line} → «{}»{}",
                             story.when(clock.now()),

@@ -615,6 +615,8 @@ fn event_kind_name(kind: &EventKind) -> &'static str {
         EventKind::DeadlinesMoved { .. } => "deadlines_moved",
         EventKind::ContactsChanged { .. } => "contacts_changed",
         EventKind::RecordAdded { .. } => "record_added",
+        EventKind::Approved { .. } => "approved",
+        EventKind::Declined { .. } => "declined",
     }
 }
 
@@ -624,6 +626,7 @@ fn event_kind_name(kind: &EventKind) -> &'static str {
 /// `{"v":1,"case":…,"actor":…,"role":…,"expected_revision":n|null,"action":{"type":…,…}}`
 /// with actions `fire {transition, comment}`, `attach {document_type, file_name, sha256,
 /// size}`, `set_field {field, value}`, `add_record {record, values: [[name, value]…]}`,
+/// `decline {transition, comment}`,
 /// `fire_timer {key}` and `open {fields: [[name, value]…]}`.
 fn request_identity(command: &CaseCommand) -> String {
     let action = match &command.action {
@@ -647,6 +650,10 @@ fn request_identity(command: &CaseCommand) -> String {
         Action::AddRecord { record, values } => {
             serde_json::json!({"type": "add_record", "record": record, "values": values})
         }
+        Action::Decline {
+            transition,
+            comment,
+        } => serde_json::json!({"type": "decline", "transition": transition, "comment": comment}),
         Action::FireTimer { key } => serde_json::json!({"type": "fire_timer", "key": key}),
         Action::RecomputeDeadlines { reason } => {
             serde_json::json!({"type": "recompute_deadlines", "reason": reason})

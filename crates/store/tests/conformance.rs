@@ -99,6 +99,7 @@ conformance!(
     people_sign_in_with_a_password_set_through_a_one_time_link,
     an_organisations_cases_come_most_urgent_first_and_are_counted,
     records_are_kept_and_a_rule_over_their_sum_refuses_an_excess,
+    two_signers_at_once_fire_the_joint_sign_off_exactly_once,
 );
 
 async fn deploy(store: &SqlStore) {
@@ -263,20 +264,28 @@ async fn force(store: &SqlStore, case_id: &str, transition: &str) {
             .await
             .unwrap();
     }
-    store
-        .execute(
-            &command(
-                case_id,
-                &t.roles[0],
-                Action::Fire {
-                    transition: transition.into(),
-                    comment: Some("ok".into()),
-                },
-            ),
-            now(),
-        )
-        .await
-        .unwrap();
+    // A joint sign-off takes every role's approval; otherwise one role fires it.
+    let roles = if t.requires_all.is_empty() {
+        vec![t.roles[0].clone()]
+    } else {
+        t.requires_all.clone()
+    };
+    for role in roles {
+        store
+            .execute(
+                &command(
+                    case_id,
+                    &role,
+                    Action::Fire {
+                        transition: transition.into(),
+                        comment: Some("ok".into()),
+                    },
+                ),
+                now(),
+            )
+            .await
+            .unwrap();
+    }
 }
 
 /// Everything a command could change, to compare before and after a refused one.
@@ -1764,4 +1773,96 @@ async fn records_are_kept_and_a_rule_over_their_sum_refuses_an_excess(store: Arc
         ..pay("3", "Rp1")
     };
     assert!(store.execute(&by_ormas, now()).await.is_err());
+}
+
+async fn two_signers_at_once_fire_the_joint_sign_off_exactly_once(store: Arc<SqlStore>) {
+    deploy(&store).await;
+    for round in 0..5 {
+        let id = open_seed(&store, &format!("K-{round}")).await;
+        for transition in [
+            "catat_audiensi",
+            "serahkan_kak",
+            "terima_kak",
+            "tandatangani_mou",
+            "masuk_apbd",
+            "sahkan_dpa",
+            "umumkan_rup",
+            "kirim_permintaan_kesediaan",
+            "nyatakan_kesediaan",
+            "tetapkan_ormas",
+            "ajukan_proposal",
+            "setujui_proposal",
+        ] {
+            force(&store, &id, transition).await;
+        }
+        prepare_contract(&store, &id).await;
+        // The PPK and the head of the yayasan sign at the same moment; a conflict is retried
+        // as a person would (reload, sign again).
+        let sign = |role: &'static str| {
+            let store = store.clone();
+            let id = id.clone();
+            tokio::spawn(async move {
+                let request = command(
+                    &id,
+                    role,
+                    Action::Fire {
+                        transition: "tandatangani_kontrak".into(),
+                        comment: None,
+                    },
+                );
+                loop {
+                    match store.execute(&request, now()).await {
+                        Err(Error::Conflict(_)) => continue,
+                        other => break other,
+                    }
+                }
+            })
+        };
+        let (a, b) = (sign("ppk"), sign("pimpinan_ormas"));
+        a.await.unwrap().unwrap();
+        b.await.unwrap().unwrap();
+        let record = store.case(&id).await.unwrap();
+        assert_eq!(record.state.stage, "pelaksanaan", "no approval was lost");
+        let history = store.history(&id).await.unwrap();
+        let approvals = history
+            .iter()
+            .filter(|e| matches!(e.event.kind, swakelola_core::EventKind::Approved { .. }))
+            .count();
+        let fired = history
+            .iter()
+            .filter(|e| {
+                matches!(&e.event.kind, swakelola_core::EventKind::Transitioned { transition, .. } if transition == "tandatangani_kontrak")
+            })
+            .count();
+        assert_eq!((approvals, fired), (1, 1), "one approval, then one firing");
+    }
+}
+
+/// Attaches the contract and sets its fields, as the PPK, without signing it.
+async fn prepare_contract(store: &SqlStore, id: &str) {
+    store
+        .execute(&attach(id, "ppk", "kontrak", b"isi kontrak"), now())
+        .await
+        .unwrap();
+    for (field, value) in [
+        ("nomor_kontrak", "027/2025"),
+        ("nilai_kontrak", "Rp34.500.000"),
+        ("tanggal_kontrak", "2025-03-24"),
+        ("tanggal_selesai", "2025-06-30"),
+    ] {
+        store
+            .execute(
+                &command(
+                    id,
+                    "ppk",
+                    Action::SetField {
+                        field: field.into(),
+                        value: value.into(),
+                    },
+                ),
+                now(),
+            )
+            .await
+            .unwrap();
+    }
 }

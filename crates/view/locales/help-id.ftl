@@ -228,6 +228,14 @@ help-case-set =
     Isi data, DATA=NILAI (misalnya pagu=Rp34.500.000)
 help-case-set--assignment =
     Data dan nilainya seperti ditulis orang, misalnya pagu=Rp34.500.000 atau tanggal_kontrak=2025-07-01
+help-case-decline =
+    Tolak persetujuan bersama dengan alasan: persetujuan yang sudah diberikan tidak berlaku lagi.
+    
+    Contoh: swakelola case decline DP3A-2025-001 tandatangani_kontrak --comment "Nilai kontrak belum sesuai RAB" --as pimpinan_ormas --actor "Siti Aminah"
+help-case-decline--transition =
+    Langkah yang persetujuannya ditolak (misalnya tandatangani_kontrak)
+help-case-decline--comment =
+    Alasannya (wajib); dicatat di riwayat
 help-case-add-record =
     Tambahkan catatan pada kasus (pembayaran termin, …): JENIS lalu pasangan DATA=NILAI-nya.
     

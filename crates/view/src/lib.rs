@@ -291,6 +291,15 @@ pub struct ActionView {
     /// A comment (a reason) must be written when firing it.
     pub comment_required: bool,
     pub ready: bool,
+    /// For a joint sign-off: each role whose approval is needed, with who gave it so far.
+    pub approvals: Vec<ApprovalLine>,
+}
+
+/// One role of a joint sign-off and, once given, who approved for it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApprovalLine {
+    pub role: Named,
+    pub approved_by: Option<String>,
 }
 
 /// A case as a person sees it.
@@ -477,6 +486,15 @@ fn actions(labels: Labels<'_>, state: &CaseState, roles: Option<&[&str]>) -> Vec
                 .into_iter()
                 .map(|failure| need(labels, failure))
                 .collect();
+            let given = state.approvals.get(&t.id);
+            let approvals = t
+                .requires_all
+                .iter()
+                .map(|role| ApprovalLine {
+                    role: labels.role(role),
+                    approved_by: given.and_then(|g| g.get(role)).map(|a| a.actor.clone()),
+                })
+                .collect();
             Some(ActionView {
                 transition: labels.transition(&t.id),
                 to: labels.stage(&t.to),
@@ -484,6 +502,7 @@ fn actions(labels: Labels<'_>, state: &CaseState, roles: Option<&[&str]>) -> Vec
                 ready: needs.is_empty(),
                 needs,
                 comment_required: t.guard.comment,
+                approvals,
             })
         })
         .collect()
@@ -529,6 +548,15 @@ impl HistoryLine {
     }
 }
 
+/// `«PPK», «Pimpinan Ormas»`.
+fn quoted_roles(labels: Labels<'_>, roles: &[String]) -> String {
+    roles
+        .iter()
+        .map(|r| format!("«{}»", labels.role(r).label))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn describe(labels: Labels<'_>, kind: &EventKind) -> (&'static str, String) {
     let l = labels;
     match kind {
@@ -536,10 +564,47 @@ fn describe(labels: Labels<'_>, kind: &EventKind) -> (&'static str, String) {
             "opened",
             format!("{} «{}»", l.msg("history-opened"), l.stage(stage).label),
         ),
+        EventKind::Approved {
+            transition,
+            comment,
+            outstanding,
+        } => {
+            let mut text = format!(
+                "{} «{}»; {} {}",
+                l.msg("history-approved"),
+                l.transition(transition).label,
+                l.msg("history-still-waiting"),
+                quoted_roles(l, outstanding)
+            );
+            if let Some(comment) = comment {
+                text.push_str(&format!(" — “{comment}”"));
+            }
+            ("approved", text)
+        }
+        EventKind::Declined {
+            transition,
+            comment,
+            cleared,
+        } => {
+            let mut text = format!(
+                "{} «{}» — “{comment}”",
+                l.msg("history-declined"),
+                l.transition(transition).label
+            );
+            if !cleared.is_empty() {
+                text.push_str(&format!(
+                    "; {} {}",
+                    l.msg("history-approvals-cleared"),
+                    quoted_roles(l, cleared)
+                ));
+            }
+            ("declined", text)
+        }
         EventKind::Transitioned {
             transition,
             to,
             comment,
+            approved_by,
             ..
         } => {
             let mut text = format!(
@@ -547,6 +612,13 @@ fn describe(labels: Labels<'_>, kind: &EventKind) -> (&'static str, String) {
                 l.transition(transition).label,
                 l.stage(to).label
             );
+            if !approved_by.is_empty() {
+                text.push_str(&format!(
+                    " ({} {})",
+                    l.msg("history-approved-by-all"),
+                    quoted_roles(l, approved_by)
+                ));
+            }
             if let Some(comment) = comment {
                 text.push_str(&format!(" — “{comment}”"));
             }

@@ -308,6 +308,17 @@ pub fn rejection(names: Names<'_>, rejection: &Rejection) -> String {
         Rejection::DuplicateField { field } => {
             msg("refusal-duplicate-field", &[("field", &names.field(field))])
         }
+        Rejection::AlreadyApproved { transition, role } => msg(
+            "refusal-already-approved",
+            &[
+                ("role", &names.role(role)),
+                ("transition", &names.transition(transition)),
+            ],
+        ),
+        Rejection::NotJoint { transition } => msg(
+            "refusal-not-joint",
+            &[("transition", &names.transition(transition))],
+        ),
         Rejection::UnknownRecord { record, known } => msg(
             "refusal-unknown-record",
             &[

@@ -87,6 +87,7 @@ pub fn pages(config: WebConfig) -> Router<AppState> {
         .route("/kasus/{key}", get(pages::case_page))
         .route("/kasus/{key}/alur.svg", get(pages::case_diagram))
         .route("/kasus/{key}/langkah/{transition}", post(pages::take_step))
+        .route("/kasus/{key}/tolak/{transition}", post(pages::decline_step))
         .route("/kasus/{key}/dokumen", post(pages::attach))
         .route("/kasus/{key}/dokumen/{sha256}", get(pages::download))
         .route("/kasus/{key}/data", post(pages::set_field))

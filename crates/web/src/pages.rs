@@ -655,6 +655,11 @@ async fn render_case(state: &AppState, person: &Person, key: &str, outcome: Outc
                 needs => a.needs.iter().map(|n| n.text.clone()).collect::<Vec<_>>(),
                 comment_required => a.comment_required,
                 ready => a.ready,
+                approvals => a.approvals.iter().map(|p| context! {
+                    role => p.role.label,
+                    by => p.approved_by,
+                }).collect::<Vec<_>>(),
+                decline_href => format!("{base}/tolak/{}", crate::session::url_escape(&a.transition.id)),
             }
         })
         .collect();
@@ -949,6 +954,47 @@ pub struct StepForm {
     comment: String,
     #[serde(default)]
     kunci: String,
+}
+
+/// Declines a joint sign-off with the reason typed in the step's form.
+pub async fn decline_step(
+    State(state): State<AppState>,
+    person: Person,
+    Path((key, transition)): Path<(String, String)>,
+    Form(form): Form<StepForm>,
+) -> Response {
+    if !person.form_token_matches(&form.csrf) {
+        return forged(&person);
+    }
+    let comment = form.comment.clone();
+    let result = async {
+        let (case, role) = acting_on(
+            &state,
+            &person.principal,
+            &key,
+            None,
+            Target::Decline(&transition),
+        )
+        .await?;
+        execute(
+            &state,
+            &person.principal,
+            &case,
+            (
+                role,
+                Action::Decline {
+                    transition: transition.clone(),
+                    comment: comment.clone(),
+                },
+            ),
+            form.revision,
+            &IdempotencyKey(None),
+            None,
+        )
+        .await
+    }
+    .await;
+    after_command(&state, &person, &key, result, Some(comment)).await
 }
 
 pub async fn take_step(

@@ -588,30 +588,46 @@ async fn two_organisations_move_the_seed_case_in_two_browsers() {
                 person.source().await
             );
         }
-        let person = holder(&t.roles);
         let label = swakelola_view::Labels::new(workflow, swakelola_core::format::Language::Id)
             .text(&t.label);
-        person.open("/").await;
-        let tasks = person.source().await;
-        assert!(
-            tasks.contains("DP3A-2025-001") && tasks.contains(&label),
-            "{transition} ({label}) is not on Tugas saya: {tasks}"
-        );
-        person.open("/kasus/DP3A-2025-001").await;
-        if transition == "terima_kak" {
-            // Done with the keyboard alone: Tab to the step's reason, type it, Tab to its
-            // button, Enter.
-            person
-                .keyboard_step(transition, "KAK revisi sudah sesuai")
-                .await;
+        // A joint sign-off (the contract) takes each side's approval; the last one fires it.
+        let signers: Vec<&Person> = if t.requires_all.is_empty() {
+            vec![holder(&t.roles)]
         } else {
-            person.take_step(transition, "Sesuai").await;
+            t.requires_all
+                .iter()
+                .map(|role| holder(std::slice::from_ref(role)))
+                .collect()
+        };
+        for (n, person) in signers.iter().enumerate() {
+            person.open("/").await;
+            let tasks = person.source().await;
+            assert!(
+                tasks.contains("DP3A-2025-001") && tasks.contains(&label),
+                "{transition} ({label}) is not on Tugas saya: {tasks}"
+            );
+            person.open("/kasus/DP3A-2025-001").await;
+            if transition == "terima_kak" {
+                // Done with the keyboard alone: Tab to the step's reason, type it, Tab to
+                // its button, Enter.
+                person
+                    .keyboard_step(transition, "KAK revisi sudah sesuai")
+                    .await;
+            } else {
+                person.take_step(transition, "Sesuai").await;
+            }
+            if n + 1 < signers.len() {
+                // Approved, not yet in effect: the page says who is still to sign.
+                let waiting = person.source().await;
+                assert!(waiting.contains("Menunggu persetujuan"), "{waiting}");
+                assert_eq!(store.case(&id).await.unwrap().state.stage, t.from[0]);
+            }
         }
         assert_eq!(
             store.case(&id).await.unwrap().state.stage,
             t.to,
             "{transition}: {}",
-            person.source().await
+            signers[signers.len() - 1].source().await
         );
     }
     let closed = store.case(&id).await.unwrap();

@@ -158,6 +158,21 @@ impl<'e> Case<'e> {
         )
     }
 
+    pub fn decline(
+        &mut self,
+        role: &str,
+        transition: &str,
+        comment: &str,
+    ) -> Result<&Outcome, Rejection> {
+        self.run(
+            role,
+            Action::Decline {
+                transition: transition.to_owned(),
+                comment: comment.to_owned(),
+            },
+        )
+    }
+
     pub fn fire_timer(&mut self, key: &str) -> Result<&Outcome, Rejection> {
         self.run(
             "system",
@@ -212,8 +227,15 @@ impl<'e> Case<'e> {
                 self.set(&role, &field, &value).expect("set");
             }
         }
-        let role = t.roles[0].clone();
-        self.fire(&role, transition, Some("catatan")).expect("fire");
+        // A joint sign-off takes every role's approval; otherwise one role fires it.
+        let roles = if t.requires_all.is_empty() {
+            vec![t.roles[0].clone()]
+        } else {
+            t.requires_all.clone()
+        };
+        for role in roles {
+            self.fire(&role, transition, Some("catatan")).expect("fire");
+        }
     }
 }
 
