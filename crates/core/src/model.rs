@@ -321,13 +321,13 @@ impl Operand {
     pub fn resolve(
         &self,
         fields: &BTreeMap<String, FieldValue>,
-        records: &BTreeMap<String, Vec<crate::state::RecordEntry>>,
+        records: &crate::state::Records,
     ) -> Option<FieldValue> {
         let year = |field: &str| match fields.get(field)? {
             FieldValue::FiscalYear(year) => Some(*year),
             _ => None,
         };
-        let entries = |record: &str| records.get(record).map_or(&[][..], Vec::as_slice);
+        let entries = |record: &str| records.get(record).map_or(&[][..], |e| e.as_slice());
         match self {
             Operand::Field(field) => fields.get(field).cloned(),
             Operand::StartOfYear(field) => jiff::civil::Date::new(year(field)?, 1, 1)

@@ -51,9 +51,10 @@ pub struct CaseState {
     /// Pending timers, by key.
     pub timers: BTreeMap<String, Timer>,
     /// Repeating records by kind, oldest first (cases stored before records existed have
-    /// none).
+    /// none). Shared (`Arc`): every step clones the state, and a case may hold hundreds of
+    /// records that most steps do not touch.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub records: BTreeMap<String, Vec<RecordEntry>>,
+    pub records: Records,
     /// Approvals given so far for joint sign-offs out of the current stage: by transition,
     /// then by role. Leaving the stage clears them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -68,6 +69,9 @@ pub struct Approval {
     pub at: Timestamp,
     pub comment: Option<String>,
 }
+
+/// A case's records by kind, oldest first.
+pub type Records = BTreeMap<String, std::sync::Arc<Vec<RecordEntry>>>;
 
 /// One record of a case (a payment, a coalition member), as added.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -427,7 +427,7 @@ pub fn missing_documents<'a>(workflow: &'a Workflow, state: &'a CaseState) -> Ve
 pub fn condition_holds(
     condition: &Condition,
     fields: &BTreeMap<String, FieldValue>,
-    records: &BTreeMap<String, Vec<RecordEntry>>,
+    records: &crate::state::Records,
 ) -> bool {
     use std::cmp::Ordering::{Equal, Greater, Less};
     let value = fields.get(&condition.field);
@@ -468,7 +468,7 @@ fn describe_condition(condition: &Condition) -> String {
 pub fn broken_rules<'a>(
     workflow: &'a Workflow,
     fields: &'a BTreeMap<String, FieldValue>,
-    records: &'a BTreeMap<String, Vec<RecordEntry>>,
+    records: &'a crate::state::Records,
     changed: &'a [&'a str],
 ) -> impl Iterator<Item = &'a Rule> + 'a {
     workflow.rules.iter().filter(move |rule| {
@@ -1258,7 +1258,8 @@ impl Context<'_> {
         if !missing.is_empty() {
             return Err(Rejection::MissingRequiredFields { fields: missing });
         }
-        let entries = state.records.entry(id.to_owned()).or_default();
+        // Copy-on-write: the state before this step keeps its own list.
+        let entries = std::sync::Arc::make_mut(state.records.entry(id.to_owned()).or_default());
         entries.push(RecordEntry {
             fields: fields.clone(),
             added_at: self.now,

@@ -232,7 +232,7 @@ fn satisfying(
     workflow: &Workflow,
     condition: &Condition,
     fields: &std::collections::BTreeMap<String, FieldValue>,
-    records: &std::collections::BTreeMap<String, Vec<swakelola_core::state::RecordEntry>>,
+    records: &swakelola_core::state::Records,
     today: Date,
 ) -> Option<String> {
     let field = workflow.field(&condition.field)?;

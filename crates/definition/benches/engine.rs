@@ -200,3 +200,158 @@ fn clone_state_baseline(bencher: divan::Bencher) {
     let s = setup();
     bencher.bench(|| divan::black_box(&s.opened).clone());
 }
+
+/// The opened case moved to the contract stage, its contract complete, the PPK's signature
+/// given, and `payments` termin payments recorded (their sum within the contract value).
+fn contract_awaiting_the_ormas(s: &Setup, payments: usize) -> CaseState {
+    use std::collections::BTreeMap;
+    use swakelola_core::FieldValue;
+    use swakelola_core::state::{Approval, DocumentRecord, RecordEntry};
+    let mut state = s.opened.clone();
+    state.stage = "penyusunan_kontrak".into();
+    for (field, value) in [
+        (
+            "nomor_kontrak",
+            FieldValue::Text("027/KTR/DP3A/2025".into()),
+        ),
+        ("nilai_kontrak", FieldValue::Rupiah(34_500_000)),
+        ("pagu", FieldValue::Rupiah(34_500_000)),
+        (
+            "tanggal_kontrak",
+            FieldValue::Date("2025-07-01".parse().unwrap()),
+        ),
+        (
+            "tanggal_selesai",
+            FieldValue::Date("2025-11-28".parse().unwrap()),
+        ),
+    ] {
+        state.fields.insert(field.into(), value);
+    }
+    state.documents.push(DocumentRecord {
+        document_type: "kontrak".into(),
+        file_name: "kontrak.pdf".into(),
+        sha256: "ab".repeat(32),
+        size: 2048,
+        attached_at: now(),
+        attached_by: Actor::new("Budi", "ppk"),
+    });
+    let entries: Vec<RecordEntry> = (0..payments)
+        .map(|n| RecordEntry {
+            fields: BTreeMap::from([
+                ("termin".into(), FieldValue::Integer(n as i64 + 1)),
+                ("jumlah".into(), FieldValue::Rupiah(100_000)),
+                (
+                    "tanggal_sp2d".into(),
+                    FieldValue::Date("2025-08-01".parse().unwrap()),
+                ),
+            ]),
+            added_at: now(),
+            added_by: "ppk".into(),
+        })
+        .collect();
+    state
+        .records
+        .insert("pembayaran".into(), std::sync::Arc::new(entries));
+    state.approvals.insert(
+        "tandatangani_kontrak".into(),
+        BTreeMap::from([(
+            "ppk".into(),
+            Approval {
+                actor: "Budi".into(),
+                at: now(),
+                comment: None,
+            },
+        )]),
+    );
+    state
+}
+
+/// The last approval of a joint sign-off (the Ormas signs the contract the PPK signed), on a
+/// case holding 100 termin payments: compare with `step_fire_transition`.
+#[divan::bench]
+fn step_joint_sign_off_last_approval_with_100_records(bencher: divan::Bencher) {
+    let s = setup();
+    let state = contract_awaiting_the_ormas(&s, 100);
+    let sign = Command {
+        actor: Actor::new("Siti", "pimpinan_ormas"),
+        action: Action::Fire {
+            transition: "tandatangani_kontrak".into(),
+            comment: None,
+        },
+    };
+    bencher.bench(|| {
+        let outcome = step(
+            &s.workflow,
+            Some(&state),
+            divan::black_box(&sign),
+            now(),
+            &s.calendar,
+        )
+        .unwrap();
+        assert_eq!(outcome.state.stage, "pelaksanaan");
+        outcome
+    });
+}
+
+/// Baseline for the one above: the same contract signed as a plain transition (the workflow's
+/// `requires_all` removed) on the same case without any record — the same stages left and
+/// entered, so the difference is the sign-off and the records.
+#[divan::bench]
+fn step_same_transition_plain_without_records(bencher: divan::Bencher) {
+    let s = setup();
+    let mut workflow = s.workflow.clone();
+    for transition in &mut workflow.transitions {
+        transition.requires_all.clear();
+    }
+    let mut state = contract_awaiting_the_ormas(&s, 0);
+    state.records.clear();
+    state.approvals.clear();
+    let sign = Command {
+        actor: Actor::new("Budi", "ppk"),
+        action: Action::Fire {
+            transition: "tandatangani_kontrak".into(),
+            comment: None,
+        },
+    };
+    bencher.bench(|| {
+        let outcome = step(
+            &workflow,
+            Some(&state),
+            divan::black_box(&sign),
+            now(),
+            &s.calendar,
+        )
+        .unwrap();
+        assert_eq!(outcome.state.stage, "pelaksanaan");
+        outcome
+    });
+}
+
+/// Adding the 101st termin payment: the rule `nilai_kontrak >= sum(pembayaran.jumlah)` adds
+/// up 101 amounts before the record is accepted.
+#[divan::bench]
+fn step_add_record_with_a_rule_over_100_records(bencher: divan::Bencher) {
+    let s = setup();
+    let state = contract_awaiting_the_ormas(&s, 100);
+    let pay = Command {
+        actor: Actor::new("Budi", "ppk"),
+        action: Action::AddRecord {
+            record: "pembayaran".into(),
+            values: vec![
+                ("termin".into(), "101".into()),
+                ("jumlah".into(), "Rp100.000".into()),
+                ("tanggal_sp2d".into(), "2025-08-02".into()),
+            ],
+        },
+    };
+    bencher.bench(|| {
+        step(
+            &s.workflow,
+            Some(&state),
+            divan::black_box(&pay),
+            now(),
+            &s.calendar,
+        )
+        .unwrap()
+    });
+}

@@ -357,7 +357,10 @@ impl CaseView {
             .records
             .iter()
             .map(|kind| {
-                let entries = state.records.get(&kind.id).map_or(&[][..], Vec::as_slice);
+                let entries = state
+                    .records
+                    .get(&kind.id)
+                    .map_or(&[][..], |e| e.as_slice());
                 let path = |f: &str| format!("{}.{f}", kind.id);
                 RecordsView {
                     record: labels.record(&kind.id),
