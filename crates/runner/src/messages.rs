@@ -35,6 +35,8 @@ struct Facts<'a> {
     provisional: bool,
     time_zone: &'a str,
     missing: &'a [String],
+    /// Joint sign-offs begun and not complete: "«Tandatangani kontrak»: «Pimpinan Ormas»".
+    awaiting: &'a [(String, String)],
     link: Option<&'a str>,
 }
 
@@ -109,6 +111,13 @@ impl Facts<'_> {
             for document in self.missing {
                 body.push_str(&format!("- {document}\n"));
             }
+        }
+        for (transition, roles) in self.awaiting {
+            body.push_str(&self.text(
+                "notify-awaiting",
+                &[("transition", transition), ("roles", roles)],
+            ));
+            body.push('\n');
         }
         if let Some(link) = self.link {
             body.push('\n');
@@ -211,6 +220,26 @@ pub fn render(
         .as_deref()
         .and_then(|t| workflow.transition(t))
         .map(|t| pick(&t.label));
+    // Approvals still awaited, while the case is in the stage the notice is about.
+    let awaiting: Vec<(String, String)> = if case.state.stage == notification.stage {
+        case.state
+            .approvals
+            .iter()
+            .filter_map(|(transition, given)| {
+                let t = workflow.transition(transition)?;
+                let outstanding: Vec<String> = t
+                    .requires_all
+                    .iter()
+                    .filter(|r| !given.contains_key(*r))
+                    .map(|r| format!("«{}»", labels.role(r).label))
+                    .collect();
+                (!outstanding.is_empty())
+                    .then(|| (format!("«{}»", pick(&t.label)), outstanding.join(", ")))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let facts = Facts {
         language,
         title: &title,
@@ -228,6 +257,7 @@ pub fn render(
             .is_some_and(|o| o.provisional),
         time_zone: &time_zone,
         missing: &missing,
+        awaiting: &awaiting,
         link: link.as_deref(),
     };
     let custom = workflow
@@ -392,6 +422,58 @@ mod tests {
 
     fn at(text: &str) -> Timestamp {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_reminder_names_the_approvals_a_joint_sign_off_still_awaits() {
+        let mut case = case();
+        case.state.stage = "penyusunan_kontrak".into();
+        case.state.approvals.insert(
+            "tandatangani_kontrak".into(),
+            [(
+                "ppk".to_owned(),
+                swakelola_core::state::Approval {
+                    actor: "Budi Santoso".into(),
+                    at: at("2025-07-01T02:00:00Z"),
+                    comment: None,
+                },
+            )]
+            .into(),
+        );
+        let mut reminder = escalation();
+        reminder.kind = NotificationKind::Reminder;
+        reminder.stage = "penyusunan_kontrak".into();
+        reminder.missing_documents.clear();
+        let text = render(
+            &engine(""),
+            &case,
+            &reminder,
+            "role:pimpinan_ormas",
+            at("2025-07-02T02:00:00Z"),
+            None,
+        );
+        assert!(
+            text.body.contains(
+                "Persetujuan bersama «Tandatangani kontrak» masih menunggu: «Pimpinan Ormas»"
+            ),
+            "{}",
+            text.body
+        );
+        // A notice about another stage says nothing of it.
+        reminder.stage = "penyusunan_kak".into();
+        let other = render(
+            &engine(""),
+            &case,
+            &reminder,
+            "role:pimpinan_ormas",
+            at("2025-07-02T02:00:00Z"),
+            None,
+        );
+        assert!(
+            !other.body.contains("Persetujuan bersama"),
+            "{}",
+            other.body
+        );
     }
 
     #[test]

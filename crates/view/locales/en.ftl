@@ -220,6 +220,7 @@ notify-today = today
 notify-days-late = { $days } days late
 notify-provisional = Note: this date is provisional — the holiday calendar for that year is not loaded yet, so it may still move.
 notify-missing = Documents still missing:
+notify-awaiting = The joint sign-off { $transition } still awaits: { $roles }
 notify-link = Open the case: { $link }
 error-no-json = { $command } has no JSON output; leave out --json (logs of `run` and `serve` are JSON lines already)
 reassign-summary = contacts replaced on { $changed } of { $total } cases, { $refused } refused

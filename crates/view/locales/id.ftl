@@ -220,6 +220,7 @@ notify-today = hari ini
 notify-days-late = terlambat { $days } hari
 notify-provisional = Catatan: tanggal ini sementara — kalender hari libur tahun itu belum dimuat, sehingga tanggal dapat bergeser.
 notify-missing = Dokumen yang belum ada:
+notify-awaiting = Persetujuan bersama { $transition } masih menunggu: { $roles }
 notify-link = Buka kasus: { $link }
 error-no-json = { $command } tidak punya keluaran JSON; hilangkan --json (log `run` dan `serve` sudah berupa baris JSON)
 reassign-summary = { $changed } dari { $total } kasus diganti kontaknya, { $refused } menolak
