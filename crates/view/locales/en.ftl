@@ -352,6 +352,7 @@ web-joint-sign-off = Joint sign-off: this step takes effect once every role belo
 web-approved-by = ✓ { $role }: approved by { $name }
 web-awaiting-approval = Awaiting the approval of { $role }
 web-decline = Decline (write why)
+web-you-signed = Your approval is recorded; the step takes effect once the others approve. You can still decline it with a reason.
 web-add-record = Add a record: { $record }
 web-admin-people = People
 web-admin-tokens = API tokens

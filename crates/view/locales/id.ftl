@@ -352,6 +352,7 @@ web-joint-sign-off = Persetujuan bersama: langkah ini berlaku setelah semua pera
 web-approved-by = ✓ { $role }: disetujui { $name }
 web-awaiting-approval = Menunggu persetujuan { $role }
 web-decline = Tolak (tulis alasannya)
+web-you-signed = Persetujuan Anda sudah tercatat; langkah ini berlaku setelah yang lain menyetujui. Anda masih bisa menolaknya dengan alasan.
 web-add-record = Tambah catatan { $record }
 web-admin-people = Pengguna
 web-admin-tokens = Token API

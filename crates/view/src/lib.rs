@@ -293,6 +293,8 @@ pub struct ActionView {
     pub ready: bool,
     /// For a joint sign-off: each role whose approval is needed, with who gave it so far.
     pub approvals: Vec<ApprovalLine>,
+    /// The asker has approved this joint sign-off in each of their roles it needs.
+    pub signed: bool,
 }
 
 /// One role of a joint sign-off and, once given, who approved for it.
@@ -490,6 +492,13 @@ fn actions(labels: Labels<'_>, state: &CaseState, roles: Option<&[&str]>) -> Vec
                 .map(|failure| need(labels, failure))
                 .collect();
             let given = state.approvals.get(&t.id);
+            // A joint sign-off the asker has signed in every role of theirs it needs: nothing
+            // left for them to do but wait (or decline).
+            let signed = !t.requires_all.is_empty()
+                && t.requires_all
+                    .iter()
+                    .filter(|r| roles.is_none_or(|mine| mine.contains(&r.as_str())))
+                    .all(|r| given.is_some_and(|g| g.contains_key(r)));
             let approvals = t
                 .requires_all
                 .iter()
@@ -502,10 +511,11 @@ fn actions(labels: Labels<'_>, state: &CaseState, roles: Option<&[&str]>) -> Vec
                 transition: labels.transition(&t.id),
                 to: labels.stage(&t.to),
                 roles: allowed,
-                ready: needs.is_empty(),
+                ready: needs.is_empty() && !signed,
                 needs,
                 comment_required: t.guard.comment,
                 approvals,
+                signed,
             })
         })
         .collect()

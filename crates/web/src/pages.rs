@@ -660,6 +660,7 @@ async fn render_case(state: &AppState, person: &Person, key: &str, outcome: Outc
                     by => p.approved_by,
                 }).collect::<Vec<_>>(),
                 decline_href => format!("{base}/tolak/{}", crate::session::url_escape(&a.transition.id)),
+                signed => a.signed,
             }
         })
         .collect();

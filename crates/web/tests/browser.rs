@@ -620,7 +620,9 @@ async fn two_organisations_move_the_seed_case_in_two_browsers() {
                 // Approved, not yet in effect: the page says who is still to sign.
                 let waiting = person.source().await;
                 assert!(waiting.contains("Menunggu persetujuan"), "{waiting}");
-                person.check_accessibility("a joint sign-off half done").await;
+                person
+                    .check_accessibility("a joint sign-off half done")
+                    .await;
                 person.screenshot("tanda-tangan-bersama").await;
                 assert_eq!(store.case(&id).await.unwrap().state.stage, t.from[0]);
             }
