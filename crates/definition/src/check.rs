@@ -727,22 +727,7 @@ impl Checker<'_> {
                 );
                 return None;
             }
-            if matches!(
-                op,
-                Comparison::Lt | Comparison::Le | Comparison::Gt | Comparison::Ge
-            ) && matches!(field_type, FieldType::Text | FieldType::Enum(_))
-            {
-                self.report(
-                    condition.op.referenced,
-                    Code::E042,
-                    format!(
-                        "`{}` orders numbers, amounts, dates and years; field `{}` is {}",
-                        condition.op.value,
-                        condition.field.value,
-                        field_type.name()
-                    ),
-                    "compare text and enum fields with `=` or `!=`".to_owned(),
-                );
+            if self.orders_names(condition, op, field_type) {
                 return None;
             }
             return Some(Condition {
@@ -784,22 +769,7 @@ impl Checker<'_> {
                 {
                     return None;
                 }
-                if matches!(
-                    op,
-                    Comparison::Lt | Comparison::Le | Comparison::Gt | Comparison::Ge
-                ) && matches!(field_type, FieldType::Text | FieldType::Enum(_))
-                {
-                    self.report(
-                        condition.op.referenced,
-                        Code::E042,
-                        format!(
-                            "`{}` orders numbers, amounts, dates and years; field `{}` is {}",
-                            condition.op.value,
-                            condition.field.value,
-                            field_type.name()
-                        ),
-                        "compare text and enum fields with `=` or `!=`".to_owned(),
-                    );
+                if self.orders_names(condition, op, field_type) {
                     return None;
                 }
                 match field_type.parse(&text.value) {
@@ -825,6 +795,35 @@ impl Checker<'_> {
             value,
             value_of: None,
         })
+    }
+
+    /// Reports (E042) an ordering comparison (`<`, `<=`, `>`, `>=`) of a text or enum field,
+    /// which would compare names alphabetically; true when it did.
+    fn orders_names(
+        &mut self,
+        condition: &raw::Condition,
+        op: Comparison,
+        field_type: &FieldType,
+    ) -> bool {
+        let ordering = matches!(
+            op,
+            Comparison::Lt | Comparison::Le | Comparison::Gt | Comparison::Ge
+        );
+        if !(ordering && matches!(field_type, FieldType::Text | FieldType::Enum(_))) {
+            return false;
+        }
+        self.report(
+            condition.op.referenced,
+            Code::E042,
+            format!(
+                "`{}` orders numbers, amounts, dates and years; field `{}` is {}",
+                condition.op.value,
+                condition.field.value,
+                field_type.name()
+            ),
+            "compare text and enum fields with `=` or `!=`".to_owned(),
+        );
+        true
     }
 
     /// `pagu`, `start_of_year(tahun_anggaran)` or `end_of_year(tahun_anggaran)`.

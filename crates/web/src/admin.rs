@@ -38,6 +38,37 @@ fn admin_only(person: &Person) -> Option<Response> {
     })
 }
 
+/// The posted form of an administrator's page: refused unless the person is an
+/// administrator and the form carries the session's token.
+fn admin_form(person: &Person, body: &Bytes) -> Result<Posted, Box<Response>> {
+    if let Some(refused) = admin_only(person) {
+        return Err(Box::new(refused));
+    }
+    let form = Posted::parse(body);
+    if !person.form_token_matches(&form.one("csrf")) {
+        return Err(Box::new(forged(person)));
+    }
+    Ok(form)
+}
+
+/// A store refusal of what was typed (an address taken, a malformed name) as a problem on
+/// the page (422); anything else (the database is down) as its error page.
+fn bad_input(person: &Person, error: &swakelola_store::Error) -> Result<Said, Box<Response>> {
+    let language = person.language;
+    let answer = swakelola_api::error::store_error(
+        swakelola_view::refusal::Names::new(language, None),
+        error,
+    );
+    if answer.status.is_server_error() {
+        return Err(Box::new(store_failure(language, Some(person), error)));
+    }
+    Ok(Said {
+        status: Some(StatusCode::UNPROCESSABLE_ENTITY),
+        problem: Some(localized_message(&answer, language)),
+        ..Said::default()
+    })
+}
+
 /// The roles an administrator can give: every role of the deployed workflows (newest
 /// version of each), by label, and `admin` itself.
 async fn role_choices(state: &AppState, language: Language) -> Vec<minijinja::Value> {
@@ -186,13 +217,10 @@ pub async fn people_post(
     axum::extract::Path(what): axum::extract::Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Some(refused) = admin_only(&person) {
-        return refused;
-    }
-    let form = Posted::parse(&body);
-    if !person.form_token_matches(&form.one("csrf")) {
-        return forged(&person);
-    }
+    let form = match admin_form(&person, &body) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
+    };
     let language = person.language;
     let admin = &person.principal.0;
     let now = state.now();
@@ -216,19 +244,10 @@ pub async fn people_post(
                 Ok((user, secret)) => {
                     hand_over_link(&config, language, &user.name, &user.email, &secret).await
                 }
-                Err(error) => {
-                    let answer = swakelola_api::error::store_error(
-                        swakelola_view::refusal::Names::new(language, None),
-                        &error,
-                    );
-                    if answer.status.is_server_error() {
-                        return store_failure(language, Some(&person), &error);
-                    }
-                    refused(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        localized_message(&answer, language),
-                    )
-                }
+                Err(error) => match bad_input(&person, &error) {
+                    Ok(said) => said,
+                    Err(page) => return *page,
+                },
             }
         }
         "nonaktifkan" | "tautan" => {
@@ -331,13 +350,10 @@ pub async fn tokens_post(
     axum::extract::Path(what): axum::extract::Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Some(refused) = admin_only(&person) {
-        return refused;
-    }
-    let form = Posted::parse(&body);
-    if !person.form_token_matches(&form.one("csrf")) {
-        return forged(&person);
-    }
+    let form = match admin_form(&person, &body) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
+    };
     let language = person.language;
     let admin = &person.principal.0;
     let now = state.now();
@@ -381,20 +397,10 @@ pub async fn tokens_post(
                 secret: Some(secret),
                 ..Said::default()
             },
-            Err(error) => {
-                let answer = swakelola_api::error::store_error(
-                    swakelola_view::refusal::Names::new(language, None),
-                    &error,
-                );
-                if answer.status.is_server_error() {
-                    return store_failure(language, Some(&person), &error);
-                }
-                Said {
-                    status: Some(StatusCode::UNPROCESSABLE_ENTITY),
-                    problem: Some(localized_message(&answer, language)),
-                    ..Said::default()
-                }
-            }
+            Err(error) => match bad_input(&person, &error) {
+                Ok(said) => said,
+                Err(page) => return *page,
+            },
         }
     } else {
         match revoke_own_token(&state, admin, &form.one("id")).await {
@@ -465,13 +471,10 @@ pub async fn outbox(State(state): State<AppState>, person: Person) -> Response {
 
 /// Sends a failed or set-aside message again.
 pub async fn outbox_retry(State(state): State<AppState>, person: Person, body: Bytes) -> Response {
-    if let Some(refused) = admin_only(&person) {
-        return refused;
-    }
-    let form = Posted::parse(&body);
-    if !person.form_token_matches(&form.one("csrf")) {
-        return forged(&person);
-    }
+    let form = match admin_form(&person, &body) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
+    };
     let key = form.one("key");
     if let Err(answer) = retry_own_message(&state, &person.principal.0, &key).await {
         return api_refusal(&person, &answer);
