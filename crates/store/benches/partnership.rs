@@ -1,0 +1,199 @@
+//! Joint sign-offs and records through the store, next to plain commands in the same run.
+//!
+//! `cargo bench -p swakelola-store --bench partnership` (SQLite in the temporary directory;
+//! PostgreSQL too when `SWAKELOLA_TEST_POSTGRES_URL` names a server). One client; each row is
+//! `SWAKELOLA_BENCH_OPS` commands (default 2000) through `Store::execute`:
+//! - plain transitions: `ajukan` ↔ `minta_revisi` of the generic workflow (the baseline);
+//! - joint sign-off: on a document in review, the reviewer approves `setujui` (an approval
+//!   event) and the supervisor declines it with a reason (clearing it), in turn;
+//! - plain field: the shipped workflow's `kode_rup` set on a case without records (baseline);
+//! - record under a rule: 100 termin payments added to a case already holding 100, the rule
+//!   `nilai_kontrak >= sum(pembayaran.jumlah)` summing them all each time.
+
+// Benchmarks measure wall time: the clock rule of this crate (clippy.toml) does not apply.
+#![allow(clippy::disallowed_methods)]
+
+mod common;
+
+use std::time::Instant;
+
+use jiff::Timestamp;
+use swakelola_core::Actor;
+use swakelola_core::step::Action;
+use swakelola_store::{CaseCommand, OpenCase, Parties, SqlStore, Store};
+
+fn now() -> Timestamp {
+    "2025-03-24T02:00:00Z".parse().unwrap()
+}
+
+async fn run(store: &SqlStore, case_id: &str, role: &str, action: Action) {
+    store
+        .execute(
+            &CaseCommand {
+                case_id: case_id.to_owned(),
+                actor: Actor::new("bench", role),
+                action,
+                expected_revision: None,
+                idempotency_key: None,
+                content: None,
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+}
+
+/// Commands per second of `ops` commands made by `command(n)`.
+async fn rate<F, Fut>(ops: usize, command: F) -> f64
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let started = Instant::now();
+    for n in 0..ops {
+        command(n).await;
+    }
+    ops as f64 / started.elapsed().as_secs_f64()
+}
+
+fn fire(transition: &str, comment: Option<&str>) -> Action {
+    Action::Fire {
+        transition: transition.into(),
+        comment: comment.map(str::to_owned),
+    }
+}
+
+async fn bench(name: &str, store: SqlStore, ops: usize) {
+    common::deploy_generic_workflow(&store, now()).await;
+    let calendars: Vec<(String, String)> = ["indonesia-2025.yaml", "indonesia-2026.yaml"]
+        .iter()
+        .map(|f| {
+            (
+                f.to_string(),
+                common::repo_file(&format!("workflows/calendars/{f}")),
+            )
+        })
+        .collect();
+    store
+        .deploy(
+            "swakelola-tipe-3.yaml",
+            &common::repo_file("workflows/swakelola-tipe-3.yaml"),
+            &calendars,
+            now(),
+        )
+        .await
+        .unwrap();
+
+    // Generic workflow: a plain loop, and a joint sign-off approved and declined in turn.
+    let plain_case = common::ready_case(&store, "plain", now()).await;
+    let joint_case = common::ready_case(&store, "joint", now()).await;
+    run(&store, &joint_case, "penyusun", fire("ajukan", None)).await;
+    let plain = rate(ops, |n| {
+        let (role, action) = if n % 2 == 0 {
+            ("penyusun", fire("ajukan", None))
+        } else {
+            ("pemeriksa", fire("minta_revisi", Some("perbaiki")))
+        };
+        let (store, case) = (&store, &plain_case);
+        async move { run(store, case, role, action).await }
+    })
+    .await;
+    let joint = rate(ops, |n| {
+        let (role, action) = if n % 2 == 0 {
+            ("pemeriksa", fire("setujui", None))
+        } else {
+            (
+                "atasan",
+                Action::Decline {
+                    transition: "setujui".into(),
+                    comment: "belum".into(),
+                },
+            )
+        };
+        let (store, case) = (&store, &joint_case);
+        async move { run(store, case, role, action).await }
+    })
+    .await;
+
+    // Shipped workflow: a plain field on a case without records, and payments on a case
+    // that already holds 100.
+    let open = |key: &str| OpenCase {
+        workflow_id: "swakelola-tipe-3".into(),
+        organisation: "bench".into(),
+        business_key: key.into(),
+        actor: Actor::new("bench", "ppk"),
+        fields: vec![
+            ("nama_kegiatan".into(), "Pendampingan".into()),
+            ("instansi".into(), "DP3A Kota Palembang".into()),
+            ("ormas".into(), "Yayasan Intan Maharani".into()),
+            ("tahun_anggaran".into(), "2025".into()),
+            ("nilai_kontrak".into(), "Rp1.000.000.000.000".into()),
+        ],
+        parties: Parties::default(),
+    };
+    let field_case = store.open(&open("field"), now()).await.unwrap().case.id;
+    let record_case = store.open(&open("records"), now()).await.unwrap().case.id;
+    let payment = |n: usize| Action::AddRecord {
+        record: "pembayaran".into(),
+        values: vec![
+            ("termin".into(), (n + 1).to_string()),
+            ("jumlah".into(), "Rp100.000".into()),
+            ("tanggal_sp2d".into(), "2025-08-01".into()),
+        ],
+    };
+    for n in 0..100 {
+        run(&store, &record_case, "ppk", payment(n)).await;
+    }
+    let field = rate(ops, |n| {
+        let action = Action::SetField {
+            field: "kode_rup".into(),
+            value: format!("5271{n:04}"),
+        };
+        let (store, case) = (&store, &field_case);
+        async move { run(store, case, "ppk", action).await }
+    })
+    .await;
+    // A contract has tens of payments, not thousands: add 100 more, from 100 to 200, so the
+    // row measures a rule over about a hundred records (the state grows with each one).
+    let added = ops.min(100);
+    let records = rate(added, |n| {
+        let action = payment(100 + n);
+        let (store, case) = (&store, &record_case);
+        async move { run(store, case, "ppk", action).await }
+    })
+    .await;
+    println!("| {name} | plain transitions (baseline) | {plain:.0} | |");
+    println!(
+        "| {name} | joint sign-off: approve / decline in turn | {joint:.0} | {:.2} |",
+        joint / plain
+    );
+    println!("| {name} | set a field, no records (baseline) | {field:.0} | |");
+    println!(
+        "| {name} | add a payment, rule over 100–{} payments | {records:.0} | {:.2} |",
+        100 + added,
+        records / field
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let ops: usize = std::env::var("SWAKELOLA_BENCH_OPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    println!("| database | commands | per second | ÷ baseline |");
+    println!("|---|---|---|---|");
+    let dir = std::env::temp_dir().join(format!("swakelola-bench-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sqlite = SqlStore::connect(&format!("sqlite://{}", dir.join("bench.db").display()))
+        .await
+        .unwrap();
+    bench("SQLite", sqlite, ops).await;
+    std::fs::remove_dir_all(&dir).ok();
+    if let Ok(admin_url) = std::env::var("SWAKELOLA_TEST_POSTGRES_URL") {
+        let url = SqlStore::create_scratch_database(&admin_url).await.unwrap();
+        bench("PostgreSQL 15", SqlStore::connect(&url).await.unwrap(), ops).await;
+    } else {
+        println!("(PostgreSQL not measured: set SWAKELOLA_TEST_POSTGRES_URL)");
+    }
+}
