@@ -221,6 +221,19 @@ impl SqlStore {
             .collect()
     }
 
+    /// The accounts of one organisation (for its administrator's page).
+    pub async fn organisation_users(&self, organisation: &str) -> Result<Vec<User>> {
+        let rows: Vec<UserRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} WHERE organisation = $1 ORDER BY email"
+        )))
+        .bind(organisation)
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|row| user_from_row(row).map(|(user, _)| user))
+            .collect()
+    }
+
     async fn user_by_email(&self, email: &str) -> Result<Option<(User, Option<String>)>> {
         let row: Option<UserRow> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {USER_COLUMNS} WHERE email = $1"

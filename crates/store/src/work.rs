@@ -527,6 +527,25 @@ impl SqlStore {
         Ok(engines)
     }
 
+    /// Every deployed workflow version's engine on today's calendars (one query for the
+    /// calendar version, the rest from the cache), each with its own result: a version that
+    /// no longer loads must not stop a page that lists every other case. An unavailable
+    /// database is the call's error.
+    pub async fn deployed_engines(&self) -> Result<HashMap<(String, u32), Result<Arc<Engine>>>> {
+        let calendar_version = self.calendar_version().await?;
+        let mut engines = HashMap::new();
+        for deployed in self.workflows().await? {
+            let engine = self
+                .engine_at(&deployed.id, deployed.version, calendar_version)
+                .await;
+            if let Err(error @ (Error::Database(_) | Error::Query(_))) = engine {
+                return Err(error);
+            }
+            engines.insert((deployed.id, deployed.version), engine);
+        }
+        Ok(engines)
+    }
+
     /// The earliest time a pending message of `channels` may be attempted.
     pub async fn next_outbox_attempt(&self, channels: &[&str]) -> Result<Option<Timestamp>> {
         if channels.is_empty() {

@@ -71,21 +71,25 @@ fn bad_input(person: &Person, error: &swakelola_store::Error) -> Result<Said, Bo
 
 /// The roles an administrator can give: every role of the deployed workflows (newest
 /// version of each), by label, and `admin` itself.
-async fn role_choices(state: &AppState, language: Language) -> Vec<minijinja::Value> {
+async fn role_choices(state: &AppState, language: Language) -> BTreeMap<String, String> {
     let mut roles: BTreeMap<String, String> = BTreeMap::new();
-    let mut newest: BTreeMap<String, u32> = BTreeMap::new();
-    for deployed in state.store.workflows().await.unwrap_or_default() {
-        let version = newest.entry(deployed.id.clone()).or_default();
-        *version = (*version).max(deployed.version);
+    // The newest loadable version of each workflow names its roles.
+    let mut newest: BTreeMap<String, (u32, std::sync::Arc<swakelola_store::Engine>)> =
+        BTreeMap::new();
+    let engines = state.store.deployed_engines().await.unwrap_or_default();
+    for ((id, version), engine) in engines {
+        if let Ok(engine) = engine
+            && newest.get(&id).is_none_or(|(v, _)| *v < version)
+        {
+            newest.insert(id, (version, engine));
+        }
     }
-    for (id, version) in newest {
-        if let Ok(engine) = state.store.engine_for(&id, version).await {
-            let labels = Labels::new(&engine.workflow, language);
-            for role in &engine.workflow.roles {
-                roles
-                    .entry(role.id.clone())
-                    .or_insert_with(|| labels.text(&role.label));
-            }
+    for (_, engine) in newest.values() {
+        let labels = Labels::new(&engine.workflow, language);
+        for role in &engine.workflow.roles {
+            roles
+                .entry(role.id.clone())
+                .or_insert_with(|| labels.text(&role.label));
         }
     }
     roles.insert(
@@ -93,9 +97,15 @@ async fn role_choices(state: &AppState, language: Language) -> Vec<minijinja::Va
         text(language, "web-role-admin", &[]),
     );
     roles
-        .into_iter()
-        .map(|(id, label)| context! { id, label })
-        .collect()
+}
+
+/// Roles by label, as people read them: `PA/KPA (Kepala Dinas atau kuasanya), …`.
+fn role_labels(choices: &BTreeMap<String, String>, roles: &[String]) -> String {
+    roles
+        .iter()
+        .map(|r| choices.get(r).cloned().unwrap_or_else(|| r.clone()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A notice, or a problem with the status it answers.
@@ -110,26 +120,18 @@ struct Said {
 async fn people_page(state: &AppState, person: &Person, said: Said) -> Response {
     let language = person.language;
     let organisation = &person.principal.0.organisation;
-    let users = match state.store.users().await {
+    let users = match state.store.organisation_users(organisation).await {
         Ok(users) => users,
         Err(error) => return store_failure(language, Some(person), &error),
     };
     let choices = role_choices(state, language).await;
-    let label_of = |role: &str| {
-        choices
-            .iter()
-            .find(|c| c.get_attr("id").is_ok_and(|id| id.as_str() == Some(role)))
-            .and_then(|c| c.get_attr("label").ok())
-            .map_or_else(|| role.to_owned(), |l| l.to_string())
-    };
     let rows: Vec<minijinja::Value> = users
         .iter()
-        .filter(|u| &u.organisation == organisation)
         .map(|u| {
             context! {
                 name => u.name,
                 email => u.email,
-                roles => u.roles.iter().map(|r| label_of(r)).collect::<Vec<_>>().join(", "),
+                roles => role_labels(&choices, &u.roles),
                 status => user_status(u, language),
                 disabled => u.disabled_at.is_some(),
             }
@@ -141,7 +143,7 @@ async fn people_page(state: &AppState, person: &Person, said: Said) -> Response 
         language,
         context! {
             users => rows,
-            roles => choices,
+            roles => choices.iter().map(|(id, label)| context! { id, label }).collect::<Vec<_>>(),
             organisation,
             notice => said.notice,
             problem => said.problem,
@@ -253,10 +255,8 @@ pub async fn people_post(
         "nonaktifkan" | "tautan" => {
             let email = form.one("email");
             // Another organisation's account answers like one that does not exist.
-            let ours = match state.store.users().await {
-                Ok(users) => users
-                    .into_iter()
-                    .any(|u| u.email == email && u.organisation == admin.organisation),
+            let ours = match state.store.organisation_users(&admin.organisation).await {
+                Ok(users) => users.into_iter().any(|u| u.email == email),
                 Err(error) => return store_failure(language, Some(&person), &error),
             };
             if !ours {
@@ -307,13 +307,14 @@ async fn tokens_page(state: &AppState, person: &Person, said: Said) -> Response 
         Err(error) => return store_failure(language, Some(person), &error),
     };
     let now = state.now();
+    let choices = role_choices(state, language).await;
     let rows: Vec<minijinja::Value> = tokens
         .iter()
         .map(|t| {
             context! {
                 id => t.id,
                 name => t.name,
-                roles => t.roles.join(", "),
+                roles => role_labels(&choices, &t.roles),
                 status => token_status(t, now, language),
                 revocable => t.revoked_at.is_none(),
             }
@@ -325,7 +326,7 @@ async fn tokens_page(state: &AppState, person: &Person, said: Said) -> Response 
         language,
         context! {
             tokens => rows,
-            roles => role_choices(state, language).await,
+            roles => choices.iter().map(|(id, label)| context! { id, label }).collect::<Vec<_>>(),
             organisation,
             notice => said.notice,
             problem => said.problem,
@@ -425,27 +426,53 @@ async fn outbox_page(state: &AppState, person: &Person, said: Said) -> Response 
         Ok(messages) => messages,
         Err(error) => return store_failure(language, Some(person), &error),
     };
-    let mut keys: BTreeMap<String, String> = BTreeMap::new();
+    // Each message's case once (its business key, and its workflow to name a role).
+    let mut cases: BTreeMap<String, swakelola_store::CaseRecord> = BTreeMap::new();
+    for message in &messages {
+        if !cases.contains_key(&message.case_id)
+            && let Ok(case) = state.store.case(&message.case_id).await
+        {
+            cases.insert(message.case_id.clone(), case);
+        }
+    }
+    let engines = match state.store.engines_of(cases.values()).await {
+        Ok(engines) => engines,
+        Err(error) => return store_failure(language, Some(person), &error),
+    };
     let mut rows = Vec::new();
     for message in &messages {
-        if !keys.contains_key(&message.case_id) {
-            let key = state
-                .store
-                .case(&message.case_id)
-                .await
-                .map_or_else(|_| message.case_id.clone(), |c| c.business_key);
-            keys.insert(message.case_id.clone(), key);
-        }
-        let business_key = &keys[&message.case_id];
+        let case = cases.get(&message.case_id);
+        let business_key = case.map_or(message.case_id.as_str(), |c| c.business_key.as_str());
+        // `role:ppk` (a role without a contact) by its label; an address as it is.
+        let recipient = match message.recipient.split_once(':') {
+            Some(("role", role)) => case
+                .and_then(|c| engines.get(&(c.workflow_id.clone(), c.workflow_version)))
+                .map_or_else(
+                    || role.to_owned(),
+                    |engine| Labels::new(&engine.workflow, language).role(role).label,
+                ),
+            Some((_, address)) => address.to_owned(),
+            None => message.recipient.clone(),
+        };
+        let channel = match message.channel.as_str() {
+            "email" => text(language, "web-channel-email", &[]),
+            "webhook" => text(language, "web-channel-webhook", &[]),
+            _ => text(language, "web-channel-log", &[]),
+        };
+        let state_text = if message.state == "dead" {
+            "web-message-dead"
+        } else {
+            "web-message-retrying"
+        };
         rows.push(context! {
             key => message.key,
             case => business_key,
             case_href => format!("/kasus/{}", crate::session::url_escape(business_key)),
-            recipient => message.recipient.split_once(':').map_or(message.recipient.as_str(), |(_, r)| r),
-            channel => message.channel,
+            recipient,
+            channel,
             attempts => message.attempts,
             dead => message.state == "dead",
-            state => text(language, if message.state == "dead" { "web-message-dead" } else { "web-message-retrying" }, &[]),
+            state => text(language, state_text, &[]),
             error => message.last_error,
         });
     }

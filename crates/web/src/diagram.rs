@@ -68,18 +68,17 @@ pub fn svg(
     current: Option<&str>,
     visited: &BTreeSet<String>,
 ) -> Option<String> {
-    let workflow = workflow.clone();
-    let labels_text: BTreeMap<String, String> = workflow
+    let label: BTreeMap<String, String> = workflow
         .stages
         .iter()
         .map(|s| (s.id.clone(), labels.text(&s.label)))
         .collect();
-    let current = current.map(str::to_owned);
-    let visited = visited.clone();
     // The layout library asserts on shapes it cannot place; a diagram is not worth a
-    // failed page.
-    std::panic::catch_unwind(move || draw(&workflow, &labels_text, current.as_deref(), &visited))
-        .ok()
+    // failed page. Nothing it touches is shared with the rest of the request.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        draw(workflow, &label, current, visited)
+    }))
+    .ok()
 }
 
 fn draw(
@@ -191,7 +190,7 @@ mod tests {
         let labels = Labels::new(&workflow, Language::Id);
         let visited: BTreeSet<String> = ["audiensi".to_owned()].into();
         let svg = svg(&workflow, labels, Some("penyusunan_kak"), &visited).unwrap();
-        assert!(svg.starts_with("<svg") || svg.contains("<svg"), "{svg}");
+        assert!(svg.contains("<svg"), "{svg}");
         for stage in &workflow.stages {
             let first_word = labels.text(&stage.label);
             let first_word = first_word.split_whitespace().next().unwrap();

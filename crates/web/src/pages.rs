@@ -1,7 +1,8 @@
 //! The pages and the forms they post to.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Extension;
 use axum::extract::{ConnectInfo, Multipart, Path, Query, Request, State};
@@ -16,7 +17,9 @@ use swakelola_api::error::{ApiError, store_error};
 use swakelola_api::extract::IdempotencyKey;
 use swakelola_core::format::Language;
 use swakelola_core::step::Action;
-use swakelola_store::{CaseFilter, CaseRecord, Conflict, Error as StoreError, Invalid, Store};
+use swakelola_store::{
+    CaseFilter, CaseRecord, Conflict, Engine, Error as StoreError, Invalid, Store,
+};
 use swakelola_view::refusal::{self, Names};
 use swakelola_view::{CaseView, HistoryLine, Labels, NextDeadline, catalogue};
 
@@ -460,14 +463,32 @@ pub async fn my_tasks(
         Ok(cases) => cases,
         Err(error) => return store_failure(language, Some(&person), &error),
     };
-    let engines = match state.store.engines_of(&cases).await {
-        Ok(engines) => engines,
+    // Every deployed version's engine: the counts need each version's "soon" (its calendar),
+    // the page the engines of its cases. A version that does not load is logged and left out.
+    let engines: HashMap<(String, u32), Arc<Engine>> = match state.store.deployed_engines().await {
+        Ok(loaded) => loaded
+            .into_iter()
+            .filter_map(|(key, engine)| match engine {
+                Ok(engine) => Some((key, engine)),
+                Err(error) => {
+                    tracing::warn!(workflow = %key.0, version = key.1, %error,
+                        "a deployed workflow version does not load; its cases are left out");
+                    None
+                }
+            })
+            .collect(),
         Err(error) => return store_failure(language, Some(&person), &error),
     };
-    let soon_until = match soon_instants(&state, now).await {
-        Ok(soon) => soon,
-        Err(error) => return store_failure(language, Some(&person), &error),
-    };
+    let soon_until: Vec<swakelola_store::SoonUntil> = engines
+        .iter()
+        .filter_map(|((workflow_id, workflow_version), engine)| {
+            Some(swakelola_store::SoonUntil {
+                workflow_id: workflow_id.clone(),
+                workflow_version: *workflow_version,
+                until: swakelola_view::soon_until(&engine.calendar, now)?,
+            })
+        })
+        .collect();
     let counts = match state
         .store
         .urgency_counts(&organisation, now, &soon_until)
@@ -531,29 +552,6 @@ pub async fn my_tasks(
         },
     );
     with_language(response, language_choice(&parts), &config)
-}
-
-/// Until when a deadline is "soon", for every deployed workflow version (each counts on
-/// its own calendar).
-async fn soon_instants(
-    state: &AppState,
-    now: jiff::Timestamp,
-) -> Result<Vec<swakelola_store::SoonUntil>, StoreError> {
-    let mut soon = Vec::new();
-    for deployed in state.store.workflows().await? {
-        let engine = state
-            .store
-            .engine_for(&deployed.id, deployed.version)
-            .await?;
-        if let Some(until) = swakelola_view::soon_until(&engine.calendar, now) {
-            soon.push(swakelola_store::SoonUntil {
-                workflow_id: deployed.id,
-                workflow_version: deployed.version,
-                until,
-            });
-        }
-    }
-    Ok(soon)
 }
 
 /// A case's title: its first required text field (`nama_kegiatan`, `judul`), or its key.
@@ -664,57 +662,47 @@ async fn render_case(state: &AppState, person: &Person, key: &str, outcome: Outc
             }
         })
         .collect();
+    // What the person's roles may change, on an open case only.
+    let open = !case.state.is_closed();
     let may = |allowed: &[String]| {
-        roles
+        open && roles
             .iter()
             .any(|r| allowed.is_empty() || allowed.iter().any(|a| a == r))
     };
-    let attachable: Vec<minijinja::Value> = if case.state.is_closed() {
-        Vec::new()
-    } else {
-        workflow
-            .documents
-            .iter()
-            .filter(|d| may(&d.attach_by))
-            .map(|d| context! { id => d.id, label => labels.text(&d.label) })
-            .collect()
-    };
-    let settable: Vec<minijinja::Value> = if case.state.is_closed() {
-        Vec::new()
-    } else {
-        workflow
-            .fields
-            .iter()
-            .filter(|f| may(&f.set_by))
-            .map(|f| context! { id => f.id, label => labels.text(&f.label) })
-            .collect()
-    };
+    let attachable: Vec<minijinja::Value> = workflow
+        .documents
+        .iter()
+        .filter(|d| may(&d.attach_by))
+        .map(|d| context! { id => d.id, label => labels.text(&d.label) })
+        .collect();
+    let settable: Vec<minijinja::Value> = workflow
+        .fields
+        .iter()
+        .filter(|f| may(&f.set_by))
+        .map(|f| context! { id => f.id, label => labels.text(&f.label) })
+        .collect();
     // The kinds of record this person may add, each with a form for its fields.
-    let addable: Vec<minijinja::Value> = if case.state.is_closed() {
-        Vec::new()
-    } else {
-        workflow
-            .records
-            .iter()
-            .filter(|r| may(&r.add_by))
-            .map(|r| {
-                context! {
-                    id => r.id,
-                    label => labels.text(&r.label),
-                    href => format!("{base}/catatan/{}", crate::session::url_escape(&r.id)),
-                    fields => r.fields.iter().map(|f| context! {
-                        id => f.id,
-                        label => labels.text(&f.label),
-                        required => f.required,
-                        kind => match f.field_type {
-                            swakelola_core::FieldType::Date => "date",
-                            _ => "text",
-                        },
-                    }).collect::<Vec<_>>(),
-                }
-            })
-            .collect()
-    };
+    let addable: Vec<minijinja::Value> = workflow
+        .records
+        .iter()
+        .filter(|r| may(&r.add_by))
+        .map(|r| {
+            context! {
+                id => r.id,
+                label => labels.text(&r.label),
+                href => format!("{base}/catatan/{}", crate::session::url_escape(&r.id)),
+                fields => r.fields.iter().map(|f| context! {
+                    id => f.id,
+                    label => labels.text(&f.label),
+                    required => f.required,
+                    kind => match f.field_type {
+                        swakelola_core::FieldType::Date => "date",
+                        _ => "text",
+                    },
+                }).collect::<Vec<_>>(),
+            }
+        })
+        .collect();
     let documents: Vec<minijinja::Value> = view
         .documents
         .iter()

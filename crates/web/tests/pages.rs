@@ -919,6 +919,14 @@ async fn administering(site: Site) {
         .await;
     assert_eq!(issued.status, StatusCode::OK, "{}", issued.body);
     assert!(issued.body.contains("swk_"), "{}", issued.body);
+    // Its roles by label, as on the accounts page.
+    assert!(
+        issued
+            .body
+            .contains("<td>Pejabat Pembuat Komitmen (PPK)</td>"),
+        "{}",
+        issued.body
+    );
     let bad = rina
         .post(
             "/admin/token/baru",
@@ -971,13 +979,19 @@ async fn administering(site: Site) {
     // A message set aside after failed deliveries: listed with its error, sent again on request.
     let ours = open_case(&site, "DP3A-2025-050", "Pendampingan", AGENCY).await;
     let theirs = open_case(&site, "DINSOS-2025-050", "Lain", OTHER).await;
-    for (key, case) in [("pesan-kami", &ours), ("pesan-mereka", &theirs)] {
+    for (key, case, channel, recipient) in [
+        ("pesan-kami", &ours, "email", "email:budi@dp3a.example"),
+        ("pesan-peran", &ours, "log", "role:ppk"),
+        ("pesan-mereka", &theirs, "email", "email:budi@dp3a.example"),
+    ] {
         sqlx::query(
             "INSERT INTO outbox (key, case_id, channel, recipient, payload, state, attempts, next_attempt_at, last_error, created_at)
-             VALUES ($1, $2, 'email', 'email:budi@dp3a.example', '{}', 'dead', 8, 0, 'mailbox unavailable', 0)",
+             VALUES ($1, $2, $3, $4, '{}', 'dead', 8, 0, 'mailbox unavailable', 0)",
         )
         .bind(key)
         .bind(case.as_str())
+        .bind(channel)
+        .bind(recipient)
         .execute(store.pool())
         .await
         .unwrap();
@@ -990,6 +1004,14 @@ async fn administering(site: Site) {
     assert!(
         !messages.body.contains("DINSOS-2025-050"),
         "own organisation's cases only"
+    );
+    // A role without a contact by its label, never `role:ppk`.
+    assert!(
+        messages.body.contains("Pejabat Pembuat Komitmen (PPK)")
+            && messages.body.contains("tanpa kontak")
+            && !messages.body.contains("role:ppk"),
+        "{}",
+        messages.body
     );
     let foreign = rina
         .post(
