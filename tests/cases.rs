@@ -849,6 +849,39 @@ fn bad_input_is_refused_with_a_hint_and_nothing_is_written() {
     assert!(!stdout(&run(&["case", "show", "D-1"])).contains("Berlaku sampai"));
     assert!(set("2025-12-31").status.success());
     assert!(stdout(&run(&["case", "show", "D-1"])).contains("31 Desember 2025"));
+    // A record of a kind the workflow does not have, and declines it cannot take: each
+    // refused with its reason (exit 1), the history unchanged.
+    let events = || stdout(&run(&["case", "history", "D-1"])).lines().count();
+    let before = events();
+    for (args, message) in [
+        (
+            vec!["case", "add-record", "D-1", "pembayaran", "jumlah=Rp1.000"],
+            "Tidak ada jenis catatan `pembayaran` di alur kerja ini",
+        ),
+        (
+            vec!["case", "add-record", "D-1", "pembayaran", "jumlah"],
+            "`jumlah` bukan FIELD=VALUE yang sah",
+        ),
+        (
+            vec!["case", "decline", "D-1", "tarik", "--comment", "tidak"],
+            "berlaku tanpa persetujuan bersama",
+        ),
+        (
+            vec!["case", "decline", "D-1", "setujui", "--comment", "tidak"],
+            "Langkah «Setujui» tidak bisa dilakukan dari tahap «Penyusunan»",
+        ),
+    ] {
+        let mut args = args;
+        args.extend(["--as", "penyusun", "--actor", "Siti"]);
+        let output = run(&args);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&output).contains(message),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+    assert_eq!(events(), before, "nothing was written");
     let broken = root().join("tests/fixtures/invalid/e011-unknown-stage.yaml");
     let output = run(&["workflow", "deploy", broken.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
