@@ -633,6 +633,42 @@ async fn two_organisations_move_the_seed_case_in_two_browsers() {
             "{transition}: {}",
             signers[signers.len() - 1].source().await
         );
+        if transition == "tandatangani_kontrak" {
+            // The first termin is paid: the PPK records it through the case page's form.
+            budi.open("/kasus/DP3A-2025-001").await;
+            budi.type_into("#isi-pembayaran-termin", "1").await;
+            budi.type_into("#isi-pembayaran-jumlah", "Rp20.700.000")
+                .await;
+            // A date input takes the date as a person types it in their locale; set it
+            // directly, as the browser would submit it.
+            budi.client
+                .execute(
+                    "document.querySelector('#isi-pembayaran-tanggal_sp2d').value = '2025-07-15';",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            budi.type_into("#isi-pembayaran-nomor_sp2d", "00123/SP2D/2025")
+                .await;
+            budi.click("form[action$='/catatan/pembayaran'] button")
+                .await;
+            let paid = budi.source().await;
+            assert!(paid.contains("Total Jumlah: Rp20.700.000"), "{paid}");
+            assert_eq!(
+                store.case(&id).await.unwrap().state.records["pembayaran"].len(),
+                1
+            );
+            budi.check_accessibility("the case page with a payment")
+                .await;
+            budi.client
+                .execute(
+                    "document.getElementById('catatan-pembayaran').scrollIntoView();",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            budi.screenshot("pembayaran").await;
+        }
     }
     let closed = store.case(&id).await.unwrap();
     assert!(closed.state.is_closed());
@@ -658,8 +694,17 @@ async fn two_organisations_move_the_seed_case_in_two_browsers() {
     assert!(created.contains("/sandi/"), "{created}");
     rina.check_accessibility("the accounts page").await;
     rina.screenshot("admin-pengguna").await;
+    rina.open("/admin/token").await;
+    rina.type_into("#nama", "Sistem keuangan DP3A").await;
+    rina.tick("input[name=peran][value=ppk]").await;
+    rina.click("form[action='/admin/token/baru'] button").await;
+    let issued = rina.source().await;
+    assert!(issued.contains("swk_"), "{issued}");
+    rina.check_accessibility("the tokens page").await;
+    rina.screenshot("admin-token").await;
     rina.open("/admin/kotak-keluar").await;
     rina.check_accessibility("the undelivered messages").await;
+    rina.screenshot("admin-kotak-keluar").await;
 
     // The installation's operator checks a first draft of a workflow: every mistake at once,
     // each at its line and column; then deploys a valid one.
