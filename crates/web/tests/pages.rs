@@ -553,7 +553,9 @@ async fn what_must_not_work(site: Site) {
     assert_eq!(paid.status, StatusCode::SEE_OTHER, "{}", paid.body);
     let shown = budi.get("/kasus/DP3A-2025-002").await;
     assert!(
-        shown.body.contains("<h2>Pembayaran termin</h2>"),
+        shown
+            .body
+            .contains("<h2 id=\"catatan-pembayaran\">Pembayaran termin</h2>"),
         "{}",
         shown.body
     );
