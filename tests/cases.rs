@@ -772,8 +772,8 @@ fn bad_input_is_refused_with_a_hint_and_nothing_is_written() {
             "`parties.ormas`: bukan pihak dalam alur kerja `persetujuan-dokumen`",
         ),
         (
-            vec!["--party", "pemeriksa=a", "--party", "pemeriksa=b"],
-            "diberikan dua kali (`a` dan `b`)",
+            vec!["--party", "pemeriksa=a", "--party", "pemeriksa=a"],
+            "`a` sudah termasuk pihak `pemeriksa`",
         ),
         (
             vec!["--contact", "penyusun=email:siti"],
@@ -1131,5 +1131,110 @@ fn an_official_is_replaced_on_every_open_case_of_the_organisation() {
         "{}",
         stdout(&again)
     );
+    let _ = std::fs::remove_dir_all(&session.dir);
+}
+
+/// A coalition from the command line: naming a party twice makes the first organisation its
+/// lead and the second a member (nothing is silently dropped), `case show` lists both, and
+/// the PPK adds and withdraws members — each recorded — while refusals change nothing.
+#[test]
+fn a_coalition_is_named_at_opening_and_changed_by_the_ppk() {
+    let session = Session::sqlite("swakelola-e2e-coalition");
+    let workflow = root().join("workflows/swakelola-tipe-3.yaml");
+    session.ok(&["workflow", "deploy", workflow.to_str().unwrap()]);
+    session.ok(&[
+        "case",
+        "open",
+        "--workflow",
+        "swakelola-tipe-3",
+        "--key",
+        "KOALISI-1",
+        "--organisation",
+        "dp3a-palembang",
+        "--field",
+        "nama_kegiatan=Pendampingan perempuan dan anak",
+        "--field",
+        "instansi=DP3A Kota Palembang",
+        "--field",
+        "ormas=Koalisi OMS Palembang",
+        "--field",
+        "tahun_anggaran=2025",
+        "--party",
+        "instansi=dp3a-palembang",
+        "--party",
+        "ormas=yayasan-intan-maharani",
+        "--party",
+        "ormas=perkumpulan-sumsel-peduli",
+        "--as",
+        "ppk",
+        "--actor",
+        "Budi",
+    ]);
+    let shown = session.ok(&["case", "show", "KOALISI-1"]);
+    assert!(
+        shown.contains(
+            "Organisasi kemasyarakatan (pelaksana): yayasan-intan-maharani (pemimpin) (diundang, belum menerima), perkumpulan-sumsel-peduli (diundang, belum menerima)"
+        ),
+        "{shown}"
+    );
+    let member = |verb: &str, organisation: &str, role: &str| {
+        let mut args = vec![
+            "case",
+            verb,
+            "KOALISI-1",
+            "ormas",
+            organisation,
+            "--as",
+            role,
+            "--actor",
+            "Budi",
+        ];
+        if verb == "withdraw-member" {
+            args.extend(["--reason", "Mengundurkan diri dari koalisi"]);
+        }
+        session.run(&args)
+    };
+    let added = member("add-member", "lbh-palembang", "ppk");
+    assert!(added.status.success(), "{}", stderr(&added));
+    let before = session.ok(&["case", "history", "KOALISI-1"]);
+    for (verb, organisation, role, says) in [
+        ("add-member", "lbh-palembang", "ppk", "sudah termasuk pihak"),
+        (
+            "withdraw-member",
+            "yayasan-intan-maharani",
+            "ppk",
+            "tidak dapat dikeluarkan",
+        ),
+        ("withdraw-member", "org-lain", "ppk", "tidak termasuk pihak"),
+        (
+            "add-member",
+            "org-lain",
+            "pimpinan_ormas",
+            "tidak boleh mengubah organisasi anggota",
+        ),
+    ] {
+        let refused = member(verb, organisation, role);
+        assert_eq!(refused.status.code(), Some(1), "{verb} {organisation}");
+        assert!(stderr(&refused).contains(says), "{}", stderr(&refused));
+    }
+    assert_eq!(session.ok(&["case", "history", "KOALISI-1"]), before);
+    let withdrawn = member("withdraw-member", "perkumpulan-sumsel-peduli", "ppk");
+    assert!(withdrawn.status.success(), "{}", stderr(&withdrawn));
+    let history = session.ok(&["case", "history", "KOALISI-1"]);
+    assert!(
+        history.contains(
+            "organisasi bergabung dengan «Organisasi kemasyarakatan (pelaksana)»: lbh-palembang"
+        ),
+        "{history}"
+    );
+    assert!(
+        history.contains(
+            "organisasi keluar dari «Organisasi kemasyarakatan (pelaksana)»: perkumpulan-sumsel-peduli — “Mengundurkan diri dari koalisi”"
+        ),
+        "{history}"
+    );
+    let shown = session.ok(&["case", "show", "KOALISI-1"]);
+    assert!(!shown.contains("perkumpulan-sumsel-peduli"), "{shown}");
+    assert!(shown.contains("lbh-palembang"), "{shown}");
     let _ = std::fs::remove_dir_all(&session.dir);
 }

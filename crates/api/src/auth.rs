@@ -10,7 +10,8 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use swakelola_core::Workflow;
-use swakelola_store::{ApiToken, CaseRecord, Store, TOKEN_PREFIX};
+use swakelola_core::model::Role;
+use swakelola_store::{ApiToken, CaseRecord, Parties, Store, TOKEN_PREFIX};
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Arg};
@@ -123,13 +124,9 @@ impl Principal {
     /// Whether the caller's organisation is a party to the case and has accepted (an
     /// organisation that was only invited sees nothing until one of its staff accepts).
     pub fn sees(&self, case: &CaseRecord) -> bool {
-        let named = case.organisation == self.0.organisation
-            || case
-                .parties
-                .organisations
-                .values()
-                .any(|o| *o == self.0.organisation);
-        named && !case.pending_organisations.contains(&self.0.organisation)
+        let mine = self.0.organisation.as_str();
+        let named = case.organisation == mine || case.parties.all_organisations().contains(&mine);
+        named && !case.pending_organisations.iter().any(|o| o == mine)
     }
 
     /// Loads a case the caller may see, by id, id prefix or business key; any other case is
@@ -153,26 +150,34 @@ impl Principal {
         }
     }
 
-    /// Whether the caller may act in `role` on a case with these party organisations.
+    /// Whether the caller may act in `role` on a case with these parties: a role of a party
+    /// is held by staff of any of its organisations, or of its lead only when the workflow
+    /// says `lead_only`.
     pub fn may_act_as(
         &self,
         workflow: &Workflow,
-        organisations: &std::collections::BTreeMap<String, String>,
+        parties: &Parties,
         opener: &str,
         role: &str,
     ) -> bool {
         if !self.0.roles.iter().any(|r| r == role) {
             return false;
         }
-        match workflow.role(role).and_then(|r| r.party.as_deref()) {
-            Some(party) => organisations
-                .get(party)
-                .is_some_and(|o| *o == self.0.organisation),
-            // A role that belongs to no party: any party organisation of the case.
-            None => {
-                opener == self.0.organisation
-                    || organisations.values().any(|o| *o == self.0.organisation)
+        let mine = self.0.organisation.as_str();
+        match workflow.role(role) {
+            Some(Role {
+                party: Some(party),
+                lead_only,
+                ..
+            }) => {
+                if *lead_only {
+                    parties.organisations.get(party).is_some_and(|o| o == mine)
+                } else {
+                    parties.has_member(party, mine)
+                }
             }
+            // A role that belongs to no party: any party organisation of the case.
+            _ => opener == mine || parties.all_organisations().contains(&mine),
         }
     }
 
@@ -183,12 +188,7 @@ impl Principal {
             .iter()
             .filter(|r| {
                 self.sees(case)
-                    && self.may_act_as(
-                        workflow,
-                        &case.parties.organisations,
-                        &case.organisation,
-                        &r.id,
-                    )
+                    && self.may_act_as(workflow, &case.parties, &case.organisation, &r.id)
             })
             .map(|r| r.id.as_str())
             .collect()

@@ -33,8 +33,10 @@ pub struct CaseSummary {
     pub business_key: String,
     /// The organisation that opened the case.
     pub organisation: String,
-    /// Party (e.g. `instansi`, `ormas`) → organisation.
+    /// Party (e.g. `instansi`, `ormas`) → organisation (for a coalition, its lead).
     pub parties: BTreeMap<String, String>,
+    /// Party → the coalition's other member organisations, besides the lead.
+    pub members: BTreeMap<String, Vec<String>>,
     pub stage: String,
     pub stage_label: String,
     /// Number of events so far; send it back as `expected_revision` to act only on what you saw.
@@ -218,6 +220,7 @@ fn summary(case: &CaseRecord, labels: Labels<'_>) -> CaseSummary {
         business_key: case.business_key.clone(),
         organisation: case.organisation.clone(),
         parties: case.parties.organisations.clone(),
+        members: case.parties.members.clone(),
         stage: case.state.stage.clone(),
         stage_label: labels.stage(&case.state.stage).label,
         revision: case.state.revision,
@@ -369,6 +372,10 @@ pub struct OpenRequest {
     /// Your organisation must be one of them.
     #[serde(default)]
     pub parties: BTreeMap<String, String>,
+    /// Party → further organisations of a coalition, besides its lead named in `parties`,
+    /// e.g. `{"ormas": ["perkumpulan-y"]}`. Each is invited, like every party organisation.
+    #[serde(default)]
+    pub members: BTreeMap<String, Vec<String>>,
     /// Role → people to notify.
     #[serde(default)]
     pub contacts: BTreeMap<String, Vec<ContactIn>>,
@@ -392,11 +399,16 @@ pub async fn open(
     } else {
         workflow.open_by.clone()
     };
+    let mut parties = Parties {
+        organisations: request.parties,
+        members: request.members,
+        contacts: BTreeMap::new(),
+    };
     let usable: Vec<&str> = workflow
         .roles
         .iter()
         .map(|r| r.id.as_str())
-        .filter(|r| principal.may_act_as(workflow, &request.parties, principal.organisation(), r))
+        .filter(|r| principal.may_act_as(workflow, &parties, principal.organisation(), r))
         .collect();
     let role = match &request.role {
         Some(role) if usable.contains(&role.as_str()) => role.clone(),
@@ -431,13 +443,16 @@ pub async fn open(
                 )
             })?,
     };
-    let mut contacts: BTreeMap<String, Vec<Contact>> = BTreeMap::new();
     for (role, people) in request.contacts {
         for person in people {
-            contacts.entry(role.clone()).or_default().push(Contact {
-                name: person.name,
-                address: person.address,
-            });
+            parties
+                .contacts
+                .entry(role.clone())
+                .or_default()
+                .push(Contact {
+                    name: person.name,
+                    address: person.address,
+                });
         }
     }
     let result = state
@@ -449,10 +464,7 @@ pub async fn open(
                 business_key: request.business_key,
                 actor: Actor::new(principal.0.name.clone(), role),
                 fields: request.fields.into_iter().collect(),
-                parties: Parties {
-                    organisations: request.parties,
-                    contacts,
-                },
+                parties,
             },
             state.now(),
         )
@@ -523,6 +535,8 @@ pub enum Target<'a> {
     Record(&'a str),
     /// Declining a joint sign-off.
     Decline(&'a str),
+    /// The organisations of a party (a coalition's members).
+    Members(&'a str),
 }
 
 /// The case, if the caller may see it, and the role the caller acts in on `target`.
@@ -600,6 +614,12 @@ pub async fn acting_on(
             workflow.record(id).map(|r| r.add_by.clone()),
             Act::AddRecord {
                 record: id.to_owned(),
+            },
+        ),
+        Target::Members(id) => (
+            workflow.party(id).map(|p| p.members_by.clone()),
+            Act::ChangeMembers {
+                party: id.to_owned(),
             },
         ),
     };
@@ -772,6 +792,113 @@ pub async fn decline(
             Action::Decline {
                 transition,
                 comment: request.comment,
+            },
+        ),
+        request.expected_revision,
+        &idempotency,
+        None,
+    )
+    .await?;
+    applied(&state, &principal, result, StatusCode::OK).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddMemberRequest {
+    /// The organisation joining the party, e.g. `perkumpulan-y`. It is invited: it sees the
+    /// case once one of its staff accepts.
+    #[schema(min_length = 1, max_length = 200)]
+    pub organisation: String,
+    pub role: Option<String>,
+    #[serde(default, deserialize_with = "crate::extract::optional_revision")]
+    #[schema(minimum = 0)]
+    pub expected_revision: Option<u64>,
+}
+
+/// Add an organisation to a party of the case (a coalition grows); recorded in the history.
+#[utoipa::path(post, path = "/v1/cases/{id}/parties/{party}/members", tag = "cases",
+    params(("id" = String, Path), ("party" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = AddMemberRequest,
+    responses((status = 200, body = AppliedView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_member(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, party)): Path<(String, String)>,
+    idempotency: IdempotencyKey,
+    Json(request): Json<AddMemberRequest>,
+) -> ApiResult<Response> {
+    let (case, role) = acting_on(
+        &state,
+        &principal,
+        &id,
+        request.role.as_deref(),
+        Target::Members(&party),
+    )
+    .await?;
+    let result = execute(
+        &state,
+        &principal,
+        &case,
+        (
+            role,
+            Action::AddMember {
+                party,
+                organisation: request.organisation,
+            },
+        ),
+        request.expected_revision,
+        &idempotency,
+        None,
+    )
+    .await?;
+    applied(&state, &principal, result, StatusCode::OK).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawMemberRequest {
+    /// Why (required); kept in the history.
+    #[schema(min_length = 1, max_length = 4000)]
+    pub reason: String,
+    pub role: Option<String>,
+    #[serde(default, deserialize_with = "crate::extract::optional_revision")]
+    #[schema(minimum = 0)]
+    pub expected_revision: Option<u64>,
+}
+
+/// Withdraw an organisation from a party of the case; unless it is in another party (or
+/// opened the case) it no longer sees the case, at once. A party's lead cannot be withdrawn.
+#[utoipa::path(post, path = "/v1/cases/{id}/parties/{party}/members/{organisation}/withdraw", tag = "cases",
+    params(("id" = String, Path), ("party" = String, Path), ("organisation" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = WithdrawMemberRequest,
+    responses((status = 200, body = AppliedView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn withdraw_member(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, party, organisation)): Path<(String, String, String)>,
+    idempotency: IdempotencyKey,
+    Json(request): Json<WithdrawMemberRequest>,
+) -> ApiResult<Response> {
+    let (case, role) = acting_on(
+        &state,
+        &principal,
+        &id,
+        request.role.as_deref(),
+        Target::Members(&party),
+    )
+    .await?;
+    let result = execute(
+        &state,
+        &principal,
+        &case,
+        (
+            role,
+            Action::WithdrawMember {
+                party,
+                organisation,
+                reason: request.reason,
             },
         ),
         request.expected_revision,

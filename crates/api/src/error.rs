@@ -363,6 +363,9 @@ fn rejection(names: Names<'_>, rejection: &Rejection) -> ApiError {
         ),
         Rejection::UnknownRole { .. } => (StatusCode::UNPROCESSABLE_ENTITY, one("role")),
         Rejection::UnknownRecord { .. } => (StatusCode::UNPROCESSABLE_ENTITY, one("record")),
+        Rejection::UnknownParty { .. } => (StatusCode::UNPROCESSABLE_ENTITY, one("party")),
+        Rejection::ReasonRequired => (StatusCode::UNPROCESSABLE_ENTITY, one("reason")),
+        Rejection::MembersFixed { .. } => (StatusCode::UNPROCESSABLE_ENTITY, Vec::new()),
         Rejection::CommentTooLong => (StatusCode::UNPROCESSABLE_ENTITY, one("comment")),
         Rejection::UnknownTransition { .. }
         | Rejection::UnknownDocumentType { .. }

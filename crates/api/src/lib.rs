@@ -155,6 +155,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::set_field))
         .routes(routes!(cases::add_record))
         .routes(routes!(cases::decline))
+        .routes(routes!(cases::add_member))
+        .routes(routes!(cases::withdraw_member))
         .routes(routes!(cases::set_contacts))
         .routes(routes!(cases::attach))
         .routes(routes!(cases::download))

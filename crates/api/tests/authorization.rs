@@ -121,6 +121,25 @@ fn rows() -> Vec<Row> {
             403,
             201,
         ),
+        // The PPK records an organisation joining the Ormas coalition; the supervisor may not.
+        row(
+            Method::POST,
+            "/v1/cases/{id}/parties/{party}/members",
+            Agency,
+            404,
+            403,
+            200,
+        ),
+        // The fixture's Ormas leads its party, so the PPK is told a lead cannot be withdrawn
+        // (422); the supervisor is refused as for adding.
+        row(
+            Method::POST,
+            "/v1/cases/{id}/parties/{party}/members/{organisation}/withdraw",
+            Agency,
+            404,
+            403,
+            422,
+        ),
         // Any role of the agency may replace its PPK's contacts (the supervisors included);
         // the Ormas may not (see `contacts_are_changed_by_their_own_side`).
         row(
@@ -192,6 +211,8 @@ fn request(
         .replace("{field}", "pagu")
         .replace("{record}", "pembayaran")
         .replace("{role}", "ppk")
+        .replace("{party}", "ormas")
+        .replace("{organisation}", ORMAS)
         .replace("{sha256}", sha256);
     match (row.method.as_str(), row.template) {
         ("POST", "/v1/workflows") => (
@@ -218,6 +239,14 @@ fn request(
             ),
             None,
         ),
+        ("POST", "/v1/cases/{id}/parties/{party}/members") => (
+            path,
+            Some(json!({"organisation": "perkumpulan-sumsel-peduli"})),
+            None,
+        ),
+        ("POST", "/v1/cases/{id}/parties/{party}/members/{organisation}/withdraw") => {
+            (path, Some(json!({"reason": "Mengundurkan diri"})), None)
+        }
         ("PUT", "/v1/cases/{id}/contacts/{role}") => (
             path,
             Some(
@@ -680,6 +709,108 @@ async fn parties_consent_before_they_see_anything(api: Api) {
     assert_eq!(again.status, StatusCode::NOT_FOUND);
 }
 
+/// A coalition: every member organisation sees the case once it accepts and acts in its
+/// party's roles, except a role the workflow keeps for the lead; a withdrawn member sees
+/// nothing any more, at once; another organisation never learns the members.
+async fn coalition_members_act_until_withdrawn(api: Api) {
+    const MEMBER: &str = "perkumpulan-sumsel-peduli";
+    let agency = api.token("Budi", AGENCY, &["ppk"]).await;
+    let lead = api.token("Siti", ORMAS, &["pimpinan_ormas"]).await;
+    let member = api
+        .token("Rahma", MEMBER, &["pimpinan_ormas", "tim_pelaksana"])
+        .await;
+    let other = api.token("Lain", OTHER, &["ppk", "pimpinan_ormas"]).await;
+    let mut body = open_body("KOALISI-API-1");
+    body["members"] = json!({"ormas": [MEMBER]});
+    let reply = api
+        .call(Method::POST, "/v1/cases", Some(&agency), Some(body))
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    let case = reply.json()["case"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(reply.json()["case"]["members"], json!({"ormas": [MEMBER]}));
+    for (token, organisation) in [(&lead, ORMAS), (&member, MEMBER)] {
+        let accepted = api
+            .call(
+                Method::POST,
+                &format!("/v1/invitations/{case}/accept"),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(
+            accepted.status,
+            StatusCode::OK,
+            "{organisation}: {}",
+            accepted.text()
+        );
+    }
+    // The head of the Ormas signs for the coalition: only the lead's holds that role here.
+    let shown = api.get(&format!("/v1/cases/{case}"), &member).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert_eq!(shown.json()["your_roles"], json!(["tim_pelaksana"]));
+    assert_eq!(
+        api.get(&format!("/v1/cases/{case}"), &lead).await.json()["your_roles"],
+        json!(["pimpinan_ormas"])
+    );
+    let as_head = api
+        .call(
+            Method::POST,
+            &format!("/v1/cases/{case}/transitions/catat_audiensi"),
+            Some(&member),
+            Some(json!({"role": "pimpinan_ormas"})),
+        )
+        .await;
+    assert_eq!(as_head.status, StatusCode::FORBIDDEN, "{}", as_head.text());
+    // Another organisation: the same 404 as ever, and no member named.
+    let theirs = api.get(&format!("/v1/cases/{case}"), &other).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+    assert!(!theirs.text().contains(MEMBER));
+    assert!(!api.get("/v1/cases", &other).await.text().contains(MEMBER));
+    // The lead may not change the coalition (the workflow gives that to the PPK).
+    let by_lead = api
+        .call(
+            Method::POST,
+            &format!("/v1/cases/{case}/parties/ormas/members/{MEMBER}/withdraw"),
+            Some(&lead),
+            Some(json!({"reason": "Keluar"})),
+        )
+        .await;
+    assert_eq!(by_lead.status, StatusCode::FORBIDDEN, "{}", by_lead.text());
+    let withdrawn = api
+        .call(
+            Method::POST,
+            &format!("/v1/cases/{case}/parties/ormas/members/{MEMBER}/withdraw"),
+            Some(&agency),
+            Some(json!({"reason": "Mengundurkan diri dari koalisi"})),
+        )
+        .await;
+    assert_eq!(withdrawn.status, StatusCode::OK, "{}", withdrawn.text());
+    assert_eq!(withdrawn.json()["case"]["members"], json!({}));
+    let gone = api.get(&format!("/v1/cases/{case}"), &member).await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    assert!(!api.get("/v1/cases", &member).await.text().contains(&case));
+    // Withdrawing it again: it is no longer a member (422), and nothing changes.
+    let again = api
+        .call(
+            Method::POST,
+            &format!("/v1/cases/{case}/parties/ormas/members/{MEMBER}/withdraw"),
+            Some(&agency),
+            Some(json!({"reason": "Lagi"})),
+        )
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        again.text()
+    );
+    assert!(
+        again.text().contains("tidak termasuk pihak"),
+        "{}",
+        again.text()
+    );
+}
+
 /// Business keys address cases in paths, with the same isolation as ids: another
 /// organisation's key is a 404 identical to a key that does not exist.
 async fn business_keys_in_paths(api: Api) {
@@ -756,4 +887,5 @@ on_both_stores!(
     parties_consent_before_they_see_anything => parties_consent_before_they_see_anything,
     business_keys_in_paths => business_keys_in_paths,
     contacts_are_changed_by_their_own_side => contacts_are_changed_by_their_own_side,
+    coalition_members_act_until_withdrawn => coalition_members_act_until_withdrawn,
 );

@@ -99,6 +99,10 @@ pub struct MessageTemplate {
 pub struct Party {
     pub id: String,
     pub label: Label,
+    /// Roles that may add organisations to this party, or withdraw them, on a running case
+    /// (a coalition that grows or shrinks); empty means the party's members are fixed when
+    /// the case is opened.
+    pub members_by: Vec<String>,
 }
 
 /// A group of stages shown together (the customer's six stages).
@@ -114,6 +118,9 @@ pub struct Role {
     pub label: Label,
     /// The party whose staff hold this role.
     pub party: Option<String>,
+    /// When the party is a coalition, only staff of its lead organisation hold this role
+    /// (e.g. the head of the Ormas who signs for the coalition).
+    pub lead_only: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -432,6 +439,10 @@ impl Workflow {
 
     pub fn transition(&self, id: &str) -> Option<&Transition> {
         self.transitions.iter().find(|t| t.id == id)
+    }
+
+    pub fn party(&self, id: &str) -> Option<&Party> {
+        self.parties.iter().find(|p| p.id == id)
     }
 
     pub fn role(&self, id: &str) -> Option<&Role> {

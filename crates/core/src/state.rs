@@ -248,6 +248,19 @@ pub enum EventKind {
         number: usize,
         fields: BTreeMap<String, FieldValue>,
     },
+    /// An organisation joined a party of the case (a coalition grew); it is invited, and
+    /// sees the case once one of its staff accepts.
+    MemberAdded {
+        party: String,
+        organisation: String,
+    },
+    /// An organisation left a party of the case; unless it is still in another party it no
+    /// longer sees the case.
+    MemberWithdrawn {
+        party: String,
+        organisation: String,
+        reason: String,
+    },
     /// The people notified for `role` were replaced (an official changed post).
     ContactsChanged {
         role: String,

@@ -61,6 +61,15 @@ pub enum Action {
         record: String,
         values: Vec<(String, String)>,
     },
+    /// Add an organisation to a party of the case (a coalition member). Which organisations
+    /// are already members is the caller's to check: the core keeps no directory of them.
+    AddMember { party: String, organisation: String },
+    /// Withdraw an organisation from a party of the case, with a reason.
+    WithdrawMember {
+        party: String,
+        organisation: String,
+        reason: String,
+    },
     /// A pending timer is due; only the system role fires timers.
     FireTimer { key: String },
     /// Replace the people notified for `role` (empty: nobody, the log channel). Allowed to
@@ -188,6 +197,14 @@ pub enum Rejection {
     NotJoint { transition: String },
     #[error("there is no kind of record `{record}` in this workflow; known: {}", list_or_none(.known))]
     UnknownRecord { record: String, known: Vec<String> },
+    #[error("there is no party `{party}` in this workflow; known: {}", list_or_none(.known))]
+    UnknownParty { party: String, known: Vec<String> },
+    #[error(
+        "the organisations of party `{party}` are fixed when a case is opened; the workflow names no role that may change them (`members_by`)"
+    )]
+    MembersFixed { party: String },
+    #[error("a reason is required to withdraw an organisation")]
+    ReasonRequired,
     #[error("this would break the rule `{rule}` ({}); change the values so that it holds", describe_condition(.condition))]
     RuleBroken {
         rule: String,
@@ -209,6 +226,8 @@ pub enum Act {
     SetField { field: String },
     #[error("add a `{record}` record")]
     AddRecord { record: String },
+    #[error("change the members of party `{party}`")]
+    ChangeMembers { party: String },
     #[error("change the contacts of `{role}`")]
     SetContacts { role: String },
     #[error("fire timers")]
@@ -276,6 +295,9 @@ impl Rejection {
             Rejection::UnknownRecord { .. } => "unknown_record",
             Rejection::AlreadyApproved { .. } => "already_approved",
             Rejection::NotJoint { .. } => "not_joint",
+            Rejection::UnknownParty { .. } => "unknown_party",
+            Rejection::MembersFixed { .. } => "members_fixed",
+            Rejection::ReasonRequired => "reason_required",
         }
     }
 }
@@ -348,6 +370,34 @@ pub fn step(
         } => ctx.decline(&mut next, actor, transition, comment)?,
         Action::FireTimer { key } => ctx.fire_timer(&mut next, actor, key, &mut notifications)?,
         Action::SetContacts { role, contacts } => ctx.set_contacts(actor, role, contacts)?,
+        Action::AddMember {
+            party,
+            organisation,
+        } => {
+            ctx.check_members_by(actor, party)?;
+            EventKind::MemberAdded {
+                party: party.clone(),
+                organisation: organisation.clone(),
+            }
+        }
+        Action::WithdrawMember {
+            party,
+            organisation,
+            reason,
+        } => {
+            ctx.check_members_by(actor, party)?;
+            if reason.trim().is_empty() {
+                return Err(Rejection::ReasonRequired);
+            }
+            if reason.chars().count() > MAX_COMMENT_CHARS {
+                return Err(Rejection::CommentTooLong);
+            }
+            EventKind::MemberWithdrawn {
+                party: party.clone(),
+                organisation: organisation.clone(),
+                reason: reason.clone(),
+            }
+        }
         Action::RecomputeDeadlines { reason } => {
             ctx.recompute_deadlines(&mut next, actor, reason, &mut notifications)?
         }
@@ -1132,6 +1182,28 @@ impl Context<'_> {
         }
         state.documents.push(document.clone());
         Ok(EventKind::DocumentAttached { document, met })
+    }
+
+    /// Whether `actor` may change which organisations make up `party`.
+    fn check_members_by(&self, actor: &Actor, party: &str) -> Result<(), Rejection> {
+        let Some(def) = self.workflow.party(party) else {
+            return Err(Rejection::UnknownParty {
+                party: party.to_owned(),
+                known: self.workflow.parties.iter().map(|p| p.id.clone()).collect(),
+            });
+        };
+        if def.members_by.is_empty() {
+            return Err(Rejection::MembersFixed {
+                party: party.to_owned(),
+            });
+        }
+        self.check_role(
+            actor,
+            &def.members_by,
+            Act::ChangeMembers {
+                party: party.to_owned(),
+            },
+        )
     }
 
     fn set_contacts(

@@ -42,6 +42,12 @@ enum Pick {
         transition: usize,
         role: usize,
     },
+    /// Add an organisation to a party, or withdraw one (allowed to `members_by` only).
+    Member {
+        party: usize,
+        role: usize,
+        add: bool,
+    },
 }
 
 fn pick() -> impl Strategy<Value = Pick> {
@@ -51,6 +57,7 @@ fn pick() -> impl Strategy<Value = Pick> {
         2 => (0..32usize, 0..16usize, 0..VALUES.len()).prop_map(|(field, role, value)| Pick::Set { field, role, value }),
         2 => (0..8usize).prop_map(|nth| Pick::Timer { nth }),
         1 => (0..64usize, 0..16usize).prop_map(|(transition, role)| Pick::Decline { transition, role }),
+        3 => (0..8usize, 0..16usize, any::<bool>()).prop_map(|(party, role, add)| Pick::Member { party, role, add }),
     ]
 }
 
@@ -494,6 +501,29 @@ fn walk(
                             value: VALUES[value].into(),
                         },
                     ),
+                    Pick::Member {
+                        party,
+                        role: r,
+                        add,
+                    } => {
+                        let party = workflow.parties[party % workflow.parties.len()].id.clone();
+                        let organisation = "perkumpulan-anggota".to_owned();
+                        (
+                            role(r),
+                            if add {
+                                Action::AddMember {
+                                    party,
+                                    organisation,
+                                }
+                            } else {
+                                Action::WithdrawMember {
+                                    party,
+                                    organisation,
+                                    reason: "mengundurkan diri".into(),
+                                }
+                            },
+                        )
+                    }
                     Pick::Timer { nth } => {
                         let keys: Vec<String> = case.state().timers.keys().cloned().collect();
                         let key = if keys.is_empty() {
@@ -529,6 +559,20 @@ fn walk(
                     &engine.calendar,
                 );
                 prop_assert_eq!(&first, &second);
+                if let Action::AddMember { party, .. } | Action::WithdrawMember { party, .. } =
+                    &action
+                {
+                    // Only the roles the workflow names change a party's members, and the
+                    // change touches nothing of the case but its history.
+                    let allowed = &workflow.party(party).unwrap().members_by;
+                    prop_assert_eq!(first.is_ok(), allowed.contains(&role));
+                    if let Ok(outcome) = &first {
+                        let mut unchanged = case.state().clone();
+                        unchanged.revision += 1;
+                        prop_assert_eq!(&outcome.state, &unchanged);
+                        prop_assert!(outcome.schedule.is_empty() && outcome.cancel.is_empty());
+                    }
+                }
                 if let Ok(outcome) = &first {
                     prop_assert_eq!(outcome.event.revision, case.state().revision + 1);
                     prop_assert_eq!(outcome.next_due_at, outcome.state.next_due_at());

@@ -196,17 +196,9 @@ impl Checker<'_> {
         let mut names = Names::default();
         let mut workflow_ids = BTreeMap::new();
         self.declare("workflow", &raw.id, &mut workflow_ids);
-        let parties = raw
-            .parties
-            .iter()
-            .map(|p| {
-                self.declare("party", &p.id, &mut names.parties);
-                Party {
-                    id: p.id.value.clone(),
-                    label: self.label(&p.id, p.label.as_deref(), p.label_en.as_ref()),
-                }
-            })
-            .collect();
+        for party in &raw.parties {
+            self.declare("party", &party.id, &mut names.parties);
+        }
         let phases = raw
             .phases
             .iter()
@@ -237,6 +229,16 @@ impl Checker<'_> {
                 "declare at least one role".to_owned(),
             );
         }
+        // Parties after the roles are declared: `members_by` names roles.
+        let parties = raw
+            .parties
+            .iter()
+            .map(|p| Party {
+                id: p.id.value.clone(),
+                label: self.label(&p.id, p.label.as_deref(), p.label_en.as_ref()),
+                members_by: self.roles(&names, &p.members_by),
+            })
+            .collect();
         let roles: Vec<Role> = raw
             .roles
             .value
@@ -245,10 +247,27 @@ impl Checker<'_> {
                 if let Some(party) = &r.party {
                     self.reference(party, &names.parties, "party", Code::E016);
                 }
+                let lead_only = r.lead_only.as_ref().is_some_and(|l| l.value);
+                if let Some(flag) = &r.lead_only
+                    && flag.value
+                    && r.party.is_none()
+                {
+                    self.report(
+                        flag.referenced,
+                        Code::E049,
+                        format!(
+                            "role `{}` is restricted to a coalition's lead, but belongs to no party",
+                            r.id.value
+                        ),
+                        "name the party whose lead holds it (`party: ormas`), or drop `lead_only`"
+                            .to_owned(),
+                    );
+                }
                 Role {
                     id: r.id.value.clone(),
                     label: self.label(&r.id, r.label.as_deref(), r.label_en.as_ref()),
                     party: r.party.as_ref().map(|p| p.value.clone()),
+                    lead_only,
                 }
             })
             .collect();

@@ -116,6 +116,8 @@ pub enum Code {
     /// A condition comparing values of different types (an amount with a date), or a year
     /// function over a field that is not a fiscal year.
     E059,
+    /// A role restricted to a coalition's lead (`lead_only`) that belongs to no party.
+    E049,
     /// A non-terminal stage without a deadline.
     W001,
     /// A holiday whose date is not confirmed yet.
@@ -179,6 +181,7 @@ impl Code {
         Code::E045,
         Code::E048,
         Code::E059,
+        Code::E049,
         Code::W001,
         Code::W002,
         Code::W003,

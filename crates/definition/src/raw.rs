@@ -23,7 +23,7 @@ pub struct Workflow {
     #[serde(default)]
     pub open_by: Vec<S<String>>,
     #[serde(default)]
-    pub parties: Vec<Named>,
+    pub parties: Vec<Party>,
     #[serde(default)]
     pub phases: Vec<Named>,
     pub roles: S<Vec<Role>>,
@@ -83,6 +83,18 @@ pub struct Named {
 }
 
 #[derive(Debug, Deserialize)]
+pub struct Party {
+    pub id: S<String>,
+    /// Required; a missing one is reported by the checks (E006) with the object's id, so
+    /// that it does not stop the other checks.
+    pub label: Option<String>,
+    pub label_en: Option<String>,
+    /// Roles that may add organisations to the party or withdraw them on a running case.
+    #[serde(default)]
+    pub members_by: Vec<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
 pub struct Role {
     pub id: S<String>,
     /// Required; a missing one is reported by the checks (E006) with the object's id, so
@@ -90,6 +102,9 @@ pub struct Role {
     pub label: Option<String>,
     pub label_en: Option<String>,
     pub party: Option<S<String>>,
+    /// Only staff of the party's lead organisation hold the role.
+    #[serde(default)]
+    pub lead_only: Option<S<bool>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -304,6 +319,9 @@ pub fn known_keys() -> &'static [&'static str] {
         keys.extend(fields_of::<Workflow>());
         keys.extend(fields_of::<Message>());
         keys.extend(fields_of::<Named>());
+        keys.extend(fields_of::<Party>());
+        keys.extend(fields_of::<Record>());
+        keys.extend(fields_of::<Rule>());
         keys.extend(fields_of::<Role>());
         keys.extend(fields_of::<Document>());
         keys.extend(fields_of::<Field>());

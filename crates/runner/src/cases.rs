@@ -137,7 +137,8 @@ pub enum CaseCommandLine {
         /// A field value, FIELD=VALUE (repeat).
         #[arg(long = "field", value_name = "FIELD=VALUE")]
         fields: Vec<String>,
-        /// A party of the partnership, PARTY=ORG (repeat), e.g. ormas=yayasan-intan-maharani.
+        /// A party of the partnership, PARTY=ORG (repeat), e.g. ormas=yayasan-intan-maharani;
+        /// naming a party again adds a coalition member, the first named leads it.
         #[arg(long = "party", value_name = "PARTY=ORG")]
         parties: Vec<String>,
         /// Who to notify for a role (repeat): ROLE="Name <email:ADDRESS>" or
@@ -255,6 +256,50 @@ pub enum CaseCommandLine {
         /// The record's fields as people write them, e.g. jumlah=Rp10.350.000.
         #[arg(value_name = "FIELD=VALUE", required = true)]
         values: Vec<String>,
+        #[command(flatten)]
+        acting: Acting,
+        #[command(flatten)]
+        change: Change,
+    },
+    /// Add an organisation to a party of a running case (a coalition grows); recorded in the
+    /// history. The organisation is invited and sees the case once one of its staff accepts.
+    ///
+    /// Example: swakelola case add-member DP3A-2025-001 ormas perkumpulan-sumsel-peduli --as
+    /// ppk --actor "Budi Santoso"
+    AddMember {
+        /// The case: its business key (e.g. DP3A-2025-001), its id, or a unique prefix of the id.
+        #[arg(value_name = "CASE")]
+        case: String,
+        /// The party it joins, e.g. ormas.
+        #[arg(value_name = "PARTY")]
+        party: String,
+        /// The organisation joining, e.g. perkumpulan-sumsel-peduli.
+        #[arg(value_name = "ORG")]
+        member: String,
+        #[command(flatten)]
+        acting: Acting,
+        #[command(flatten)]
+        change: Change,
+    },
+    /// Withdraw an organisation from a party of a running case, with a reason; recorded in
+    /// the history. Unless it is in another party, it no longer sees the case, at once. A
+    /// party's lead cannot be withdrawn.
+    ///
+    /// Example: swakelola case withdraw-member DP3A-2025-001 ormas perkumpulan-sumsel-peduli
+    /// --reason "Mengundurkan diri dari koalisi" --as ppk --actor "Budi Santoso"
+    WithdrawMember {
+        /// The case: its business key (e.g. DP3A-2025-001), its id, or a unique prefix of the id.
+        #[arg(value_name = "CASE")]
+        case: String,
+        /// The party it leaves, e.g. ormas.
+        #[arg(value_name = "PARTY")]
+        party: String,
+        /// The organisation leaving.
+        #[arg(value_name = "ORG")]
+        member: String,
+        /// Why (required); recorded in the history.
+        #[arg(long)]
+        reason: String,
         #[command(flatten)]
         acting: Acting,
         #[command(flatten)]
@@ -1168,19 +1213,17 @@ async fn run_case(
             }
             for party in parties {
                 let (name, org) = split_pair(party, "--party")?;
-                if let Some(earlier) = request
-                    .parties
-                    .organisations
-                    .insert(name.to_owned(), org.to_owned())
-                {
+                if request.parties.has_member(name, org) {
                     return Err(Error::InvalidInput {
                         path: format!("--party {name}"),
-                        problem: InputProblem::GivenTwice {
-                            first: earlier,
-                            second: org.to_owned(),
+                        problem: InputProblem::AlreadyMember {
+                            organisation: org.to_owned(),
+                            party: name.to_owned(),
                         },
                     });
                 }
+                // The first organisation named for a party leads it; the others join it.
+                request.parties.name(name, org);
             }
             for contact in contacts {
                 let (role, value) = split_pair(contact, "--contact")?;
@@ -1327,6 +1370,44 @@ async fn run_case(
                 .execute(&change(case, acting, options, action, None), now)
                 .await?;
             let what = catalogue::message(output.language, "applied-declined", &[]);
+            print_applied(store, &applied, output, &what).await?;
+        }
+        CaseCommandLine::AddMember {
+            case,
+            party,
+            member,
+            acting,
+            change: options,
+        } => {
+            let case = &store.resolve_case(case, None).await?;
+            let action = Action::AddMember {
+                party: party.clone(),
+                organisation: member.clone(),
+            };
+            let applied = store
+                .execute(&change(case, acting, options, action, None), now)
+                .await?;
+            let what = catalogue::message(output.language, "applied-member-added", &[]);
+            print_applied(store, &applied, output, &what).await?;
+        }
+        CaseCommandLine::WithdrawMember {
+            case,
+            party,
+            member,
+            reason,
+            acting,
+            change: options,
+        } => {
+            let case = &store.resolve_case(case, None).await?;
+            let action = Action::WithdrawMember {
+                party: party.clone(),
+                organisation: member.clone(),
+                reason: reason.clone(),
+            };
+            let applied = store
+                .execute(&change(case, acting, options, action, None), now)
+                .await?;
+            let what = catalogue::message(output.language, "applied-member-withdrawn", &[]);
             print_applied(store, &applied, output, &what).await?;
         }
         CaseCommandLine::AddRecord {
@@ -1550,6 +1631,23 @@ pub fn case_text(view: &CaseView, labels: Labels<'_>, role: Option<&str>) -> Str
             String::new()
         }
     );
+    for party in &view.parties {
+        let members: Vec<String> = party
+            .organisations
+            .iter()
+            .map(|m| {
+                let mut text = m.organisation.clone();
+                if m.lead && party.organisations.len() > 1 {
+                    text.push_str(&format!(" ({})", labels.msg("party-lead")));
+                }
+                if m.invited {
+                    text.push_str(&format!(" ({})", labels.msg("party-invited")));
+                }
+                text
+            })
+            .collect();
+        let _ = writeln!(out, "  {}: {}", party.party.label, members.join(", "));
+    }
     for field in &view.fields {
         let _ = writeln!(out, "  {}: {}", field.field.label, field.value);
     }

@@ -749,6 +749,7 @@ mod tests {
             fields: vec![("judul".into(), format!("Dokumen {key}"))],
             parties: Parties {
                 organisations: Default::default(),
+                members: Default::default(),
                 contacts: [(
                     "penyusun".to_owned(),
                     contacts

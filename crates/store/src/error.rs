@@ -204,8 +204,16 @@ pub enum InputProblem {
         workflow: String,
         known: Vec<String>,
     },
-    #[error("is given twice (`{first}` and `{second}`)")]
-    GivenTwice { first: String, second: String },
+    #[error("names coalition members of a party without its lead; name the lead first")]
+    NoLead,
+    #[error("`{organisation}` is already in party `{party}`")]
+    AlreadyMember { organisation: String, party: String },
+    #[error("`{organisation}` is not in party `{party}`")]
+    NotAMember { organisation: String, party: String },
+    #[error(
+        "`{organisation}` leads party `{party}` and cannot be withdrawn; a party keeps its lead"
+    )]
+    IsLead { organisation: String, party: String },
     #[error("`{entry}` is not a network")]
     NotANetwork { entry: String },
     #[error("{0}")]
@@ -240,8 +248,11 @@ impl InputProblem {
             InputProblem::TooLong { .. } => "too_long",
             InputProblem::ControlCharacter { .. } => "control_character",
             InputProblem::NotAParty { .. } => "not_a_party",
+            InputProblem::NoLead => "no_lead",
+            InputProblem::AlreadyMember { .. } => "already_member",
+            InputProblem::NotAMember { .. } => "not_a_member",
+            InputProblem::IsLead { .. } => "is_lead",
             InputProblem::NotARole { .. } => "not_a_role",
-            InputProblem::GivenTwice { .. } => "given_twice",
             InputProblem::NotANetwork { .. } => "not_a_network",
             InputProblem::Address(problem) => match problem {
                 AddressProblem::TooLong { .. } => "address_too_long",

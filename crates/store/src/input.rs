@@ -19,7 +19,7 @@ pub const MAX_TEXT_CHARS: usize = 10_000;
 /// Longest contact address.
 pub const MAX_ADDRESS_CHARS: usize = 2_000;
 
-fn invalid(path: impl Into<String>, problem: impl Into<InputProblem>) -> Error {
+pub(crate) fn invalid(path: impl Into<String>, problem: impl Into<InputProblem>) -> Error {
     Error::InvalidInput {
         path: path.into(),
         problem: problem.into(),
@@ -243,6 +243,24 @@ pub fn check_open(request: &OpenCase, policy: &WebhookPolicy) -> Result<()> {
         check_name("parties", party)?;
         check_name(&format!("parties.{party}"), organisation)?;
     }
+    for (party, members) in &request.parties.members {
+        let Some(lead) = request.parties.organisations.get(party) else {
+            return Err(invalid(format!("members.{party}"), InputProblem::NoLead));
+        };
+        for (index, member) in members.iter().enumerate() {
+            let path = format!("members.{party}[{index}]");
+            check_name(&path, member)?;
+            if member == lead || members[..index].contains(member) {
+                return Err(invalid(
+                    path,
+                    InputProblem::AlreadyMember {
+                        organisation: member.clone(),
+                        party: party.clone(),
+                    },
+                ));
+            }
+        }
+    }
     for (role, contacts) in &request.parties.contacts {
         check_name("contacts", role)?;
         for (index, contact) in contacts.iter().enumerate() {
@@ -317,6 +335,15 @@ pub fn check_command(command: &CaseCommand, policy: &WebhookPolicy) -> Result<()
         } => check_text("comment", comment),
         Action::SetField { field, value } => check_text(&format!("fields.{field}"), value),
         Action::Attach { file_name, .. } => check_name("file_name", file_name),
+        Action::AddMember { organisation, .. } => check_name("organisation", organisation),
+        Action::WithdrawMember {
+            organisation,
+            reason,
+            ..
+        } => {
+            check_name("organisation", organisation)?;
+            check_text("reason", reason)
+        }
         _ => Ok(()),
     }
 }

@@ -63,10 +63,79 @@ pub struct Deployment {
 /// The sides of a partnership and how to reach the people in each role.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Parties {
-    /// Party id (e.g. `instansi`, `ormas`, `fasilitator`) → organisation id.
+    /// Party id (e.g. `instansi`, `ormas`, `fasilitator`) → organisation id; for a coalition,
+    /// its lead organisation.
     pub organisations: BTreeMap<String, String>,
+    /// Party id → the coalition's other member organisations, besides the lead.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub members: BTreeMap<String, Vec<String>>,
     /// Role → contacts.
     pub contacts: BTreeMap<String, Vec<Contact>>,
+}
+
+impl Parties {
+    /// Names `organisation` in `party`: the first organisation named leads it, every
+    /// further one joins as a member (naming one twice changes nothing).
+    pub fn name(&mut self, party: &str, organisation: &str) {
+        match self.organisations.get(party) {
+            None => {
+                self.organisations
+                    .insert(party.to_owned(), organisation.to_owned());
+            }
+            Some(lead) if lead == organisation => {}
+            Some(_) => {
+                let members = self.members.entry(party.to_owned()).or_default();
+                if !members.iter().any(|m| m == organisation) {
+                    members.push(organisation.to_owned());
+                }
+            }
+        }
+    }
+
+    /// The organisations of `party`, its lead first.
+    pub fn organisations_of<'a>(&'a self, party: &str) -> impl Iterator<Item = &'a str> {
+        self.organisations
+            .get(party)
+            .map(String::as_str)
+            .into_iter()
+            .chain(
+                self.members
+                    .get(party)
+                    .into_iter()
+                    .flatten()
+                    .map(String::as_str),
+            )
+    }
+
+    /// Whether `organisation` belongs to `party` (as its lead or a member).
+    pub fn has_member(&self, party: &str, organisation: &str) -> bool {
+        self.organisations_of(party).any(|o| o == organisation)
+    }
+
+    /// Every organisation named in any party (leads and members), each once, sorted.
+    pub fn all_organisations(&self) -> Vec<&str> {
+        let mut all: Vec<&str> = self
+            .organisations
+            .values()
+            .chain(self.members.values().flatten())
+            .map(String::as_str)
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+
+    /// The parties `organisation` belongs to, as lead or member.
+    pub fn parties_of(&self, organisation: &str) -> Vec<String> {
+        let mut parties: Vec<String> = self
+            .organisations
+            .keys()
+            .filter(|party| self.has_member(party, organisation))
+            .cloned()
+            .collect();
+        parties.dedup();
+        parties
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

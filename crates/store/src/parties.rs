@@ -5,9 +5,14 @@
 
 use jiff::Timestamp;
 use serde::Serialize;
+use sqlx::{Any, Transaction};
+use swakelola_core::step::Action;
+use swakelola_core::{CaseState, EventKind};
 
+use crate::error::InputProblem;
+use crate::input::invalid;
 use crate::sql::{SqlStore, instant, json, millis, parse_json};
-use crate::{Error, Result};
+use crate::{Error, Parties, Result};
 
 /// A case another organisation has named yours on, waiting for your acceptance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -43,12 +48,7 @@ impl SqlStore {
                         workflow_id,
                         business_key,
                         invited_by,
-                        parties: parties
-                            .organisations
-                            .into_iter()
-                            .filter(|(_, o)| o == organisation)
-                            .map(|(party, _)| party)
-                            .collect(),
+                        parties: parties.parties_of(organisation),
                         opened_at: instant(opened_at)?,
                     })
                 },
@@ -81,19 +81,142 @@ impl SqlStore {
             tx.rollback().await?;
             return Err(Error::CaseNotFound(case_id.to_owned()));
         }
-        let pending: Vec<String> = sqlx::query_scalar(
-            "SELECT organisation FROM case_organisations
-              WHERE case_id = $1 AND accepted_at IS NULL ORDER BY organisation",
-        )
-        .bind(case_id)
-        .fetch_all(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE cases SET pending_organisations = $1 WHERE id = $2")
-            .bind(json(&pending))
-            .bind(case_id)
-            .execute(&mut *tx)
-            .await?;
+        refresh_pending(&mut tx, case_id).await?;
         tx.commit().await?;
         Ok(())
     }
+
+    /// Applies a change of a party's members, in the transaction of the event that records
+    /// it: the parties as stored, and who may see the case. A new organisation is invited
+    /// (it sees the case once one of its staff accepts); one withdrawn from its last party
+    /// loses access at once — unless it opened the case.
+    pub(crate) async fn change_members(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        case_id: &str,
+        parties: &Parties,
+        change: &EventKind,
+        state: &CaseState,
+    ) -> Result<()> {
+        let mut changed = parties.clone();
+        let (organisation, joined) = match change {
+            EventKind::MemberAdded {
+                party,
+                organisation,
+            } => {
+                changed.name(party, organisation);
+                (organisation, true)
+            }
+            EventKind::MemberWithdrawn {
+                party,
+                organisation,
+                ..
+            } => {
+                if let Some(members) = changed.members.get_mut(party) {
+                    members.retain(|m| m != organisation);
+                    if members.is_empty() {
+                        changed.members.remove(party);
+                    }
+                }
+                (organisation, false)
+            }
+            _ => return Ok(()),
+        };
+        sqlx::query("UPDATE cases SET parties = $1 WHERE id = $2")
+            .bind(json(&changed))
+            .bind(case_id)
+            .execute(&mut **tx)
+            .await?;
+        let opener: String = sqlx::query_scalar("SELECT organisation FROM cases WHERE id = $1")
+            .bind(case_id)
+            .fetch_one(&mut **tx)
+            .await?;
+        let was_in =
+            *organisation == opener || parties.all_organisations().contains(&organisation.as_str());
+        let still_in =
+            *organisation == opener || changed.all_organisations().contains(&organisation.as_str());
+        if joined && !was_in {
+            sqlx::query(
+                "INSERT INTO case_organisations (case_id, organisation, workflow_id, workflow_version,
+                                                 attention_at, closed_at)
+                 SELECT id, $2, workflow_id, workflow_version, $3, NULL FROM cases WHERE id = $1",
+            )
+            .bind(case_id)
+            .bind(organisation.as_str())
+            .bind(state.attention_at().map(millis))
+            .execute(&mut **tx)
+            .await?;
+        } else if !joined && !still_in {
+            sqlx::query("DELETE FROM case_organisations WHERE case_id = $1 AND organisation = $2")
+                .bind(case_id)
+                .bind(organisation.as_str())
+                .execute(&mut **tx)
+                .await?;
+        } else {
+            return Ok(());
+        }
+        refresh_pending(tx, case_id).await
+    }
+}
+
+/// Whether a change of members fits the case's parties as they are: an organisation joins a
+/// party once, and only a member that is not the lead can be withdrawn (a party keeps its
+/// lead). The core checks who may make the change; only the store knows the members.
+pub(crate) fn check_membership(parties: &Parties, action: &Action) -> Result<()> {
+    match action {
+        Action::AddMember {
+            party,
+            organisation,
+        } if parties.has_member(party, organisation) => Err(invalid(
+            "organisation",
+            InputProblem::AlreadyMember {
+                organisation: organisation.clone(),
+                party: party.clone(),
+            },
+        )),
+        Action::WithdrawMember {
+            party,
+            organisation,
+            ..
+        } => {
+            if parties.organisations.get(party) == Some(organisation) {
+                Err(invalid(
+                    "organisation",
+                    InputProblem::IsLead {
+                        organisation: organisation.clone(),
+                        party: party.clone(),
+                    },
+                ))
+            } else if !parties.has_member(party, organisation) {
+                Err(invalid(
+                    "organisation",
+                    InputProblem::NotAMember {
+                        organisation: organisation.clone(),
+                        party: party.clone(),
+                    },
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Keeps the case's list of organisations still to accept (read with every case) equal to
+/// its invitations.
+async fn refresh_pending(tx: &mut Transaction<'static, Any>, case_id: &str) -> Result<()> {
+    let pending: Vec<String> = sqlx::query_scalar(
+        "SELECT organisation FROM case_organisations
+          WHERE case_id = $1 AND accepted_at IS NULL ORDER BY organisation",
+    )
+    .bind(case_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE cases SET pending_organisations = $1 WHERE id = $2")
+        .bind(json(&pending))
+        .bind(case_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

@@ -494,6 +494,13 @@ impl SqlStore {
                 .execute(&mut **tx)
                 .await?;
         }
+        if matches!(
+            event.kind,
+            EventKind::MemberAdded { .. } | EventKind::MemberWithdrawn { .. }
+        ) {
+            self.change_members(tx, case_id, parties, &event.kind, state)
+                .await?;
+        }
         if let (EventKind::DocumentAttached { document, .. }, Some(content)) =
             (&event.kind, content)
         {
@@ -617,6 +624,8 @@ fn event_kind_name(kind: &EventKind) -> &'static str {
         EventKind::RecordAdded { .. } => "record_added",
         EventKind::Approved { .. } => "approved",
         EventKind::Declined { .. } => "declined",
+        EventKind::MemberAdded { .. } => "member_added",
+        EventKind::MemberWithdrawn { .. } => "member_withdrawn",
     }
 }
 
@@ -626,8 +635,8 @@ fn event_kind_name(kind: &EventKind) -> &'static str {
 /// `{"v":1,"case":…,"actor":…,"role":…,"expected_revision":n|null,"action":{"type":…,…}}`
 /// with actions `fire {transition, comment}`, `attach {document_type, file_name, sha256,
 /// size}`, `set_field {field, value}`, `add_record {record, values: [[name, value]…]}`,
-/// `decline {transition, comment}`,
-/// `fire_timer {key}` and `open {fields: [[name, value]…]}`.
+/// `decline {transition, comment}`, `add_member {party, organisation}`,
+/// `withdraw_member {party, organisation, reason}`, `fire_timer {key}` and `open {fields: [[name, value]…]}`.
 fn request_identity(command: &CaseCommand) -> String {
     let action = match &command.action {
         Action::Open { fields } => serde_json::json!({"type": "open", "fields": fields}),
@@ -654,6 +663,19 @@ fn request_identity(command: &CaseCommand) -> String {
             transition,
             comment,
         } => serde_json::json!({"type": "decline", "transition": transition, "comment": comment}),
+        Action::AddMember {
+            party,
+            organisation,
+        } => {
+            serde_json::json!({"type": "add_member", "party": party, "organisation": organisation})
+        }
+        Action::WithdrawMember {
+            party,
+            organisation,
+            reason,
+        } => serde_json::json!({
+            "type": "withdraw_member", "party": party, "organisation": organisation, "reason": reason,
+        }),
         Action::FireTimer { key } => serde_json::json!({"type": "fire_timer", "key": key}),
         Action::RecomputeDeadlines { reason } => {
             serde_json::json!({"type": "recompute_deadlines", "reason": reason})
@@ -954,15 +976,13 @@ impl Store for SqlStore {
         let outcome = step(&engine.workflow, None, &command, now, &engine.calendar)
             .map_err(|rejection| Error::rejected_under(rejection, &request.workflow_id, version))?;
         let case_id = uuid::Uuid::now_v7().to_string();
-        let mut invited: Vec<String> = request
+        let invited: Vec<String> = request
             .parties
-            .organisations
-            .values()
-            .filter(|o| **o != request.organisation)
-            .cloned()
+            .all_organisations()
+            .into_iter()
+            .filter(|o| *o != request.organisation)
+            .map(str::to_owned)
             .collect();
-        invited.sort_unstable();
-        invited.dedup();
         let attempt: Result<()> = async {
             let mut tx = self.begin().await?;
             sqlx::query(
@@ -1513,6 +1533,7 @@ impl SqlStore {
         .map_err(|rejection| {
             Error::rejected_under(rejection, &record.workflow_id, record.workflow_version)
         })?;
+        crate::parties::check_membership(&record.parties, &command.action)?;
         self.persist(
             &mut tx,
             &record.id,
@@ -1538,7 +1559,12 @@ impl SqlStore {
             .await?;
         }
         tx.commit().await?;
-        let case = if matches!(outcome.event.kind, EventKind::ContactsChanged { .. }) {
+        let case = if matches!(
+            outcome.event.kind,
+            EventKind::ContactsChanged { .. }
+                | EventKind::MemberAdded { .. }
+                | EventKind::MemberWithdrawn { .. }
+        ) {
             // The parties changed with the event: read them back as stored.
             self.record(&record.id).await?
         } else {

@@ -191,7 +191,7 @@ help-case-open--organisation =
 help-case-open--fields =
     Nilai data, DATA=NILAI (ulangi untuk beberapa)
 help-case-open--parties =
-    Pihak dalam kemitraan, PIHAK=ORGANISASI (ulangi), misalnya ormas=yayasan-intan-maharani
+    Pihak dalam kemitraan, PIHAK=ORGANISASI (ulangi), misalnya ormas=yayasan-intan-maharani; menyebut pihak yang sama lagi menambah anggota koalisi, yang disebut pertama memimpinnya
 help-case-open--contacts =
     Siapa yang diberi tahu untuk sebuah peran (ulangi): PERAN="Nama <email:ALAMAT>" atau PERAN="Nama <webhook:https://…>"; tanpa nama, label perannya yang disapa, misalnya --contact 'ppk=Budi Santoso <email:budi@dp3a.example>'
 help-case-list =
@@ -244,6 +244,24 @@ help-case-add-record--record =
     Jenis catatan seperti dinamai alur kerja (misalnya pembayaran)
 help-case-add-record--values =
     Data catatan seperti ditulis orang, misalnya jumlah=Rp10.350.000
+help-case-add-member =
+    Tambahkan organisasi ke suatu pihak pada kasus yang berjalan (koalisi bertambah); dicatat di riwayat. Organisasi itu diundang dan melihat kasus setelah salah satu stafnya menerima.
+
+    Contoh: swakelola case add-member DP3A-2025-001 ormas perkumpulan-sumsel-peduli --as ppk --actor "Budi Santoso"
+help-case-add-member--party =
+    Pihak yang dimasukinya, misalnya ormas
+help-case-add-member--member =
+    Organisasi yang bergabung, misalnya perkumpulan-sumsel-peduli
+help-case-withdraw-member =
+    Keluarkan organisasi dari suatu pihak pada kasus yang berjalan, dengan alasan; dicatat di riwayat. Kecuali masih termasuk pihak lain, organisasi itu langsung tidak lagi melihat kasusnya. Pemimpin suatu pihak tidak dapat dikeluarkan.
+
+    Contoh: swakelola case withdraw-member DP3A-2025-001 ormas perkumpulan-sumsel-peduli --reason "Mengundurkan diri dari koalisi" --as ppk --actor "Budi Santoso"
+help-case-withdraw-member--party =
+    Pihak yang ditinggalkannya, misalnya ormas
+help-case-withdraw-member--member =
+    Organisasi yang keluar
+help-case-withdraw-member--reason =
+    Alasannya (wajib); dicatat di riwayat
 help-case-contacts =
     Ganti orang yang diberi tahu untuk sebuah peran pada kasus yang berjalan (pejabat berganti jabatan); dicatat di riwayat. Boleh dilakukan peran itu dan peran di pihak yang sama.
 

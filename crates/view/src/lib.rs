@@ -79,6 +79,10 @@ impl<'w> Labels<'w> {
         self.named(id, self.workflow.document(id).map(|d| &d.label))
     }
 
+    pub fn party(&self, id: &str) -> Named {
+        self.named(id, self.workflow.party(id).map(|p| &p.label))
+    }
+
     /// A field of the case, or of a kind of record (`pembayaran.jumlah`, named
     /// «Pembayaran termin · Jumlah»).
     pub fn field(&self, id: &str) -> Named {
@@ -316,6 +320,9 @@ pub struct CaseView {
     pub phase: Option<Named>,
     pub revision: u64,
     pub closed: bool,
+    /// The parties named on the case, in the workflow's order: each with its lead and, for a
+    /// coalition, its other members (organisations still to accept are marked).
+    pub parties: Vec<PartyLine>,
     pub fields: Vec<FieldLine>,
     /// The case's records by kind (every kind the workflow declares, empty ones too).
     pub records: Vec<RecordsView>,
@@ -324,6 +331,22 @@ pub struct CaseView {
     pub actions: Vec<ActionView>,
     pub missing_documents: Vec<Named>,
     pub next_due_at: Option<Timestamp>,
+}
+
+/// One party of a case and the organisations that make it up.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartyLine {
+    pub party: Named,
+    /// Lead first, then the other members, each with whether it has accepted yet.
+    pub organisations: Vec<PartyMember>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PartyMember {
+    pub organisation: String,
+    pub lead: bool,
+    /// Named but not yet accepted by one of its staff: it sees nothing of the case yet.
+    pub invited: bool,
 }
 
 impl CaseView {
@@ -438,6 +461,24 @@ impl CaseView {
             phase,
             revision: state.revision,
             closed: state.is_closed(),
+            parties: workflow
+                .parties
+                .iter()
+                .filter(|p| case.parties.organisations.contains_key(&p.id))
+                .map(|p| PartyLine {
+                    party: labels.party(&p.id),
+                    organisations: case
+                        .parties
+                        .organisations_of(&p.id)
+                        .enumerate()
+                        .map(|(n, o)| PartyMember {
+                            organisation: o.to_owned(),
+                            lead: n == 0,
+                            invited: case.pending_organisations.iter().any(|p| p == o),
+                        })
+                        .collect(),
+                })
+                .collect(),
             fields,
             records,
             documents,
@@ -716,6 +757,29 @@ fn describe(labels: Labels<'_>, kind: &EventKind) -> (&'static str, String) {
             };
             ("timer_fired", text)
         }
+        EventKind::MemberAdded {
+            party,
+            organisation,
+        } => (
+            "member_added",
+            format!(
+                "{} «{}»: {organisation}",
+                l.msg("history-member-added"),
+                l.party(party).label
+            ),
+        ),
+        EventKind::MemberWithdrawn {
+            party,
+            organisation,
+            reason,
+        } => (
+            "member_withdrawn",
+            format!(
+                "{} «{}»: {organisation} — “{reason}”",
+                l.msg("history-member-withdrawn"),
+                l.party(party).label
+            ),
+        ),
         EventKind::ContactsChanged { role, contacts } => {
             let people: Vec<String> = contacts
                 .iter()

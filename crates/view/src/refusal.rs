@@ -50,6 +50,10 @@ impl<'w> Names<'w> {
         self.quote(id, |l| l.document(id).label)
     }
 
+    pub fn party(&self, id: &str) -> String {
+        self.quote(id, |l| l.party(id).label)
+    }
+
     pub fn field(&self, id: &str) -> String {
         self.quote(id, |l| l.field(id).label)
     }
@@ -162,6 +166,9 @@ pub fn act(names: Names<'_>, act: &Act) -> String {
             names.msg("act-add-record", &[("record", &names.record(record))])
         }
         Act::SetContacts { role } => names.msg("act-set-contacts", &[("role", &names.role(role))]),
+        Act::ChangeMembers { party } => {
+            names.msg("act-change-members", &[("party", &names.party(party))])
+        }
         Act::FireTimers => names.msg("act-fire-timers", &[]),
         Act::RecomputeDeadlines => names.msg("act-recompute-deadlines", &[]),
     }
@@ -315,6 +322,17 @@ pub fn rejection(names: Names<'_>, rejection: &Rejection) -> String {
                 ("transition", &names.transition(transition)),
             ],
         ),
+        Rejection::UnknownParty { party, known } => msg(
+            "refusal-unknown-party",
+            &[
+                ("party", &format!("`{party}`")),
+                ("known", &names.list(known, |p| names.party(p))),
+            ],
+        ),
+        Rejection::MembersFixed { party } => {
+            msg("refusal-members-fixed", &[("party", &names.party(party))])
+        }
+        Rejection::ReasonRequired => msg("refusal-reason-required", &[]),
         Rejection::NotJoint { transition } => msg(
             "refusal-not-joint",
             &[("transition", &names.transition(transition))],
@@ -373,18 +391,42 @@ pub fn input_problem(names: Names<'_>, problem: &InputProblem) -> String {
                 ("known", &names.plain_list(known)),
             ],
         ),
+        InputProblem::NoLead => msg("input-no-lead", &[]),
+        InputProblem::AlreadyMember {
+            organisation,
+            party,
+        } => msg(
+            "input-already-member",
+            &[
+                ("organisation", &format!("`{organisation}`")),
+                ("party", &names.party(party)),
+            ],
+        ),
+        InputProblem::NotAMember {
+            organisation,
+            party,
+        } => msg(
+            "input-not-a-member",
+            &[
+                ("organisation", &format!("`{organisation}`")),
+                ("party", &names.party(party)),
+            ],
+        ),
+        InputProblem::IsLead {
+            organisation,
+            party,
+        } => msg(
+            "input-is-lead",
+            &[
+                ("organisation", &format!("`{organisation}`")),
+                ("party", &names.party(party)),
+            ],
+        ),
         InputProblem::NotARole { workflow, known } => msg(
             "input-not-a-role",
             &[
                 ("workflow", &format!("`{workflow}`")),
                 ("known", &names.plain_list(known)),
-            ],
-        ),
-        InputProblem::GivenTwice { first, second } => msg(
-            "input-given-twice",
-            &[
-                ("first", &format!("`{first}`")),
-                ("second", &format!("`{second}`")),
             ],
         ),
         InputProblem::NotANetwork { entry } => {
