@@ -1238,3 +1238,100 @@ fn a_coalition_is_named_at_opening_and_changed_by_the_ppk() {
     assert!(shown.contains("lbh-palembang"), "{shown}");
     let _ = std::fs::remove_dir_all(&session.dir);
 }
+
+/// Next year's partnership opened as the continuation of this year's: linked both ways, the
+/// partners and chosen fields taken over, and `partnership show` compares the years.
+#[test]
+fn next_years_partnership_follows_this_years_and_the_series_shows_the_growth() {
+    let session = Session::sqlite("swakelola-e2e-series");
+    let workflow = root().join("workflows/swakelola-tipe-3.yaml");
+    session.ok(&["workflow", "deploy", workflow.to_str().unwrap()]);
+    let open = |key: &str, extra: &[&str]| {
+        let mut args = vec![
+            "case",
+            "open",
+            "--workflow",
+            "swakelola-tipe-3",
+            "--key",
+            key,
+            "--organisation",
+            "dp3a-palembang",
+            "--as",
+            "ppk",
+            "--actor",
+            "Budi",
+        ];
+        args.extend(extra);
+        session.run(&args)
+    };
+    let first = open(
+        "DP3A-2024-001",
+        &[
+            "--field",
+            "nama_kegiatan=Pendampingan perempuan dan anak",
+            "--field",
+            "instansi=DP3A Kota Palembang",
+            "--field",
+            "ormas=Yayasan Intan Maharani",
+            "--field",
+            "tahun_anggaran=2024",
+            "--field",
+            "pagu=Rp34.500.000",
+            "--party",
+            "ormas=yayasan-intan-maharani",
+        ],
+    );
+    assert!(first.status.success(), "{}", stderr(&first));
+    // A field to carry that the first year lacks: refused, nothing opened.
+    let refused = open(
+        "DP3A-2025-001",
+        &["--follows", "DP3A-2024-001", "--carry", "nilai_kontrak"],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("belum diisi pada `DP3A-2024-001`"),
+        "{}",
+        stderr(&refused)
+    );
+    let second = open(
+        "DP3A-2025-001",
+        &[
+            "--follows",
+            "DP3A-2024-001",
+            "--carry",
+            "nama_kegiatan",
+            "--carry",
+            "instansi",
+            "--carry",
+            "ormas",
+            "--field",
+            "tahun_anggaran=2025",
+            "--field",
+            "pagu=Rp50.000.000",
+        ],
+    );
+    assert!(second.status.success(), "{}", stderr(&second));
+    let shown = session.ok(&["case", "show", "DP3A-2025-001"]);
+    assert!(shown.contains("Lanjutan dari: DP3A-2024-001"), "{shown}");
+    assert!(
+        shown.contains("Organisasi kemasyarakatan (pelaksana): yayasan-intan-maharani"),
+        "the partners are taken over: {shown}"
+    );
+    let earlier = session.ok(&["case", "show", "DP3A-2024-001"]);
+    assert!(
+        earlier.contains("Dilanjutkan oleh: DP3A-2025-001"),
+        "{earlier}"
+    );
+    let series = session.ok(&["partnership", "show", "DP3A-2024-001"]);
+    assert!(series.starts_with("Kemitraan: 2 tahun"), "{series}");
+    assert!(
+        series.contains("2024 · DP3A-2024-001 (dp3a-palembang) · ")
+            && series.contains("Pagu anggaran Rp34.500.000"),
+        "{series}"
+    );
+    assert!(
+        series.contains("Pagu anggaran Rp50.000.000 (+44,9 %)"),
+        "{series}"
+    );
+    let _ = std::fs::remove_dir_all(&session.dir);
+}

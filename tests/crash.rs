@@ -46,6 +46,7 @@ async fn seed(url: &str, cases: usize) -> SqlStore {
         let id = store
             .open(
                 &OpenCase {
+                    origin: None,
                     workflow_id: "swakelola-tipe-3".into(),
                     organisation: "dp3a-palembang".into(),
                     business_key: format!("K-{n}"),

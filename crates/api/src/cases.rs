@@ -8,14 +8,15 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
-use swakelola_core::Actor;
 use swakelola_core::step::Action;
+use swakelola_core::{Actor, LinkKind};
 use swakelola_store::{
-    Applied, CaseCommand, CaseFilter, CaseRecord, Contact, OpenCase, Parties, Store, sha256_hex,
+    Applied, CaseCommand, CaseFilter, CaseRecord, Contact, OpenCase, Origin, Parties, Store,
+    sha256_hex,
 };
 use utoipa::{IntoParams, ToSchema};
 
-use swakelola_view::{AgendaEntry, CaseView, Labels};
+use swakelola_view::{AgendaEntry, CaseView, Labels, LinkLine, SeriesView};
 
 use crate::AppState;
 use crate::auth::Principal;
@@ -64,6 +65,25 @@ pub struct CaseDetail {
     pub next: Vec<NextStep>,
     /// Documents required by transitions out of this stage and not yet attached.
     pub missing_documents: Vec<String>,
+    /// Cases linked to this one, both ways — only those you may see.
+    pub links: Vec<LinkView>,
+}
+
+/// A case linked to another, seen from one of them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkView {
+    /// `follows`, `replicates` or `related`.
+    pub link: String,
+    /// `outgoing` when the case shown follows (replicates) this one's `case_id`; `incoming`
+    /// when `case_id` follows (replicates) the case shown.
+    pub direction: String,
+    /// The relation in words, e.g. `Lanjutan dari`.
+    pub relation: String,
+    pub case_id: String,
+    pub business_key: String,
+    pub organisation: String,
+    pub stage: String,
+    pub stage_label: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -147,6 +167,7 @@ pub(crate) async fn detail(
     let your_roles = principal.roles_on(workflow, case);
     let view = CaseView::build(labels, case, Some(&your_roles), state.now());
     let case_state = &case.state;
+    let links = visible_links(state, principal, &case.id).await?;
     let next = view
         .actions
         .iter()
@@ -209,7 +230,46 @@ pub(crate) async fn detail(
             .iter()
             .map(|d| d.id.clone())
             .collect(),
+        links,
     })
+}
+
+/// The links of a case to cases the caller may see; the others show nothing of themselves.
+async fn visible_links(
+    state: &AppState,
+    principal: &Principal,
+    case_id: &str,
+) -> ApiResult<Vec<LinkView>> {
+    let links: Vec<_> = state
+        .store
+        .links(case_id)
+        .await?
+        .into_iter()
+        .filter(|l| principal.sees(&l.case))
+        .collect();
+    // Collected first: a closure over the links held across the await would make the
+    // handler's future not `Send`.
+    let others: Vec<&CaseRecord> = links.iter().map(|l| &l.case).collect();
+    let engines = state.store.engines_of(others).await?;
+    Ok(links
+        .iter()
+        .map(|l| {
+            let labels = engines
+                .get(&(l.case.workflow_id.clone(), l.case.workflow_version))
+                .map(|e| Labels::new(&e.workflow, principal.language()));
+            let line = LinkLine::build(principal.language(), l, labels);
+            LinkView {
+                link: l.link.name().to_owned(),
+                direction: if l.outgoing { "outgoing" } else { "incoming" }.to_owned(),
+                relation: line.relation,
+                case_id: line.case_id,
+                business_key: line.business_key,
+                organisation: line.organisation,
+                stage: line.stage.id,
+                stage_label: line.stage.label,
+            }
+        })
+        .collect())
 }
 
 fn summary(case: &CaseRecord, labels: Labels<'_>) -> CaseSummary {
@@ -379,6 +439,15 @@ pub struct OpenRequest {
     /// Role → people to notify.
     #[serde(default)]
     pub contacts: BTreeMap<String, Vec<ContactIn>>,
+    /// The case this one continues (next year's partnership after this year's), by id or
+    /// business key; with no `parties`, its parties and contacts are taken over.
+    pub follows: Option<String>,
+    /// The template case this one replicates (the same partnership with another agency).
+    pub replicates: Option<String>,
+    /// Fields taken over from the case followed or replicated, unless given in `fields`,
+    /// e.g. `["nama_kegiatan", "ormas"]`.
+    #[serde(default)]
+    pub carry: Vec<String>,
 }
 
 /// Open a case (or get the existing one with the same business key).
@@ -455,10 +524,40 @@ pub async fn open(
                 });
         }
     }
+    let origin = match (&request.follows, &request.replicates) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::localized(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_input",
+                "api-one-origin",
+                &[],
+            ));
+        }
+        (Some(reference), None) | (None, Some(reference)) => Some(Origin {
+            link: if request.follows.is_some() {
+                LinkKind::Follows
+            } else {
+                LinkKind::Replicates
+            },
+            // Only a case the caller may see: any other is "not found".
+            case_id: principal.case(&state, reference).await?.id,
+            carry: request.carry,
+        }),
+        (None, None) if !request.carry.is_empty() => {
+            return Err(ApiError::localized(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_input",
+                "api-carry-without-origin",
+                &[],
+            ));
+        }
+        (None, None) => None,
+    };
     let result = state
         .store
         .open(
             &OpenCase {
+                origin,
                 workflow_id: request.workflow,
                 organisation: principal.organisation().to_owned(),
                 business_key: request.business_key,
@@ -537,6 +636,8 @@ pub enum Target<'a> {
     Decline(&'a str),
     /// The organisations of a party (a coalition's members).
     Members(&'a str),
+    /// A link to another case.
+    Link,
 }
 
 /// The case, if the caller may see it, and the role the caller acts in on `target`.
@@ -616,6 +717,7 @@ pub async fn acting_on(
                 record: id.to_owned(),
             },
         ),
+        Target::Link => (Some(Vec::new()), Act::Link),
         Target::Members(id) => (
             workflow.party(id).map(|p| p.members_by.clone()),
             Act::ChangeMembers {
@@ -907,6 +1009,104 @@ pub async fn withdraw_member(
     )
     .await?;
     applied(&state, &principal, result, StatusCode::OK).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRequest {
+    /// The related case, by id or business key; it must be one you may see.
+    #[schema(min_length = 1, max_length = 200)]
+    pub case: String,
+    pub role: Option<String>,
+    #[serde(default, deserialize_with = "crate::extract::optional_revision")]
+    #[schema(minimum = 0)]
+    pub expected_revision: Option<u64>,
+}
+
+/// Mark another case as related to this one (seen from both). Continuations and replications
+/// are linked when their case is opened (`follows`, `replicates`).
+#[utoipa::path(post, path = "/v1/cases/{id}/links", tag = "cases",
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = LinkRequest,
+    responses((status = 200, body = AppliedView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn link(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    idempotency: IdempotencyKey,
+    Json(request): Json<LinkRequest>,
+) -> ApiResult<Response> {
+    let (case, role) = acting_on(
+        &state,
+        &principal,
+        &id,
+        request.role.as_deref(),
+        Target::Link,
+    )
+    .await?;
+    let other = principal.case(&state, &request.case).await?;
+    let result = execute(
+        &state,
+        &principal,
+        &case,
+        (
+            role,
+            Action::Link {
+                link: LinkKind::Related,
+                case_id: other.id,
+                business_key: other.business_key,
+            },
+        ),
+        request.expected_revision,
+        &idempotency,
+        None,
+    )
+    .await?;
+    applied(&state, &principal, result, StatusCode::OK).await
+}
+
+/// A partnership over the years: each year's case, its stage and amounts, their growth.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PartnershipView {
+    /// The cases following one another, oldest first (those you may see).
+    #[schema(value_type = Vec<Object>)]
+    pub years: Vec<serde_json::Value>,
+    /// Cases replicating any of them elsewhere (those you may see).
+    #[schema(value_type = Vec<Object>)]
+    pub replications: Vec<serde_json::Value>,
+}
+
+/// The partnership a case belongs to, year by year: stage, the amounts in rupiah (pagu,
+/// contract value, realisation …) and their growth from the year before; replications by
+/// other agencies. Cases you may not see are left out.
+#[utoipa::path(get, path = "/v1/partnerships/{id}", tag = "cases", params(("id" = String, Path)),
+    responses((status = 200, body = PartnershipView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn partnership(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<PartnershipView>> {
+    let case = principal.case(&state, &id).await?;
+    let mut series = state.store.series(&case.id).await?;
+    series.chain.retain(|c| principal.sees(c));
+    series.replications.retain(|c| principal.sees(c));
+    let cases: Vec<&CaseRecord> = series.chain.iter().chain(&series.replications).collect();
+    let engines = state.store.engines_of(cases).await?;
+    let view = SeriesView::build(&series, |c| {
+        engines
+            .get(&(c.workflow_id.clone(), c.workflow_version))
+            .map(|e| Labels::new(&e.workflow, principal.language()))
+    });
+    let json = |rows: Vec<swakelola_view::SeriesRow>| {
+        rows.into_iter()
+            .map(|r| serde_json::to_value(r).unwrap_or_default())
+            .collect()
+    };
+    Ok(axum::Json(PartnershipView {
+        years: json(view.years),
+        replications: json(view.replications),
+    }))
 }
 
 /// Set a field.

@@ -157,6 +157,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::decline))
         .routes(routes!(cases::add_member))
         .routes(routes!(cases::withdraw_member))
+        .routes(routes!(cases::link))
+        .routes(routes!(cases::partnership))
         .routes(routes!(cases::set_contacts))
         .routes(routes!(cases::attach))
         .routes(routes!(cases::download))

@@ -140,6 +140,10 @@ fn rows() -> Vec<Row> {
             403,
             422,
         ),
+        // Any role of the case may mark it related to another it sees: the supervisor links it
+        // to the first matrix case, so the PPK then finds the two linked already (422).
+        row(Method::POST, "/v1/cases/{id}/links", Agency, 404, 200, 422),
+        row(Method::GET, "/v1/partnerships/{id}", Agency, 404, 200, 200),
         // Any role of the agency may replace its PPK's contacts (the supervisors included);
         // the Ormas may not (see `contacts_are_changed_by_their_own_side`).
         row(
@@ -247,6 +251,7 @@ fn request(
         ("POST", "/v1/cases/{id}/parties/{party}/members/{organisation}/withdraw") => {
             (path, Some(json!({"reason": "Mengundurkan diri"})), None)
         }
+        ("POST", "/v1/cases/{id}/links") => (path, Some(json!({"case": "MATRIX-0"})), None),
         ("PUT", "/v1/cases/{id}/contacts/{role}") => (
             path,
             Some(
@@ -811,6 +816,118 @@ async fn coalition_members_act_until_withdrawn(api: Api) {
     );
 }
 
+/// A partnership continued and replicated: each organisation sees the links, the series and
+/// the replications among the cases it may see, and nothing of the others — not even that
+/// they exist.
+async fn linked_cases_show_nothing_across_organisations(api: Api) {
+    const DINSOS: &str = "dinsos-palembang";
+    let agency = api.token("Budi", AGENCY, &["ppk"]).await;
+    let ormas = api.token("Siti", ORMAS, &["pimpinan_ormas"]).await;
+    let dinsos = api.token("Rudi", DINSOS, &["ppk"]).await;
+    let first = api.open_case(&agency, "DP3A-2024-001").await;
+    api.call(
+        Method::POST,
+        &format!("/v1/invitations/{first}/accept"),
+        Some(&ormas),
+        None,
+    )
+    .await;
+    let mut body = open_body("DP3A-2025-001");
+    body["follows"] = json!("DP3A-2024-001");
+    body["carry"] = json!(["nama_kegiatan"]);
+    body["fields"]
+        .as_object_mut()
+        .unwrap()
+        .remove("nama_kegiatan");
+    body["fields"]["pagu"] = json!("Rp50.000.000");
+    let reply = api
+        .call(Method::POST, "/v1/cases", Some(&agency), Some(body))
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    let second = reply.json()["case"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        reply.json()["case"]["links"][0]["business_key"],
+        "DP3A-2024-001"
+    );
+    assert_eq!(reply.json()["case"]["links"][0]["direction"], "outgoing");
+    api.call(
+        Method::POST,
+        &format!("/v1/invitations/{second}/accept"),
+        Some(&ormas),
+        None,
+    )
+    .await;
+    // The Ormas carries the model to the social affairs office: a replication it opens.
+    let mut body = open_body("DINSOS-2025-001");
+    body["role"] = json!("pimpinan_ormas");
+    body["parties"] = json!({"instansi": DINSOS, "ormas": ORMAS});
+    body["replicates"] = json!("DP3A-2025-001");
+    let reply = api
+        .call(Method::POST, "/v1/cases", Some(&ormas), Some(body))
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    let copy = reply.json()["case"]["id"].as_str().unwrap().to_owned();
+    api.call(
+        Method::POST,
+        &format!("/v1/invitations/{copy}/accept"),
+        Some(&dinsos),
+        None,
+    )
+    .await;
+
+    // The Ormas, party to all three, sees every link and the whole partnership.
+    let seen = api.get(&format!("/v1/partnerships/{second}"), &ormas).await;
+    assert_eq!(seen.status, StatusCode::OK, "{}", seen.text());
+    let partnership = seen.json();
+    let years: Vec<&str> = partnership["years"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|y| y["business_key"].as_str().unwrap())
+        .collect();
+    assert_eq!(years, ["DP3A-2024-001", "DP3A-2025-001"]);
+    assert_eq!(
+        seen.json()["replications"][0]["business_key"],
+        "DINSOS-2025-001"
+    );
+    let growth = &seen.json()["years"][1]["amounts"];
+    assert!(growth.to_string().contains("Rp50.000.000"), "{growth}");
+
+    // The agency: its two years, no replication, and no link to the Dinsos case.
+    let agency_view = api.get(&format!("/v1/partnerships/{first}"), &agency).await;
+    assert_eq!(agency_view.json()["years"].as_array().unwrap().len(), 2);
+    assert_eq!(agency_view.json()["replications"], json!([]));
+    let shown = api.get(&format!("/v1/cases/{second}"), &agency).await;
+    assert_eq!(shown.json()["links"].as_array().unwrap().len(), 1);
+    assert!(!shown.text().contains(&copy) && !shown.text().contains("DINSOS-2025-001"));
+
+    // The Dinsos: its case, and nothing of the DP3A's.
+    let theirs = api.get(&format!("/v1/cases/{copy}"), &dinsos).await;
+    assert_eq!(theirs.status, StatusCode::OK);
+    assert_eq!(theirs.json()["links"], json!([]));
+    assert!(!theirs.text().contains(&second) && !theirs.text().contains("DP3A-2025-001"));
+    let series = api.get(&format!("/v1/partnerships/{copy}"), &dinsos).await;
+    assert!(!series.text().contains("DP3A"), "{}", series.text());
+    // Nor can it follow or link a case it cannot see: the same 404 as a missing one.
+    let mut body = open_body("DINSOS-2026-001");
+    body["parties"] = json!({"instansi": DINSOS, "ormas": ORMAS});
+    body["follows"] = json!("DP3A-2025-001");
+    let refused = api
+        .call(Method::POST, "/v1/cases", Some(&dinsos), Some(body))
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND, "{}", refused.text());
+    let refused = api
+        .call(
+            Method::POST,
+            &format!("/v1/cases/{copy}/links"),
+            Some(&dinsos),
+            Some(json!({"case": second})),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND, "{}", refused.text());
+    assert!(!refused.text().contains(&second));
+}
+
 /// Business keys address cases in paths, with the same isolation as ids: another
 /// organisation's key is a 404 identical to a key that does not exist.
 async fn business_keys_in_paths(api: Api) {
@@ -888,4 +1005,5 @@ on_both_stores!(
     business_keys_in_paths => business_keys_in_paths,
     contacts_are_changed_by_their_own_side => contacts_are_changed_by_their_own_side,
     coalition_members_act_until_withdrawn => coalition_members_act_until_withdrawn,
+    linked_cases_show_nothing_across_organisations => linked_cases_show_nothing_across_organisations,
 );

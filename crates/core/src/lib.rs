@@ -21,6 +21,6 @@ pub mod value;
 pub use calendar::{Calendar, Holiday, HolidayKind};
 pub use duration::Duration;
 pub use model::Workflow;
-pub use state::{Actor, CaseState, Event, EventKind, Notification, Obligation, Timer};
+pub use state::{Actor, CaseState, Event, EventKind, LinkKind, Notification, Obligation, Timer};
 pub use step::{Action, Command, Outcome, Rejection, step};
 pub use value::{FieldType, FieldValue};

@@ -261,6 +261,12 @@ pub enum EventKind {
         organisation: String,
         reason: String,
     },
+    /// The case was linked to another case (`case_id`, known to people as `business_key`).
+    Linked {
+        link: LinkKind,
+        case_id: String,
+        business_key: String,
+    },
     /// The people notified for `role` were replaced (an official changed post).
     ContactsChanged {
         role: String,
@@ -274,6 +280,34 @@ pub enum EventKind {
         #[serde(default)]
         confirmed: Vec<String>,
     },
+}
+
+/// How a case relates to another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkKind {
+    /// The continuation of an earlier case: next year's partnership after this year's.
+    Follows,
+    /// The same partnership carried out elsewhere, modelled on a template case.
+    Replicates,
+    /// Any other relation worth seeing from both cases.
+    Related,
+}
+
+impl LinkKind {
+    pub const ALL: [LinkKind; 3] = [LinkKind::Follows, LinkKind::Replicates, LinkKind::Related];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkKind::Follows => "follows",
+            LinkKind::Replicates => "replicates",
+            LinkKind::Related => "related",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == text)
+    }
 }
 
 /// A person to notify for a role, as recorded when the contacts of a running case change.

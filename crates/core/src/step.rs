@@ -70,6 +70,12 @@ pub enum Action {
         organisation: String,
         reason: String,
     },
+    /// Link the case to another one (the caller has found it and may see it).
+    Link {
+        link: crate::state::LinkKind,
+        case_id: String,
+        business_key: String,
+    },
     /// A pending timer is due; only the system role fires timers.
     FireTimer { key: String },
     /// Replace the people notified for `role` (empty: nobody, the log channel). Allowed to
@@ -226,6 +232,8 @@ pub enum Act {
     SetField { field: String },
     #[error("add a `{record}` record")]
     AddRecord { record: String },
+    #[error("link the case to another")]
+    Link,
     #[error("change the members of party `{party}`")]
     ChangeMembers { party: String },
     #[error("change the contacts of `{role}`")]
@@ -370,6 +378,19 @@ pub fn step(
         } => ctx.decline(&mut next, actor, transition, comment)?,
         Action::FireTimer { key } => ctx.fire_timer(&mut next, actor, key, &mut notifications)?,
         Action::SetContacts { role, contacts } => ctx.set_contacts(actor, role, contacts)?,
+        Action::Link {
+            link,
+            case_id,
+            business_key,
+        } => {
+            // Any role of the case may record a relation; the system never does.
+            ctx.check_role(actor, &[], Act::Link)?;
+            EventKind::Linked {
+                link: *link,
+                case_id: case_id.clone(),
+                business_key: business_key.clone(),
+            }
+        }
         Action::AddMember {
             party,
             organisation,

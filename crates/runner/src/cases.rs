@@ -14,12 +14,15 @@ use jiff::Timestamp;
 use serde_json::json;
 use swakelola_core::format::Language;
 use swakelola_core::step::Action;
-use swakelola_core::{Actor, Calendar};
+use swakelola_core::{Actor, Calendar, LinkKind};
 use swakelola_store::{
     Applied, CaseCommand, CaseFilter, CaseRecord, Contact, Error, InputProblem, Invalid, OpenCase,
-    Parties, SqlStore, Store, sha256_hex,
+    Origin, Parties, SqlStore, Store, sha256_hex,
 };
-use swakelola_view::{AgendaEntry, CaseView, HistoryLine, Labels, catalogue, local_time, refusal};
+use swakelola_view::{
+    AgendaEntry, CaseView, HistoryLine, Labels, LinkLine, SeriesView, catalogue, local_time,
+    refusal,
+};
 
 /// A language people read swakelola in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
@@ -67,6 +70,21 @@ pub struct Database {
         value_name = "CIDR"
     )]
     pub webhook_allow: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PartnershipCommand {
+    /// A partnership year by year: each year's case (linked with `case open --follows`), its
+    /// stage and amounts (pagu, contract value, realisation …) and their growth from the year
+    /// before, then the replications by other agencies.
+    ///
+    /// Example: swakelola partnership show DP3A-2025-001
+    Show {
+        /// Any case of the partnership: its business key (e.g. DP3A-2025-001), its id, or a
+        /// unique prefix of the id.
+        #[arg(value_name = "CASE")]
+        case: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,6 +164,17 @@ pub enum CaseCommandLine {
         /// --contact 'ppk=Budi Santoso <email:budi@dp3a.example>'.
         #[arg(long = "contact", value_name = "ROLE=NAME <ADDRESS>")]
         contacts: Vec<String>,
+        /// The case this one continues (next year's partnership after this year's): linked to
+        /// it, and without --party its parties and contacts are taken over.
+        #[arg(long, value_name = "CASE", conflicts_with = "replicates")]
+        follows: Option<String>,
+        /// The template case this one replicates (the same partnership with another agency).
+        #[arg(long, value_name = "CASE")]
+        replicates: Option<String>,
+        /// A field taken over from the case followed or replicated unless given with --field
+        /// (repeat), e.g. --carry nama_kegiatan --carry ormas.
+        #[arg(long = "carry", value_name = "FIELD")]
+        carry: Vec<String>,
         #[command(flatten)]
         acting: Acting,
     },
@@ -300,6 +329,23 @@ pub enum CaseCommandLine {
         /// Why (required); recorded in the history.
         #[arg(long)]
         reason: String,
+        #[command(flatten)]
+        acting: Acting,
+        #[command(flatten)]
+        change: Change,
+    },
+    /// Mark two cases as related (seen from both); recorded in the history of the first.
+    /// Continuations and replications are linked when opened (`case open --follows`,
+    /// `--replicates`).
+    ///
+    /// Example: swakelola case link DINSOS-2025-004 DP3A-2025-001 --as ppk --actor "Budi Santoso"
+    Link {
+        /// The case: its business key (e.g. DP3A-2025-001), its id, or a unique prefix of the id.
+        #[arg(value_name = "CASE")]
+        case: String,
+        /// The related case, named the same ways.
+        #[arg(value_name = "OTHER")]
+        other: String,
         #[command(flatten)]
         acting: Acting,
         #[command(flatten)]
@@ -894,7 +940,7 @@ mod tests {
         for (language, name) in [(Language::Id, "id"), (Language::En, "en")] {
             let labels = Labels::new(&engine.workflow, language);
             let view = CaseView::build(labels, &record, Some(&["pimpinan_ormas"]), now);
-            let mut text = case_text(&view, labels, Some("pimpinan_ormas"));
+            let mut text = case_text(&view, &[], labels, Some("pimpinan_ormas"));
             for stored in &history {
                 let line = HistoryLine::build(labels, stored);
                 text.push_str(&format!(
@@ -1197,9 +1243,31 @@ async fn run_case(
             fields,
             parties,
             contacts,
+            follows,
+            replicates,
+            carry,
             acting,
         } => {
+            let origin = match (follows, replicates) {
+                (Some(reference), _) | (None, Some(reference)) => Some(Origin {
+                    link: if follows.is_some() {
+                        LinkKind::Follows
+                    } else {
+                        LinkKind::Replicates
+                    },
+                    case_id: store.resolve_case(reference, None).await?,
+                    carry: carry.clone(),
+                }),
+                (None, None) if !carry.is_empty() => {
+                    return Err(Error::InvalidInput {
+                        path: "--carry".into(),
+                        problem: InputProblem::NotAnOrigin,
+                    });
+                }
+                (None, None) => None,
+            };
             let mut request = OpenCase {
+                origin,
                 workflow_id: workflow.clone(),
                 organisation: organisation.clone(),
                 business_key: key.clone(),
@@ -1370,6 +1438,25 @@ async fn run_case(
                 .execute(&change(case, acting, options, action, None), now)
                 .await?;
             let what = catalogue::message(output.language, "applied-declined", &[]);
+            print_applied(store, &applied, output, &what).await?;
+        }
+        CaseCommandLine::Link {
+            case,
+            other,
+            acting,
+            change: options,
+        } => {
+            let case = &store.resolve_case(case, None).await?;
+            let other = store.case(&store.resolve_case(other, None).await?).await?;
+            let action = Action::Link {
+                link: LinkKind::Related,
+                case_id: other.id,
+                business_key: other.business_key,
+            };
+            let applied = store
+                .execute(&change(case, acting, options, action, None), now)
+                .await?;
+            let what = catalogue::message(output.language, "applied-linked", &[]);
             print_applied(store, &applied, output, &what).await?;
         }
         CaseCommandLine::AddMember {
@@ -1586,16 +1673,35 @@ async fn show(
     let labels = Labels::new(&engine.workflow, output.language);
     let roles = role.map(|r| vec![r]);
     let view = CaseView::build(labels, record, roles.as_deref(), now);
+    let links = store.links(&record.id).await?;
+    let others: Vec<&CaseRecord> = links.iter().map(|l| &l.case).collect();
+    let engines = store.engines_of(others).await?;
+    let links: Vec<LinkLine> = links
+        .iter()
+        .map(|l| {
+            let labels = engines
+                .get(&(l.case.workflow_id.clone(), l.case.workflow_version))
+                .map(|e| Labels::new(&e.workflow, output.language));
+            LinkLine::build(output.language, l, labels)
+        })
+        .collect();
     if output.json {
-        println!("{}", json!(view));
+        let mut document = json!(view);
+        document["links"] = json!(links);
+        println!("{document}");
         return Ok(());
     }
-    print!("{}", case_text(&view, labels, role));
+    print!("{}", case_text(&view, &links, labels, role));
     Ok(())
 }
 
 /// `case show` for people: the case, its fields and deadlines, and the next steps.
-pub fn case_text(view: &CaseView, labels: Labels<'_>, role: Option<&str>) -> String {
+pub fn case_text(
+    view: &CaseView,
+    links: &[LinkLine],
+    labels: Labels<'_>,
+    role: Option<&str>,
+) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let _ = writeln!(
@@ -1647,6 +1753,13 @@ pub fn case_text(view: &CaseView, labels: Labels<'_>, role: Option<&str>) -> Str
             })
             .collect();
         let _ = writeln!(out, "  {}: {}", party.party.label, members.join(", "));
+    }
+    for link in links {
+        let _ = writeln!(
+            out,
+            "  {}: {} ({}, {})",
+            link.relation, link.business_key, link.organisation, link.stage.label
+        );
     }
     for field in &view.fields {
         let _ = writeln!(out, "  {}: {}", field.field.label, field.value);
@@ -1959,6 +2072,75 @@ pub fn agenda(database: &Database, days: u32) -> ExitCode {
             Err(error) => fail(&error, database, None),
         }
     })
+}
+
+pub fn partnership(database: &Database, command: &PartnershipCommand) -> ExitCode {
+    let language: Language = database.lang.into();
+    let PartnershipCommand::Show { case } = command;
+    runtime().block_on(async {
+        let result = async {
+            let store = open_store(database).await?;
+            let id = store.resolve_case(case, None).await?;
+            let series = store.series(&id).await?;
+            let cases: Vec<&CaseRecord> = series.chain.iter().chain(&series.replications).collect();
+            let engines = store.engines_of(cases).await?;
+            let view = SeriesView::build(&series, |c| {
+                engines
+                    .get(&(c.workflow_id.clone(), c.workflow_version))
+                    .map(|e| Labels::new(&e.workflow, language))
+            });
+            if database.json {
+                println!("{}", json!(view));
+            } else {
+                print!("{}", series_text(&view, language));
+            }
+            Ok::<_, Error>(())
+        }
+        .await;
+        match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => fail(&error, database, None),
+        }
+    })
+}
+
+/// `partnership show` for people: one line per year, then the replications.
+fn series_text(view: &SeriesView, language: Language) -> String {
+    use std::fmt::Write as _;
+    let msg = |id: &str| catalogue::message(language, id, &[]);
+    let row_text = |row: &swakelola_view::SeriesRow| {
+        let mut parts = vec![
+            row.fiscal_year
+                .map_or_else(|| "—".to_owned(), |y| y.to_string()),
+            format!("{} ({})", row.business_key, row.organisation),
+            row.stage.label.clone(),
+        ];
+        for amount in &row.amounts {
+            let mut text = format!("{} {}", amount.field.label, amount.text);
+            if let Some(growth) = &amount.growth {
+                text.push_str(&format!(" ({growth})"));
+            }
+            parts.push(text);
+        }
+        parts.join(" · ")
+    };
+    let mut out = String::new();
+    let years = view.years.len().to_string();
+    let _ = writeln!(
+        out,
+        "{}",
+        catalogue::message(language, "series-heading", &[("years", years.as_str())])
+    );
+    for row in &view.years {
+        let _ = writeln!(out, "  {}", row_text(row));
+    }
+    if !view.replications.is_empty() {
+        let _ = writeln!(out, "{}:", msg("series-replications"));
+        for row in &view.replications {
+            let _ = writeln!(out, "  {}", row_text(row));
+        }
+    }
+    out
 }
 
 /// What `case reassign` was asked to do.

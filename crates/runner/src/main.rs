@@ -414,6 +414,9 @@ enum Command {
     /// Open, inspect and move cases.
     #[command(subcommand)]
     Case(cases::CaseCommandLine),
+    /// Partnerships over the years: the cases that continue one another.
+    #[command(subcommand)]
+    Partnership(cases::PartnershipCommand),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -605,6 +608,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Db(command) => Ok(cases::db(&cli.database, &command)),
         Command::Workflow(command) => Ok(cases::workflow(&cli.database, &command)),
         Command::Case(command) => Ok(cases::case(&cli.database, &command)),
+        Command::Partnership(command) => Ok(cases::partnership(&cli.database, &command)),
     }
 }
 

@@ -742,6 +742,7 @@ mod tests {
     /// days) and reminders fall due in the following weeks.
     async fn open(store: &SqlStore, key: &str, contacts: &[&str]) -> String {
         let request = OpenCase {
+            origin: None,
             workflow_id: "persetujuan-dokumen".into(),
             organisation: "dp3a-palembang".into(),
             business_key: key.into(),

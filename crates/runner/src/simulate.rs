@@ -236,6 +236,7 @@ pub async fn simulate(
     let opened = store
         .open(
             &OpenCase {
+                origin: None,
                 workflow_id: deployed.workflow.id.clone(),
                 organisation: scenario.open.organisation.clone(),
                 business_key: scenario.open.key.clone(),

@@ -118,6 +118,7 @@ async fn bench(name: &str, store: SqlStore, ops: usize) {
     // Shipped workflow: a plain field on a case without records, and payments on a case
     // that already holds 100.
     let open = |key: &str| OpenCase {
+        origin: None,
         workflow_id: "swakelola-tipe-3".into(),
         organisation: "bench".into(),
         business_key: key.into(),

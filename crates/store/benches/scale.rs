@@ -43,6 +43,7 @@ async fn fill(url: &str, background: usize, due_cases: usize) -> SqlStore {
     let template = store
         .open(
             &OpenCase {
+                origin: None,
                 workflow_id: "persetujuan-dokumen".into(),
                 organisation: "bench".into(),
                 business_key: "template".into(),

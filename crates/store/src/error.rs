@@ -199,6 +199,20 @@ pub enum InputProblem {
         workflow: String,
         known: Vec<String>,
     },
+    #[error(
+        "a case is opened only as the continuation (`follows`) or replication (`replicates`) of another"
+    )]
+    NotAnOrigin,
+    #[error("is not set on `{business_key}`, so there is nothing to carry over")]
+    NotSetOnOrigin { business_key: String },
+    #[error(
+        "a continuation or replication is linked when its case is opened; link running cases as `related`"
+    )]
+    OnlyAtOpening,
+    #[error("a case cannot be linked to itself")]
+    LinkToItself,
+    #[error("the two cases are already linked")]
+    AlreadyLinked,
     #[error("is not a role of workflow `{workflow}` (roles: {})", .known.join(", "))]
     NotARole {
         workflow: String,
@@ -249,6 +263,11 @@ impl InputProblem {
             InputProblem::ControlCharacter { .. } => "control_character",
             InputProblem::NotAParty { .. } => "not_a_party",
             InputProblem::NoLead => "no_lead",
+            InputProblem::NotAnOrigin => "not_an_origin",
+            InputProblem::NotSetOnOrigin { .. } => "not_set_on_origin",
+            InputProblem::OnlyAtOpening => "only_at_opening",
+            InputProblem::LinkToItself => "link_to_itself",
+            InputProblem::AlreadyLinked => "already_linked",
             InputProblem::AlreadyMember { .. } => "already_member",
             InputProblem::NotAMember { .. } => "not_a_member",
             InputProblem::IsLead { .. } => "is_lead",

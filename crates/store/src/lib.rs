@@ -11,6 +11,7 @@
 mod error;
 mod hash;
 pub mod input;
+mod links;
 mod lookup;
 mod parties;
 pub mod people;
@@ -156,6 +157,39 @@ pub struct OpenCase {
     pub actor: Actor,
     pub fields: Vec<(String, String)>,
     pub parties: Parties,
+    /// The case this one continues or replicates, and what it takes over from it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+}
+
+/// Where a new case comes from: next year's partnership `follows` this year's; another
+/// agency's `replicates` a template case. The new case is linked to it (visible from both), and
+/// takes over the `carry` fields it is not given, and — when it follows and names no parties —
+/// its parties and contacts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Origin {
+    pub link: swakelola_core::LinkKind,
+    /// The earlier case's id (resolved by the caller, who may see it).
+    pub case_id: String,
+    pub carry: Vec<String>,
+}
+
+/// A link between two cases, seen from one of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseLink {
+    pub link: swakelola_core::LinkKind,
+    /// `true` when the case looked at links to `case` (it follows `case`); `false` when
+    /// `case` links to it (`case` follows it).
+    pub outgoing: bool,
+    pub case: CaseRecord,
+}
+
+/// A partnership over the years: the chain of cases each following the one before, oldest
+/// first, and the cases replicating any of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Series {
+    pub chain: Vec<CaseRecord>,
+    pub replications: Vec<CaseRecord>,
 }
 
 /// A command on an existing case.

@@ -244,7 +244,7 @@ impl SqlStore {
             .ok_or_else(|| Error::WorkflowNotFound(workflow_id.to_owned()))
     }
 
-    async fn record(&self, id: &str) -> Result<CaseRecord> {
+    pub(crate) async fn record(&self, id: &str) -> Result<CaseRecord> {
         let row: Option<CaseRow> = sqlx::query_as(CASE_COLUMNS_BY_ID)
             .bind(id)
             .fetch_optional(&self.pool)
@@ -328,7 +328,7 @@ impl SqlStore {
         parties: &Parties,
         outcome: &Outcome,
         content: Option<&[u8]>,
-    ) -> Result<()> {
+    ) -> Result<String> {
         let prev_hash = before.hash;
         let event = &outcome.event;
         let seq = event.revision as i64;
@@ -524,7 +524,23 @@ impl SqlStore {
             .execute(&mut **tx)
             .await?;
         }
-        Ok(())
+        if let EventKind::Linked {
+            link,
+            case_id: target,
+            ..
+        } = &event.kind
+        {
+            sqlx::query(
+                "INSERT INTO case_links (case_id, kind, target_id, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(case_id)
+            .bind(link.name())
+            .bind(target.as_str())
+            .bind(at)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(hash)
     }
 
     async fn find_open(&self, request: &OpenCase) -> Result<Option<(String, String)>> {
@@ -626,6 +642,7 @@ fn event_kind_name(kind: &EventKind) -> &'static str {
         EventKind::Declined { .. } => "declined",
         EventKind::MemberAdded { .. } => "member_added",
         EventKind::MemberWithdrawn { .. } => "member_withdrawn",
+        EventKind::Linked { .. } => "linked",
     }
 }
 
@@ -636,7 +653,7 @@ fn event_kind_name(kind: &EventKind) -> &'static str {
 /// with actions `fire {transition, comment}`, `attach {document_type, file_name, sha256,
 /// size}`, `set_field {field, value}`, `add_record {record, values: [[name, value]…]}`,
 /// `decline {transition, comment}`, `add_member {party, organisation}`,
-/// `withdraw_member {party, organisation, reason}`, `fire_timer {key}` and `open {fields: [[name, value]…]}`.
+/// `withdraw_member {party, organisation, reason}`, `link {link, case_id}`, `fire_timer {key}` and `open {fields: [[name, value]…]}`.
 fn request_identity(command: &CaseCommand) -> String {
     let action = match &command.action {
         Action::Open { fields } => serde_json::json!({"type": "open", "fields": fields}),
@@ -676,6 +693,9 @@ fn request_identity(command: &CaseCommand) -> String {
         } => serde_json::json!({
             "type": "withdraw_member", "party": party, "organisation": organisation, "reason": reason,
         }),
+        Action::Link { link, case_id, .. } => {
+            serde_json::json!({"type": "link", "link": link.name(), "case_id": case_id})
+        }
         Action::FireTimer { key } => serde_json::json!({"type": "fire_timer", "key": key}),
         Action::RecomputeDeadlines { reason } => {
             serde_json::json!({"type": "recompute_deadlines", "reason": reason})
@@ -949,14 +969,20 @@ impl Store for SqlStore {
 
     async fn open(&self, request: &OpenCase, now: Timestamp) -> Result<Applied> {
         crate::input::check_open(request, &self.webhook_policy)?;
+        let identity = (
+            &request.workflow_id,
+            &request.organisation,
+            &request.business_key,
+            &request.fields,
+            &request.parties,
+        );
+        // A request without an origin hashes as it always did, so a retried open still
+        // finds its case across this upgrade.
         let request_hash = hash::sha256_hex(
-            json(&(
-                &request.workflow_id,
-                &request.organisation,
-                &request.business_key,
-                &request.fields,
-                &request.parties,
-            ))
+            match &request.origin {
+                None => json(&identity),
+                Some(origin) => json(&(identity, origin)),
+            }
             .as_bytes(),
         );
         if let Some((id, stored)) = self.find_open(request).await? {
@@ -964,6 +990,8 @@ impl Store for SqlStore {
                 .existing_open(&id, &stored, &request_hash, &request.business_key)
                 .await;
         }
+        let (expanded, origin) = self.with_origin(request).await?;
+        let request = &expanded;
         let version = self.latest_version(&request.workflow_id).await?;
         let engine = self.engine_for(&request.workflow_id, version).await?;
         crate::input::check_open_against(request, &engine.workflow)?;
@@ -1031,18 +1059,45 @@ impl Store for SqlStore {
                 .execute(&mut *tx)
                 .await?;
             }
-            self.persist(
-                &mut tx,
-                &case_id,
-                Before {
-                    hash: GENESIS,
-                    state: None,
-                },
-                &request.parties,
-                &outcome,
-                None,
-            )
+            let opened_hash = self
+                .persist(
+                    &mut tx,
+                    &case_id,
+                    Before {
+                        hash: GENESIS,
+                        state: None,
+                    },
+                    &request.parties,
+                    &outcome,
+                    None,
+                )
                 .await?;
+            // Opened as the continuation or replication of another case: the link is the
+            // case's second event, in the same transaction.
+            if let Some(origin) = &origin {
+                let link = Command {
+                    actor: request.actor.clone(),
+                    action: Action::Link {
+                        link: origin.link,
+                        case_id: origin.case.id.clone(),
+                        business_key: origin.case.business_key.clone(),
+                    },
+                };
+                let linked = step(&engine.workflow, Some(&outcome.state), &link, now, &engine.calendar)
+                    .map_err(|rejection| Error::rejected_under(rejection, &request.workflow_id, version))?;
+                self.persist(
+                    &mut tx,
+                    &case_id,
+                    Before {
+                        hash: &opened_hash,
+                        state: Some(&outcome.state),
+                    },
+                    &request.parties,
+                    &linked,
+                    None,
+                )
+                .await?;
+            }
             tx.commit().await?;
             Ok(())
         }
@@ -1534,6 +1589,7 @@ impl SqlStore {
             Error::rejected_under(rejection, &record.workflow_id, record.workflow_version)
         })?;
         crate::parties::check_membership(&record.parties, &command.action)?;
+        self.check_link(&record.id, &command.action).await?;
         self.persist(
             &mut tx,
             &record.id,

@@ -9,9 +9,11 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use swakelola_core::Actor;
+use swakelola_core::LinkKind;
 use swakelola_core::step::Action;
 use swakelola_store::{
-    CaseCommand, CaseFilter, Contact, Error, Fired, Invalid, OpenCase, Parties, SqlStore, Store,
+    CaseCommand, CaseFilter, CaseRecord, Contact, Error, Fired, Invalid, OpenCase, Origin, Parties,
+    SqlStore, Store,
 };
 
 fn repo() -> PathBuf {
@@ -102,6 +104,7 @@ conformance!(
     two_signers_at_once_fire_the_joint_sign_off_exactly_once,
     a_coalition_member_sees_the_case_until_it_is_withdrawn,
     access_always_equals_the_members_of_the_parties,
+    a_partnership_continues_year_after_year_and_is_replicated,
 );
 
 async fn deploy(store: &SqlStore) {
@@ -118,6 +121,7 @@ async fn deploy(store: &SqlStore) {
 
 fn seed_request(key: &str) -> OpenCase {
     OpenCase {
+        origin: None,
         workflow_id: "swakelola-tipe-3".into(),
         organisation: "dp3a-palembang".into(),
         business_key: key.into(),
@@ -872,6 +876,7 @@ async fn open_cases_keep_their_workflow_version(store: Arc<SqlStore>) {
 /// Opening a `persetujuan-dokumen` case for business key `key`.
 fn document_request(key: &str) -> OpenCase {
     OpenCase {
+        origin: None,
         workflow_id: "persetujuan-dokumen".into(),
         organisation: "dp3a-palembang".into(),
         business_key: key.into(),
@@ -894,6 +899,7 @@ async fn open_documents(store: &SqlStore, count: usize) -> Vec<String> {
     let mut ids = Vec::new();
     for n in 0..count {
         let request = OpenCase {
+            origin: None,
             fields: vec![("judul".into(), format!("Dokumen {n}"))],
             ..document_request(&format!("DOC-{n}"))
         };
@@ -2068,4 +2074,135 @@ async fn access_always_equals_the_members_of_the_parties(store: Arc<SqlStore>) {
         "the sequence exercised changes ({accepted})"
     );
     assert_eq!(store.verify(&id).await.unwrap().first_tampered, None);
+}
+
+async fn a_partnership_continues_year_after_year_and_is_replicated(store: Arc<SqlStore>) {
+    deploy(&store).await;
+    let mut first = seed_request("DP3A-2024-001");
+    first.fields.retain(|(f, _)| f != "tahun_anggaran");
+    first.fields.push(("tahun_anggaran".into(), "2024".into()));
+    first.fields.push(("pagu".into(), "Rp34.500.000".into()));
+    let first = store.open(&first, now()).await.unwrap().case;
+
+    // 2025 follows 2024: linked, parties taken over, chosen fields carried, others given.
+    let mut second = seed_request("DP3A-2025-001");
+    second.parties = Parties::default();
+    second.fields.retain(|(f, _)| f == "tahun_anggaran");
+    second.fields.push(("pagu".into(), "Rp50.000.000".into()));
+    second.origin = Some(Origin {
+        link: LinkKind::Follows,
+        case_id: first.id.clone(),
+        carry: vec!["nama_kegiatan".into(), "instansi".into(), "ormas".into()],
+    });
+    let opened = store.open(&second, now()).await.unwrap();
+    let second = opened.case;
+    assert_eq!(
+        second.parties, first.parties,
+        "a continuation keeps its partners"
+    );
+    assert_eq!(
+        second.state.fields["nama_kegiatan"],
+        first.state.fields["nama_kegiatan"]
+    );
+    assert_eq!(second.state.revision, 2, "opened, then linked");
+    let history = store.history(&second.id).await.unwrap();
+    assert!(matches!(
+        &history[1].event.kind,
+        swakelola_core::EventKind::Linked { link: LinkKind::Follows, business_key, .. }
+            if business_key == "DP3A-2024-001"
+    ));
+    assert_eq!(store.verify(&second.id).await.unwrap().first_tampered, None);
+
+    // Seen from both ends.
+    let forward = store.links(&second.id).await.unwrap();
+    assert_eq!(forward.len(), 1);
+    assert!(forward[0].outgoing && forward[0].case.id == first.id);
+    let backward = store.links(&first.id).await.unwrap();
+    assert_eq!(backward.len(), 1);
+    assert!(!backward[0].outgoing && backward[0].case.id == second.id);
+
+    // Another agency replicates the 2025 partnership.
+    let mut copy = seed_request("DINSOS-2025-001");
+    copy.organisation = "dinsos-palembang".into();
+    copy.parties
+        .organisations
+        .insert("instansi".into(), "dinsos-palembang".into());
+    copy.origin = Some(Origin {
+        link: LinkKind::Replicates,
+        case_id: second.id.clone(),
+        carry: vec![],
+    });
+    let copy = store.open(&copy, now()).await.unwrap().case;
+
+    // The series from any of its cases: the years in order, the replication apart.
+    for from in [&first.id, &second.id, &copy.id] {
+        let series = store.series(from).await.unwrap();
+        let keys: Vec<&str> = series
+            .chain
+            .iter()
+            .map(|c| c.business_key.as_str())
+            .collect();
+        if *from == copy.id {
+            // A replication starts its own series.
+            assert_eq!(keys, ["DINSOS-2025-001"]);
+        } else {
+            assert_eq!(keys, ["DP3A-2024-001", "DP3A-2025-001"]);
+            assert_eq!(series.replications.len(), 1);
+            assert_eq!(series.replications[0].id, copy.id);
+        }
+    }
+
+    // A carried field the origin lacks, a link to itself, a second link to the same case and
+    // a continuation made on a running case are refused; nothing is written.
+    let mut lacking = seed_request("DP3A-2026-001");
+    lacking.origin = Some(Origin {
+        link: LinkKind::Follows,
+        case_id: second.id.clone(),
+        carry: vec!["nilai_kontrak".into()],
+    });
+    let error = store.open(&lacking, now()).await.unwrap_err();
+    assert!(
+        matches!(&error, Error::InvalidInput { path, .. } if path == "carry.nilai_kontrak"),
+        "{error}"
+    );
+    assert!(store.resolve_case("DP3A-2026-001", None).await.is_err());
+    let revision = store.case(&first.id).await.unwrap().state.revision;
+    let link = |target: &CaseRecord, kind: LinkKind| {
+        command(
+            &first.id,
+            "ppk",
+            Action::Link {
+                link: kind,
+                case_id: target.id.clone(),
+                business_key: target.business_key.clone(),
+            },
+        )
+    };
+    for (target, kind, problem) in [
+        (&first, LinkKind::Related, "link_to_itself"),
+        (&second, LinkKind::Related, "already_linked"),
+        (&copy, LinkKind::Follows, "only_at_opening"),
+    ] {
+        match store.execute(&link(target, kind), now()).await {
+            Err(Error::InvalidInput { problem: p, .. }) => assert_eq!(p.code(), problem),
+            other => panic!("expected {problem}, got {other:?}"),
+        }
+        assert_eq!(
+            store.case(&first.id).await.unwrap().state.revision,
+            revision
+        );
+    }
+    // Related: recorded on the first case, seen from both.
+    store
+        .execute(&link(&copy, LinkKind::Related), now())
+        .await
+        .unwrap();
+    assert!(
+        store
+            .links(&copy.id)
+            .await
+            .unwrap()
+            .iter()
+            .any(|l| l.link == LinkKind::Related && !l.outgoing && l.case.id == first.id)
+    );
 }

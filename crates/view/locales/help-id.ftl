@@ -244,6 +244,18 @@ help-case-add-record--record =
     Jenis catatan seperti dinamai alur kerja (misalnya pembayaran)
 help-case-add-record--values =
     Data catatan seperti ditulis orang, misalnya jumlah=Rp10.350.000
+help-case-open--follows =
+    Kasus yang dilanjutkan kasus ini (kemitraan tahun depan setelah tahun ini): ditautkan, dan tanpa --party pihak serta kontaknya diambil alih
+help-case-open--replicates =
+    Kasus contoh yang direplikasi kasus ini (kemitraan yang sama dengan instansi lain)
+help-case-open--carry =
+    Data yang diambil dari kasus yang dilanjutkan atau direplikasi, kecuali diberikan dengan --field (ulangi), misalnya --carry nama_kegiatan --carry ormas
+help-case-link =
+    Tandai dua kasus sebagai terkait (terlihat dari keduanya); dicatat di riwayat kasus pertama. Lanjutan dan replikasi ditautkan saat dibuka (`case open --follows`, `--replicates`).
+
+    Contoh: swakelola case link DINSOS-2025-004 DP3A-2025-001 --as ppk --actor "Budi Santoso"
+help-case-link--other =
+    Kasus yang terkait, disebut dengan cara yang sama
 help-case-add-member =
     Tambahkan organisasi ke suatu pihak pada kasus yang berjalan (koalisi bertambah); dicatat di riwayat. Organisasi itu diundang dan melihat kasus setelah salah satu stafnya menerima.
 
@@ -274,6 +286,13 @@ help-case-history =
     Tampilkan seluruh riwayat kasus
 help-case-verify =
     Hitung ulang rantai hash kasus; keluar dengan kode 1 dan sebut peristiwa pertama yang diubah bila rantainya putus
+
+help-partnership =
+    Kemitraan dari tahun ke tahun: kasus-kasus yang saling melanjutkan
+help-partnership-show =
+    Kemitraan tahun demi tahun: kasus setiap tahun (ditautkan dengan `case open --follows`), tahapnya dan nilainya (pagu, nilai kontrak, realisasi …) beserta pertumbuhannya dari tahun sebelumnya, lalu replikasinya oleh instansi lain.
+
+    Contoh: swakelola partnership show DP3A-2025-001
 
 # Arguments that read the same on every command.
 help-arg--case =

@@ -333,6 +333,19 @@ pub struct CaseView {
     pub next_due_at: Option<Timestamp>,
 }
 
+/// The catalogue key naming a link seen from one end: `outgoing` from the case that follows
+/// (replicates, relates to) the other.
+pub fn link_message(link: swakelola_core::LinkKind, outgoing: bool) -> &'static str {
+    use swakelola_core::LinkKind;
+    match (link, outgoing) {
+        (LinkKind::Follows, true) => "link-follows",
+        (LinkKind::Follows, false) => "link-followed-by",
+        (LinkKind::Replicates, true) => "link-replicates",
+        (LinkKind::Replicates, false) => "link-replicated-by",
+        (LinkKind::Related, _) => "link-related",
+    }
+}
+
 /// One party of a case and the organisations that make it up.
 #[derive(Debug, Clone, Serialize)]
 pub struct PartyLine {
@@ -757,6 +770,12 @@ fn describe(labels: Labels<'_>, kind: &EventKind) -> (&'static str, String) {
             };
             ("timer_fired", text)
         }
+        EventKind::Linked {
+            link, business_key, ..
+        } => (
+            "linked",
+            format!("{}: {business_key}", l.msg(link_message(*link, true))),
+        ),
         EventKind::MemberAdded {
             party,
             organisation,
@@ -999,4 +1018,173 @@ pub fn local_time(
         local.minute(),
         zone_name(calendar)
     )
+}
+
+/// A partnership over the years, as people compare it: each year's case with its stage and its
+/// amounts (every rupiah field of the workflow that any of the cases has set), the change of
+/// each amount from the year before, and the replications elsewhere.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeriesView {
+    pub years: Vec<SeriesRow>,
+    pub replications: Vec<SeriesRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SeriesRow {
+    pub id: String,
+    pub business_key: String,
+    pub organisation: String,
+    pub fiscal_year: Option<i16>,
+    pub stage: Named,
+    pub closed: bool,
+    pub amounts: Vec<SeriesAmount>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SeriesAmount {
+    pub field: Named,
+    /// Whole rupiah, when set.
+    pub value: Option<i64>,
+    /// As people write it (`Rp34.500.000`), or `—` when not set.
+    pub text: String,
+    /// Change from the year before, in percent, when both years have the amount.
+    pub growth_percent: Option<f64>,
+    /// The change as people write it (`+44,9 %`).
+    pub growth: Option<String>,
+}
+
+impl SeriesView {
+    /// `labels_of` gives the labels of each case's own workflow version (a series may span
+    /// versions); the amounts shown are the rupiah fields of the first year's workflow.
+    pub fn build<'w>(
+        series: &swakelola_store::Series,
+        labels_of: impl Fn(&CaseRecord) -> Option<Labels<'w>>,
+    ) -> Self {
+        let amount_fields: Vec<String> = series
+            .chain
+            .first()
+            .and_then(&labels_of)
+            .map(|labels| {
+                labels
+                    .workflow
+                    .fields
+                    .iter()
+                    .filter(|f| f.field_type == swakelola_core::FieldType::Rupiah)
+                    .filter(|f| {
+                        series
+                            .chain
+                            .iter()
+                            .chain(&series.replications)
+                            .any(|c| c.state.fields.contains_key(&f.id))
+                    })
+                    .map(|f| f.id.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let row = |case: &CaseRecord, before: Option<&CaseRecord>| {
+            let labels = labels_of(case);
+            let named = |id: &str, f: &dyn Fn(&Labels<'w>) -> Named| {
+                labels.as_ref().map_or_else(
+                    || Named {
+                        id: id.to_owned(),
+                        label: id.to_owned(),
+                    },
+                    f,
+                )
+            };
+            let rupiah = |c: &CaseRecord, field: &str| match c.state.fields.get(field) {
+                Some(swakelola_core::FieldValue::Rupiah(n)) => Some(*n),
+                _ => None,
+            };
+            let language = labels.as_ref().map_or(Language::Id, |l| l.language);
+            SeriesRow {
+                id: case.id.clone(),
+                business_key: case.business_key.clone(),
+                organisation: case.organisation.clone(),
+                fiscal_year: case.state.fields.values().find_map(|v| match v {
+                    swakelola_core::FieldValue::FiscalYear(year) => Some(*year),
+                    _ => None,
+                }),
+                stage: named(&case.state.stage, &|l| l.stage(&case.state.stage)),
+                closed: case.state.is_closed(),
+                amounts: amount_fields
+                    .iter()
+                    .map(|field| {
+                        let value = rupiah(case, field);
+                        let growth_percent = match (before.and_then(|b| rupiah(b, field)), value) {
+                            (Some(earlier), Some(now)) if earlier > 0 => {
+                                Some((now - earlier) as f64 * 100.0 / earlier as f64)
+                            }
+                            _ => None,
+                        };
+                        SeriesAmount {
+                            field: named(field, &|l| l.field(field)),
+                            value,
+                            text: value.map_or_else(|| "—".to_owned(), format::rupiah),
+                            growth_percent,
+                            growth: growth_percent.map(|p| percent(p, language)),
+                        }
+                    })
+                    .collect(),
+            }
+        };
+        SeriesView {
+            years: series
+                .chain
+                .iter()
+                .enumerate()
+                .map(|(n, case)| row(case, n.checked_sub(1).map(|p| &series.chain[p])))
+                .collect(),
+            replications: series.replications.iter().map(|c| row(c, None)).collect(),
+        }
+    }
+}
+
+/// A signed change in percent as people write it: `+44,9 %` in Indonesian, `+44.9%` in
+/// English.
+pub fn percent(value: f64, language: Language) -> String {
+    let text = format!("{value:+.1}");
+    match language {
+        Language::Id => format!("{} %", text.replace('.', ",")),
+        Language::En => format!("{text}%"),
+    }
+}
+
+/// A link of a case to another, as `case show` and the case page list it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkLine {
+    /// `Lanjutan dari`, `Dilanjutkan oleh`, …
+    pub relation: String,
+    pub link: swakelola_core::LinkKind,
+    pub outgoing: bool,
+    pub case_id: String,
+    pub business_key: String,
+    pub organisation: String,
+    pub stage: Named,
+}
+
+impl LinkLine {
+    /// `other_labels` are those of the other case's workflow, when known.
+    pub fn build(
+        language: Language,
+        link: &swakelola_store::CaseLink,
+        other_labels: Option<Labels<'_>>,
+    ) -> Self {
+        let stage = &link.case.state.stage;
+        LinkLine {
+            relation: catalogue::message(language, link_message(link.link, link.outgoing), &[]),
+            link: link.link,
+            outgoing: link.outgoing,
+            case_id: link.case.id.clone(),
+            business_key: link.case.business_key.clone(),
+            organisation: link.case.organisation.clone(),
+            stage: other_labels.map_or_else(
+                || Named {
+                    id: stage.clone(),
+                    label: stage.clone(),
+                },
+                |l| l.stage(stage),
+            ),
+        }
+    }
 }

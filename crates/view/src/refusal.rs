@@ -166,6 +166,7 @@ pub fn act(names: Names<'_>, act: &Act) -> String {
             names.msg("act-add-record", &[("record", &names.record(record))])
         }
         Act::SetContacts { role } => names.msg("act-set-contacts", &[("role", &names.role(role))]),
+        Act::Link => names.msg("act-link", &[]),
         Act::ChangeMembers { party } => {
             names.msg("act-change-members", &[("party", &names.party(party))])
         }
@@ -392,6 +393,14 @@ pub fn input_problem(names: Names<'_>, problem: &InputProblem) -> String {
             ],
         ),
         InputProblem::NoLead => msg("input-no-lead", &[]),
+        InputProblem::NotAnOrigin => msg("input-not-an-origin", &[]),
+        InputProblem::NotSetOnOrigin { business_key } => msg(
+            "input-not-set-on-origin",
+            &[("case", &format!("`{business_key}`"))],
+        ),
+        InputProblem::OnlyAtOpening => msg("input-only-at-opening", &[]),
+        InputProblem::LinkToItself => msg("input-link-to-itself", &[]),
+        InputProblem::AlreadyLinked => msg("input-already-linked", &[]),
         InputProblem::AlreadyMember {
             organisation,
             party,

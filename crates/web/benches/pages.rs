@@ -115,6 +115,7 @@ fn main() {
             let case = store
                 .open(
                     &OpenCase {
+                        origin: None,
                         workflow_id: "swakelola-tipe-3".into(),
                         organisation: "dp3a-palembang".into(),
                         business_key: format!("DP3A-2025-{n:05}"),

@@ -47,6 +47,7 @@ pub async fn ready_case(store: &SqlStore, key: &str, now: Timestamp) -> String {
     let id = store
         .open(
             &OpenCase {
+                origin: None,
                 workflow_id: "persetujuan-dokumen".into(),
                 organisation: "bench".into(),
                 business_key: key.into(),

@@ -102,6 +102,7 @@ pub async fn open_case(store: &SqlStore, key: &str, title: &str, organisation: &
     let opened = store
         .open(
             &OpenCase {
+                origin: None,
                 workflow_id: "swakelola-tipe-3".into(),
                 organisation: organisation.into(),
                 business_key: key.into(),
