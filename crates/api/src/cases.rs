@@ -165,7 +165,8 @@ pub(crate) async fn detail(
     let workflow = &engine.workflow;
     let labels = Labels::new(workflow, principal.language());
     let your_roles = principal.roles_on(workflow, case);
-    let view = CaseView::build(labels, case, Some(&your_roles), state.now());
+    let entries = state.store.records_of(&case.id).await?;
+    let view = CaseView::build(labels, case, &entries, Some(&your_roles), state.now());
     let case_state = &case.state;
     let links = visible_links(state, principal, &case.id).await?;
     let next = view
@@ -195,7 +196,7 @@ pub(crate) async fn detail(
     Ok(CaseDetail {
         summary: summary(case, labels),
         fields: serde_json::to_value(&case_state.fields).unwrap_or_default(),
-        records: serde_json::to_value(&case_state.records).unwrap_or_default(),
+        records: serde_json::to_value(&entries).unwrap_or_default(),
         documents: case_state
             .documents
             .iter()

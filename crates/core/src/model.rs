@@ -334,7 +334,7 @@ impl Operand {
             FieldValue::FiscalYear(year) => Some(*year),
             _ => None,
         };
-        let entries = |record: &str| records.get(record).map_or(&[][..], |e| e.as_slice());
+        let totals = |record: &str| records.get(record);
         match self {
             Operand::Field(field) => fields.get(field).cloned(),
             Operand::StartOfYear(field) => jiff::civil::Date::new(year(field)?, 1, 1)
@@ -348,20 +348,19 @@ impl Operand {
                 field,
                 rupiah,
             } => {
-                let total = entries(record)
-                    .iter()
-                    .filter_map(|entry| match entry.fields.get(field)? {
-                        FieldValue::Rupiah(n) | FieldValue::Integer(n) => Some(*n),
-                        _ => None,
-                    })
-                    .fold(0i64, i64::saturating_add);
+                let total = totals(record)
+                    .and_then(|t| t.sums.get(field))
+                    .copied()
+                    .unwrap_or(0);
                 Some(if *rupiah {
                     FieldValue::Rupiah(total)
                 } else {
                     FieldValue::Integer(total)
                 })
             }
-            Operand::Count(record) => Some(FieldValue::Integer(entries(record).len() as i64)),
+            Operand::Count(record) => Some(FieldValue::Integer(
+                totals(record).map_or(0, |t| t.count) as i64,
+            )),
         }
     }
 }

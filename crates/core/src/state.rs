@@ -50,10 +50,15 @@ pub struct CaseState {
     pub obligations: BTreeMap<String, Obligation>,
     /// Pending timers, by key.
     pub timers: BTreeMap<String, Timer>,
-    /// Repeating records by kind, oldest first (cases stored before records existed have
-    /// none). Shared (`Arc`): every step clones the state, and a case may hold hundreds of
-    /// records that most steps do not touch.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    /// What decisions need of the case's repeating records, by kind: how many, and the total
+    /// of each numeric field. The records themselves are in the history (`RecordAdded`) and
+    /// in the store's rows, so a case with hundreds of payments is no bigger to step than one
+    /// without. (States written when the records were kept here read back as their totals.)
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "records_or_totals"
+    )]
     pub records: Records,
     /// Approvals given so far for joint sign-offs out of the current stage: by transition,
     /// then by role. Leaving the stage clears them.
@@ -70,8 +75,63 @@ pub struct Approval {
     pub comment: Option<String>,
 }
 
-/// A case's records by kind, oldest first.
-pub type Records = BTreeMap<String, std::sync::Arc<Vec<RecordEntry>>>;
+/// The totals of a case's records, by kind.
+pub type Records = BTreeMap<String, RecordTotals>;
+
+/// The records of one kind, as decisions see them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordTotals {
+    pub count: usize,
+    /// The sum of every whole-number field (amounts, integers) over the records.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sums: BTreeMap<String, i64>,
+}
+
+impl RecordTotals {
+    /// Counts one more record with these values.
+    pub fn add(&mut self, fields: &BTreeMap<String, FieldValue>) {
+        self.count += 1;
+        for (field, value) in fields {
+            if let FieldValue::Rupiah(n) | FieldValue::Integer(n) = value {
+                let sum = self.sums.entry(field.clone()).or_default();
+                *sum = sum.saturating_add(*n);
+            }
+        }
+    }
+}
+
+/// A case's records by kind, oldest first, as the store lists them for people.
+pub type RecordEntries = BTreeMap<String, Vec<RecordEntry>>;
+
+/// Reads `records` as totals, or — from a state written before totals — as the list of every
+/// record, totalled here.
+fn records_or_totals<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Records, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Stored {
+        Totals(RecordTotals),
+        Entries(Vec<RecordEntry>),
+    }
+    let stored = BTreeMap::<String, Stored>::deserialize(deserializer)?;
+    Ok(stored
+        .into_iter()
+        .map(|(kind, stored)| {
+            let totals = match stored {
+                Stored::Totals(totals) => totals,
+                Stored::Entries(entries) => {
+                    let mut totals = RecordTotals::default();
+                    for entry in &entries {
+                        totals.add(&entry.fields);
+                    }
+                    totals
+                }
+            };
+            (kind, totals)
+        })
+        .collect())
+}
 
 /// One record of a case (a payment, a coalition member), as added.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -385,4 +445,39 @@ pub enum NotificationKind {
     Transitioned,
     /// A due date moved because the calendar changed.
     DeadlineMoved,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A state written when the records themselves were kept in it reads back as their
+    /// totals, and is written in the new form.
+    #[test]
+    fn records_stored_in_full_read_back_as_totals() {
+        let old = r#"{"pembayaran": [
+            {"fields": {"termin": {"integer": 1}, "jumlah": {"rupiah": 10350000}, "tanggal_sp2d": {"date": "2025-05-20"}},
+             "added_at": "2025-05-20T02:00:00Z", "added_by": "ppk"},
+            {"fields": {"termin": {"integer": 2}, "jumlah": {"rupiah": 14500000}},
+             "added_at": "2025-08-20T02:00:00Z", "added_by": "ppk"}
+        ]}"#;
+        #[derive(Deserialize)]
+        struct Holder {
+            #[serde(deserialize_with = "records_or_totals")]
+            records: Records,
+        }
+        let read: Holder =
+            serde_json::from_str(&format!(r#"{{"records": {old}}}"#)).expect("old form reads");
+        let totals = &read.records["pembayaran"];
+        assert_eq!(totals.count, 2);
+        assert_eq!(totals.sums["jumlah"], 24_850_000);
+        assert_eq!(totals.sums["termin"], 3);
+        let written = serde_json::to_string(&read.records).unwrap();
+        assert_eq!(
+            written,
+            r#"{"pembayaran":{"count":2,"sums":{"jumlah":24850000,"termin":3}}}"#
+        );
+        let again: Holder = serde_json::from_str(&format!(r#"{{"records": {written}}}"#)).unwrap();
+        assert_eq!(again.records, read.records);
+    }
 }

@@ -19,8 +19,7 @@ use crate::model::{
 };
 use crate::state::{
     Actor, Approval, CaseState, ContactEntry, DocumentRecord, Event, EventKind, MovedDeadline,
-    Notification, NotificationKind, Obligation, ObligationSource, RecordEntry, Timer, TimerEffect,
-    TimerKind,
+    Notification, NotificationKind, Obligation, ObligationSource, Timer, TimerEffect, TimerKind,
 };
 use crate::value::{FieldValue, ValueError};
 
@@ -1351,14 +1350,9 @@ impl Context<'_> {
         if !missing.is_empty() {
             return Err(Rejection::MissingRequiredFields { fields: missing });
         }
-        // Copy-on-write: the state before this step keeps its own list.
-        let entries = std::sync::Arc::make_mut(state.records.entry(id.to_owned()).or_default());
-        entries.push(RecordEntry {
-            fields: fields.clone(),
-            added_at: self.now,
-            added_by: actor.role.clone(),
-        });
-        let number = entries.len();
+        let totals = state.records.entry(id.to_owned()).or_default();
+        totals.add(&fields);
+        let number = totals.count;
         if let Some(rule) = broken_rules(self.workflow, &state.fields, &state.records, &[id]).next()
         {
             return Err(Rejection::RuleBroken {

@@ -206,7 +206,7 @@ fn clone_state_baseline(bencher: divan::Bencher) {
 fn contract_awaiting_the_ormas(s: &Setup, payments: usize) -> CaseState {
     use std::collections::BTreeMap;
     use swakelola_core::FieldValue;
-    use swakelola_core::state::{Approval, DocumentRecord, RecordEntry};
+    use swakelola_core::state::{Approval, DocumentRecord, RecordTotals};
     let mut state = s.opened.clone();
     state.stage = "penyusunan_kontrak".into();
     for (field, value) in [
@@ -235,23 +235,18 @@ fn contract_awaiting_the_ormas(s: &Setup, payments: usize) -> CaseState {
         attached_at: now(),
         attached_by: Actor::new("Budi", "ppk"),
     });
-    let entries: Vec<RecordEntry> = (0..payments)
-        .map(|n| RecordEntry {
-            fields: BTreeMap::from([
-                ("termin".into(), FieldValue::Integer(n as i64 + 1)),
-                ("jumlah".into(), FieldValue::Rupiah(100_000)),
-                (
-                    "tanggal_sp2d".into(),
-                    FieldValue::Date("2025-08-01".parse().unwrap()),
-                ),
-            ]),
-            added_at: now(),
-            added_by: "ppk".into(),
-        })
-        .collect();
-    state
-        .records
-        .insert("pembayaran".into(), std::sync::Arc::new(entries));
+    let mut totals = RecordTotals::default();
+    for n in 0..payments {
+        totals.add(&BTreeMap::from([
+            ("termin".into(), FieldValue::Integer(n as i64 + 1)),
+            ("jumlah".into(), FieldValue::Rupiah(100_000)),
+            (
+                "tanggal_sp2d".into(),
+                FieldValue::Date("2025-08-01".parse().unwrap()),
+            ),
+        ]));
+    }
+    state.records.insert("pembayaran".into(), totals);
     state.approvals.insert(
         "tandatangani_kontrak".into(),
         BTreeMap::from([(

@@ -939,7 +939,13 @@ mod tests {
         let now: Timestamp = "2024-12-20T05:00:00Z".parse().unwrap();
         for (language, name) in [(Language::Id, "id"), (Language::En, "en")] {
             let labels = Labels::new(&engine.workflow, language);
-            let view = CaseView::build(labels, &record, Some(&["pimpinan_ormas"]), now);
+            let view = CaseView::build(
+                labels,
+                &record,
+                &Default::default(),
+                Some(&["pimpinan_ormas"]),
+                now,
+            );
             let mut text = case_text(&view, &[], labels, Some("pimpinan_ormas"));
             for stored in &history {
                 let line = HistoryLine::build(labels, stored);
@@ -1672,7 +1678,8 @@ async fn show(
         .await?;
     let labels = Labels::new(&engine.workflow, output.language);
     let roles = role.map(|r| vec![r]);
-    let view = CaseView::build(labels, record, roles.as_deref(), now);
+    let entries = store.records_of(&record.id).await?;
+    let view = CaseView::build(labels, record, &entries, roles.as_deref(), now);
     let links = store.links(&record.id).await?;
     let others: Vec<&CaseRecord> = links.iter().map(|l| &l.case).collect();
     let engines = store.engines_of(others).await?;

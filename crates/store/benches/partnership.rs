@@ -8,12 +8,16 @@
 //!   event) and the supervisor declines it with a reason (clearing it), in turn;
 //! - plain field: the shipped workflow's `kode_rup` set on a case without records (baseline);
 //! - record under a rule: 100 termin payments added to a case already holding 100, the rule
-//!   `nilai_kontrak >= sum(pembayaran.jumlah)` summing them all each time.
+//!   `nilai_kontrak >= sum(pembayaran.jumlah)` summing them all each time;
+//! - the contract's joint sign-off: the last approval, firing `tandatangani_kontrak`, on
+//!   cases holding 100 payments, next to the same on cases without any.
 
 // Benchmarks measure wall time: the clock rule of this crate (clippy.toml) does not apply.
 #![allow(clippy::disallowed_methods)]
 
 mod common;
+#[path = "../tests/support/walk.rs"]
+mod walk;
 
 use std::time::Instant;
 
@@ -117,31 +121,8 @@ async fn bench(name: &str, store: SqlStore, ops: usize) {
 
     // Shipped workflow: a plain field on a case without records, and payments on a case
     // that already holds 100.
-    let open = |key: &str| OpenCase {
-        origin: None,
-        workflow_id: "swakelola-tipe-3".into(),
-        organisation: "bench".into(),
-        business_key: key.into(),
-        actor: Actor::new("bench", "ppk"),
-        fields: vec![
-            ("nama_kegiatan".into(), "Pendampingan".into()),
-            ("instansi".into(), "DP3A Kota Palembang".into()),
-            ("ormas".into(), "Yayasan Intan Maharani".into()),
-            ("tahun_anggaran".into(), "2025".into()),
-            ("nilai_kontrak".into(), "Rp1.000.000.000.000".into()),
-        ],
-        parties: Parties::default(),
-    };
-    let field_case = store.open(&open("field"), now()).await.unwrap().case.id;
-    let record_case = store.open(&open("records"), now()).await.unwrap().case.id;
-    let payment = |n: usize| Action::AddRecord {
-        record: "pembayaran".into(),
-        values: vec![
-            ("termin".into(), (n + 1).to_string()),
-            ("jumlah".into(), "Rp100.000".into()),
-            ("tanggal_sp2d".into(), "2025-08-01".into()),
-        ],
-    };
+    let field_case = store.open(&open_request("field"), now()).await.unwrap().case.id;
+    let record_case = store.open(&open_request("records"), now()).await.unwrap().case.id;
     for n in 0..100 {
         run(&store, &record_case, "ppk", payment(n)).await;
     }
@@ -163,6 +144,13 @@ async fn bench(name: &str, store: SqlStore, ops: usize) {
         async move { run(store, case, "ppk", action).await }
     })
     .await;
+    // The measure: the last approval of the contract's joint sign-off, which fires
+    // `tandatangani_kontrak`, on cases holding 100 termin payments (each added under the rule
+    // summing them), next to the same on cases without payments. Each case signs once, so
+    // the cases are walked to the contract first (not timed).
+    let signing_cases = (ops / 10).clamp(10, 200);
+    let signed_with_payments = sign(&store, "dengan", signing_cases, 100).await;
+    let signed_plain = sign(&store, "tanpa", signing_cases, 0).await;
     println!("| {name} | plain transitions (baseline) | {plain:.0} | |");
     println!(
         "| {name} | joint sign-off: approve / decline in turn | {joint:.0} | {:.2} |",
@@ -174,6 +162,95 @@ async fn bench(name: &str, store: SqlStore, ops: usize) {
         100 + added,
         records / field
     );
+    println!(
+        "| {name} | last approval fires the contract, no payments (baseline) | {signed_plain:.0} | |"
+    );
+    println!(
+        "| {name} | last approval fires the contract, 100 payments under the rule | {signed_with_payments:.0} | {:.2} (÷ plain transitions {:.2}) |",
+        signed_with_payments / signed_plain,
+        signed_with_payments / plain
+    );
+}
+
+/// Final approvals per second: `cases` seed cases walked to the contract, each holding
+/// `payments` termin payments and approved by the PPK, then signed by the head of the Ormas —
+/// only that last command timed.
+async fn sign(store: &SqlStore, prefix: &str, cases: usize, payments: usize) -> f64 {
+    let mut ids = Vec::with_capacity(cases);
+    for n in 0..cases {
+        let mut request = open_request(&format!("{prefix}-{n}"));
+        request
+            .fields
+            .retain(|(field, _)| field != "nilai_kontrak");
+        let id = store.open(&request, now()).await.unwrap().case.id;
+        for transition in [
+            "catat_audiensi",
+            "serahkan_kak",
+            "terima_kak",
+            "tandatangani_mou",
+            "masuk_apbd",
+            "sahkan_dpa",
+            "umumkan_rup",
+            "kirim_permintaan_kesediaan",
+            "nyatakan_kesediaan",
+            "tetapkan_ormas",
+            "ajukan_proposal",
+            "setujui_proposal",
+        ] {
+            walk::force(store, &id, transition).await;
+        }
+        walk::prepare_contract(store, &id).await;
+        for p in 0..payments {
+            run(store, &id, "ppk", payment(p)).await;
+        }
+        run(store, &id, "ppk", fire("tandatangani_kontrak", None)).await;
+        ids.push(id);
+    }
+    let started = Instant::now();
+    for id in &ids {
+        run(
+            store,
+            id,
+            "pimpinan_ormas",
+            fire("tandatangani_kontrak", None),
+        )
+        .await;
+    }
+    let rate = cases as f64 / started.elapsed().as_secs_f64();
+    for id in &ids {
+        assert_eq!(store.case(id).await.unwrap().state.stage, "pelaksanaan");
+    }
+    rate
+}
+
+fn open_request(key: &str) -> OpenCase {
+    OpenCase {
+        origin: None,
+        workflow_id: "swakelola-tipe-3".into(),
+        organisation: "bench".into(),
+        business_key: key.into(),
+        actor: Actor::new("bench", "ppk"),
+        fields: vec![
+            ("nama_kegiatan".into(), "Pendampingan".into()),
+            ("instansi".into(), "DP3A Kota Palembang".into()),
+            ("ormas".into(), "Yayasan Intan Maharani".into()),
+            ("tahun_anggaran".into(), "2025".into()),
+            ("nilai_kontrak".into(), "Rp1.000.000.000.000".into()),
+        ],
+        parties: Parties::default(),
+    }
+}
+
+/// The `n`-th termin payment, Rp100.000 each: 100 of them stay under a Rp34.500.000 contract.
+fn payment(n: usize) -> Action {
+    Action::AddRecord {
+        record: "pembayaran".into(),
+        values: vec![
+            ("termin".into(), (n + 1).to_string()),
+            ("jumlah".into(), "Rp100.000".into()),
+            ("tanggal_sp2d".into(), "2025-08-01".into()),
+        ],
+    }
 }
 
 #[tokio::main]

@@ -15,6 +15,7 @@ mod links;
 mod lookup;
 mod parties;
 pub mod people;
+mod records;
 mod sql;
 mod tokens;
 mod work;

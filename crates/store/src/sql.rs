@@ -524,6 +524,28 @@ impl SqlStore {
             .execute(&mut **tx)
             .await?;
         }
+        if let EventKind::RecordAdded {
+            record,
+            number,
+            fields,
+        } = &event.kind
+        {
+            // The record itself lives in its own row; the state keeps only the totals.
+            let entry = swakelola_core::state::RecordEntry {
+                fields: fields.clone(),
+                added_at: event.at,
+                added_by: event.actor.role.clone(),
+            };
+            sqlx::query(
+                "INSERT INTO case_records (case_id, kind, number, entry) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(case_id)
+            .bind(record.as_str())
+            .bind(*number as i64)
+            .bind(json(&entry))
+            .execute(&mut **tx)
+            .await?;
+        }
         if let EventKind::Linked {
             link,
             case_id: target,

@@ -10,6 +10,10 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use swakelola_core::Actor;
 use swakelola_core::LinkKind;
+
+#[path = "support/walk.rs"]
+mod walk;
+use walk::{attach, command, force, prepare_contract};
 use swakelola_core::step::Action;
 use swakelola_store::{
     CaseCommand, CaseFilter, CaseRecord, Contact, Error, Fired, Invalid, OpenCase, Origin, Parties,
@@ -156,143 +160,9 @@ fn seed_request(key: &str) -> OpenCase {
     }
 }
 
-fn command(case_id: &str, role: &str, action: Action) -> CaseCommand {
-    CaseCommand {
-        case_id: case_id.into(),
-        actor: Actor::new(format!("staf {role}"), role),
-        action,
-        expected_revision: None,
-        idempotency_key: None,
-        content: None,
-    }
-}
-
-fn attach(case_id: &str, role: &str, document_type: &str, content: &[u8]) -> CaseCommand {
-    use sha2::Digest;
-    CaseCommand {
-        content: Some(content.to_vec()),
-        ..command(
-            case_id,
-            role,
-            Action::Attach {
-                document_type: document_type.into(),
-                file_name: format!("{document_type}.pdf"),
-                sha256: hex::encode(sha2::Sha256::digest(content)),
-                size: content.len() as u64,
-            },
-        )
-    }
-}
-
 /// Opens the seed partnership under `key` and returns the case id.
 async fn open_seed(store: &SqlStore, key: &str) -> String {
     store.open(&seed_request(key), now()).await.unwrap().case.id
-}
-
-/// Meets the guards of `transition` and fires it, as the workflow's first allowed roles.
-async fn force(store: &SqlStore, case_id: &str, transition: &str) {
-    let record = store.case(case_id).await.unwrap();
-    let engine = store
-        .engine_for(&record.workflow_id, record.workflow_version)
-        .await
-        .unwrap();
-    let t = engine.workflow.transition(transition).unwrap().clone();
-    for document in &t.guard.documents {
-        if !store
-            .case(case_id)
-            .await
-            .unwrap()
-            .state
-            .has_document(document)
-        {
-            let role = engine
-                .workflow
-                .document(document)
-                .unwrap()
-                .attach_by
-                .first()
-                .unwrap_or(&t.roles[0])
-                .clone();
-            store
-                .execute(
-                    &attach(
-                        case_id,
-                        &role,
-                        document,
-                        format!("isi {document}").as_bytes(),
-                    ),
-                    now(),
-                )
-                .await
-                .unwrap();
-        }
-    }
-    let mut fields = t.guard.fields.clone();
-    fields.extend(t.guard.conditions.iter().map(|c| c.field.clone()));
-    for field in fields {
-        if store
-            .case(case_id)
-            .await
-            .unwrap()
-            .state
-            .fields
-            .contains_key(&field)
-        {
-            continue;
-        }
-        let value = match field.as_str() {
-            "sumber_dana" => "apbd",
-            "rute_penetapan" => "permintaan_kesediaan",
-            "tanggal_kontrak" => "2025-03-24",
-            "tanggal_selesai" => "2025-06-30",
-            "pagu" | "nilai_kontrak" | "nilai_realisasi" | "nilai_estimasi" => "Rp34.500.000",
-            _ => "027/2025",
-        };
-        let role = engine
-            .workflow
-            .field(&field)
-            .unwrap()
-            .set_by
-            .first()
-            .unwrap_or(&t.roles[0])
-            .clone();
-        store
-            .execute(
-                &command(
-                    case_id,
-                    &role,
-                    Action::SetField {
-                        field: field.clone(),
-                        value: value.into(),
-                    },
-                ),
-                now(),
-            )
-            .await
-            .unwrap();
-    }
-    // A joint sign-off takes every role's approval; otherwise one role fires it.
-    let roles = if t.requires_all.is_empty() {
-        vec![t.roles[0].clone()]
-    } else {
-        t.requires_all.clone()
-    };
-    for role in roles {
-        store
-            .execute(
-                &command(
-                    case_id,
-                    &role,
-                    Action::Fire {
-                        transition: transition.into(),
-                        comment: Some("ok".into()),
-                    },
-                ),
-                now(),
-            )
-            .await
-            .unwrap();
-    }
 }
 
 /// Everything a command could change, to compare before and after a refused one.
@@ -1766,15 +1636,23 @@ async fn records_are_kept_and_a_rule_over_their_sum_refuses_an_excess(store: Arc
         .execute(&pay("2", "Rp14.500.000"), now())
         .await
         .unwrap();
-    // Read back from the database: both records, in order, with typed values.
-    let record = store.case(&id).await.unwrap();
-    let payments = &record.state.records["pembayaran"];
+    // Read back from the database: both records, in order, with typed values; the state
+    // keeps their count and total.
+    let entries = store.records_of(&id).await.unwrap();
+    let payments = &entries["pembayaran"];
     assert_eq!(payments.len(), 2);
     assert_eq!(
         payments[1].fields["jumlah"],
         swakelola_core::FieldValue::Rupiah(14_500_000)
     );
     assert_eq!(payments[0].added_by, "ppk");
+    let totals = &store.case(&id).await.unwrap().state.records["pembayaran"];
+    assert_eq!(totals.count, 2);
+    let first_amount = match payments[0].fields["jumlah"] {
+        swakelola_core::FieldValue::Rupiah(n) => n,
+        ref other => panic!("{other:?}"),
+    };
+    assert_eq!(totals.sums["jumlah"], first_amount + 14_500_000);
     assert_eq!(store.verify(&id).await.unwrap().first_tampered, None);
     // Only the PPK adds payments.
     let by_ormas = CaseCommand {
@@ -1844,35 +1722,6 @@ async fn two_signers_at_once_fire_the_joint_sign_off_exactly_once(store: Arc<Sql
             })
             .count();
         assert_eq!((approvals, fired), (1, 1), "one approval, then one firing");
-    }
-}
-
-/// Attaches the contract and sets its fields, as the PPK, without signing it.
-async fn prepare_contract(store: &SqlStore, id: &str) {
-    store
-        .execute(&attach(id, "ppk", "kontrak", b"isi kontrak"), now())
-        .await
-        .unwrap();
-    for (field, value) in [
-        ("nomor_kontrak", "027/2025"),
-        ("nilai_kontrak", "Rp34.500.000"),
-        ("tanggal_kontrak", "2025-03-24"),
-        ("tanggal_selesai", "2025-06-30"),
-    ] {
-        store
-            .execute(
-                &command(
-                    id,
-                    "ppk",
-                    Action::SetField {
-                        field: field.into(),
-                        value: value.into(),
-                    },
-                ),
-                now(),
-            )
-            .await
-            .unwrap();
     }
 }
 

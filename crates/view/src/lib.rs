@@ -18,7 +18,8 @@ use serde::Serialize;
 use swakelola_core::format::{self, Language};
 use swakelola_core::model::{Label, Period};
 use swakelola_core::state::{
-    EventKind, NotificationKind, Obligation, ObligationSource, TimerEffect, TimerKind,
+    EventKind, NotificationKind, Obligation, ObligationSource, RecordEntries, TimerEffect,
+    TimerKind,
 };
 use swakelola_core::step::{GuardFailure, guard_failures, missing_documents};
 use swakelola_core::{CaseState, Workflow};
@@ -363,10 +364,13 @@ pub struct PartyMember {
 }
 
 impl CaseView {
-    /// The view of `case` for someone acting in `roles` (every role when `None`), at `now`.
+    /// The view of `case` for someone acting in `roles` (every role when `None`), at `now`;
+    /// its records listed from `entries` (`Store::records_of`; empty where a list of cases
+    /// does not show them).
     pub fn build(
         labels: Labels<'_>,
         case: &CaseRecord,
+        entries: &RecordEntries,
         roles: Option<&[&str]>,
         now: Timestamp,
     ) -> Self {
@@ -395,10 +399,7 @@ impl CaseView {
             .records
             .iter()
             .map(|kind| {
-                let entries = state
-                    .records
-                    .get(&kind.id)
-                    .map_or(&[][..], |e| e.as_slice());
+                let entries = entries.get(&kind.id).map_or(&[][..], Vec::as_slice);
                 let path = |f: &str| format!("{}.{f}", kind.id);
                 RecordsView {
                     record: labels.record(&kind.id),
@@ -427,7 +428,8 @@ impl CaseView {
                         .iter()
                         // Amounts add up; a sum of instalment numbers would mean nothing.
                         .filter(|f| {
-                            f.field_type == swakelola_core::FieldType::Rupiah && !entries.is_empty()
+                            f.field_type == swakelola_core::FieldType::Rupiah
+                                && state.records.get(&kind.id).is_some_and(|t| t.count > 0)
                         })
                         .filter_map(|f| {
                             let sum = swakelola_core::model::Operand::Sum {

@@ -507,7 +507,8 @@ pub async fn my_tasks(
         if roles.is_empty() {
             continue;
         }
-        let view = CaseView::build(labels, case, Some(&roles), now);
+        // The list shows no records: their rows are not read for it.
+        let view = CaseView::build(labels, case, &Default::default(), Some(&roles), now);
         let next = NextDeadline::of(labels, case, &engine.calendar, now);
         let actions: Vec<String> = view
             .actions
@@ -622,19 +623,20 @@ async fn render_case(state: &AppState, person: &Person, key: &str, outcome: Outc
         Ok(engine) => engine,
         Err(error) => return store_failure(language, Some(person), &error),
     };
-    let (history, verification) = match (
+    let (history, verification, entries) = match (
         state.store.history(&case.id).await,
         state.store.verify(&case.id).await,
+        state.store.records_of(&case.id).await,
     ) {
-        (Ok(history), Ok(verification)) => (history, verification),
-        (Err(error), _) | (_, Err(error)) => {
+        (Ok(history), Ok(verification), Ok(entries)) => (history, verification, entries),
+        (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => {
             return store_failure(language, Some(person), &error);
         }
     };
     let workflow = &engine.workflow;
     let labels = Labels::new(workflow, language);
     let roles = person.principal.roles_on(workflow, &case);
-    let view = CaseView::build(labels, &case, Some(&roles), state.now());
+    let view = CaseView::build(labels, &case, &entries, Some(&roles), state.now());
     let base = format!("/kasus/{}", crate::session::url_escape(&case.business_key));
     let position = workflow
         .stages

@@ -655,7 +655,7 @@ async fn two_organisations_move_the_seed_case_in_two_browsers() {
             let paid = budi.source().await;
             assert!(paid.contains("Total Jumlah: Rp20.700.000"), "{paid}");
             assert_eq!(
-                store.case(&id).await.unwrap().state.records["pembayaran"].len(),
+                store.case(&id).await.unwrap().state.records["pembayaran"].count,
                 1
             );
             budi.check_accessibility("the case page with a payment")
