@@ -562,7 +562,8 @@ pub async fn open(
                 workflow_id: request.workflow,
                 organisation: principal.organisation().to_owned(),
                 business_key: request.business_key,
-                actor: Actor::new(principal.0.name.clone(), role),
+                actor: Actor::new(principal.0.name.clone(), role)
+                    .for_organisation(principal.organisation()),
                 fields: request.fields.into_iter().collect(),
                 parties,
             },
@@ -612,7 +613,8 @@ pub async fn execute(
         .execute(
             &CaseCommand {
                 case_id: case.id.clone(),
-                actor: Actor::new(principal.0.name.clone(), role),
+                actor: Actor::new(principal.0.name.clone(), role)
+                    .for_organisation(principal.organisation()),
                 action,
                 expected_revision,
                 idempotency_key: idempotency.scoped(&principal.0.id),
@@ -660,8 +662,13 @@ pub async fn acting_on(
         // approved yet.
         Target::Transition(id) => (
             workflow.transition(id).map(|t| {
-                if t.requires_all.is_empty() {
+                if !t.is_joint() {
                     return t.roles.clone();
+                }
+                if t.requires_each_member_of.is_some() {
+                    // Members sign for their organisation: the core tells a member that has
+                    // signed already, so any signer role of the caller will do.
+                    return swakelola_core::step::signer_roles(workflow, t);
                 }
                 let given = case.state.approvals.get(id);
                 let open: Vec<String> = t
@@ -684,10 +691,10 @@ pub async fn acting_on(
         // (with why) to those who may fire it.
         Target::Decline(id) => (
             workflow.transition(id).map(|t| {
-                if t.requires_all.is_empty() {
-                    t.roles.clone()
+                if t.is_joint() {
+                    swakelola_core::step::signer_roles(workflow, t)
                 } else {
-                    t.requires_all.clone()
+                    t.roles.clone()
                 }
             }),
             Act::Fire {

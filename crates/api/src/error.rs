@@ -366,6 +366,11 @@ fn rejection(names: Names<'_>, rejection: &Rejection) -> ApiError {
         Rejection::UnknownParty { .. } => (StatusCode::UNPROCESSABLE_ENTITY, one("party")),
         Rejection::ReasonRequired => (StatusCode::UNPROCESSABLE_ENTITY, one("reason")),
         Rejection::MembersFixed { .. } => (StatusCode::UNPROCESSABLE_ENTITY, Vec::new()),
+        Rejection::AlreadyMember { .. }
+        | Rejection::NotAMember { .. }
+        | Rejection::LeadStays { .. } => (StatusCode::UNPROCESSABLE_ENTITY, one("organisation")),
+        Rejection::OrganisationNeeded { .. } => (StatusCode::UNPROCESSABLE_ENTITY, Vec::new()),
+        Rejection::NotASigner { .. } => (StatusCode::FORBIDDEN, Vec::new()),
         Rejection::CommentTooLong => (StatusCode::UNPROCESSABLE_ENTITY, one("comment")),
         Rejection::UnknownTransition { .. }
         | Rejection::UnknownDocumentType { .. }

@@ -260,6 +260,16 @@ pub struct Transition {
     /// Roles that must each approve before it takes effect (a joint sign-off): each approval
     /// is recorded, and the last one fires the transition. Empty: one of `roles` fires it.
     pub requires_all: Vec<String>,
+    /// A party every organisation of which must approve too (each member of a coalition
+    /// signs the MoU), through one of the party's roles among `roles`.
+    pub requires_each_member_of: Option<String>,
+}
+
+impl Transition {
+    /// Whether it takes several approvals (a joint sign-off) rather than one firing.
+    pub fn is_joint(&self) -> bool {
+        !self.requires_all.is_empty() || self.requires_each_member_of.is_some()
+    }
 }
 
 /// What must hold before a transition may fire.

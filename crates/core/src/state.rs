@@ -15,6 +15,10 @@ use crate::value::FieldValue;
 pub struct Actor {
     pub name: String,
     pub role: String,
+    /// The organisation the person acts for, when the caller knows it (the API and the pages
+    /// always do). A member's approval of a coalition sign-off counts for this organisation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<String>,
 }
 
 impl Actor {
@@ -22,7 +26,14 @@ impl Actor {
         Self {
             name: name.into(),
             role: role.into(),
+            organisation: None,
         }
+    }
+
+    /// The same person, acting for `organisation`.
+    pub fn for_organisation(mut self, organisation: impl Into<String>) -> Self {
+        self.organisation = Some(organisation.into());
+        self
     }
 
     /// The runner, acting when a timer fires.
@@ -60,8 +71,14 @@ pub struct CaseState {
         deserialize_with = "records_or_totals"
     )]
     pub records: Records,
+    /// The organisations of each party, the lead first (a coalition's members after it).
+    /// Kept so that a sign-off by every member knows who they are; the store keeps access in
+    /// step with it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parties: BTreeMap<String, Vec<String>>,
     /// Approvals given so far for joint sign-offs out of the current stage: by transition,
-    /// then by role. Leaving the stage clears them.
+    /// then by signer — a role, or `@organisation` for a member of a coalition that signs.
+    /// Leaving the stage clears them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub approvals: BTreeMap<String, BTreeMap<String, Approval>>,
 }
@@ -264,6 +281,9 @@ pub enum EventKind {
     Opened {
         stage: String,
         fields: BTreeMap<String, FieldValue>,
+        /// The organisations of each party, lead first.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        parties: BTreeMap<String, Vec<String>>,
     },
     Transitioned {
         transition: String,
@@ -445,6 +465,17 @@ pub enum NotificationKind {
     Transitioned,
     /// A due date moved because the calendar changed.
     DeadlineMoved,
+}
+
+/// The signer key of a coalition member's approval (`@yayasan-intan-maharani`); role ids never
+/// start with `@`.
+pub fn member_signer(organisation: &str) -> String {
+    format!("@{organisation}")
+}
+
+/// The organisation a signer key stands for, when it is a member's.
+pub fn signer_organisation(signer: &str) -> Option<&str> {
+    signer.strip_prefix('@')
 }
 
 #[cfg(test)]

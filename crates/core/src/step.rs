@@ -37,8 +37,12 @@ pub struct Command {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// Open a new case with initial field values (as typed; parsed by field type).
-    Open { fields: Vec<(String, String)> },
+    /// Open a new case with initial field values (as typed; parsed by field type) and the
+    /// organisations of its parties, lead first.
+    Open {
+        fields: Vec<(String, String)>,
+        parties: BTreeMap<String, Vec<String>>,
+    },
     /// Fire a transition out of the current stage.
     Fire {
         transition: String,
@@ -210,6 +214,24 @@ pub enum Rejection {
     MembersFixed { party: String },
     #[error("a reason is required to withdraw an organisation")]
     ReasonRequired,
+    #[error("`{organisation}` is already in party `{party}`")]
+    AlreadyMember { party: String, organisation: String },
+    #[error("`{organisation}` is not in party `{party}`")]
+    NotAMember { party: String, organisation: String },
+    #[error(
+        "`{organisation}` leads party `{party}` and cannot be withdrawn; a party keeps its lead"
+    )]
+    LeadStays { party: String, organisation: String },
+    #[error(
+        "a member of the coalition `{party}` signs `{transition}` for its organisation; say which organisation you act for"
+    )]
+    OrganisationNeeded { party: String, transition: String },
+    #[error("`{organisation}` is not a member of `{party}`, whose members sign `{transition}`")]
+    NotASigner {
+        party: String,
+        organisation: String,
+        transition: String,
+    },
     #[error("this would break the rule `{rule}` ({}); change the values so that it holds", describe_condition(.condition))]
     RuleBroken {
         rule: String,
@@ -305,6 +327,11 @@ impl Rejection {
             Rejection::UnknownParty { .. } => "unknown_party",
             Rejection::MembersFixed { .. } => "members_fixed",
             Rejection::ReasonRequired => "reason_required",
+            Rejection::AlreadyMember { .. } => "already_member",
+            Rejection::NotAMember { .. } => "not_a_member",
+            Rejection::LeadStays { .. } => "is_lead",
+            Rejection::OrganisationNeeded { .. } => "organisation_needed",
+            Rejection::NotASigner { .. } => "not_a_signer",
         }
     }
 }
@@ -327,7 +354,9 @@ pub fn step(
         return Err(Rejection::MissingActor);
     }
     let state = match (state, &command.action) {
-        (None, Action::Open { fields }) => return ctx.open(&command.actor, fields),
+        (None, Action::Open { fields, parties }) => {
+            return ctx.open(&command.actor, fields, parties);
+        }
         (Some(_), Action::Open { .. }) => return Err(Rejection::AlreadyOpen),
         (None, _) => return Err(Rejection::NotOpened),
         (Some(state), _) => state,
@@ -395,6 +424,15 @@ pub fn step(
             organisation,
         } => {
             ctx.check_members_by(actor, party)?;
+            let members = next.parties.entry(party.clone()).or_default();
+            if members.contains(organisation) {
+                return Err(Rejection::AlreadyMember {
+                    party: party.clone(),
+                    organisation: organisation.clone(),
+                });
+            }
+            // An organisation joining a party nobody leads yet leads it.
+            members.push(organisation.clone());
             EventKind::MemberAdded {
                 party: party.clone(),
                 organisation: organisation.clone(),
@@ -412,6 +450,29 @@ pub fn step(
             if reason.chars().count() > MAX_COMMENT_CHARS {
                 return Err(Rejection::CommentTooLong);
             }
+            let members = next.parties.entry(party.clone()).or_default();
+            match members.iter().position(|m| m == organisation) {
+                None => {
+                    return Err(Rejection::NotAMember {
+                        party: party.clone(),
+                        organisation: organisation.clone(),
+                    });
+                }
+                Some(0) => {
+                    return Err(Rejection::LeadStays {
+                        party: party.clone(),
+                        organisation: organisation.clone(),
+                    });
+                }
+                Some(index) => {
+                    members.remove(index);
+                }
+            }
+            // Approvals this organisation gave no longer count: it is not a member any more.
+            let signer = crate::state::member_signer(organisation);
+            for approvals in next.approvals.values_mut() {
+                approvals.remove(&signer);
+            }
             EventKind::MemberWithdrawn {
                 party: party.clone(),
                 organisation: organisation.clone(),
@@ -423,6 +484,78 @@ pub fn step(
         }
     };
     Ok(finish(state, next, actor, kind, notifications, now))
+}
+
+/// The roles that take part in a joint sign-off: those in `requires_all`, and the roles of
+/// the party whose every member signs (among the transition's `roles`).
+pub fn signer_roles(workflow: &Workflow, transition: &Transition) -> Vec<String> {
+    let mut roles = transition.requires_all.clone();
+    if let Some(party) = &transition.requires_each_member_of {
+        roles.extend(
+            transition
+                .roles
+                .iter()
+                .filter(|r| {
+                    workflow
+                        .role(r)
+                        .is_some_and(|role| role.party.as_ref() == Some(party))
+                })
+                .filter(|r| !transition.requires_all.contains(r))
+                .cloned(),
+        );
+    }
+    roles
+}
+
+/// Every signer a joint sign-off waits for in this case: its roles, then `@organisation` for
+/// each organisation of the party whose members all sign.
+pub fn signers(state: &CaseState, transition: &Transition) -> Vec<String> {
+    let mut signers = transition.requires_all.clone();
+    if let Some(party) = &transition.requires_each_member_of {
+        signers.extend(
+            state
+                .parties
+                .get(party)
+                .into_iter()
+                .flatten()
+                .map(|o| crate::state::member_signer(o)),
+        );
+    }
+    signers
+}
+
+/// The signer `actor`'s approval counts as: their role when it is one of `requires_all`,
+/// otherwise their organisation as a member of the signing party.
+fn signer_of(
+    state: &CaseState,
+    transition: &Transition,
+    actor: &Actor,
+) -> Result<String, Rejection> {
+    if transition.requires_all.contains(&actor.role) {
+        return Ok(actor.role.clone());
+    }
+    let party = transition
+        .requires_each_member_of
+        .as_ref()
+        .expect("the role check admits only signer roles");
+    let Some(organisation) = &actor.organisation else {
+        return Err(Rejection::OrganisationNeeded {
+            party: party.clone(),
+            transition: transition.id.clone(),
+        });
+    };
+    if !state
+        .parties
+        .get(party)
+        .is_some_and(|members| members.contains(organisation))
+    {
+        return Err(Rejection::NotASigner {
+            party: party.clone(),
+            organisation: organisation.clone(),
+            transition: transition.id.clone(),
+        });
+    }
+    Ok(crate::state::member_signer(organisation))
 }
 
 /// Transitions `role` could fire from the case's current stage, whether or not their
@@ -667,7 +800,20 @@ impl Context<'_> {
         Ok(())
     }
 
-    fn open(&self, actor: &Actor, given: &[(String, String)]) -> Result<Outcome, Rejection> {
+    fn open(
+        &self,
+        actor: &Actor,
+        given: &[(String, String)],
+        parties: &BTreeMap<String, Vec<String>>,
+    ) -> Result<Outcome, Rejection> {
+        for party in parties.keys() {
+            if self.workflow.party(party).is_none() {
+                return Err(Rejection::UnknownParty {
+                    party: party.clone(),
+                    known: self.workflow.parties.iter().map(|p| p.id.clone()).collect(),
+                });
+            }
+        }
         self.check_role(actor, &self.workflow.open_by, Act::Open)?;
         let mut fields = BTreeMap::new();
         for (id, text) in given {
@@ -710,12 +856,14 @@ impl Context<'_> {
             obligations: BTreeMap::new(),
             timers: BTreeMap::new(),
             records: BTreeMap::new(),
+            parties: parties.clone(),
             approvals: BTreeMap::new(),
         };
         self.enter_stage(&mut state, initial)?;
         let kind = EventKind::Opened {
             stage: initial.id.clone(),
             fields,
+            parties: parties.clone(),
         };
         let empty = CaseState {
             timers: BTreeMap::new(),
@@ -769,15 +917,15 @@ impl Context<'_> {
                 allowed: from_here(),
             });
         }
-        // A joint sign-off is approved by each of its roles; otherwise one of `roles` fires.
-        let allowed = if transition.requires_all.is_empty() {
-            &transition.roles
+        // A joint sign-off is approved by each of its signers; otherwise one of `roles` fires.
+        let allowed = if transition.is_joint() {
+            signer_roles(self.workflow, transition)
         } else {
-            &transition.requires_all
+            transition.roles.clone()
         };
         self.check_role(
             actor,
-            allowed,
+            &allowed,
             Act::Fire {
                 transition: id.to_owned(),
             },
@@ -796,27 +944,28 @@ impl Context<'_> {
             .map(|c| c.trim().to_owned())
             .filter(|c| !c.is_empty());
         let mut approved_by = Vec::new();
-        if !transition.requires_all.is_empty() {
-            // A joint sign-off: record this role's approval; the last one fires it.
+        if transition.is_joint() {
+            // A joint sign-off: record this signer's approval; the last one fires it.
+            let signer = signer_of(state, transition, actor)?;
+            let signers = signers(state, transition);
             let approvals = state.approvals.entry(id.to_owned()).or_default();
-            if approvals.contains_key(&actor.role) {
+            if approvals.contains_key(&signer) {
                 return Err(Rejection::AlreadyApproved {
                     transition: id.to_owned(),
-                    role: actor.role.clone(),
+                    role: signer,
                 });
             }
             approvals.insert(
-                actor.role.clone(),
+                signer,
                 Approval {
                     actor: actor.name.clone(),
                     at: self.now,
                     comment: comment.clone(),
                 },
             );
-            let outstanding: Vec<String> = transition
-                .requires_all
+            let outstanding: Vec<String> = signers
                 .iter()
-                .filter(|r| !approvals.contains_key(*r))
+                .filter(|s| !approvals.contains_key(*s))
                 .cloned()
                 .collect();
             if !outstanding.is_empty() {
@@ -826,7 +975,7 @@ impl Context<'_> {
                     outstanding,
                 });
             }
-            approved_by = transition.requires_all.clone();
+            approved_by = signers;
         }
         let from = state.stage.clone();
         self.move_to(state, transition, actor, notifications)?;
@@ -857,19 +1006,19 @@ impl Context<'_> {
                 allowed: self
                     .workflow
                     .transitions_from(&state.stage)
-                    .filter(|t| !t.requires_all.is_empty())
+                    .filter(|t| t.is_joint())
                     .map(|t| t.id.clone())
                     .collect(),
             });
         };
-        if transition.requires_all.is_empty() {
+        if !transition.is_joint() {
             return Err(Rejection::NotJoint {
                 transition: id.to_owned(),
             });
         }
         self.check_role(
             actor,
-            &transition.requires_all,
+            &signer_roles(self.workflow, transition),
             Act::Fire {
                 transition: id.to_owned(),
             },

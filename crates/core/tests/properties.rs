@@ -506,8 +506,9 @@ fn walk(
                         role: r,
                         add,
                     } => {
+                        // Two organisations, so that a party gets a lead and a member.
+                        let organisation = ["perkumpulan-a", "perkumpulan-b"][party / 4].to_owned();
                         let party = workflow.parties[party % workflow.parties.len()].id.clone();
-                        let organisation = "perkumpulan-anggota".to_owned();
                         (
                             role(r),
                             if add {
@@ -559,18 +560,41 @@ fn walk(
                     &engine.calendar,
                 );
                 prop_assert_eq!(&first, &second);
-                if let Action::AddMember { party, .. } | Action::WithdrawMember { party, .. } =
-                    &action
+                if let Action::AddMember {
+                    party,
+                    organisation,
+                }
+                | Action::WithdrawMember {
+                    party,
+                    organisation,
+                    ..
+                } = &action
                 {
-                    // Only the roles the workflow names change a party's members, and the
-                    // change touches nothing of the case but its history.
+                    // Only the roles the workflow names change a party's members; the change
+                    // touches nothing of the case but its parties (and a withdrawn member's
+                    // signatures); a party keeps its lead.
                     let allowed = &workflow.party(party).unwrap().members_by;
-                    prop_assert_eq!(first.is_ok(), allowed.contains(&role));
-                    if let Ok(outcome) = &first {
-                        let mut unchanged = case.state().clone();
-                        unchanged.revision += 1;
-                        prop_assert_eq!(&outcome.state, &unchanged);
-                        prop_assert!(outcome.schedule.is_empty() && outcome.cancel.is_empty());
+                    let before = case.state().parties.get(party).cloned().unwrap_or_default();
+                    match &first {
+                        Ok(outcome) => {
+                            prop_assert!(allowed.contains(&role));
+                            let mut unchanged = case.state().clone();
+                            unchanged.revision += 1;
+                            unchanged.parties = outcome.state.parties.clone();
+                            unchanged.approvals = outcome.state.approvals.clone();
+                            prop_assert_eq!(&outcome.state, &unchanged);
+                            prop_assert!(outcome.schedule.is_empty() && outcome.cancel.is_empty());
+                            let after = &outcome.state.parties[party];
+                            let adding = matches!(action, Action::AddMember { .. });
+                            prop_assert_eq!(after.contains(organisation), adding);
+                            prop_assert_eq!(after.first(), before.first().or(Some(organisation)));
+                        }
+                        Err(refusal) => prop_assert!(
+                            !allowed.contains(&role)
+                                || ["already_member", "not_a_member", "is_lead"]
+                                    .contains(&refusal.code()),
+                            "{refusal}"
+                        ),
                     }
                 }
                 if let Ok(outcome) = &first {

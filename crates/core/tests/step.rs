@@ -140,6 +140,7 @@ fn opening_checks_fields() {
             "pimpinan_ormas",
             Action::Open {
                 fields: seed_fields()[..2].to_vec(),
+                parties: Default::default(),
             },
         )
         .unwrap_err();
@@ -150,17 +151,29 @@ fn opening_checks_fields() {
     let mut fields = seed_fields();
     fields.push(("tahun_anggaran".into(), "2026".into()));
     assert_eq!(
-        case.run("pimpinan_ormas", Action::Open { fields })
-            .unwrap_err()
-            .code(),
+        case.run(
+            "pimpinan_ormas",
+            Action::Open {
+                fields,
+                parties: Default::default(),
+            }
+        )
+        .unwrap_err()
+        .code(),
         "duplicate_field"
     );
     let mut fields = seed_fields();
     fields[3].1 = "dua ribu".into();
     assert_eq!(
-        case.run("pimpinan_ormas", Action::Open { fields })
-            .unwrap_err()
-            .code(),
+        case.run(
+            "pimpinan_ormas",
+            Action::Open {
+                fields,
+                parties: Default::default(),
+            }
+        )
+        .unwrap_err()
+        .code(),
         "invalid_field_value"
     );
     assert!(case.state.is_none());
@@ -169,7 +182,8 @@ fn opening_checks_fields() {
         case.run(
             "pimpinan_ormas",
             Action::Open {
-                fields: seed_fields()
+                fields: seed_fields(),
+                parties: Default::default(),
             }
         )
         .unwrap_err(),
@@ -516,7 +530,10 @@ fn a_case_cannot_be_opened_with_values_that_break_a_rule() {
     fields.push(("nilai_kontrak".into(), "Rp50.000.000".into()));
     let command = swakelola_core::step::Command {
         actor: swakelola_core::Actor::new("Budi", "ppk"),
-        action: swakelola_core::step::Action::Open { fields },
+        action: swakelola_core::step::Action::Open {
+            fields,
+            parties: Default::default(),
+        },
     };
     let err = swakelola_core::step::step(
         &engine.workflow,
@@ -611,4 +628,131 @@ fn a_joint_sign_off_fires_with_the_last_approval_and_a_decline_resets_it() {
         other => panic!("{other:?}"),
     }
     assert!(case.state().approvals.is_empty(), "cleared with the stage");
+}
+
+/// A memorandum every organisation of a coalition signs, beside the agency's head: each
+/// member signs once for its organisation, the last signature fires it, a withdrawn member's
+/// signature no longer counts, and one who is not a member cannot sign.
+#[test]
+fn every_member_of_a_coalition_signs_before_the_memorandum_takes_effect() {
+    use swakelola_core::step::{Action, Command, step};
+    use swakelola_core::{Actor, EventKind};
+    let yaml = r#"
+id: koalisi
+label: Koalisi
+calendar: indonesia
+parties:
+  - { id: instansi, label: Instansi }
+  - { id: ormas, label: Ormas, members_by: [kepala] }
+roles:
+  - { id: kepala, label: Kepala Dinas, party: instansi }
+  - { id: pimpinan, label: Pimpinan Ormas, party: ormas }
+stages:
+  - { id: mou, label: MoU, initial: true, deadline: { after: 10 working days } }
+  - { id: berlaku, label: Berlaku, terminal: true }
+transitions:
+  - id: tandatangani
+    label: Tandatangani
+    from: [mou]
+    to: berlaku
+    roles: [kepala, pimpinan]
+    requires_all: [kepala]
+    requires_each_member_of: ormas
+"#;
+    let dir =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../workflows/calendars");
+    let calendars: Vec<_> = ["indonesia-2025.yaml"]
+        .iter()
+        .map(|f| swakelola_definition::CalendarFile {
+            file: (*f).into(),
+            text: std::fs::read_to_string(dir.join(f)).unwrap(),
+        })
+        .collect();
+    let bundle =
+        swakelola_definition::load_sources(&[("koalisi.yaml".into(), yaml.into())], &calendars);
+    assert!(!bundle.has_errors(), "{:?}", bundle.diagnostics);
+    let workflow = &bundle.workflows[0].workflow;
+    let calendar = &bundle.calendars["indonesia"];
+    let now = wib(2025, 3, 24, 9);
+    let act = |state: Option<&swakelola_core::CaseState>, actor: Actor, action: Action| {
+        step(workflow, state, &Command { actor, action }, now, calendar)
+    };
+    let head = |org: &str| Actor::new(format!("Pimpinan {org}"), "pimpinan").for_organisation(org);
+    let sign = Action::Fire {
+        transition: "tandatangani".into(),
+        comment: None,
+    };
+    let mut state = act(
+        None,
+        Actor::new("Kepala", "kepala"),
+        Action::Open {
+            fields: Vec::new(),
+            parties: [
+                ("instansi".to_owned(), vec!["dinas".to_owned()]),
+                (
+                    "ormas".to_owned(),
+                    vec![
+                        "yayasan-a".to_owned(),
+                        "perkumpulan-b".to_owned(),
+                        "lbh-c".to_owned(),
+                    ],
+                ),
+            ]
+            .into_iter()
+            .collect(),
+        },
+    )
+    .unwrap()
+    .state;
+    // Signatures in any order; each one recorded, none fires it early.
+    for actor in [
+        head("perkumpulan-b"),
+        Actor::new("Kepala", "kepala"),
+        head("yayasan-a"),
+    ] {
+        let outcome = act(Some(&state), actor, sign.clone()).unwrap();
+        let EventKind::Approved { outstanding, .. } = &outcome.event.kind else {
+            panic!("fired early: {:?}", outcome.event.kind);
+        };
+        assert!(
+            outstanding.contains(&"@lbh-c".to_owned()),
+            "{outstanding:?}"
+        );
+        state = outcome.state;
+    }
+    // The same member twice, a member without its organisation, a stranger: refused.
+    for (actor, code) in [
+        (head("yayasan-a"), "already_approved"),
+        (Actor::new("Seseorang", "pimpinan"), "organisation_needed"),
+        (head("org-lain"), "not_a_signer"),
+    ] {
+        assert_eq!(
+            act(Some(&state), actor, sign.clone()).unwrap_err().code(),
+            code
+        );
+    }
+    // A member withdrawn takes its signature with it; the coalition then needs one fewer.
+    let withdrawn = act(
+        Some(&state),
+        Actor::new("Kepala", "kepala"),
+        Action::WithdrawMember {
+            party: "ormas".into(),
+            organisation: "perkumpulan-b".into(),
+            reason: "mengundurkan diri".into(),
+        },
+    )
+    .unwrap()
+    .state;
+    assert!(!withdrawn.approvals["tandatangani"].contains_key("@perkumpulan-b"));
+    let last = act(Some(&withdrawn), head("lbh-c"), sign.clone()).unwrap();
+    match &last.event.kind {
+        EventKind::Transitioned { approved_by, .. } => assert_eq!(
+            approved_by,
+            &["kepala", "@yayasan-a", "@lbh-c"]
+                .map(String::from)
+                .to_vec()
+        ),
+        other => panic!("expected the memorandum to take effect, got {other:?}"),
+    }
+    assert_eq!(last.state.stage, "berlaku");
 }

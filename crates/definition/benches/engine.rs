@@ -90,6 +90,7 @@ fn open_command() -> Command {
                 ("ormas".into(), "Yayasan Intan Maharani".into()),
                 ("tahun_anggaran".into(), "2025".into()),
             ],
+            parties: Default::default(),
         },
     }
 }

@@ -54,6 +54,8 @@ struct Names {
     parties: BTreeMap<String, Location>,
     phases: BTreeMap<String, Location>,
     roles: BTreeMap<String, Location>,
+    /// The party of each role that has one.
+    role_parties: BTreeMap<String, String>,
     documents: BTreeMap<String, Location>,
     fields: BTreeMap<String, FieldType>,
     /// Fields whose type is unknown (E035): their values are not checked again.
@@ -212,6 +214,11 @@ impl Checker<'_> {
             .collect();
         for role in &raw.roles.value {
             self.declare("role", &role.id, &mut names.roles);
+            if let Some(party) = &role.party {
+                names
+                    .role_parties
+                    .insert(role.id.value.clone(), party.value.clone());
+            }
             if role.id.value == SYSTEM_ROLE {
                 self.report(
                     role.id.referenced,
@@ -632,7 +639,14 @@ impl Checker<'_> {
                 let mut distinct = listed.clone();
                 distinct.sort();
                 distinct.dedup();
-                if distinct.len() < 2 || distinct.len() != listed.len() {
+                // With every member of a party signing too, one role beside them is a joint
+                // sign-off already.
+                let fewest = if raw.requires_each_member_of.is_some() {
+                    1
+                } else {
+                    2
+                };
+                if distinct.len() < fewest || distinct.len() != listed.len() {
                     self.report(
                         all.referenced,
                         Code::E048,
@@ -661,8 +675,44 @@ impl Checker<'_> {
                 listed
             }
         };
+        let requires_each_member_of = raw.requires_each_member_of.as_ref().map(|party| {
+            if self.reference(party, &names.parties, "party", Code::E016) {
+                let signs = |role: &S<String>| {
+                    names.role_parties.get(&role.value) == Some(&party.value)
+                };
+                if !raw.roles.value.iter().any(signs) {
+                    self.report(
+                        party.referenced,
+                        Code::E048,
+                        format!(
+                            "every member of `{}` must approve `{}`, but none of the party's roles may fire it",
+                            party.value, raw.id.value
+                        ),
+                        format!(
+                            "add a role of `{}` (e.g. its head) to `roles`",
+                            party.value
+                        ),
+                    );
+                }
+                if let Some(all) = &raw.requires_all
+                    && let Some(role) = all.value.iter().find(|r| signs(r))
+                {
+                    self.report(
+                        role.referenced,
+                        Code::E048,
+                        format!(
+                            "`{}` belongs to `{}`, whose members sign `{}` each: list it in `requires_all` or sign as a member, not both",
+                            role.value, party.value, raw.id.value
+                        ),
+                        format!("remove `{}` from `requires_all`", role.value),
+                    );
+                }
+            }
+            party.value.clone()
+        });
         Transition {
             requires_all,
+            requires_each_member_of,
             id: raw.id.value.clone(),
             label: self.label(&raw.id, raw.label.as_deref(), raw.label_en.as_ref()),
             from: values(&raw.from.value),

@@ -243,6 +243,9 @@ pub struct Transition {
     /// A joint sign-off: roles that must each approve before it takes effect.
     #[serde(default)]
     pub requires_all: Option<S<Vec<S<String>>>>,
+    /// A party every organisation of which must approve too (each coalition member signs).
+    #[serde(default)]
+    pub requires_each_member_of: Option<S<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -117,6 +117,20 @@ pub struct Acting {
     /// Your name, recorded in the history.
     #[arg(long, value_name = "NAME")]
     pub actor: String,
+    /// The organisation you act for; needed to sign as a member of a coalition whose every
+    /// member signs (e.g. the MoU).
+    #[arg(long = "for", value_name = "ORG")]
+    pub acting_for: Option<String>,
+}
+
+impl Acting {
+    fn actor(&self) -> Actor {
+        let actor = Actor::new(self.actor.clone(), self.role.clone());
+        match &self.acting_for {
+            Some(organisation) => actor.for_organisation(organisation),
+            None => actor,
+        }
+    }
 }
 
 /// Options every changing command takes.
@@ -886,6 +900,7 @@ mod tests {
                     ("ormas".into(), "Yayasan Intan Maharani".into()),
                     ("tahun_anggaran".into(), "2025".into()),
                 ],
+                parties: Default::default(),
             },
             at("2024-12-10T03:00:00Z"),
         );
@@ -1234,7 +1249,7 @@ async fn run_case(
         |case: &str, acting: &Acting, change: &Change, action: Action, content: Option<Vec<u8>>| {
             CaseCommand {
                 case_id: case.to_owned(),
-                actor: Actor::new(acting.actor.clone(), acting.role.clone()),
+                actor: acting.actor(),
                 action,
                 expected_revision: change.expected_revision,
                 idempotency_key: change.idempotency_key.clone(),
@@ -1277,7 +1292,7 @@ async fn run_case(
                 workflow_id: workflow.clone(),
                 organisation: organisation.clone(),
                 business_key: key.clone(),
-                actor: Actor::new(acting.actor.clone(), acting.role.clone()),
+                actor: acting.actor(),
                 fields: Vec::new(),
                 parties: Parties::default(),
             };

@@ -227,11 +227,10 @@ pub fn render(
             .iter()
             .filter_map(|(transition, given)| {
                 let t = workflow.transition(transition)?;
-                let outstanding: Vec<String> = t
-                    .requires_all
+                let outstanding: Vec<String> = swakelola_core::step::signers(&case.state, t)
                     .iter()
-                    .filter(|r| !given.contains_key(*r))
-                    .map(|r| format!("«{}»", labels.role(r).label))
+                    .filter(|s| !given.contains_key(*s))
+                    .map(|s| format!("«{}»", labels.signer(s)))
                     .collect();
                 (!outstanding.is_empty())
                     .then(|| (format!("«{}»", pick(&t.label)), outstanding.join(", ")))
@@ -372,6 +371,7 @@ mod tests {
             obligations: Default::default(),
             timers: Default::default(),
             records: Default::default(),
+            parties: Default::default(),
             approvals: Default::default(),
         };
         state.fields.insert(

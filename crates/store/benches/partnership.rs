@@ -121,8 +121,18 @@ async fn bench(name: &str, store: SqlStore, ops: usize) {
 
     // Shipped workflow: a plain field on a case without records, and payments on a case
     // that already holds 100.
-    let field_case = store.open(&open_request("field"), now()).await.unwrap().case.id;
-    let record_case = store.open(&open_request("records"), now()).await.unwrap().case.id;
+    let field_case = store
+        .open(&open_request("field"), now())
+        .await
+        .unwrap()
+        .case
+        .id;
+    let record_case = store
+        .open(&open_request("records"), now())
+        .await
+        .unwrap()
+        .case
+        .id;
     for n in 0..100 {
         run(&store, &record_case, "ppk", payment(n)).await;
     }
@@ -179,9 +189,7 @@ async fn sign(store: &SqlStore, prefix: &str, cases: usize, payments: usize) -> 
     let mut ids = Vec::with_capacity(cases);
     for n in 0..cases {
         let mut request = open_request(&format!("{prefix}-{n}"));
-        request
-            .fields
-            .retain(|(field, _)| field != "nilai_kontrak");
+        request.fields.retain(|(field, _)| field != "nilai_kontrak");
         let id = store.open(&request, now()).await.unwrap().case.id;
         for transition in [
             "catat_audiensi",

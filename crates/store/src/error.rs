@@ -222,12 +222,6 @@ pub enum InputProblem {
     NoLead,
     #[error("`{organisation}` is already in party `{party}`")]
     AlreadyMember { organisation: String, party: String },
-    #[error("`{organisation}` is not in party `{party}`")]
-    NotAMember { organisation: String, party: String },
-    #[error(
-        "`{organisation}` leads party `{party}` and cannot be withdrawn; a party keeps its lead"
-    )]
-    IsLead { organisation: String, party: String },
     #[error("`{entry}` is not a network")]
     NotANetwork { entry: String },
     #[error("{0}")]
@@ -269,8 +263,6 @@ impl InputProblem {
             InputProblem::LinkToItself => "link_to_itself",
             InputProblem::AlreadyLinked => "already_linked",
             InputProblem::AlreadyMember { .. } => "already_member",
-            InputProblem::NotAMember { .. } => "not_a_member",
-            InputProblem::IsLead { .. } => "is_lead",
             InputProblem::NotARole { .. } => "not_a_role",
             InputProblem::NotANetwork { .. } => "not_a_network",
             InputProblem::Address(problem) => match problem {

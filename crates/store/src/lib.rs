@@ -127,6 +127,19 @@ impl Parties {
         all
     }
 
+    /// Each party's organisations, lead first: what the core keeps of them.
+    pub fn as_lists(&self) -> BTreeMap<String, Vec<String>> {
+        self.organisations
+            .keys()
+            .map(|party| {
+                (
+                    party.clone(),
+                    self.organisations_of(party).map(str::to_owned).collect(),
+                )
+            })
+            .collect()
+    }
+
     /// The parties `organisation` belongs to, as lead or member.
     pub fn parties_of(&self, organisation: &str) -> Vec<String> {
         let mut parties: Vec<String> = self

@@ -6,11 +6,8 @@
 use jiff::Timestamp;
 use serde::Serialize;
 use sqlx::{Any, Transaction};
-use swakelola_core::step::Action;
 use swakelola_core::{CaseState, EventKind};
 
-use crate::error::InputProblem;
-use crate::input::invalid;
 use crate::sql::{SqlStore, instant, json, millis, parse_json};
 use crate::{Error, Parties, Result};
 
@@ -156,50 +153,6 @@ impl SqlStore {
             return Ok(());
         }
         refresh_pending(tx, case_id).await
-    }
-}
-
-/// Whether a change of members fits the case's parties as they are: an organisation joins a
-/// party once, and only a member that is not the lead can be withdrawn (a party keeps its
-/// lead). The core checks who may make the change; only the store knows the members.
-pub(crate) fn check_membership(parties: &Parties, action: &Action) -> Result<()> {
-    match action {
-        Action::AddMember {
-            party,
-            organisation,
-        } if parties.has_member(party, organisation) => Err(invalid(
-            "organisation",
-            InputProblem::AlreadyMember {
-                organisation: organisation.clone(),
-                party: party.clone(),
-            },
-        )),
-        Action::WithdrawMember {
-            party,
-            organisation,
-            ..
-        } => {
-            if parties.organisations.get(party) == Some(organisation) {
-                Err(invalid(
-                    "organisation",
-                    InputProblem::IsLead {
-                        organisation: organisation.clone(),
-                        party: party.clone(),
-                    },
-                ))
-            } else if !parties.has_member(party, organisation) {
-                Err(invalid(
-                    "organisation",
-                    InputProblem::NotAMember {
-                        organisation: organisation.clone(),
-                        party: party.clone(),
-                    },
-                ))
-            } else {
-                Ok(())
-            }
-        }
-        _ => Ok(()),
     }
 }
 

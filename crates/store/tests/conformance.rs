@@ -13,12 +13,12 @@ use swakelola_core::LinkKind;
 
 #[path = "support/walk.rs"]
 mod walk;
-use walk::{attach, command, force, prepare_contract};
 use swakelola_core::step::Action;
 use swakelola_store::{
     CaseCommand, CaseFilter, CaseRecord, Contact, Error, Fired, Invalid, OpenCase, Origin, Parties,
     SqlStore, Store,
 };
+use walk::{attach, command, force, prepare_contract};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")

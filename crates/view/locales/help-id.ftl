@@ -301,6 +301,8 @@ help-arg--role =
     Peran yang Anda jalankan (misalnya ppk, pimpinan_ormas)
 help-arg--actor =
     Nama Anda, dicatat di riwayat
+help-arg--acting_for =
+    Organisasi tempat Anda bertindak; diperlukan untuk menandatangani sebagai anggota koalisi yang setiap anggotanya menandatangani (misalnya MoU)
 help-arg--idempotency_key =
     Perintah yang diulang dengan kunci yang sama hanya diterapkan sekali
 help-arg--expected_revision =

@@ -80,6 +80,15 @@ impl<'w> Labels<'w> {
         self.named(id, self.workflow.document(id).map(|d| &d.label))
     }
 
+    /// Who a signer of a joint sign-off is, in words: a role's label, or the member
+    /// organisation (`@yayasan-x` → `yayasan-x`).
+    pub fn signer(&self, signer: &str) -> String {
+        match swakelola_core::state::signer_organisation(signer) {
+            Some(organisation) => organisation.to_owned(),
+            None => self.role(signer).label,
+        }
+    }
+
     pub fn party(&self, id: &str) -> Named {
         self.named(id, self.workflow.party(id).map(|p| &p.label))
     }
@@ -555,12 +564,16 @@ fn actions(labels: Labels<'_>, state: &CaseState, roles: Option<&[&str]>) -> Vec
                     .iter()
                     .filter(|r| roles.is_none_or(|mine| mine.contains(&r.as_str())))
                     .all(|r| given.is_some_and(|g| g.contains_key(r)));
-            let approvals = t
-                .requires_all
+            // Every signer: the roles, then each member organisation when all of a party's
+            // members sign.
+            let approvals = swakelola_core::step::signers(state, t)
                 .iter()
-                .map(|role| ApprovalLine {
-                    role: labels.role(role),
-                    approved_by: given.and_then(|g| g.get(role)).map(|a| a.actor.clone()),
+                .map(|signer| ApprovalLine {
+                    role: Named {
+                        id: signer.clone(),
+                        label: labels.signer(signer),
+                    },
+                    approved_by: given.and_then(|g| g.get(signer)).map(|a| a.actor.clone()),
                 })
                 .collect();
             Some(ActionView {
@@ -621,7 +634,7 @@ impl HistoryLine {
 fn quoted_roles(labels: Labels<'_>, roles: &[String]) -> String {
     roles
         .iter()
-        .map(|r| format!("«{}»", labels.role(r).label))
+        .map(|r| format!("«{}»", labels.signer(r)))
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -334,6 +334,55 @@ pub fn rejection(names: Names<'_>, rejection: &Rejection) -> String {
             msg("refusal-members-fixed", &[("party", &names.party(party))])
         }
         Rejection::ReasonRequired => msg("refusal-reason-required", &[]),
+        Rejection::AlreadyMember {
+            party,
+            organisation,
+        } => msg(
+            "refusal-already-member",
+            &[
+                ("organisation", &format!("`{organisation}`")),
+                ("party", &names.party(party)),
+            ],
+        ),
+        Rejection::NotAMember {
+            party,
+            organisation,
+        } => msg(
+            "refusal-not-a-member",
+            &[
+                ("organisation", &format!("`{organisation}`")),
+                ("party", &names.party(party)),
+            ],
+        ),
+        Rejection::LeadStays {
+            party,
+            organisation,
+        } => msg(
+            "refusal-lead-stays",
+            &[
+                ("organisation", &format!("`{organisation}`")),
+                ("party", &names.party(party)),
+            ],
+        ),
+        Rejection::OrganisationNeeded { party, transition } => msg(
+            "refusal-organisation-needed",
+            &[
+                ("party", &names.party(party)),
+                ("transition", &names.transition(transition)),
+            ],
+        ),
+        Rejection::NotASigner {
+            party,
+            organisation,
+            transition,
+        } => msg(
+            "refusal-not-a-signer",
+            &[
+                ("organisation", &format!("`{organisation}`")),
+                ("party", &names.party(party)),
+                ("transition", &names.transition(transition)),
+            ],
+        ),
         Rejection::NotJoint { transition } => msg(
             "refusal-not-joint",
             &[("transition", &names.transition(transition))],
@@ -406,26 +455,6 @@ pub fn input_problem(names: Names<'_>, problem: &InputProblem) -> String {
             party,
         } => msg(
             "input-already-member",
-            &[
-                ("organisation", &format!("`{organisation}`")),
-                ("party", &names.party(party)),
-            ],
-        ),
-        InputProblem::NotAMember {
-            organisation,
-            party,
-        } => msg(
-            "input-not-a-member",
-            &[
-                ("organisation", &format!("`{organisation}`")),
-                ("party", &names.party(party)),
-            ],
-        ),
-        InputProblem::IsLead {
-            organisation,
-            party,
-        } => msg(
-            "input-is-lead",
             &[
                 ("organisation", &format!("`{organisation}`")),
                 ("party", &names.party(party)),

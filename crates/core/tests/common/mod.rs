@@ -117,7 +117,14 @@ impl<'e> Case<'e> {
             .first()
             .cloned()
             .unwrap_or_else(|| self.engine.workflow.roles[0].id.clone());
-        self.run(&role, Action::Open { fields }).expect("opens")
+        self.run(
+            &role,
+            Action::Open {
+                fields,
+                parties: Default::default(),
+            },
+        )
+        .expect("opens")
     }
 
     pub fn attach(&mut self, role: &str, document_type: &str) -> Result<&Outcome, Rejection> {
