@@ -42,6 +42,11 @@ enum Pick {
         transition: usize,
         role: usize,
     },
+    /// Link the case to another (any role of the case may; the system may not).
+    Link {
+        role: usize,
+        kind: usize,
+    },
     /// Add an organisation to a party, or withdraw one (allowed to `members_by` only).
     Member {
         party: usize,
@@ -58,6 +63,7 @@ fn pick() -> impl Strategy<Value = Pick> {
         2 => (0..8usize).prop_map(|nth| Pick::Timer { nth }),
         1 => (0..64usize, 0..16usize).prop_map(|(transition, role)| Pick::Decline { transition, role }),
         3 => (0..8usize, 0..16usize, any::<bool>()).prop_map(|(party, role, add)| Pick::Member { party, role, add }),
+        1 => (0..16usize, 0..3usize).prop_map(|(role, kind)| Pick::Link { role, kind }),
     ]
 }
 
@@ -525,6 +531,14 @@ fn walk(
                             },
                         )
                     }
+                    Pick::Link { role: r, kind } => (
+                        role(r),
+                        Action::Link {
+                            link: swakelola_core::LinkKind::ALL[kind],
+                            case_id: "0190a000-0000-7000-8000-000000000000".into(),
+                            business_key: "DP3A-2024-001".into(),
+                        },
+                    ),
                     Pick::Timer { nth } => {
                         let keys: Vec<String> = case.state().timers.keys().cloned().collect();
                         let key = if keys.is_empty() {
@@ -596,6 +610,13 @@ fn walk(
                             "{refusal}"
                         ),
                     }
+                }
+                if let (Action::Link { .. }, Ok(outcome)) = (&action, &first) {
+                    // A link is history only: the case itself does not change.
+                    let mut unchanged = case.state().clone();
+                    unchanged.revision += 1;
+                    prop_assert_eq!(&outcome.state, &unchanged);
+                    prop_assert!(outcome.notifications.is_empty());
                 }
                 if let Ok(outcome) = &first {
                     prop_assert_eq!(outcome.event.revision, case.state().revision + 1);
