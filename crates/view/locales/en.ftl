@@ -352,6 +352,7 @@ web-field = Field
 web-value = Value
 web-save = Save
 web-facts = Case details
+web-related-cases = Related cases
 web-documents = Documents
 web-file-name = File
 web-by = By

@@ -352,6 +352,7 @@ web-field = Data
 web-value = Nilai
 web-save = Simpan
 web-facts = Data kasus
+web-related-cases = Kasus terkait
 web-documents = Dokumen
 web-file-name = Berkas
 web-by = Oleh

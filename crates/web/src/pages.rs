@@ -21,7 +21,7 @@ use swakelola_store::{
     CaseFilter, CaseRecord, Conflict, Engine, Error as StoreError, Invalid, Store,
 };
 use swakelola_view::refusal::{self, Names};
-use swakelola_view::{CaseView, HistoryLine, Labels, NextDeadline, catalogue};
+use swakelola_view::{CaseView, HistoryLine, Labels, LinkLine, NextDeadline, catalogue};
 
 use crate::WebConfig;
 use crate::render::page;
@@ -633,6 +633,10 @@ async fn render_case(state: &AppState, person: &Person, key: &str, outcome: Outc
             return store_failure(language, Some(person), &error);
         }
     };
+    let links = match related_cases(state, person, &case, language).await {
+        Ok(links) => links,
+        Err(error) => return store_failure(language, Some(person), &error),
+    };
     let workflow = &engine.workflow;
     let labels = Labels::new(workflow, language);
     let roles = person.principal.roles_on(workflow, &case);
@@ -750,6 +754,7 @@ async fn render_case(state: &AppState, person: &Person, key: &str, outcome: Outc
         language,
         context! {
             case => view,
+            links,
             title => case_title(workflow, &case),
             position,
             stages => workflow.stages.len(),
@@ -773,6 +778,41 @@ async fn render_case(state: &AppState, person: &Person, key: &str, outcome: Outc
             ..person_context(person)
         },
     )
+}
+
+/// The cases linked to `case` that this person may see, each with the page to open it; the
+/// others show nothing of themselves, not even that they exist.
+async fn related_cases(
+    state: &AppState,
+    person: &Person,
+    case: &CaseRecord,
+    language: Language,
+) -> Result<Vec<minijinja::Value>, StoreError> {
+    let links: Vec<_> = state
+        .store
+        .links(&case.id)
+        .await?
+        .into_iter()
+        .filter(|l| person.principal.sees(&l.case))
+        .collect();
+    let others: Vec<&CaseRecord> = links.iter().map(|l| &l.case).collect();
+    let engines = state.store.engines_of(others).await?;
+    Ok(links
+        .iter()
+        .map(|l| {
+            let labels = engines
+                .get(&(l.case.workflow_id.clone(), l.case.workflow_version))
+                .map(|e| Labels::new(&e.workflow, language));
+            let line = LinkLine::build(language, l, labels);
+            context! {
+                relation => line.relation,
+                business_key => line.business_key,
+                organisation => line.organisation,
+                stage => line.stage.label,
+                href => format!("/kasus/{}", crate::session::url_escape(&line.business_key)),
+            }
+        })
+        .collect())
 }
 
 /// An SVG diagram as a response: never cached without asking (the case moves on).

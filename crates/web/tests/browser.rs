@@ -22,7 +22,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use swakelola_api::AppState;
 use swakelola_store::Store;
 
-use common::{AGENCY, OTHER, PASSWORD};
+use common::{AGENCY, ORMAS, OTHER, PASSWORD, now};
 
 fn tool(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|paths| {
@@ -677,6 +677,46 @@ async fn two_organisations_move_the_seed_case_in_two_browsers() {
     let page = budi.source().await;
     assert!(page.contains("Selesai"), "{page}");
     budi.screenshot("kasus-selesai").await;
+
+    // Next year's partnership continues this one: linked both ways, partners taken over.
+    let next_year = store
+        .open(
+            &swakelola_store::OpenCase {
+                origin: Some(swakelola_store::Origin {
+                    link: swakelola_core::LinkKind::Follows,
+                    case_id: id.clone(),
+                    carry: vec!["nama_kegiatan".into(), "instansi".into(), "ormas".into()],
+                }),
+                workflow_id: "swakelola-tipe-3".into(),
+                organisation: AGENCY.into(),
+                business_key: "DP3A-2026-001".into(),
+                actor: swakelola_core::Actor::new("Budi Santoso", "ppk"),
+                fields: vec![
+                    ("tahun_anggaran".into(), "2026".into()),
+                    ("pagu".into(), "Rp50.000.000".into()),
+                ],
+                parties: Default::default(),
+            },
+            now(),
+        )
+        .await
+        .unwrap()
+        .case;
+    store
+        .accept_invitation(&next_year.id, ORMAS, "Siti Aminah", now())
+        .await
+        .unwrap();
+    budi.open("/kasus/DP3A-2026-001").await;
+    let page = budi.source().await;
+    assert!(
+        page.contains("Lanjutan dari") && page.contains("href=\"/kasus/DP3A-2025-001\""),
+        "{page}"
+    );
+    assert!(page.contains("yayasan-intan-maharani"), "{page}");
+    budi.check_accessibility("a case with a related case").await;
+    budi.screenshot("kasus-lanjutan").await;
+    budi.click("a[href='/kasus/DP3A-2025-001']").await;
+    assert!(budi.source().await.contains("Dilanjutkan oleh"));
 
     // The organisation's administrator: accounts, tokens, undelivered messages.
     let rina = Person {
