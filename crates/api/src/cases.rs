@@ -235,12 +235,14 @@ pub(crate) async fn detail(
     })
 }
 
-/// The links of a case to cases the caller may see; the others show nothing of themselves.
-async fn visible_links(
+/// The links of a case to cases `principal` may see, in words; the others show nothing of
+/// themselves, not even that they exist. Shared with the pages.
+pub async fn visible_link_lines(
     state: &AppState,
     principal: &Principal,
     case_id: &str,
-) -> ApiResult<Vec<LinkView>> {
+    language: swakelola_core::format::Language,
+) -> Result<Vec<LinkLine>, swakelola_store::Error> {
     let links: Vec<_> = state
         .store
         .links(case_id)
@@ -257,20 +259,38 @@ async fn visible_links(
         .map(|l| {
             let labels = engines
                 .get(&(l.case.workflow_id.clone(), l.case.workflow_version))
-                .map(|e| Labels::new(&e.workflow, principal.language()));
-            let line = LinkLine::build(principal.language(), l, labels);
-            LinkView {
-                link: l.link.name().to_owned(),
-                direction: if l.outgoing { "outgoing" } else { "incoming" }.to_owned(),
+                .map(|e| Labels::new(&e.workflow, language));
+            LinkLine::build(language, l, labels)
+        })
+        .collect())
+}
+
+async fn visible_links(
+    state: &AppState,
+    principal: &Principal,
+    case_id: &str,
+) -> ApiResult<Vec<LinkView>> {
+    Ok(
+        visible_link_lines(state, principal, case_id, principal.language())
+            .await?
+            .into_iter()
+            .map(|line| LinkView {
+                link: line.link.name().to_owned(),
+                direction: if line.outgoing {
+                    "outgoing"
+                } else {
+                    "incoming"
+                }
+                .to_owned(),
                 relation: line.relation,
                 case_id: line.case_id,
                 business_key: line.business_key,
                 organisation: line.organisation,
                 stage: line.stage.id,
                 stage_label: line.stage.label,
-            }
-        })
-        .collect())
+            })
+            .collect(),
+    )
 }
 
 fn summary(case: &CaseRecord, labels: Labels<'_>) -> CaseSummary {

@@ -191,20 +191,7 @@ async fn sign(store: &SqlStore, prefix: &str, cases: usize, payments: usize) -> 
         let mut request = open_request(&format!("{prefix}-{n}"));
         request.fields.retain(|(field, _)| field != "nilai_kontrak");
         let id = store.open(&request, now()).await.unwrap().case.id;
-        for transition in [
-            "catat_audiensi",
-            "serahkan_kak",
-            "terima_kak",
-            "tandatangani_mou",
-            "masuk_apbd",
-            "sahkan_dpa",
-            "umumkan_rup",
-            "kirim_permintaan_kesediaan",
-            "nyatakan_kesediaan",
-            "tetapkan_ormas",
-            "ajukan_proposal",
-            "setujui_proposal",
-        ] {
+        for transition in walk::TO_CONTRACT {
             walk::force(store, &id, transition).await;
         }
         walk::prepare_contract(store, &id).await;

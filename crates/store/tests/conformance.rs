@@ -230,26 +230,14 @@ async fn the_seed_partnership_runs_to_closed(store: Arc<SqlStore>) {
         .unwrap();
     assert!(opened.created);
     let id = opened.case.id.clone();
-    for transition in [
-        "catat_audiensi",
-        "serahkan_kak",
-        "terima_kak",
-        "tandatangani_mou",
-        "masuk_apbd",
-        "sahkan_dpa",
-        "umumkan_rup",
-        "kirim_permintaan_kesediaan",
-        "nyatakan_kesediaan",
-        "tetapkan_ormas",
-        "ajukan_proposal",
-        "setujui_proposal",
+    for transition in walk::TO_CONTRACT.into_iter().chain([
         "tandatangani_kontrak",
         "serahkan_hasil",
         "tandatangani_bast",
         "serahkan_ke_pa",
         "ajukan_laporan_akhir",
         "tutup",
-    ] {
+    ]) {
         force(&store, &id, transition).await;
     }
     let record = store.case(&id).await.unwrap();
@@ -1666,20 +1654,7 @@ async fn two_signers_at_once_fire_the_joint_sign_off_exactly_once(store: Arc<Sql
     deploy(&store).await;
     for round in 0..5 {
         let id = open_seed(&store, &format!("K-{round}")).await;
-        for transition in [
-            "catat_audiensi",
-            "serahkan_kak",
-            "terima_kak",
-            "tandatangani_mou",
-            "masuk_apbd",
-            "sahkan_dpa",
-            "umumkan_rup",
-            "kirim_permintaan_kesediaan",
-            "nyatakan_kesediaan",
-            "tetapkan_ormas",
-            "ajukan_proposal",
-            "setujui_proposal",
-        ] {
+        for transition in walk::TO_CONTRACT {
             force(&store, &id, transition).await;
         }
         prepare_contract(&store, &id).await;

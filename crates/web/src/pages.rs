@@ -12,7 +12,7 @@ use axum::{Form, RequestExt};
 use minijinja::context;
 use serde::Deserialize;
 use swakelola_api::AppState;
-use swakelola_api::cases::{Target, acting_on, execute};
+use swakelola_api::cases::{Target, acting_on, execute, visible_link_lines};
 use swakelola_api::error::{ApiError, store_error};
 use swakelola_api::extract::IdempotencyKey;
 use swakelola_core::format::Language;
@@ -21,7 +21,7 @@ use swakelola_store::{
     CaseFilter, CaseRecord, Conflict, Engine, Error as StoreError, Invalid, Store,
 };
 use swakelola_view::refusal::{self, Names};
-use swakelola_view::{CaseView, HistoryLine, Labels, LinkLine, NextDeadline, catalogue};
+use swakelola_view::{CaseView, HistoryLine, Labels, NextDeadline, catalogue};
 
 use crate::WebConfig;
 use crate::render::page;
@@ -788,28 +788,16 @@ async fn related_cases(
     case: &CaseRecord,
     language: Language,
 ) -> Result<Vec<minijinja::Value>, StoreError> {
-    let links: Vec<_> = state
-        .store
-        .links(&case.id)
-        .await?
+    let lines = visible_link_lines(state, &person.principal, &case.id, language).await?;
+    Ok(lines
         .into_iter()
-        .filter(|l| person.principal.sees(&l.case))
-        .collect();
-    let others: Vec<&CaseRecord> = links.iter().map(|l| &l.case).collect();
-    let engines = state.store.engines_of(others).await?;
-    Ok(links
-        .iter()
-        .map(|l| {
-            let labels = engines
-                .get(&(l.case.workflow_id.clone(), l.case.workflow_version))
-                .map(|e| Labels::new(&e.workflow, language));
-            let line = LinkLine::build(language, l, labels);
+        .map(|line| {
             context! {
+                href => format!("/kasus/{}", crate::session::url_escape(&line.business_key)),
                 relation => line.relation,
                 business_key => line.business_key,
                 organisation => line.organisation,
                 stage => line.stage.label,
-                href => format!("/kasus/{}", crate::session::url_escape(&line.business_key)),
             }
         })
         .collect())

@@ -7,6 +7,23 @@ use swakelola_core::Actor;
 use swakelola_core::step::Action;
 use swakelola_store::{CaseCommand, SqlStore, Store};
 
+/// The seed partnership's path from audience to a contract ready to sign (route b, by
+/// request of willingness).
+pub const TO_CONTRACT: [&str; 12] = [
+    "catat_audiensi",
+    "serahkan_kak",
+    "terima_kak",
+    "tandatangani_mou",
+    "masuk_apbd",
+    "sahkan_dpa",
+    "umumkan_rup",
+    "kirim_permintaan_kesediaan",
+    "nyatakan_kesediaan",
+    "tetapkan_ormas",
+    "ajukan_proposal",
+    "setujui_proposal",
+];
+
 fn now() -> Timestamp {
     "2025-03-24T02:00:00Z".parse().unwrap()
 }
