@@ -154,6 +154,15 @@ impl Calendar {
         Some(date)
     }
 
+    /// `date` if it is a working day, otherwise the working day before it.
+    /// `None` only at the edge of the supported date range (year 1).
+    pub fn working_day_on_or_before(&self, mut date: Date) -> Option<Date> {
+        while !self.is_working_day(date) {
+            date = date.yesterday().ok()?;
+        }
+        Some(date)
+    }
+
     /// The `n`-th working day strictly after `date`; `n = 0` is
     /// [`working_day_on_or_after`](Self::working_day_on_or_after).
     pub fn add_working_days(&self, date: Date, n: u32) -> Option<Date> {

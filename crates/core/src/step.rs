@@ -1189,6 +1189,18 @@ impl Context<'_> {
             .ok_or(Rejection::DateOutOfRange)
     }
 
+    /// When a notice meant for `date` goes out: nobody reads one sent on a Sunday or a
+    /// holiday, so a reminder ahead of a deadline comes on the working day before (`early`),
+    /// and a notice after it (an overdue repeat, an escalation) on the working day after.
+    fn on_a_working_day(&self, date: Date, early: bool) -> Result<Timestamp, Rejection> {
+        let day = if early {
+            self.calendar.working_day_on_or_before(date)
+        } else {
+            self.calendar.working_day_on_or_after(date)
+        };
+        self.at_notify_time(day.ok_or(Rejection::DateOutOfRange)?)
+    }
+
     /// Records `obligation` and schedules its reminders, its due timer and escalations.
     /// Reminders whose moment has already passed are skipped; escalations that are already
     /// late fire at once (a case that is long overdue must still be escalated).
@@ -1208,9 +1220,9 @@ impl Context<'_> {
             let at = match reminder.when {
                 ReminderWhen::Before(duration) => {
                     let date = self.subtract(duration, obligation.due_date)?;
-                    self.at_notify_time(date)?
+                    self.on_a_working_day(date, true)?
                 }
-                ReminderWhen::AtDue => self.at_notify_time(obligation.due_date)?,
+                ReminderWhen::AtDue => self.on_a_working_day(obligation.due_date, true)?,
                 ReminderWhen::EveryAfterDue(every) => {
                     self.next_repeat(every, obligation.due_date, obligation.due_at)?
                 }
@@ -1229,7 +1241,7 @@ impl Context<'_> {
         );
         for (index, escalation) in follow_up.escalations.iter().enumerate() {
             let date = self.add(escalation.after, obligation.due_date)?;
-            let at = self.at_notify_time(date)?.max(obligation.due_at);
+            let at = self.on_a_working_day(date, false)?.max(obligation.due_at);
             insert_timer(
                 state,
                 format!("{key}:escalation:{index}"),
@@ -1255,7 +1267,7 @@ impl Context<'_> {
         let today = self.calendar.date_of(self.now);
         let start = from.max(today);
         let date = self.add(every, start)?;
-        Ok(self.at_notify_time(date)?.max(due_at))
+        Ok(self.on_a_working_day(date, false)?.max(due_at))
     }
 
     /// Opens the period of `rule` that starts on `period_start`: its obligation, and a

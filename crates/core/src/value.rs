@@ -53,7 +53,7 @@ pub enum ValueError {
     #[error("`{0}` is not a date; write it as YYYY-MM-DD, e.g. 2025-03-24")]
     NotADate(String),
     #[error(
-        "`{0}` is not an amount in whole rupiah; write e.g. 34500000, 34.500.000 or Rp34.500.000 (no decimals, not negative)"
+        "`{0}` is not an amount in whole rupiah; write e.g. 34500000, 34.500.000, Rp34.500.000 or Rp34.500.000,00 (no sen other than ,00, not negative)"
     )]
     NotRupiah(String),
     #[error("`{0}` is not a fiscal year between 2000 and 2100")]
@@ -136,13 +136,21 @@ impl FieldType {
 
 /// `34500000`, `34.500.000`, `Rp34.500.000`, `Rp 34.500.000` → 34 500 000.
 /// Dots must group thousands exactly; decimals and negatives are refused.
+/// Whole rupiah as people and official documents write them: `34500000`, `34.500.000`,
+/// `Rp34.500.000`, `Rp 34.500.000`, `Rp. 34.500.000`, `IDR 34.500.000`, and with the zero
+/// sen or the dash of a written amount, `Rp34.500.000,00` or `Rp34.500.000,-`. Sen other
+/// than zero are refused: amounts are whole rupiah.
 fn parse_rupiah(text: &str) -> Option<i64> {
-    let digits = text
-        .strip_prefix("Rp")
-        .or_else(|| text.strip_prefix("rp"))
-        .or_else(|| text.strip_prefix("IDR"))
-        .unwrap_or(text)
-        .trim();
+    let text = text.trim();
+    let without_currency = ["Rp", "rp", "RP", "IDR"]
+        .iter()
+        .find_map(|prefix| text.strip_prefix(prefix))
+        .map_or(text, |rest| rest.strip_prefix('.').unwrap_or(rest));
+    let digits = without_currency.trim();
+    let digits = [",00", ",0", ",-"]
+        .iter()
+        .find_map(|suffix| digits.strip_suffix(suffix))
+        .unwrap_or(digits);
     if digits.is_empty() {
         return None;
     }
@@ -198,6 +206,11 @@ mod tests {
             "Rp34.500.000",
             "Rp 34.500.000",
             " 34500000 ",
+            "Rp34.500.000,00",
+            "Rp 34.500.000,00",
+            "Rp. 34.500.000,-",
+            "IDR 34.500.000",
+            "34.500.000,00",
         ] {
             assert_eq!(
                 FieldType::Rupiah.parse(text),
@@ -218,6 +231,10 @@ mod tests {
             "34,500,000",
             "1e6",
             ".500",
+            "Rp34.500.000,05",
+            ",00",
+            "Rp,-",
+            "Rp34.500.000,00,00",
         ] {
             assert!(FieldType::Rupiah.parse(text).is_err(), "{text}");
         }

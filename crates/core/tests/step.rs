@@ -86,7 +86,7 @@ fn roles_documents_comments_and_values_are_checked_and_named() {
         matches!(&err, Rejection::GuardsNotMet { failures, .. } if failures == &[GuardFailure::CommentRequired])
     );
 
-    let err = case.set("ppk", "pagu", "34.500.000,00").unwrap_err();
+    let err = case.set("ppk", "pagu", "34.500.000,50").unwrap_err();
     assert_eq!(err.code(), "invalid_field_value");
     let err = case.set("pimpinan_ormas", "pagu", "34500000").unwrap_err();
     assert_eq!(err.code(), "role_not_allowed");
@@ -755,4 +755,76 @@ transitions:
         other => panic!("expected the memorandum to take effect, got {other:?}"),
     }
     assert_eq!(last.state.stage, "berlaku");
+}
+
+/// Nobody reads a notice sent on a Saturday: a reminder ahead of a deadline that falls on a
+/// day off comes on the working day before, an escalation after it on the working day after.
+#[test]
+fn notices_that_fall_on_a_day_off_move_to_a_working_day() {
+    use swakelola_core::state::TimerKind;
+    use swakelola_core::step::{Action, Command, step};
+    let yaml = r#"
+id: akhir-pekan
+label: Akhir pekan
+calendar: indonesia
+notify_at: "08:00"
+roles:
+  - { id: staf, label: Staf }
+stages:
+  - id: kerja
+    label: Kerja
+    initial: true
+    deadline:
+      after: 7 days
+      reminders:
+        - before: 2 days
+      escalate:
+        - after: 5 days
+          to: [staf]
+  - { id: selesai, label: Selesai, terminal: true }
+transitions:
+  - { id: selesaikan, label: Selesaikan, from: [kerja], to: selesai, roles: [staf] }
+"#;
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../workflows/calendars");
+    let calendars = vec![swakelola_definition::CalendarFile {
+        file: "indonesia-2025.yaml".into(),
+        text: std::fs::read_to_string(dir.join("indonesia-2025.yaml")).unwrap(),
+    }];
+    let bundle =
+        swakelola_definition::load_sources(&[("akhir-pekan.yaml".into(), yaml.into())], &calendars);
+    assert!(!bundle.has_errors(), "{:?}", bundle.diagnostics);
+    let workflow = &bundle.workflows[0].workflow;
+    let calendar = &bundle.calendars["indonesia"];
+    // Opened Monday 10 March 2025: due Monday 17 March.
+    let opened = step(
+        workflow,
+        None,
+        &Command {
+            actor: swakelola_core::Actor::new("Staf", "staf"),
+            action: Action::Open {
+                fields: Vec::new(),
+                parties: Default::default(),
+            },
+        },
+        wib(2025, 3, 10, 9),
+        calendar,
+    )
+    .unwrap();
+    let at = |kind: &str| {
+        opened
+            .state
+            .timers
+            .values()
+            .find(|t| match (&t.kind, kind) {
+                (TimerKind::Reminder { .. }, "reminder") => true,
+                (TimerKind::Escalation { .. }, "escalation") => true,
+                _ => false,
+            })
+            .map(|t| t.due_at)
+            .unwrap()
+    };
+    // Two days before is Saturday 15 March: the reminder comes on Friday 14 March.
+    assert_eq!(at("reminder"), wib(2025, 3, 14, 8));
+    // Five days after is Saturday 22 March: the escalation comes on Monday 24 March.
+    assert_eq!(at("escalation"), wib(2025, 3, 24, 8));
 }
