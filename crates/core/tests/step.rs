@@ -785,7 +785,8 @@ stages:
 transitions:
   - { id: selesaikan, label: Selesaikan, from: [kerja], to: selesai, roles: [staf] }
 "#;
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../workflows/calendars");
+    let dir =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../workflows/calendars");
     let calendars = vec![swakelola_definition::CalendarFile {
         file: "indonesia-2025.yaml".into(),
         text: std::fs::read_to_string(dir.join("indonesia-2025.yaml")).unwrap(),
@@ -815,10 +816,12 @@ transitions:
             .state
             .timers
             .values()
-            .find(|t| match (&t.kind, kind) {
-                (TimerKind::Reminder { .. }, "reminder") => true,
-                (TimerKind::Escalation { .. }, "escalation") => true,
-                _ => false,
+            .find(|t| {
+                matches!(
+                    (&t.kind, kind),
+                    (TimerKind::Reminder { .. }, "reminder")
+                        | (TimerKind::Escalation { .. }, "escalation")
+                )
             })
             .map(|t| t.due_at)
             .unwrap()

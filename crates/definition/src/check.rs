@@ -1280,6 +1280,34 @@ impl Checker<'_> {
                     format!("on_expiry transition `{}` has requirements, so it could not fire on its own", name.value),
                     "use a transition without `requires` for expiry".to_owned(),
                 );
+            } else {
+                // The case leaves the stage at the deadline: nothing after it can go out.
+                let never: Vec<Location> = deadline
+                    .escalate
+                    .iter()
+                    .map(|e| e.referenced)
+                    .chain(
+                        deadline
+                            .reminders
+                            .iter()
+                            .filter(|r| r.value.every.is_some())
+                            .map(|r| r.referenced),
+                    )
+                    .collect();
+                for location in never {
+                    self.report(
+                        location,
+                        Code::W007,
+                        format!(
+                            "stage `{stage}` moves on by itself when its deadline passes (`on_expiry: {}`), so this notice after the deadline never goes out",
+                            name.value
+                        ),
+                        format!(
+                            "tell those people through the `notify` of `{}`, and remove this entry",
+                            name.value
+                        ),
+                    );
+                }
             }
             Some(name.value.clone())
         });

@@ -128,6 +128,9 @@ pub enum Code {
     W005,
     /// A role that can do nothing in the workflow.
     W006,
+    /// An escalation or an overdue reminder that can never go out, because the stage moves on
+    /// by itself (`on_expiry`) when its deadline passes.
+    W007,
 }
 
 impl Code {
@@ -187,6 +190,7 @@ impl Code {
         Code::W003,
         Code::W005,
         Code::W006,
+        Code::W007,
     ];
 
     pub fn severity(self) -> Severity {
