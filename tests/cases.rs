@@ -114,7 +114,7 @@ const STEPS: &[&[&str]] = &[
     &[
         "set",
         "{}",
-        "sumber_dana=apbd_perubahan",
+        "sumber_dana=apbd",
         "--as",
         "perencana",
         "--actor",

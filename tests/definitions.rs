@@ -95,6 +95,37 @@ fn shipped_workflows_and_calendars_are_valid() {
     );
 }
 
+/// The README's figures for the shipped workflow are those of the file.
+#[test]
+fn the_readme_counts_what_the_shipped_workflow_holds() {
+    let bundle = load(&[root().join("workflows")]).unwrap();
+    let workflow = &bundle
+        .workflows
+        .iter()
+        .find(|d| d.workflow.id == "swakelola-tipe-3")
+        .unwrap()
+        .workflow;
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme
+        .find("`workflows/swakelola-tipe-3.yaml` — the full Swakelola Tipe III process:")
+        .expect("the README describes the shipped workflow");
+    let text: String = readme[start..]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for (count, what) in [
+        (workflow.stages.len(), "stages"),
+        (workflow.transitions.len(), "transitions"),
+        (workflow.roles.len(), "roles"),
+        (workflow.documents.len(), "document types"),
+    ] {
+        assert!(
+            text.contains(&format!("{count} {what}")),
+            "README should say {count} {what}"
+        );
+    }
+}
+
 #[test]
 fn broken_workflows_are_diagnosed_at_the_right_place() {
     let calendars = shipped_calendars();

@@ -32,7 +32,7 @@ const STEPS: &[(&str, &str, &str, &str)] = &[
     ("fire", "tandatangani_mou", "", "pa_kpa"),
     ("attach", "rka", "rka.pdf", "perencana"),
     ("set", "pagu", "Rp34.500.000", "perencana"),
-    ("set", "sumber_dana", "apbd_perubahan", "perencana"),
+    ("set", "sumber_dana", "apbd", "perencana"),
     ("fire", "masuk_apbd", "", "perencana"),
     ("attach", "dpa", "dppa.pdf", "perencana"),
     ("set", "kode_anggaran", "2.08.01.2.01.0001", "perencana"),
@@ -329,7 +329,7 @@ async fn races(api: Api) {
             .header("authorization", format!("Bearer {budi}"))
             .header("content-type", "application/json")
             .header("idempotency-key", "3f7b1c2e-sumber-dana")
-            .body(Body::from(r#"{"value": "apbd_perubahan"}"#))
+            .body(Body::from(r#"{"value": "apbd"}"#))
             .unwrap();
         api.send(request)
     };

@@ -255,7 +255,7 @@ fn default_value(field: &str, today: Date, fiscal_year: Option<i16>) -> String {
     };
     match field {
         "pagu" | "nilai_kontrak" | "nilai_realisasi" | "nilai_estimasi" => "34500000".into(),
-        "sumber_dana" => "apbd_perubahan".into(),
+        "sumber_dana" => "apbd".into(),
         "kode_anggaran" => "2.08.01.2.01".into(),
         "kode_rup" => "52719384".into(),
         "rute_penetapan" => "permintaan_kesediaan".into(),
