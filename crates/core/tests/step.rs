@@ -831,3 +831,32 @@ transitions:
     // Five days after is Saturday 22 March: the escalation comes on Monday 24 March.
     assert_eq!(at("escalation"), wib(2025, 3, 24, 8));
 }
+
+/// A contract is terminated only after a written warning: the termination letter alone does
+/// not do.
+#[test]
+fn termination_needs_a_prior_warning_letter() {
+    let mut case = Case::new(engine("swakelola-tipe-3"), wib(2024, 12, 10, 9));
+    case.open(seed_fields());
+    for transition in HAPPY_PATH.iter().take_while(|t| **t != "serahkan_hasil") {
+        case.force(transition);
+    }
+    assert_eq!(case.state().stage, "pelaksanaan");
+    case.attach("ppk", "surat_pemutusan").unwrap();
+    let refused = case
+        .fire("ppk", "putus_kontrak", Some("Tidak ada kemajuan"))
+        .unwrap_err();
+    assert!(
+        matches!(&refused, Rejection::GuardsNotMet { failures, .. }
+            if failures == &[GuardFailure::MissingDocument { id: "surat_peringatan".into(), label: "Surat peringatan".into() }]),
+        "{refused:?}"
+    );
+    case.attach("ppk", "surat_peringatan").unwrap();
+    case.fire(
+        "ppk",
+        "putus_kontrak",
+        Some("Tidak ada kemajuan setelah peringatan"),
+    )
+    .unwrap();
+    assert_eq!(case.state().stage, "diputus");
+}
