@@ -860,3 +860,40 @@ fn termination_needs_a_prior_warning_letter() {
     .unwrap();
     assert_eq!(case.state().stage, "diputus");
 }
+
+/// On the selection route the chosen Ormas is designated only once its legal file and its
+/// willingness statement are in, as on the direct route.
+#[test]
+fn the_selection_route_checks_the_chosen_ormas_legal_file_before_designation() {
+    let mut case = Case::new(engine("swakelola-tipe-3"), wib(2024, 12, 10, 9));
+    case.open(seed_fields());
+    for transition in HAPPY_PATH
+        .iter()
+        .take_while(|t| **t != "kirim_permintaan_kesediaan")
+    {
+        case.force(transition);
+    }
+    case.set("pa_kpa", "rute_penetapan", "pemilihan").unwrap();
+    case.force("undang_pemilihan");
+    assert_eq!(case.state().stage, "pemilihan_ormas");
+    case.attach("pimpinan_ormas", "portofolio").unwrap();
+    case.attach("tim_persiapan", "berita_acara_evaluasi")
+        .unwrap();
+    let refused = case.fire("ppk", "selesaikan_evaluasi", None).unwrap_err();
+    let Rejection::GuardsNotMet { failures, .. } = &refused else {
+        panic!("{refused:?}");
+    };
+    let missing: Vec<&str> = failures
+        .iter()
+        .filter_map(|f| match f {
+            GuardFailure::MissingDocument { id, .. } => Some(id.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(missing, ["legalitas_ormas", "pernyataan_kesediaan"]);
+    case.attach("pimpinan_ormas", "legalitas_ormas").unwrap();
+    case.attach("pimpinan_ormas", "pernyataan_kesediaan")
+        .unwrap();
+    case.fire("ppk", "selesaikan_evaluasi", None).unwrap();
+    assert_eq!(case.state().stage, "penetapan_ormas");
+}
