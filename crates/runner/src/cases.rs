@@ -1810,6 +1810,18 @@ pub fn case_text(
                 total.value
             );
         }
+        for left in &kind.remaining {
+            let _ = writeln!(
+                out,
+                "    {}: {}",
+                catalogue::message(
+                    labels.language,
+                    "remaining-of",
+                    &[("field", &left.field.label)]
+                ),
+                left.value
+            );
+        }
     }
     for obligation in &view.obligations {
         let status = if obligation.overdue {

@@ -81,6 +81,7 @@ applied-member-withdrawn = organisation withdrawn from the party
 applied-linked = cases linked
 applied-record-added = record added
 total-of = Total { $field }
+remaining-of = { $field } remaining
 applied-contacts-changed = contacts replaced
 applied-unchanged = { $what } (nothing changed: the same request was already applied)
 list-empty = no cases match

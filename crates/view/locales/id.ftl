@@ -81,6 +81,7 @@ applied-member-withdrawn = organisasi dikeluarkan dari pihak
 applied-linked = kasus ditautkan
 applied-record-added = catatan ditambahkan
 total-of = Total { $field }
+remaining-of = Sisa { $field }
 applied-contacts-changed = kontak diganti
 applied-unchanged = { $what } (tidak ada perubahan: permintaan yang sama sudah diterapkan)
 list-empty = tidak ada kasus yang cocok

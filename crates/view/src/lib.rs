@@ -254,6 +254,9 @@ pub struct RecordsView {
     pub rows: Vec<Vec<String>>,
     /// `«Jumlah» Rp20.700.000` for each rupiah or integer field.
     pub totals: Vec<FieldLine>,
+    /// What is left under each bound a rule puts on a total (`nilai_kontrak >=
+    /// sum(pembayaran.jumlah)`: the contract value not paid yet), labelled with the bound.
+    pub remaining: Vec<FieldLine>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -341,6 +344,44 @@ pub struct CaseView {
     pub actions: Vec<ActionView>,
     pub missing_documents: Vec<Named>,
     pub next_due_at: Option<Timestamp>,
+}
+
+/// For each rule `FIELD >= sum(RECORD.X)` over `record` with FIELD set: FIELD minus the sum
+/// (the contract value still to be paid), as people write it.
+fn remaining(labels: Labels<'_>, state: &CaseState, record: &str) -> Vec<FieldLine> {
+    use swakelola_core::model::{Comparison, Operand};
+    labels
+        .workflow
+        .rules
+        .iter()
+        .filter_map(|rule| {
+            let condition = &rule.condition;
+            let Some(sum @ Operand::Sum { record: kind, .. }) = &condition.value_of else {
+                return None;
+            };
+            if kind != record || condition.op != Comparison::Ge {
+                return None;
+            }
+            let bound = match state.fields.get(&condition.field)? {
+                swakelola_core::FieldValue::Rupiah(n) | swakelola_core::FieldValue::Integer(n) => {
+                    *n
+                }
+                _ => return None,
+            };
+            let total = match sum.resolve(&state.fields, &state.records)? {
+                swakelola_core::FieldValue::Rupiah(n) | swakelola_core::FieldValue::Integer(n) => n,
+                _ => return None,
+            };
+            let left = bound.saturating_sub(total);
+            Some(FieldLine {
+                field: labels.field(&condition.field),
+                value: match state.fields.get(&condition.field)? {
+                    swakelola_core::FieldValue::Rupiah(_) => format::rupiah(left),
+                    _ => left.to_string(),
+                },
+            })
+        })
+        .collect()
 }
 
 /// The catalogue key naming a link seen from one end: `outgoing` from the case that follows
@@ -453,6 +494,7 @@ impl CaseView {
                                 })
                         })
                         .collect(),
+                    remaining: remaining(labels, state, &kind.id),
                 }
             })
             .collect();

@@ -654,6 +654,7 @@ async fn two_organisations_move_the_seed_case_in_two_browsers() {
                 .await;
             let paid = budi.source().await;
             assert!(paid.contains("Total Jumlah: Rp20.700.000"), "{paid}");
+            assert!(paid.contains("Sisa Nilai kontrak: Rp"), "{paid}");
             assert_eq!(
                 store.case(&id).await.unwrap().state.records["pembayaran"].count,
                 1

@@ -564,6 +564,12 @@ async fn what_must_not_work(site: Site) {
         "{}",
         shown.body
     );
+    // What is left of the contract after the payment (the rule bounding their sum).
+    assert!(
+        shown.body.contains("Sisa Nilai kontrak: Rp14.500.000"),
+        "{}",
+        shown.body
+    );
     let before_excess = snapshot(&site, &id).await;
     let excess = pay(&mut budi, &token, "2", "Rp20.000.000").await;
     assert_eq!(
