@@ -1333,5 +1333,12 @@ fn next_years_partnership_follows_this_years_and_the_series_shows_the_growth() {
         series.contains("Pagu anggaran Rp50.000.000 (+44,9 %)"),
         "{series}"
     );
+    // The operator sees how many open cases the version still carries.
+    let listed = session.ok(&["workflow", "list"]);
+    let line = listed
+        .lines()
+        .find(|l| l.starts_with("swakelola-tipe-3"))
+        .unwrap_or_default();
+    assert!(line.ends_with("2 kasus terbuka"), "{listed}");
     let _ = std::fs::remove_dir_all(&session.dir);
 }

@@ -1135,21 +1135,40 @@ pub fn workflow(database: &Database, command: &WorkflowCommand) -> ExitCode {
                 }
                 WorkflowCommand::List => {
                     let workflows = store.workflows().await?;
+                    let open = store.open_cases_by_version().await?;
+                    let open_of = |w: &swakelola_store::DeployedWorkflow| {
+                        open.get(&(w.id.clone(), w.version)).copied().unwrap_or(0)
+                    };
                     if database.json {
-                        println!("{}", json!(workflows));
+                        let listed: Vec<serde_json::Value> = workflows
+                            .iter()
+                            .map(|w| {
+                                let mut item = json!(w);
+                                item["open_cases"] = json!(open_of(w));
+                                item
+                            })
+                            .collect();
+                        println!("{}", json!(listed));
                     } else if workflows.is_empty() {
                         println!(
                             "{}",
                             catalogue::message(Language::from(database.lang), "workflow-none", &[])
                         );
                     } else {
-                        for w in workflows {
+                        let language = Language::from(database.lang);
+                        for w in &workflows {
+                            let count = open_of(w).to_string();
                             println!(
-                                "{:<24} v{:<3} {}  sha256:{}",
+                                "{:<24} v{:<3} {}  sha256:{}  {}",
                                 w.id,
                                 w.version,
                                 w.deployed_at,
-                                &w.content_hash[..12]
+                                &w.content_hash[..12],
+                                catalogue::message(
+                                    language,
+                                    "workflow-open-cases",
+                                    &[("count", count.as_str())]
+                                )
                             );
                         }
                     }

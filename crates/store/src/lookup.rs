@@ -58,4 +58,21 @@ impl SqlStore {
             }),
         }
     }
+
+    /// How many open cases each deployed workflow version still carries (versions without
+    /// any are absent). For the operator: across every organisation.
+    pub async fn open_cases_by_version(
+        &self,
+    ) -> Result<std::collections::BTreeMap<(String, u32), u64>> {
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT workflow_id, workflow_version, COUNT(*) FROM cases
+              WHERE closed_at IS NULL GROUP BY workflow_id, workflow_version",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, version, count)| ((id, version as u32), count as u64))
+            .collect())
+    }
 }

@@ -470,6 +470,7 @@ deploy-created = deployed { $workflow } version { $version } (new cases use it; 
 deploy-unchanged = { $workflow } version { $version } already has this content; nothing changed
 deploy-rescheduled = working calendar updated: the deadlines of { $cases } open cases moved (recorded in their history, the people concerned were told)
 workflow-none = no workflow deployed yet; deploy one with `swakelola workflow deploy workflows/swakelola-tipe-3.yaml`
+workflow-open-cases = { $count } open case(s)
 outbox-none = no messages
 outbox-retried = message { $key } will be delivered again by the next runner tick
 attempts = attempts

@@ -470,6 +470,7 @@ deploy-created = { $workflow } versi { $version } terpasang (kasus baru memakain
 deploy-unchanged = { $workflow } versi { $version } sudah berisi ini; tidak ada yang berubah
 deploy-rescheduled = kalender kerja diperbarui: tenggat { $cases } kasus terbuka bergeser (tercatat di riwayatnya, pihak terkait diberi tahu)
 workflow-none = belum ada alur kerja yang terpasang; pasang dengan `swakelola workflow deploy workflows/swakelola-tipe-3.yaml`
+workflow-open-cases = { $count } kasus terbuka
 outbox-none = tidak ada pesan
 outbox-retried = pesan { $key } akan dikirim lagi pada putaran runner berikutnya
 attempts = percobaan
