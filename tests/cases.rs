@@ -1342,3 +1342,46 @@ fn next_years_partnership_follows_this_years_and_the_series_shows_the_growth() {
     assert!(line.ends_with("2 kasus terbuka"), "{listed}");
     let _ = std::fs::remove_dir_all(&session.dir);
 }
+
+/// `workflow diff` names what changed between two deployed versions, and nothing when
+/// nothing did.
+#[test]
+fn workflow_diff_names_what_changed_between_versions() {
+    let session = Session::sqlite("swakelola-e2e-diff");
+    let shipped = root().join("workflows/swakelola-tipe-3.yaml");
+    session.ok(&["workflow", "deploy", shipped.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&shipped).unwrap();
+    let changed = text
+        .replacen(
+            "    label: Reviu KAK oleh instansi\n",
+            "    label: Reviu KAK oleh Tim Persiapan\n",
+            1,
+        )
+        .replacen("notify_at: \"08:00\"", "notify_at: \"09:00\"", 1);
+    assert_ne!(changed, text, "the edits apply");
+    let folder = session.dir.join("v2");
+    std::fs::create_dir_all(folder.join("calendars")).unwrap();
+    for entry in std::fs::read_dir(root().join("workflows/calendars")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(
+            entry.path(),
+            folder.join("calendars").join(entry.file_name()),
+        )
+        .unwrap();
+    }
+    std::fs::write(folder.join("swakelola-tipe-3.yaml"), changed).unwrap();
+    session.ok(&[
+        "workflow",
+        "deploy",
+        folder.join("swakelola-tipe-3.yaml").to_str().unwrap(),
+    ]);
+    let diff = session.ok(&["workflow", "diff", "swakelola-tipe-3", "1", "2"]);
+    assert!(diff.contains("Pengaturan: ~ notify_at"), "{diff}");
+    assert!(diff.contains("Tahap:\n    ~ reviu_kak (label)"), "{diff}");
+    assert!(!diff.contains("Langkah:"), "{diff}");
+    let same = session.ok(&["workflow", "diff", "swakelola-tipe-3", "1", "1"]);
+    assert!(same.contains("tidak ada perbedaan"), "{same}");
+    let missing = session.run(&["workflow", "diff", "swakelola-tipe-3", "1", "9"]);
+    assert_eq!(missing.status.code(), Some(1));
+    let _ = std::fs::remove_dir_all(&session.dir);
+}

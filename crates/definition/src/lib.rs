@@ -11,6 +11,7 @@
 pub mod calendar;
 pub mod check;
 pub mod diagnostic;
+pub mod diff;
 pub mod graph;
 pub mod load;
 pub mod parse;

@@ -106,6 +106,22 @@ pub enum WorkflowCommand {
     },
     /// List deployed workflow versions.
     List,
+    /// What changed between two deployed versions of a workflow: stages, transitions, rules,
+    /// fields, documents, records, roles and parties added (+), removed (−) or changed (~,
+    /// with the keys that differ).
+    ///
+    /// Example: swakelola workflow diff swakelola-tipe-3 1 2
+    Diff {
+        /// The workflow's id (see `swakelola workflow list`).
+        #[arg(value_name = "WORKFLOW")]
+        workflow: String,
+        /// The earlier version.
+        #[arg(value_name = "FROM")]
+        from: u32,
+        /// The later version.
+        #[arg(value_name = "TO")]
+        to: u32,
+    },
 }
 
 /// Who is acting.
@@ -1133,6 +1149,18 @@ pub fn workflow(database: &Database, command: &WorkflowCommand) -> ExitCode {
                         );
                     }
                 }
+                WorkflowCommand::Diff { workflow, from, to } => {
+                    let before = store.engine_for(workflow, *from).await?;
+                    let after = store.engine_for(workflow, *to).await?;
+                    let changes =
+                        swakelola_definition::diff::diff(&before.workflow, &after.workflow);
+                    let language = Language::from(database.lang);
+                    if database.json {
+                        println!("{}", json!(changes));
+                    } else {
+                        print!("{}", diff_text(workflow, *from, *to, &changes, language));
+                    }
+                }
                 WorkflowCommand::List => {
                     let workflows = store.workflows().await?;
                     let open = store.open_cases_by_version().await?;
@@ -1182,6 +1210,53 @@ pub fn workflow(database: &Database, command: &WorkflowCommand) -> ExitCode {
             Err(error) => fail(&error, database, None),
         }
     })
+}
+
+/// `workflow diff` for administrators: one line per element added, removed or changed.
+fn diff_text(
+    workflow: &str,
+    from: u32,
+    to: u32,
+    changes: &swakelola_definition::diff::WorkflowDiff,
+    language: Language,
+) -> String {
+    use std::fmt::Write as _;
+    let msg = |id: &str, args: &[(&str, &str)]| catalogue::message(language, id, args);
+    let mut out = String::new();
+    let (from, to) = (from.to_string(), to.to_string());
+    let _ = writeln!(
+        out,
+        "{}",
+        msg(
+            "diff-heading",
+            &[("workflow", workflow), ("from", &from), ("to", &to)]
+        )
+    );
+    if changes.is_empty() {
+        let _ = writeln!(out, "  {}", msg("diff-none", &[]));
+        return out;
+    }
+    if !changes.settings.is_empty() {
+        let _ = writeln!(
+            out,
+            "  {}: ~ {}",
+            msg("diff-settings", &[]),
+            changes.settings.join(", ")
+        );
+    }
+    for (kind, change) in &changes.kinds {
+        let _ = writeln!(out, "  {}:", msg(&format!("diff-kind-{kind}"), &[]));
+        for id in &change.added {
+            let _ = writeln!(out, "    + {id}");
+        }
+        for id in &change.removed {
+            let _ = writeln!(out, "    − {id}");
+        }
+        for (id, keys) in &change.changed {
+            let _ = writeln!(out, "    ~ {id} ({})", keys.join(", "));
+        }
+    }
+    out
 }
 
 /// `(file name, text)` of every calendar next to a workflow file.

@@ -173,6 +173,16 @@ help-workflow-deploy--file =
     Berkas alur kerja; folder calendars/ di sebelahnya ikut dipasang (kalender bawaan bila tidak ada dan belum ada yang dipasang)
 help-workflow-list =
     Daftar versi alur kerja yang terpasang
+help-workflow-diff =
+    Apa yang berubah di antara dua versi alur kerja yang terpasang: tahap, langkah, aturan, data, dokumen, catatan, peran dan pihak yang ditambah (+), dihapus (−) atau diubah (~, dengan kunci yang berbeda).
+
+    Contoh: swakelola workflow diff swakelola-tipe-3 1 2
+help-workflow-diff--workflow =
+    Id alur kerja (lihat `swakelola workflow list`)
+help-workflow-diff--from =
+    Versi yang lebih awal
+help-workflow-diff--to =
+    Versi yang lebih baru
 
 help-case =
     Buka, periksa dan gerakkan kasus
