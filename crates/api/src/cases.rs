@@ -645,6 +645,42 @@ pub async fn execute(
         .await?)
 }
 
+/// The whole of most commands, for the API and the pages alike: the case the caller may see
+/// and the role it acts in for `target`, then `action` under the expected revision and
+/// idempotency key.
+pub async fn perform(
+    state: &AppState,
+    principal: &Principal,
+    (id, requested_role, target): (&str, Option<&str>, Target<'_>),
+    action: Action,
+    (expected_revision, idempotency): (Option<u64>, &IdempotencyKey),
+) -> ApiResult<Applied> {
+    let (case, role) = acting_on(state, principal, id, requested_role, target).await?;
+    execute(
+        state,
+        principal,
+        &case,
+        (role, action),
+        expected_revision,
+        idempotency,
+        None,
+    )
+    .await
+}
+
+/// [`perform`], answered with the case (`created` status when an event was appended).
+async fn act(
+    state: &AppState,
+    principal: &Principal,
+    on: (&str, Option<&str>, Target<'_>),
+    action: Action,
+    guard: (Option<u64>, &IdempotencyKey),
+    created: StatusCode,
+) -> ApiResult<Response> {
+    let result = perform(state, principal, on, action, guard).await?;
+    applied(state, principal, result, created).await
+}
+
 /// What a command acts on, which decides the roles the workflow allows for it.
 #[derive(Debug, Clone, Copy)]
 pub enum Target<'a> {
@@ -778,31 +814,22 @@ pub async fn fire(
     idempotency: IdempotencyKey,
     Json(request): Json<FireRequest>,
 ) -> ApiResult<Response> {
-    let (case, role) = acting_on(
+    act(
         &state,
         &principal,
-        &id,
-        request.role.as_deref(),
-        Target::Transition(&transition),
-    )
-    .await?;
-    let result = execute(
-        &state,
-        &principal,
-        &case,
         (
-            role,
-            Action::Fire {
-                transition,
-                comment: request.comment,
-            },
+            &id,
+            request.role.as_deref(),
+            Target::Transition(&transition),
         ),
-        request.expected_revision,
-        &idempotency,
-        None,
+        Action::Fire {
+            transition: transition.clone(),
+            comment: request.comment,
+        },
+        (request.expected_revision, &idempotency),
+        StatusCode::OK,
     )
-    .await?;
-    applied(&state, &principal, result, StatusCode::OK).await
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -844,14 +871,6 @@ pub async fn set_contacts(
     idempotency: IdempotencyKey,
     Json(request): Json<SetContactsRequest>,
 ) -> ApiResult<Response> {
-    let (case, role) = acting_on(
-        &state,
-        &principal,
-        &id,
-        request.role.as_deref(),
-        Target::Contacts(&target),
-    )
-    .await?;
     let contacts = request
         .contacts
         .into_iter()
@@ -860,23 +879,18 @@ pub async fn set_contacts(
             address: c.address,
         })
         .collect();
-    let result = execute(
+    act(
         &state,
         &principal,
-        &case,
-        (
-            role,
-            Action::SetContacts {
-                role: target,
-                contacts,
-            },
-        ),
-        request.expected_revision,
-        &idempotency,
-        None,
+        (&id, request.role.as_deref(), Target::Contacts(&target)),
+        Action::SetContacts {
+            role: target.clone(),
+            contacts,
+        },
+        (request.expected_revision, &idempotency),
+        StatusCode::OK,
     )
-    .await?;
-    applied(&state, &principal, result, StatusCode::OK).await
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -905,31 +919,18 @@ pub async fn decline(
     idempotency: IdempotencyKey,
     Json(request): Json<DeclineRequest>,
 ) -> ApiResult<Response> {
-    let (case, role) = acting_on(
+    act(
         &state,
         &principal,
-        &id,
-        request.role.as_deref(),
-        Target::Decline(&transition),
+        (&id, request.role.as_deref(), Target::Decline(&transition)),
+        Action::Decline {
+            transition: transition.clone(),
+            comment: request.comment,
+        },
+        (request.expected_revision, &idempotency),
+        StatusCode::OK,
     )
-    .await?;
-    let result = execute(
-        &state,
-        &principal,
-        &case,
-        (
-            role,
-            Action::Decline {
-                transition,
-                comment: request.comment,
-            },
-        ),
-        request.expected_revision,
-        &idempotency,
-        None,
-    )
-    .await?;
-    applied(&state, &principal, result, StatusCode::OK).await
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -958,31 +959,18 @@ pub async fn add_member(
     idempotency: IdempotencyKey,
     Json(request): Json<AddMemberRequest>,
 ) -> ApiResult<Response> {
-    let (case, role) = acting_on(
+    act(
         &state,
         &principal,
-        &id,
-        request.role.as_deref(),
-        Target::Members(&party),
+        (&id, request.role.as_deref(), Target::Members(&party)),
+        Action::AddMember {
+            party: party.clone(),
+            organisation: request.organisation,
+        },
+        (request.expected_revision, &idempotency),
+        StatusCode::OK,
     )
-    .await?;
-    let result = execute(
-        &state,
-        &principal,
-        &case,
-        (
-            role,
-            Action::AddMember {
-                party,
-                organisation: request.organisation,
-            },
-        ),
-        request.expected_revision,
-        &idempotency,
-        None,
-    )
-    .await?;
-    applied(&state, &principal, result, StatusCode::OK).await
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -1011,32 +999,19 @@ pub async fn withdraw_member(
     idempotency: IdempotencyKey,
     Json(request): Json<WithdrawMemberRequest>,
 ) -> ApiResult<Response> {
-    let (case, role) = acting_on(
+    act(
         &state,
         &principal,
-        &id,
-        request.role.as_deref(),
-        Target::Members(&party),
+        (&id, request.role.as_deref(), Target::Members(&party)),
+        Action::WithdrawMember {
+            party: party.clone(),
+            organisation,
+            reason: request.reason,
+        },
+        (request.expected_revision, &idempotency),
+        StatusCode::OK,
     )
-    .await?;
-    let result = execute(
-        &state,
-        &principal,
-        &case,
-        (
-            role,
-            Action::WithdrawMember {
-                party,
-                organisation,
-                reason: request.reason,
-            },
-        ),
-        request.expected_revision,
-        &idempotency,
-        None,
-    )
-    .await?;
-    applied(&state, &principal, result, StatusCode::OK).await
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -1065,33 +1040,21 @@ pub async fn link(
     idempotency: IdempotencyKey,
     Json(request): Json<LinkRequest>,
 ) -> ApiResult<Response> {
-    let (case, role) = acting_on(
-        &state,
-        &principal,
-        &id,
-        request.role.as_deref(),
-        Target::Link,
-    )
-    .await?;
+    // The other case first: one the caller may not see is "not found", whatever else.
     let other = principal.case(&state, &request.case).await?;
-    let result = execute(
+    act(
         &state,
         &principal,
-        &case,
-        (
-            role,
-            Action::Link {
-                link: LinkKind::Related,
-                case_id: other.id,
-                business_key: other.business_key,
-            },
-        ),
-        request.expected_revision,
-        &idempotency,
-        None,
+        (&id, request.role.as_deref(), Target::Link),
+        Action::Link {
+            link: LinkKind::Related,
+            case_id: other.id,
+            business_key: other.business_key,
+        },
+        (request.expected_revision, &idempotency),
+        StatusCode::OK,
     )
-    .await?;
-    applied(&state, &principal, result, StatusCode::OK).await
+    .await
 }
 
 /// A partnership over the years: each year's case, its stage and amounts, their growth.
@@ -1150,31 +1113,18 @@ pub async fn set_field(
     idempotency: IdempotencyKey,
     Json(request): Json<SetFieldRequest>,
 ) -> ApiResult<Response> {
-    let (case, role) = acting_on(
+    act(
         &state,
         &principal,
-        &id,
-        request.role.as_deref(),
-        Target::Field(&field),
+        (&id, request.role.as_deref(), Target::Field(&field)),
+        Action::SetField {
+            field: field.clone(),
+            value: request.value,
+        },
+        (request.expected_revision, &idempotency),
+        StatusCode::OK,
     )
-    .await?;
-    let result = execute(
-        &state,
-        &principal,
-        &case,
-        (
-            role,
-            Action::SetField {
-                field,
-                value: request.value,
-            },
-        ),
-        request.expected_revision,
-        &idempotency,
-        None,
-    )
-    .await?;
-    applied(&state, &principal, result, StatusCode::OK).await
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

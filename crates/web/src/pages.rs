@@ -12,7 +12,7 @@ use axum::{Form, RequestExt};
 use minijinja::context;
 use serde::Deserialize;
 use swakelola_api::AppState;
-use swakelola_api::cases::{Target, acting_on, execute, visible_link_lines};
+use swakelola_api::cases::{Target, acting_on, execute, perform, visible_link_lines};
 use swakelola_api::error::{ApiError, store_error};
 use swakelola_api::extract::IdempotencyKey;
 use swakelola_core::format::Language;
@@ -986,32 +986,16 @@ pub async fn decline_step(
         return forged(&person);
     }
     let comment = form.comment.clone();
-    let result = async {
-        let (case, role) = acting_on(
-            &state,
-            &person.principal,
-            &key,
-            None,
-            Target::Decline(&transition),
-        )
-        .await?;
-        execute(
-            &state,
-            &person.principal,
-            &case,
-            (
-                role,
-                Action::Decline {
-                    transition: transition.clone(),
-                    comment: comment.clone(),
-                },
-            ),
-            form.revision,
-            &IdempotencyKey(None),
-            None,
-        )
-        .await
-    }
+    let result = perform(
+        &state,
+        &person.principal,
+        (&key, None, Target::Decline(&transition)),
+        Action::Decline {
+            transition: transition.clone(),
+            comment: comment.clone(),
+        },
+        (form.revision, &IdempotencyKey(None)),
+    )
     .await;
     after_command(&state, &person, &key, result, Some(comment)).await
 }
@@ -1026,33 +1010,17 @@ pub async fn take_step(
         return forged(&person);
     }
     let comment = (!form.comment.trim().is_empty()).then(|| form.comment.clone());
-    let result = async {
-        let (case, role) = acting_on(
-            &state,
-            &person.principal,
-            &key,
-            None,
-            Target::Transition(&transition),
-        )
-        .await?;
-        let idempotency = IdempotencyKey((!form.kunci.is_empty()).then(|| form.kunci.clone()));
-        execute(
-            &state,
-            &person.principal,
-            &case,
-            (
-                role,
-                Action::Fire {
-                    transition: transition.clone(),
-                    comment: comment.clone(),
-                },
-            ),
-            form.revision,
-            &idempotency,
-            None,
-        )
-        .await
-    }
+    let idempotency = IdempotencyKey((!form.kunci.is_empty()).then(|| form.kunci.clone()));
+    let result = perform(
+        &state,
+        &person.principal,
+        (&key, None, Target::Transition(&transition)),
+        Action::Fire {
+            transition: transition.clone(),
+            comment: comment.clone(),
+        },
+        (form.revision, &idempotency),
+    )
     .await;
     after_command(&state, &person, &key, result, comment).await
 }
@@ -1086,32 +1054,16 @@ pub async fn add_record(
         })
         .collect();
     let revision = form.one("revision").parse().ok();
-    let result = async {
-        let (case, role) = acting_on(
-            &state,
-            &person.principal,
-            &key,
-            None,
-            Target::Record(&record),
-        )
-        .await?;
-        execute(
-            &state,
-            &person.principal,
-            &case,
-            (
-                role,
-                Action::AddRecord {
-                    record: record.clone(),
-                    values,
-                },
-            ),
-            revision,
-            &IdempotencyKey(None),
-            None,
-        )
-        .await
-    }
+    let result = perform(
+        &state,
+        &person.principal,
+        (&key, None, Target::Record(&record)),
+        Action::AddRecord {
+            record: record.clone(),
+            values,
+        },
+        (revision, &IdempotencyKey(None)),
+    )
     .await;
     after_command(&state, &person, &key, result, None).await
 }
@@ -1125,32 +1077,16 @@ pub async fn set_field(
     if !person.form_token_matches(&form.csrf) {
         return forged(&person);
     }
-    let result = async {
-        let (case, role) = acting_on(
-            &state,
-            &person.principal,
-            &key,
-            None,
-            Target::Field(&form.field),
-        )
-        .await?;
-        execute(
-            &state,
-            &person.principal,
-            &case,
-            (
-                role,
-                Action::SetField {
-                    field: form.field.clone(),
-                    value: form.value.clone(),
-                },
-            ),
-            form.revision,
-            &IdempotencyKey(None),
-            None,
-        )
-        .await
-    }
+    let result = perform(
+        &state,
+        &person.principal,
+        (&key, None, Target::Field(&form.field)),
+        Action::SetField {
+            field: form.field.clone(),
+            value: form.value.clone(),
+        },
+        (form.revision, &IdempotencyKey(None)),
+    )
     .await;
     after_command(&state, &person, &key, result, Some(form.value)).await
 }
