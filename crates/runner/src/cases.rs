@@ -1339,17 +1339,28 @@ async fn run_case(
 ) -> Result<ExitCode, Error> {
     let json_output = output.json;
     let now = Timestamp::now();
-    let change =
-        |case: &str, acting: &Acting, change: &Change, action: Action, content: Option<Vec<u8>>| {
-            CaseCommand {
-                case_id: case.to_owned(),
-                actor: acting.actor(),
-                action,
-                expected_revision: change.expected_revision,
-                idempotency_key: change.idempotency_key.clone(),
-                content,
-            }
+    // Every changing command on one case: find it, apply `action`, say what happened (the
+    // catalogue's `what`) and show the case.
+    let apply = async |case: &str,
+                       acting: &Acting,
+                       change: &Change,
+                       action: Action,
+                       content: Option<Vec<u8>>,
+                       what: &str|
+           -> Result<(), Error> {
+        let case_id = store.resolve_case(case, None).await?;
+        let command = CaseCommand {
+            case_id,
+            actor: acting.actor(),
+            action,
+            expected_revision: change.expected_revision,
+            idempotency_key: change.idempotency_key.clone(),
+            content,
         };
+        let applied = store.execute(&command, now).await?;
+        let what = catalogue::message(output.language, what, &[]);
+        print_applied(store, &applied, output, &what).await
+    };
     match command {
         CaseCommandLine::Open {
             workflow,
@@ -1481,16 +1492,11 @@ async fn run_case(
             acting,
             change: options,
         } => {
-            let case = &store.resolve_case(case, None).await?;
             let action = Action::Fire {
                 transition: transition.clone(),
                 comment: comment.clone(),
             };
-            let applied = store
-                .execute(&change(case, acting, options, action, None), now)
-                .await?;
-            let what = catalogue::message(output.language, "applied-fired", &[]);
-            print_applied(store, &applied, output, &what).await?;
+            apply(case, acting, options, action, None, "applied-fired").await?;
         }
         CaseCommandLine::Attach {
             case,
@@ -1502,7 +1508,6 @@ async fn run_case(
             // The file first: a FIFO or a device is refused before anything else is asked.
             let content = read_bounded(file, swakelola_store::MAX_DOCUMENT_BYTES as u64)
                 .map_err(unreadable)?;
-            let case = &store.resolve_case(case, None).await?;
             let action = Action::Attach {
                 document_type: document_type.clone(),
                 file_name: file
@@ -1513,11 +1518,15 @@ async fn run_case(
                 sha256: sha256_hex(&content),
                 size: content.len() as u64,
             };
-            let applied = store
-                .execute(&change(case, acting, options, action, Some(content)), now)
-                .await?;
-            let what = catalogue::message(output.language, "applied-attached", &[]);
-            print_applied(store, &applied, output, &what).await?;
+            apply(
+                case,
+                acting,
+                options,
+                action,
+                Some(content),
+                "applied-attached",
+            )
+            .await?;
         }
         CaseCommandLine::Set {
             case,
@@ -1525,17 +1534,12 @@ async fn run_case(
             acting,
             change: options,
         } => {
-            let case = &store.resolve_case(case, None).await?;
             let (field, value) = split_pair(assignment, "FIELD=VALUE")?;
             let action = Action::SetField {
                 field: field.to_owned(),
                 value: value.to_owned(),
             };
-            let applied = store
-                .execute(&change(case, acting, options, action, None), now)
-                .await?;
-            let what = catalogue::message(output.language, "applied-field-set", &[]);
-            print_applied(store, &applied, output, &what).await?;
+            apply(case, acting, options, action, None, "applied-field-set").await?;
         }
         CaseCommandLine::Decline {
             case,
@@ -1544,16 +1548,11 @@ async fn run_case(
             acting,
             change: options,
         } => {
-            let case = &store.resolve_case(case, None).await?;
             let action = Action::Decline {
                 transition: transition.clone(),
                 comment: comment.clone(),
             };
-            let applied = store
-                .execute(&change(case, acting, options, action, None), now)
-                .await?;
-            let what = catalogue::message(output.language, "applied-declined", &[]);
-            print_applied(store, &applied, output, &what).await?;
+            apply(case, acting, options, action, None, "applied-declined").await?;
         }
         CaseCommandLine::Link {
             case,
@@ -1561,18 +1560,13 @@ async fn run_case(
             acting,
             change: options,
         } => {
-            let case = &store.resolve_case(case, None).await?;
             let other = store.case(&store.resolve_case(other, None).await?).await?;
             let action = Action::Link {
                 link: LinkKind::Related,
                 case_id: other.id,
                 business_key: other.business_key,
             };
-            let applied = store
-                .execute(&change(case, acting, options, action, None), now)
-                .await?;
-            let what = catalogue::message(output.language, "applied-linked", &[]);
-            print_applied(store, &applied, output, &what).await?;
+            apply(case, acting, options, action, None, "applied-linked").await?;
         }
         CaseCommandLine::AddMember {
             case,
@@ -1581,16 +1575,11 @@ async fn run_case(
             acting,
             change: options,
         } => {
-            let case = &store.resolve_case(case, None).await?;
             let action = Action::AddMember {
                 party: party.clone(),
                 organisation: member.clone(),
             };
-            let applied = store
-                .execute(&change(case, acting, options, action, None), now)
-                .await?;
-            let what = catalogue::message(output.language, "applied-member-added", &[]);
-            print_applied(store, &applied, output, &what).await?;
+            apply(case, acting, options, action, None, "applied-member-added").await?;
         }
         CaseCommandLine::WithdrawMember {
             case,
@@ -1600,17 +1589,20 @@ async fn run_case(
             acting,
             change: options,
         } => {
-            let case = &store.resolve_case(case, None).await?;
             let action = Action::WithdrawMember {
                 party: party.clone(),
                 organisation: member.clone(),
                 reason: reason.clone(),
             };
-            let applied = store
-                .execute(&change(case, acting, options, action, None), now)
-                .await?;
-            let what = catalogue::message(output.language, "applied-member-withdrawn", &[]);
-            print_applied(store, &applied, output, &what).await?;
+            apply(
+                case,
+                acting,
+                options,
+                action,
+                None,
+                "applied-member-withdrawn",
+            )
+            .await?;
         }
         CaseCommandLine::AddRecord {
             case,
@@ -1619,7 +1611,6 @@ async fn run_case(
             acting,
             change: options,
         } => {
-            let case = &store.resolve_case(case, None).await?;
             let values = values
                 .iter()
                 .map(|pair| {
@@ -1630,11 +1621,7 @@ async fn run_case(
                 record: record.clone(),
                 values,
             };
-            let applied = store
-                .execute(&change(case, acting, options, action, None), now)
-                .await?;
-            let what = catalogue::message(output.language, "applied-record-added", &[]);
-            print_applied(store, &applied, output, &what).await?;
+            apply(case, acting, options, action, None, "applied-record-added").await?;
         }
         CaseCommandLine::Contacts {
             case,
@@ -1643,7 +1630,6 @@ async fn run_case(
             acting,
             change: options,
         } => {
-            let case = &store.resolve_case(case, None).await?;
             let contacts = contacts
                 .iter()
                 .map(|value| {
@@ -1658,11 +1644,15 @@ async fn run_case(
                 role: target_role.clone(),
                 contacts,
             };
-            let applied = store
-                .execute(&change(case, acting, options, action, None), now)
-                .await?;
-            let what = catalogue::message(output.language, "applied-contacts-changed", &[]);
-            print_applied(store, &applied, output, &what).await?;
+            apply(
+                case,
+                acting,
+                options,
+                action,
+                None,
+                "applied-contacts-changed",
+            )
+            .await?;
         }
         CaseCommandLine::Reassign {
             target_role,
