@@ -69,20 +69,11 @@ fn fire(transition: &str, comment: Option<&str>) -> Action {
 
 async fn bench(name: &str, store: SqlStore, ops: usize) {
     common::deploy_generic_workflow(&store, now()).await;
-    let calendars: Vec<(String, String)> = ["indonesia-2025.yaml", "indonesia-2026.yaml"]
-        .iter()
-        .map(|f| {
-            (
-                f.to_string(),
-                common::repo_file(&format!("workflows/calendars/{f}")),
-            )
-        })
-        .collect();
     store
         .deploy(
             "swakelola-tipe-3.yaml",
             &common::repo_file("workflows/swakelola-tipe-3.yaml"),
-            &calendars,
+            &common::calendars(),
             now(),
         )
         .await
@@ -250,17 +241,10 @@ fn payment(n: usize) -> Action {
 
 #[tokio::main]
 async fn main() {
-    let ops: usize = std::env::var("SWAKELOLA_BENCH_OPS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2000);
+    let ops = common::ops();
     println!("| database | commands | per second | ÷ baseline |");
     println!("|---|---|---|---|");
-    let dir = std::env::temp_dir().join(format!("swakelola-bench-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let sqlite = SqlStore::connect(&format!("sqlite://{}", dir.join("bench.db").display()))
-        .await
-        .unwrap();
+    let (sqlite, dir) = common::temp_sqlite().await;
     bench("SQLite", sqlite, ops).await;
     std::fs::remove_dir_all(&dir).ok();
     if let Ok(admin_url) = std::env::var("SWAKELOLA_TEST_POSTGRES_URL") {

@@ -208,17 +208,10 @@ async fn bench_timers(name: &str, store: SqlStore, cases: usize) {
 
 #[tokio::main]
 async fn main() {
-    let ops: usize = std::env::var("SWAKELOLA_BENCH_OPS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2000);
+    let ops = common::ops();
     println!("| database | clients | baseline commits/s | transitions/s | ratio |");
     println!("|---|---|---|---|---|");
-    let dir = std::env::temp_dir().join(format!("swakelola-bench-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let sqlite = SqlStore::connect(&format!("sqlite://{}", dir.join("bench.db").display()))
-        .await
-        .unwrap();
+    let (sqlite, dir) = common::temp_sqlite().await;
     bench("SQLite (WAL, synchronous=NORMAL)", sqlite, ops).await;
     std::fs::remove_dir_all(&dir).ok();
     let postgres = std::env::var("SWAKELOLA_TEST_POSTGRES_URL").ok();

@@ -19,10 +19,28 @@ pub fn repo_file(path: &str) -> String {
     .unwrap()
 }
 
-/// Migrates and deploys `persetujuan-dokumen` with the 2025–2026 calendars.
-pub async fn deploy_generic_workflow(store: &SqlStore, now: Timestamp) {
-    store.migrate().await.unwrap();
-    let calendars: Vec<(String, String)> = ["indonesia-2025.yaml", "indonesia-2026.yaml"]
+/// Commands per measurement: `SWAKELOLA_BENCH_OPS`, 2000 by default.
+pub fn ops() -> usize {
+    std::env::var("SWAKELOLA_BENCH_OPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000)
+}
+
+/// A store on a fresh SQLite file in the temporary directory, and that directory (for the
+/// caller to remove when done).
+pub async fn temp_sqlite() -> (SqlStore, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("swakelola-bench-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = SqlStore::connect(&format!("sqlite://{}", dir.join("bench.db").display()))
+        .await
+        .unwrap();
+    (store, dir)
+}
+
+/// The 2025–2026 calendar files.
+pub fn calendars() -> Vec<(String, String)> {
+    ["indonesia-2025.yaml", "indonesia-2026.yaml"]
         .iter()
         .map(|f| {
             (
@@ -30,12 +48,17 @@ pub async fn deploy_generic_workflow(store: &SqlStore, now: Timestamp) {
                 repo_file(&format!("workflows/calendars/{f}")),
             )
         })
-        .collect();
+        .collect()
+}
+
+/// Migrates and deploys `persetujuan-dokumen` with the 2025–2026 calendars.
+pub async fn deploy_generic_workflow(store: &SqlStore, now: Timestamp) {
+    store.migrate().await.unwrap();
     store
         .deploy(
             "persetujuan-dokumen.yaml",
             &repo_file("workflows/persetujuan-dokumen.yaml"),
-            &calendars,
+            &calendars(),
             now,
         )
         .await
