@@ -127,6 +127,17 @@ impl Parties {
         all
     }
 
+    /// The parties of lists of organisations, lead first (the core's form), without contacts.
+    pub fn from_lists(lists: &BTreeMap<String, Vec<String>>) -> Self {
+        let mut parties = Parties::default();
+        for (party, organisations) in lists {
+            for organisation in organisations {
+                parties.name(party, organisation);
+            }
+        }
+        parties
+    }
+
     /// Each party's organisations, lead first: what the core keeps of them.
     pub fn as_lists(&self) -> BTreeMap<String, Vec<String>> {
         self.organisations

@@ -95,29 +95,15 @@ impl SqlStore {
         change: &EventKind,
         state: &CaseState,
     ) -> Result<()> {
-        let mut changed = parties.clone();
         let (organisation, joined) = match change {
-            EventKind::MemberAdded {
-                party,
-                organisation,
-            } => {
-                changed.name(party, organisation);
-                (organisation, true)
-            }
-            EventKind::MemberWithdrawn {
-                party,
-                organisation,
-                ..
-            } => {
-                if let Some(members) = changed.members.get_mut(party) {
-                    members.retain(|m| m != organisation);
-                    if members.is_empty() {
-                        changed.members.remove(party);
-                    }
-                }
-                (organisation, false)
-            }
+            EventKind::MemberAdded { organisation, .. } => (organisation, true),
+            EventKind::MemberWithdrawn { organisation, .. } => (organisation, false),
             _ => return Ok(()),
+        };
+        // The core decided the new membership; the stored parties take it over as it is.
+        let changed = Parties {
+            contacts: parties.contacts.clone(),
+            ..Parties::from_lists(&state.parties)
         };
         sqlx::query("UPDATE cases SET parties = $1 WHERE id = $2")
             .bind(json(&changed))
