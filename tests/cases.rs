@@ -1190,7 +1190,13 @@ fn a_coalition_is_named_at_opening_and_changed_by_the_ppk() {
             "Budi",
         ];
         if verb == "withdraw-member" {
-            args.extend(["--reason", "Mengundurkan diri dari koalisi"]);
+            // Withdrawing a member takes a reason; a blank one is refused.
+            let reason = if organisation == "lbh-palembang" {
+                "  "
+            } else {
+                "Mengundurkan diri dari koalisi"
+            };
+            args.extend(["--reason", reason]);
         }
         session.run(&args)
     };
@@ -1212,6 +1218,7 @@ fn a_coalition_is_named_at_opening_and_changed_by_the_ppk() {
             "pimpinan_ormas",
             "tidak boleh mengubah organisasi anggota",
         ),
+        ("withdraw-member", "lbh-palembang", "ppk", "Tuliskan alasan"),
     ] {
         let refused = member(verb, organisation, role);
         assert_eq!(refused.status.code(), Some(1), "{verb} {organisation}");
@@ -1332,6 +1339,21 @@ fn next_years_partnership_follows_this_years_and_the_series_shows_the_growth() {
     assert!(
         series.contains("Pagu anggaran Rp50.000.000 (+44,9 %)"),
         "{series}"
+    );
+    // Carrying fields without saying from where, and the series of a case that does not
+    // exist: refused with what to do, nothing opened.
+    let alone = open("DP3A-2026-001", &["--carry", "nama_kegiatan"]);
+    assert_eq!(alone.status.code(), Some(1));
+    assert!(
+        stderr(&alone).contains("sebutkan juga kasus yang dilanjutkan"),
+        "{}",
+        stderr(&alone)
+    );
+    let nowhere = session.run(&["partnership", "show", "TIDAK-ADA-001"]);
+    assert_eq!(nowhere.status.code(), Some(1));
+    assert!(
+        !session.ok(&["case", "list"]).contains("DP3A-2026-001"),
+        "nothing was opened"
     );
     // The operator sees how many open cases the version still carries.
     let listed = session.ok(&["workflow", "list"]);

@@ -565,12 +565,11 @@ pub async fn open(
             carry: request.carry,
         }),
         (None, None) if !request.carry.is_empty() => {
-            return Err(ApiError::localized(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_input",
-                "api-carry-without-origin",
-                &[],
-            ));
+            return Err(swakelola_store::Error::InvalidInput {
+                path: "carry".into(),
+                problem: swakelola_store::InputProblem::CarryWithoutOrigin,
+            }
+            .into());
         }
         (None, None) => None,
     };

@@ -926,6 +926,32 @@ async fn linked_cases_show_nothing_across_organisations(api: Api) {
         .await;
     assert_eq!(refused.status, StatusCode::NOT_FOUND, "{}", refused.text());
     assert!(!refused.text().contains(&second));
+
+    // Bad origins are refused with what to do, and open nothing.
+    let mut both = open_body("DP3A-2026-001");
+    both["follows"] = json!("DP3A-2025-001");
+    both["replicates"] = json!("DP3A-2024-001");
+    let mut carry_alone = open_body("DP3A-2026-002");
+    carry_alone["carry"] = json!(["nama_kegiatan"]);
+    let mut unknown = open_body("DP3A-2026-003");
+    unknown["follows"] = json!("TIDAK-ADA-001");
+    for (body, status, says) in [
+        (both, StatusCode::UNPROCESSABLE_ENTITY, "follows"),
+        (carry_alone, StatusCode::UNPROCESSABLE_ENTITY, "carry"),
+        (unknown, StatusCode::NOT_FOUND, "case_not_found"),
+    ] {
+        let reply = api
+            .call(Method::POST, "/v1/cases", Some(&agency), Some(body))
+            .await;
+        assert_eq!(reply.status, status, "{}", reply.text());
+        assert!(reply.text().contains(says), "{}", reply.text());
+    }
+    assert!(
+        !api.get("/v1/cases", &agency)
+            .await
+            .text()
+            .contains("DP3A-2026")
+    );
 }
 
 /// Business keys address cases in paths, with the same isolation as ids: another

@@ -1387,7 +1387,7 @@ async fn run_case(
                 (None, None) if !carry.is_empty() => {
                     return Err(Error::InvalidInput {
                         path: "--carry".into(),
-                        problem: InputProblem::NotAnOrigin,
+                        problem: InputProblem::CarryWithoutOrigin,
                     });
                 }
                 (None, None) => None,

@@ -203,6 +203,8 @@ pub enum InputProblem {
         "a case is opened only as the continuation (`follows`) or replication (`replicates`) of another"
     )]
     NotAnOrigin,
+    #[error("takes fields over from an earlier case; name the case it follows or replicates too")]
+    CarryWithoutOrigin,
     #[error("is not set on `{business_key}`, so there is nothing to carry over")]
     NotSetOnOrigin { business_key: String },
     #[error(
@@ -258,6 +260,7 @@ impl InputProblem {
             InputProblem::NotAParty { .. } => "not_a_party",
             InputProblem::NoLead => "no_lead",
             InputProblem::NotAnOrigin => "not_an_origin",
+            InputProblem::CarryWithoutOrigin => "carry_without_origin",
             InputProblem::NotSetOnOrigin { .. } => "not_set_on_origin",
             InputProblem::OnlyAtOpening => "only_at_opening",
             InputProblem::LinkToItself => "link_to_itself",

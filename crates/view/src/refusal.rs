@@ -443,6 +443,7 @@ pub fn input_problem(names: Names<'_>, problem: &InputProblem) -> String {
         ),
         InputProblem::NoLead => msg("input-no-lead", &[]),
         InputProblem::NotAnOrigin => msg("input-not-an-origin", &[]),
+        InputProblem::CarryWithoutOrigin => msg("input-carry-without-origin", &[]),
         InputProblem::NotSetOnOrigin { business_key } => msg(
             "input-not-set-on-origin",
             &[("case", &format!("`{business_key}`"))],
