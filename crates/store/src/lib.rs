@@ -153,14 +153,11 @@ impl Parties {
 
     /// The parties `organisation` belongs to, as lead or member.
     pub fn parties_of(&self, organisation: &str) -> Vec<String> {
-        let mut parties: Vec<String> = self
-            .organisations
+        self.organisations
             .keys()
             .filter(|party| self.has_member(party, organisation))
             .cloned()
-            .collect();
-        parties.dedup();
-        parties
+            .collect()
     }
 }
 

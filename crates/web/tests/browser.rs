@@ -716,6 +716,15 @@ async fn two_organisations_move_the_seed_case_in_two_browsers() {
     assert!(page.contains("yayasan-intan-maharani"), "{page}");
     budi.check_accessibility("a case with a related case").await;
     budi.screenshot("kasus-lanjutan").await;
+    // The parties, taken over from the year before, head the facts.
+    budi.client
+        .execute(
+            "document.querySelector('dl.facts').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    budi.screenshot("kasus-pihak").await;
     budi.click("a[href='/kasus/DP3A-2025-001']").await;
     assert!(budi.source().await.contains("Dilanjutkan oleh"));
 
