@@ -161,6 +161,10 @@ pub struct Stage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Deadline {
     pub due: Due,
+    /// The day that counts instead when the stage begins after `due` has already passed
+    /// (the revised budget's window once the main budget's has closed). A stage begun
+    /// late is nobody's fault: it is routed once, with the reason, and never escalated.
+    pub late_entry: Option<Due>,
     pub follow_up: FollowUp,
     /// A transition fired by the system when the deadline passes.
     pub on_expiry: Option<String>,

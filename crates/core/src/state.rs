@@ -209,6 +209,12 @@ pub struct Obligation {
     /// recomputes it (`RecomputeDeadlines`).
     #[serde(default)]
     pub provisional: bool,
+    /// The stage's own deadline when it had already passed as the stage began: the case
+    /// was late through no one's fault (an audience in December for next year's main
+    /// budget). It is told once, never chased as overdue nor escalated; `due_date` is then
+    /// the later window (`late_entry`) or, without one, this same day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passed_at_entry: Option<Date>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -465,6 +471,9 @@ pub enum NotificationKind {
     Transitioned,
     /// A due date moved because the calendar changed.
     DeadlineMoved,
+    /// The stage began after its deadline had passed: the case is routed (to a later
+    /// window, or onwards by `on_expiry`) and told why, once.
+    LateEntry,
 }
 
 /// The signer key of a coalition member's approval (`@yayasan-intan-maharani`); role ids never

@@ -398,7 +398,9 @@ pub fn step(
             };
             ctx.attach(&mut next, document)?
         }
-        Action::SetField { field, value } => ctx.set_field(&mut next, actor, field, value)?,
+        Action::SetField { field, value } => {
+            ctx.set_field(&mut next, actor, field, value, &mut notifications)?
+        }
         Action::AddRecord { record, values } => ctx.add_record(&mut next, actor, record, values)?,
         Action::Decline {
             transition,
@@ -859,7 +861,8 @@ impl Context<'_> {
             parties: parties.clone(),
             approvals: BTreeMap::new(),
         };
-        self.enter_stage(&mut state, initial)?;
+        let mut notifications = Vec::new();
+        self.enter_stage(&mut state, initial, &mut notifications)?;
         let kind = EventKind::Opened {
             stage: initial.id.clone(),
             fields,
@@ -869,7 +872,7 @@ impl Context<'_> {
             timers: BTreeMap::new(),
             ..state.clone()
         };
-        Ok(finish(&empty, state, actor, kind, Vec::new(), self.now))
+        Ok(finish(&empty, state, actor, kind, notifications, self.now))
     }
 
     fn parse_field(&self, id: &str, text: &str) -> Result<FieldValue, Rejection> {
@@ -1060,7 +1063,7 @@ impl Context<'_> {
         state.stage_entered_revision = state.revision;
         // Approvals are for the transitions out of the stage being left.
         state.approvals.clear();
-        self.enter_stage(state, target)?;
+        self.enter_stage(state, target, notifications)?;
         if !transition.notify.is_empty() {
             notifications.push(Notification {
                 key: format!("event:{}:{}", state.revision, transition.id),
@@ -1079,7 +1082,12 @@ impl Context<'_> {
     /// Enters `stage`: drops the obligations and timers of the stage left, closes the case
     /// at a terminal stage, otherwise schedules the stage's deadline and recurring
     /// obligations. `state.stage_entered_revision` must already be set.
-    fn enter_stage(&self, state: &mut CaseState, stage: &Stage) -> Result<(), Rejection> {
+    fn enter_stage(
+        &self,
+        state: &mut CaseState,
+        stage: &Stage,
+        notifications: &mut Vec<Notification>,
+    ) -> Result<(), Rejection> {
         state.obligations.clear();
         state.timers.clear();
         state.stage = stage.id.clone();
@@ -1088,7 +1096,7 @@ impl Context<'_> {
             state.closed_at = Some(self.now);
             return Ok(());
         }
-        self.schedule_stage_deadline(state, stage)?;
+        self.schedule_stage_deadline(state, stage, notifications)?;
         let today = self.calendar.date_of(self.now);
         for rule in &stage.recurring {
             self.open_period(state, stage, rule, period_bounds(rule.period, today).0)?;
@@ -1102,10 +1110,17 @@ impl Context<'_> {
 
     /// (Re)computes the deadline of the current stage. Without its anchor (an unset date
     /// or fiscal-year field) the stage has no deadline until the field is set.
+    ///
+    /// A fixed day of the budget calendar that has already passed (the stage began late, or
+    /// the fiscal year was changed) is nobody's overdue work: the later window
+    /// (`late_entry`) counts instead, or, without one still ahead, the deadline falls due at
+    /// once without reminders or escalations, so that `on_expiry` routes the case. Either
+    /// way the responsible roles hear it once, with the reason.
     fn schedule_stage_deadline(
         &self,
         state: &mut CaseState,
         stage: &Stage,
+        notifications: &mut Vec<Notification>,
     ) -> Result<(), Rejection> {
         let key = Self::deadline_key(state);
         remove_obligation(state, &key);
@@ -1113,19 +1128,62 @@ impl Context<'_> {
             return Ok(());
         };
         self.begin_count();
-        let Some(due_date) = self.due_date(state, &deadline.due)? else {
+        let Some(mut due_date) = self.due_date(state, &deadline.due)? else {
             return Ok(());
         };
-        let provisional = self.counted_uncovered();
-        let obligation = self.obligation(
-            key.clone(),
-            ObligationSource::StageDeadline {
-                stage: stage.id.clone(),
-            },
-            due_date,
-        )?;
-        self.schedule_follow_up(state, obligation, &deadline.follow_up)?;
-        Self::mark_provisional(state, &key, provisional);
+        let source = ObligationSource::StageDeadline {
+            stage: stage.id.clone(),
+        };
+        let fixed_day = matches!(deadline.due, Due::OnDate { .. });
+        let passed = fixed_day
+            && self
+                .obligation(key.clone(), source.clone(), due_date)?
+                .due_at
+                <= self.now;
+        if !passed {
+            let provisional = self.counted_uncovered();
+            let obligation = self.obligation(key.clone(), source, due_date)?;
+            self.schedule_follow_up(state, obligation, &deadline.follow_up)?;
+            Self::mark_provisional(state, &key, provisional);
+            return Ok(());
+        }
+        let passed_at_entry = due_date;
+        if let Some(window) = &deadline.late_entry
+            && let Some(window_date) = self.due_date(state, window)?
+            && self
+                .obligation(key.clone(), source.clone(), window_date)?
+                .due_at
+                > self.now
+        {
+            due_date = window_date;
+        }
+        let mut obligation = self.obligation(key.clone(), source, due_date)?;
+        obligation.passed_at_entry = Some(passed_at_entry);
+        if due_date == passed_at_entry {
+            // No window left: due now, so the runner routes the case (`on_expiry`) or marks
+            // it overdue at once, with the late-entry notice instead of an overdue one.
+            insert_timer(
+                state,
+                format!("{key}:due"),
+                obligation.due_at,
+                TimerKind::Due {
+                    obligation: key.clone(),
+                },
+            );
+            state.obligations.insert(key, obligation);
+        } else {
+            notifications.push(Notification {
+                key: format!("late-entry:{key}"),
+                kind: NotificationKind::LateEntry,
+                to: deadline.follow_up.responsible.clone(),
+                stage: state.stage.clone(),
+                obligation: Some(obligation.clone()),
+                missing_documents: owned(missing_documents(self.workflow, state)),
+                transition: None,
+                by: None,
+            });
+            self.schedule_follow_up(state, obligation, &deadline.follow_up)?;
+        }
         Ok(())
     }
 
@@ -1180,6 +1238,7 @@ impl Context<'_> {
                 .ok_or(Rejection::DateOutOfRange)?,
             overdue: false,
             provisional: false,
+            passed_at_entry: None,
         })
     }
 
@@ -1418,6 +1477,7 @@ impl Context<'_> {
         actor: &Actor,
         id: &str,
         text: &str,
+        notifications: &mut Vec<Notification>,
     ) -> Result<EventKind, Rejection> {
         let value = self.parse_field(id, text)?;
         let field = self.workflow.field(id).expect("parse_field found it");
@@ -1451,7 +1511,7 @@ impl Context<'_> {
                 Due::After { .. } => false,
             };
             if anchored && previous.as_ref() != Some(&value) {
-                self.schedule_stage_deadline(state, stage)?;
+                self.schedule_stage_deadline(state, stage, notifications)?;
             }
         }
         Ok(EventKind::FieldSet {
@@ -1601,15 +1661,16 @@ impl Context<'_> {
                     ObligationSource::Recurring { .. } => None,
                 };
                 let to = follow_up.responsible.clone();
+                // Due at once because the stage began after its day: told as such, not as
+                // someone's lateness.
+                let kind = if record.passed_at_entry == Some(record.due_date) {
+                    NotificationKind::LateEntry
+                } else {
+                    NotificationKind::Overdue
+                };
                 if let Some(transition) = expiry {
                     let from = state.stage.clone();
-                    notifications.push(self.notification(
-                        state,
-                        key,
-                        NotificationKind::Overdue,
-                        to,
-                        record,
-                    ));
+                    notifications.push(self.notification(state, key, kind, to, record));
                     self.move_to(state, transition, &Actor::system(), notifications)?;
                     TimerEffect::Expired {
                         obligation,
@@ -1622,13 +1683,7 @@ impl Context<'_> {
                         open.overdue = true;
                     }
                     let record = state.obligations[&obligation].clone();
-                    notifications.push(self.notification(
-                        state,
-                        key,
-                        NotificationKind::Overdue,
-                        to,
-                        record,
-                    ));
+                    notifications.push(self.notification(state, key, kind, to, record));
                     TimerEffect::BecameOverdue { obligation }
                 }
             }

@@ -546,13 +546,14 @@ impl Checker<'_> {
 
     /// Notification templates: a known kind, once each, and text MiniJinja can compile.
     fn messages(&mut self, raw: &[raw::Message]) -> Vec<MessageTemplate> {
-        const KINDS: [(&str, NotificationKind); 6] = [
+        const KINDS: [(&str, NotificationKind); 7] = [
             ("reminder", NotificationKind::Reminder),
             ("overdue", NotificationKind::Overdue),
             ("overdue_reminder", NotificationKind::OverdueReminder),
             ("escalation", NotificationKind::Escalation),
             ("transitioned", NotificationKind::Transitioned),
             ("deadline_moved", NotificationKind::DeadlineMoved),
+            ("late_entry", NotificationKind::LateEntry),
         ];
         let mut seen = BTreeMap::new();
         let mut messages = Vec::new();
@@ -1220,37 +1221,7 @@ impl Checker<'_> {
                             .to_owned(),
                     );
                 }
-                let day = parse_month_day(&on.value);
-                if day.is_none() {
-                    self.report(
-                        on.referenced,
-                        Code::E031,
-                        format!("`{}` is not a day of the year", on.value),
-                        "write it as MM-DD, e.g. `11-30` for 30 November (29 February is not allowed: it does not exist every year)".to_owned(),
-                    );
-                }
-                let year_offset = match &deadline.year {
-                    None => Some(0),
-                    Some(text) => {
-                        let offset = parse_year_expression(&text.value);
-                        if offset.is_none() {
-                            self.report(
-                                text.referenced,
-                                Code::E032,
-                                format!("`{}` is not a fiscal-year expression", text.value),
-                                "write `fiscal_year`, `fiscal_year - 1` or `fiscal_year + 1`"
-                                    .to_owned(),
-                            );
-                        }
-                        offset
-                    }
-                };
-                day.zip(year_offset)
-                    .map(|((month, day), year_offset)| Due::OnDate {
-                        month,
-                        day,
-                        year_offset,
-                    })
+                self.fixed_day(on, deadline.year.as_ref())
             }
         };
         let follow_up = self.follow_up(
@@ -1311,11 +1282,96 @@ impl Checker<'_> {
             }
             Some(name.value.clone())
         });
+        let late_entry = deadline
+            .late_entry
+            .as_ref()
+            .and_then(|late| self.late_entry(late, stage, due.as_ref()));
         Some(Deadline {
             due: due?,
+            late_entry,
             follow_up,
             on_expiry,
         })
+    }
+
+    /// A fixed day of a budget year: `on: MM-DD` and `year: fiscal_year - 1`.
+    fn fixed_day(&mut self, on: &S<String>, year: Option<&S<String>>) -> Option<Due> {
+        let day = parse_month_day(&on.value);
+        if day.is_none() {
+            self.report(
+                on.referenced,
+                Code::E031,
+                format!("`{}` is not a day of the year", on.value),
+                "write it as MM-DD, e.g. `11-30` for 30 November (29 February is not allowed: it does not exist every year)".to_owned(),
+            );
+        }
+        let year_offset = match year {
+            None => Some(0),
+            Some(text) => {
+                let offset = parse_year_expression(&text.value);
+                if offset.is_none() {
+                    self.report(
+                        text.referenced,
+                        Code::E032,
+                        format!("`{}` is not a fiscal-year expression", text.value),
+                        "write `fiscal_year`, `fiscal_year - 1` or `fiscal_year + 1`".to_owned(),
+                    );
+                }
+                offset
+            }
+        };
+        day.zip(year_offset)
+            .map(|((month, day), year_offset)| Due::OnDate {
+                month,
+                day,
+                year_offset,
+            })
+    }
+
+    /// `late_entry`: the fixed day that replaces the deadline when the stage begins after
+    /// it has passed (the revised budget's window after the main budget's). It must come
+    /// later than the day it replaces, or it would never be the one still ahead.
+    fn late_entry(
+        &mut self,
+        raw: &S<raw::LateEntry>,
+        stage: &str,
+        due: Option<&Due>,
+    ) -> Option<Due> {
+        let late = self.fixed_day(&raw.value.on, raw.value.year.as_ref())?;
+        match (due?, &late) {
+            (
+                Due::OnDate {
+                    month,
+                    day,
+                    year_offset,
+                },
+                Due::OnDate {
+                    month: late_month,
+                    day: late_day,
+                    year_offset: late_offset,
+                },
+            ) => {
+                if (late_offset, late_month, late_day) <= (year_offset, month, day) {
+                    self.report(
+                        raw.value.on.referenced,
+                        Code::E040,
+                        format!("the `late_entry` day of `{stage}` is not after its deadline"),
+                        "give the later window: the day that still counts when the stage begins after the first one has passed".to_owned(),
+                    );
+                    return None;
+                }
+                Some(late)
+            }
+            _ => {
+                self.report(
+                    raw.referenced,
+                    Code::E040,
+                    format!("`late_entry` of `{stage}` only applies to a deadline on a fixed day"),
+                    "give the deadline with `on` and `year`, or remove `late_entry`".to_owned(),
+                );
+                None
+            }
+        }
     }
 
     fn follow_up(

@@ -189,6 +189,15 @@ pub struct Deadline {
     #[serde(default)]
     pub escalate: Vec<S<Escalation>>,
     pub on_expiry: Option<S<String>>,
+    /// The later fixed day that counts instead when the stage begins after `on` has passed.
+    pub late_entry: Option<S<LateEntry>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LateEntry {
+    pub on: S<String>,
+    pub year: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -33,6 +33,9 @@ struct Facts<'a> {
     deadline: &'a str,
     days_left: i64,
     provisional: bool,
+    /// The stage's day that had passed before it began (`10 Desember 2024`), for a
+    /// late-entry notice; with `rerouted` when a later window now counts instead.
+    passed_at_entry: Option<(&'a str, bool)>,
     time_zone: &'a str,
     missing: &'a [String],
     /// Joint sign-offs begun and not complete: "«Tandatangani kontrak»: «Pimpinan Ormas»".
@@ -86,6 +89,19 @@ impl Facts<'_> {
             None => body.push_str(&self.text("notify-stage", &[("stage", self.stage)])),
         }
         body.push('\n');
+        if let Some((passed, rerouted)) = self.passed_at_entry {
+            body.push_str(&self.text("notify-late-entry", &[("passed", passed)]));
+            body.push(' ');
+            body.push_str(&self.text(
+                if rerouted {
+                    "notify-late-entry-window"
+                } else {
+                    "notify-late-entry-routed"
+                },
+                &[],
+            ));
+            body.push('\n');
+        }
         if !self.deadline.is_empty() {
             body.push_str(&self.text(
                 "notify-due",
@@ -192,6 +208,14 @@ pub fn render(
         .map_or_else(|| notification.stage.clone(), |s| pick(&s.label));
     let today = engine.calendar.time_zone().to_datetime(now).date();
     let (deadline, days_left) = match &notification.obligation {
+        // A stage begun after its day, with no later window: that day is no deadline to
+        // count down or up to.
+        Some(obligation)
+            if notification.kind == swakelola_core::state::NotificationKind::LateEntry
+                && obligation.passed_at_entry == Some(obligation.due_date) =>
+        {
+            (String::new(), 0)
+        }
         Some(obligation) => (
             date(obligation.due_date, language),
             today
@@ -210,6 +234,16 @@ pub fn render(
         })
         .collect();
     let title = labels.notification(notification.kind);
+    let passed_at_entry = notification
+        .obligation
+        .as_ref()
+        .filter(|_| notification.kind == swakelola_core::state::NotificationKind::LateEntry)
+        .and_then(|o| {
+            Some((
+                date(o.passed_at_entry?, language),
+                o.passed_at_entry != Some(o.due_date),
+            ))
+        });
     let case_title = case_title(engine, case);
     let by = notification.by.clone().unwrap_or_default();
     let link = public_url.map(|url| case_link(url, &case.business_key));
@@ -254,6 +288,9 @@ pub fn render(
             .obligation
             .as_ref()
             .is_some_and(|o| o.provisional),
+        passed_at_entry: passed_at_entry
+            .as_ref()
+            .map(|(passed, rerouted)| (passed.as_str(), *rerouted)),
         time_zone: &time_zone,
         missing: &missing,
         awaiting: &awaiting,
@@ -413,6 +450,7 @@ mod tests {
                 due_at: "2024-12-20T16:59:59Z".parse().unwrap(),
                 overdue: true,
                 provisional: false,
+                passed_at_entry: None,
             }),
             missing_documents: vec!["kak".into()],
             transition: None,
@@ -474,6 +512,58 @@ mod tests {
             "{}",
             other.body
         );
+    }
+
+    #[test]
+    fn a_late_entry_says_which_day_had_passed_and_chases_nobody() {
+        let mut routed = escalation();
+        routed.kind = NotificationKind::LateEntry;
+        let obligation = routed.obligation.as_mut().unwrap();
+        obligation.overdue = false;
+        obligation.passed_at_entry = Some("2024-08-31".parse().unwrap());
+        obligation.due_date = "2025-06-30".parse().unwrap();
+        let text = render(
+            &engine(""),
+            &case(),
+            &routed,
+            "email:budi@dp3a.example",
+            at("2024-12-10T03:00:00Z"),
+            None,
+        );
+        assert!(
+            text.subject
+                .starts_with("[swakelola] Tahap dimulai setelah tenggatnya lewat:"),
+            "{}",
+            text.subject
+        );
+        assert!(
+            text.body.contains(
+                "Tanggal 31 Agustus 2024 sudah lewat sebelum tahap ini dimulai, jadi ini bukan keterlambatan siapa pun. Yang kini berlaku adalah jendela berikutnya di bawah ini."
+            ),
+            "{}",
+            text.body
+        );
+        assert!(text.body.contains("Tenggat: 30 Juni 2025"), "{}", text.body);
+        // Without a later window the case is routed, and no count of days late is given.
+        let obligation = routed.obligation.as_mut().unwrap();
+        obligation.due_date = "2024-08-31".parse().unwrap();
+        let text = render(
+            &engine(""),
+            &case(),
+            &routed,
+            "email:budi@dp3a.example",
+            at("2024-12-10T03:00:00Z"),
+            None,
+        );
+        assert!(
+            text.body
+                .contains("Kasus dialihkan menurut alur kerja; tidak ada eskalasi."),
+            "{}",
+            text.body
+        );
+        assert!(!text.body.contains("Tenggat:"), "{}", text.body);
+        assert!(!text.subject.contains(", tenggat"), "{}", text.subject);
+        assert!(!text.body.contains("— terlambat"), "{}", text.body);
     }
 
     #[test]

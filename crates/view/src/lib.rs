@@ -226,6 +226,7 @@ impl<'w> Labels<'w> {
             NotificationKind::Escalation => self.msg("notice-escalation"),
             NotificationKind::Transitioned => self.msg("notice-transitioned"),
             NotificationKind::DeadlineMoved => self.msg("notice-deadline-moved"),
+            NotificationKind::LateEntry => self.msg("notice-late-entry"),
         }
     }
 
@@ -600,12 +601,22 @@ fn actions(labels: Labels<'_>, state: &CaseState, roles: Option<&[&str]>) -> Vec
                 .collect();
             let given = state.approvals.get(&t.id);
             // A joint sign-off the asker has signed in every role of theirs it needs: nothing
-            // left for them to do but wait (or decline).
-            let signed = !t.requires_all.is_empty()
-                && t.requires_all
+            // left for them to do but wait (or decline). One who signs for a member
+            // organisation (a role of the party whose members each sign) is never counted as
+            // done here: which organisation they act for is not known to the view.
+            let mine = |r: &&String| roles.is_none_or(|mine| mine.contains(&r.as_str()));
+            let my_signatures: Vec<&String> = t.requires_all.iter().filter(mine).collect();
+            let signs_for_a_member = t.requires_each_member_of.as_deref().is_some_and(|party| {
+                t.roles.iter().filter(mine).any(|r| {
+                    !t.requires_all.contains(r)
+                        && workflow.role(r).and_then(|r| r.party.as_deref()) == Some(party)
+                })
+            });
+            let signed = !my_signatures.is_empty()
+                && !signs_for_a_member
+                && my_signatures
                     .iter()
-                    .filter(|r| roles.is_none_or(|mine| mine.contains(&r.as_str())))
-                    .all(|r| given.is_some_and(|g| g.contains_key(r)));
+                    .all(|r| given.is_some_and(|g| g.contains_key(*r)));
             // Every signer: the roles, then each member organisation when all of a party's
             // members sign.
             let approvals = swakelola_core::step::signers(state, t)
