@@ -64,6 +64,17 @@ const STEPS: &[&[&str]] = &[
         "--actor",
         "Siti Aminah",
     ],
+    // The Tim Persiapan that reviews the KAK is assigned first.
+    &[
+        "attach",
+        "{}",
+        "penugasan_tim_persiapan",
+        "penugasan.pdf",
+        "--as",
+        "pa_kpa",
+        "--actor",
+        "Kepala DP3A",
+    ],
     &[
         "fire",
         "{}",
@@ -83,6 +94,7 @@ const STEPS: &[&[&str]] = &[
         "--actor",
         "Kepala DP3A",
     ],
+    // The agency and the yayasan (the Ormas side's only organisation here) both sign.
     &[
         "fire",
         "{}",
@@ -91,6 +103,17 @@ const STEPS: &[&[&str]] = &[
         "pa_kpa",
         "--actor",
         "Kepala DP3A",
+    ],
+    &[
+        "fire",
+        "{}",
+        "tandatangani_mou",
+        "--as",
+        "pimpinan_ormas",
+        "--actor",
+        "Siti Aminah",
+        "--for",
+        "yayasan-intan-maharani",
     ],
     &[
         "attach",

@@ -22,8 +22,10 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// `cases` partnerships whose KAK deadline (31 August 2024) and its escalation are due now:
-/// two due timers each.
+/// `cases` partnerships for fiscal year 2026 whose KAK stage began on Friday 29 August 2025,
+/// two days before its deadline (31 August 2025): the deadline, its escalation and the first
+/// overdue reminder are due now — three due timers each (the reminder's next repeat is then
+/// scheduled ahead of now, not due).
 async fn seed(url: &str, cases: usize) -> SqlStore {
     let store = SqlStore::connect(url).await.unwrap();
     store.migrate().await.unwrap();
@@ -42,6 +44,8 @@ async fn seed(url: &str, cases: usize) -> SqlStore {
         )
         .await
         .unwrap();
+    // Entered before the deadline, so it falls due the ordinary way (not a late entry).
+    let entered: Timestamp = "2025-08-29T03:00:00Z".parse().unwrap();
     for n in 0..cases {
         let id = store
             .open(
@@ -55,14 +59,14 @@ async fn seed(url: &str, cases: usize) -> SqlStore {
                         ("nama_kegiatan", "x"),
                         ("instansi", "DP3A"),
                         ("ormas", "Yayasan"),
-                        ("tahun_anggaran", "2025"),
+                        ("tahun_anggaran", "2026"),
                     ]
                     .iter()
                     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                     .collect(),
                     parties: Parties::default(),
                 },
-                now,
+                entered,
             )
             .await
             .unwrap()
@@ -89,7 +93,7 @@ async fn seed(url: &str, cases: usize) -> SqlStore {
                     },
                     Some(content.clone()),
                 ),
-                now,
+                entered,
             )
             .await
             .unwrap();
@@ -103,7 +107,7 @@ async fn seed(url: &str, cases: usize) -> SqlStore {
                     },
                     None,
                 ),
-                now,
+                entered,
             )
             .await
             .unwrap();
@@ -229,7 +233,8 @@ async fn check_exactly_once_except(
             timers,
             [
                 "deadline:penyusunan_kak:3:due",
-                "deadline:penyusunan_kak:3:escalation:0"
+                "deadline:penyusunan_kak:3:escalation:0",
+                "deadline:penyusunan_kak:3:reminder:3:0",
             ],
             "case {id}"
         );
@@ -302,7 +307,7 @@ fn killed_runners_lose_nothing_and_fire_nothing_twice() {
         wait_until_done(&store, Duration::from_secs(120)).await;
         terminate(last);
         let (fired, duplicates) = check_exactly_once(&store, &dir, cases).await;
-        assert_eq!(fired, 2 * cases);
+        assert_eq!(fired, 3 * cases);
         eprintln!("crash test: {fired} timers fired exactly once; {duplicates} duplicate deliveries after {interrupted} SIGKILLs mid-work");
     });
 }
@@ -344,7 +349,7 @@ fn three_runners_share_one_postgres_and_take_over_a_dead_ones_work() {
             terminate(runner);
         }
         let (fired, duplicates) = check_exactly_once(&store, &dir, cases).await;
-        assert_eq!(fired, 2 * cases);
+        assert_eq!(fired, 3 * cases);
         // The work was shared: every surviving runner fired timers.
         let mut shares = Vec::new();
         for n in 0..3 {
@@ -429,9 +434,9 @@ fn chaos_of_kills_restarts_and_poison_loses_nothing_healthy() {
         terminate(survivor);
         terminate(late);
         let (fired, duplicates) = check_exactly_once_except(&store, &dir, cases, &poisoned).await;
-        assert_eq!(fired, 2 * cases);
+        assert_eq!(fired, 3 * cases);
         assert!(
-            (fired_at_kill as usize) < 2 * cases,
+            (fired_at_kill as usize) < 3 * cases,
             "the kill landed after all the work was done"
         );
         eprintln!(

@@ -88,7 +88,7 @@ fn reminders_and_escalations_are_emailed_to_the_contacts_of_their_roles() {
         ],
     );
     let started = Instant::now();
-    while mails.lock().unwrap().len() < 2 {
+    while mails.lock().unwrap().len() < 3 {
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "mail did not arrive: {:?}",
@@ -107,7 +107,7 @@ fn reminders_and_escalations_are_emailed_to_the_contacts_of_their_roles() {
     let unfolded = escalation.data.replace("\r\n ", " ").replace("\n ", " ");
     assert!(
         unfolded.contains(
-            "Subject: [swakelola] Eskalasi: tahap Penyusunan KAK dan RAB, tenggat 31 Agustus 2024"
+            "Subject: [swakelola] Eskalasi: tahap Penyusunan KAK dan RAB, tenggat 31 Agustus 2025"
         ),
         "{}",
         escalation.data
@@ -127,9 +127,10 @@ fn reminders_and_escalations_are_emailed_to_the_contacts_of_their_roles() {
         "{message_id} not in:\n{}",
         escalation.data
     );
+    // The Ormas hears of the deadline passing (and gets the first overdue reminder).
     let overdue = mails
         .iter()
-        .find(|m| m.to == ["siti@yayasan.example"])
+        .find(|m| m.to == ["siti@yayasan.example"] && m.data.contains("Tenggat terlewati"))
         .expect("mail to the Ormas");
     assert!(
         overdue.data.contains("Tenggat terlewati"),
@@ -137,9 +138,9 @@ fn reminders_and_escalations_are_emailed_to_the_contacts_of_their_roles() {
         overdue.data
     );
     // The body is the built-in Indonesian template filled with the case's facts (the
-    // deadline of FY 2025's KAK, 31 August 2024, long past on the real clock).
+    // deadline of FY 2026's KAK, 31 August 2025, long past on the real clock).
     for expected in [
-        "Tenggat: 31 Agustus 2024 (akhir hari, WIB) =E2=80=94 terlambat",
+        "Tenggat: 31 Agustus 2025 (akhir hari, WIB) =E2=80=94 terlambat",
         "Tahap: Penyusunan KAK dan RAB",
     ] {
         assert!(

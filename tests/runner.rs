@@ -14,7 +14,7 @@ fn the_daemon_fires_due_timers_and_stops_on_sigterm() {
     assert!(agenda.contains("! "), "{agenda}");
     assert!(
         agenda.contains(
-            "eskalasi: Tenggat tahap «Penyusunan KAK dan RAB» (jatuh tempo 31 Agustus 2024) → Tim Persiapan, Pejabat Pembuat Komitmen (PPK)"
+            "eskalasi: Tenggat tahap «Penyusunan KAK dan RAB» (jatuh tempo 31 Agustus 2025) → Tim Persiapan, Pejabat Pembuat Komitmen (PPK)"
         ),
         "{agenda}"
     );
@@ -46,16 +46,17 @@ fn the_daemon_fires_due_timers_and_stops_on_sigterm() {
             .filter(|e| e["event"]["kind"]["type"] == "timer_fired")
             .map(|e| e["event"]["kind"]["timer"].as_str().unwrap().to_owned())
             .collect();
-        if timers.len() >= 2 || Instant::now() > deadline {
+        if timers.len() >= 3 || Instant::now() > deadline {
             break timers;
         }
         std::thread::sleep(Duration::from_millis(100));
     };
     // The tick that fired the timers may still be finishing: scrape until it has.
     let expected = [
-        "swakelola_timers_fired_total 2",
+        // The deadline, its escalation and the first overdue reminder.
+        "swakelola_timers_fired_total 3",
         "swakelola_outbox_sent_total{channel=\"log\"}",
-        "swakelola_timer_lateness_seconds_count 2",
+        "swakelola_timer_lateness_seconds_count 3",
         "swakelola_timers_overdue 0",
     ];
     let started = Instant::now();

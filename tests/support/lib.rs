@@ -160,64 +160,108 @@ impl Session {
             .expect("start swakelola")
     }
 
-    /// Deploys the Swakelola workflow and opens a fiscal-year-2025 case with `contacts`
-    /// (`ROLE=ADDRESS`), then records its audience. The KAK deadline of FY 2025 (31 August
-    /// 2024) has long passed, so the deadline (to pimpinan_ormas, fasilitator) and its
-    /// escalation (to tim_persiapan, ppk) are due at once. Returns the case id.
+    /// Deploys the Swakelola workflow and opens a fiscal-year-2026 case with `contacts`
+    /// (`ROLE=ADDRESS`) whose audience was recorded on Friday 29 August 2025, two days before
+    /// the KAK deadline (31 August 2025). That deadline (to pimpinan_ormas, fasilitator), its
+    /// escalation (to tim_persiapan, ppk) and the first overdue reminder (to pimpinan_ormas,
+    /// fasilitator, tim_persiapan) are due at once. The CLI always acts now, so the past
+    /// commands go through the store. Returns the case id.
     pub fn case_with_due_work(&self, contacts: &[&str]) -> String {
+        use swakelola_core::Actor;
+        use swakelola_core::step::Action;
+        use swakelola_store::{CaseCommand, Contact, OpenCase, Parties, SqlStore, Store};
+
         let workflow = root().join("workflows/swakelola-tipe-3.yaml");
         self.ok(&["workflow", "deploy", workflow.to_str().unwrap()]);
-        let mut open = vec![
-            "case",
-            "open",
-            "--workflow",
-            "swakelola-tipe-3",
-            "--key",
-            "K-1",
-            "--organisation",
-            "dp3a-palembang",
-            "--field",
-            "nama_kegiatan=Pendampingan",
-            "--field",
-            "instansi=DP3A Kota Palembang",
-            "--field",
-            "ormas=Yayasan Intan Maharani",
-            "--field",
-            "tahun_anggaran=2025",
-            "--as",
-            "pimpinan_ormas",
-            "--actor",
-            "Siti",
-            "--json",
-        ];
+        let mut parties = Parties::default();
         for contact in contacts {
-            open.extend(["--contact", contact]);
+            let (role, address) = contact.split_once('=').expect("ROLE=ADDRESS");
+            parties
+                .contacts
+                .entry(role.to_owned())
+                .or_default()
+                .push(Contact {
+                    name: String::new(),
+                    address: address.to_owned(),
+                });
         }
-        let opened: serde_json::Value = serde_json::from_str(&self.ok(&open)).unwrap();
-        let id = opened["case"]["id"].as_str().unwrap().to_owned();
-        std::fs::write(self.dir.join("notulen.pdf"), "notulen").unwrap();
-        self.ok(&[
-            "case",
-            "attach",
-            &id,
-            "notulen_audiensi",
-            "notulen.pdf",
-            "--as",
-            "fasilitator",
-            "--actor",
-            "Rina",
-        ]);
-        self.ok(&[
-            "case",
-            "fire",
-            &id,
-            "catat_audiensi",
-            "--as",
-            "pimpinan_ormas",
-            "--actor",
-            "Siti",
-        ]);
-        id
+        let entered: jiff::Timestamp = "2025-08-29T03:00:00Z".parse().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let allowed: Vec<&str> = self
+                .env
+                .iter()
+                .filter(|(name, _)| name == "SWAKELOLA_WEBHOOK_ALLOW")
+                .map(|(_, value)| value.as_str())
+                .collect();
+            let policy = swakelola_store::input::WebhookPolicy::from_allow_list(&allowed).unwrap();
+            let store = SqlStore::connect(&self.url)
+                .await
+                .unwrap()
+                .with_webhook_policy(policy);
+            let fields = [
+                ("nama_kegiatan", "Pendampingan"),
+                ("instansi", "DP3A Kota Palembang"),
+                ("ormas", "Yayasan Intan Maharani"),
+                ("tahun_anggaran", "2026"),
+            ];
+            let opened = store
+                .open(
+                    &OpenCase {
+                        origin: None,
+                        workflow_id: "swakelola-tipe-3".into(),
+                        organisation: "dp3a-palembang".into(),
+                        business_key: "K-1".into(),
+                        actor: Actor::new("Siti", "pimpinan_ormas"),
+                        fields: fields
+                            .iter()
+                            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                            .collect(),
+                        parties,
+                    },
+                    entered,
+                )
+                .await
+                .unwrap();
+            let id = opened.case.id;
+            let content = b"notulen".to_vec();
+            let command = |actor: Actor, action: Action, content: Option<Vec<u8>>| CaseCommand {
+                case_id: id.clone(),
+                actor,
+                action,
+                expected_revision: None,
+                idempotency_key: None,
+                content,
+            };
+            let attach = Action::Attach {
+                document_type: "notulen_audiensi".into(),
+                file_name: "notulen.pdf".into(),
+                sha256: swakelola_store::sha256_hex(&content),
+                size: content.len() as u64,
+            };
+            store
+                .execute(
+                    &command(Actor::new("Rina", "fasilitator"), attach, Some(content)),
+                    entered,
+                )
+                .await
+                .unwrap();
+            let fire = Action::Fire {
+                transition: "catat_audiensi".into(),
+                comment: None,
+            };
+            store
+                .execute(
+                    &command(Actor::new("Siti", "pimpinan_ormas"), fire, None),
+                    entered,
+                )
+                .await
+                .unwrap();
+            id
+        })
     }
 }
 

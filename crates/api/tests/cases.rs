@@ -12,8 +12,9 @@ use swakelola_api::Limits;
 
 /// The seed partnership, step by step: (what, argument, value, role). Who acts follows from
 /// the role: the Ormas's token for the CSO's roles, the agency's for the rest.
-/// Transitions of the shipped workflow that both sides approve (`requires_all`).
-const JOINT_SIGN_OFFS: &[&str] = &["tandatangani_kontrak"];
+/// Transitions of the shipped workflow that both sides approve (`requires_all`, and the MoU
+/// signed by the agency and every organisation of the Ormas side).
+const JOINT_SIGN_OFFS: &[&str] = &["tandatangani_mou", "tandatangani_kontrak"];
 
 const STEPS: &[(&str, &str, &str, &str)] = &[
     (
@@ -27,9 +28,17 @@ const STEPS: &[(&str, &str, &str, &str)] = &[
     ("attach", "rab", "rab.xlsx", "pimpinan_ormas"),
     ("set", "nilai_estimasi", "34.500.000", "pimpinan_ormas"),
     ("fire", "serahkan_kak", "", "pimpinan_ormas"),
+    (
+        "attach",
+        "penugasan_tim_persiapan",
+        "penugasan.pdf",
+        "pa_kpa",
+    ),
     ("fire", "terima_kak", "", "ppk"),
     ("attach", "mou", "mou.pdf", "pa_kpa"),
     ("fire", "tandatangani_mou", "", "pa_kpa"),
+    // The yayasan signs the MoU for itself.
+    ("fire", "tandatangani_mou", "", "pimpinan_ormas"),
     ("attach", "rka", "rka.pdf", "perencana"),
     ("set", "pagu", "Rp34.500.000", "perencana"),
     ("set", "sumber_dana", "apbd", "perencana"),

@@ -989,9 +989,12 @@ mod tests {
                     line.text
                 ));
             }
-            // The agenda: every pending timer of the case, as `swakelola agenda` lists it.
+            // The agenda: every pending timer of the case, as `swakelola agenda` lists it
+            // (soonest first).
             text.push_str("\n$ swakelola agenda\n");
-            for key in record.state.timers.keys() {
+            let mut timers: Vec<_> = record.state.timers.values().collect();
+            timers.sort_by_key(|t| (t.due_at, t.key.clone()));
+            for key in timers.iter().map(|t| &t.key) {
                 if let Some(entry) = AgendaEntry::build(labels, &record, key, now) {
                     text.push_str(&agenda_line(&entry, &engine.calendar, language));
                     text.push('\n');
@@ -2223,7 +2226,7 @@ pub fn partnership(database: &Database, command: &PartnershipCommand) -> ExitCod
 }
 
 /// `partnership show` for people: one line per year, then the replications.
-fn series_text(view: &SeriesView, language: Language) -> String {
+pub(crate) fn series_text(view: &SeriesView, language: Language) -> String {
     use std::fmt::Write as _;
     let msg = |id: &str| catalogue::message(language, id, &[]);
     let row_text = |row: &swakelola_view::SeriesRow| {

@@ -580,17 +580,32 @@ async fn timers_and_outbox_follow_the_case(store: Arc<SqlStore>) {
             .all(|(k, _)| k.starts_with("deadline:penyusunan_kak")),
         "{timers:?}"
     );
-    // catat_audiensi notifies tim_persiapan and fasilitator: no contacts, so log rows.
-    let outbox: Vec<(String, String)> =
-        sqlx::query_as("SELECT channel, recipient FROM outbox ORDER BY recipient")
-            .fetch_all(store.pool())
-            .await
-            .unwrap();
+    // catat_audiensi notifies tim_persiapan and fasilitator; and the KAK stage, begun after
+    // the main 2025 budget's window (31 August 2024), tells its responsible roles (the head
+    // of the Ormas and the facilitator) once that the revised budget's window now counts.
+    // No contacts, so log rows.
+    let outbox: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT channel, recipient, payload FROM outbox ORDER BY recipient, payload",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let mut kinds: Vec<(&str, &str, String)> = outbox
+        .iter()
+        .map(|(channel, recipient, payload)| {
+            let payload: serde_json::Value = serde_json::from_str(payload).unwrap();
+            let kind = payload["notification"]["kind"].as_str().unwrap().to_owned();
+            (channel.as_str(), recipient.as_str(), kind)
+        })
+        .collect();
+    kinds.sort();
     assert_eq!(
-        outbox,
+        kinds,
         [
-            ("log".to_owned(), "role:fasilitator".to_owned()),
-            ("log".into(), "role:tim_persiapan".into())
+            ("log", "role:fasilitator", "late_entry".to_owned()),
+            ("log", "role:fasilitator", "transitioned".into()),
+            ("log", "role:pimpinan_ormas", "late_entry".into()),
+            ("log", "role:tim_persiapan", "transitioned".into()),
         ]
     );
     // serahkan_kak notifies the PPK, who has an email contact.
@@ -608,7 +623,7 @@ async fn listing_filters_cases(store: Arc<SqlStore>) {
     let mut other = seed_request("B");
     other.organisation = "dinsos-palembang".into();
     other.fields[3].1 = "2026".into();
-    store.open(&other, now()).await.unwrap();
+    let b = store.open(&other, now()).await.unwrap().case.id;
     force(&store, &a, "catat_audiensi").await;
     let all = store.cases(&CaseFilter::default()).await.unwrap();
     assert_eq!(all.len(), 2);
@@ -668,10 +683,13 @@ async fn listing_filters_cases(store: Arc<SqlStore>) {
         .await
         .unwrap();
     assert_eq!(by_year.len(), 1);
-    // The 2025 case's KAK deadline (31 Aug 2024) has long passed; the 2026 one's has not.
+    // The 2025 case's KAK stage began after its main-budget day (31 Aug 2024), so the
+    // revised budget's window (30 June 2025) counts: by mid-July it has passed; the 2026
+    // case's (31 Aug 2025) has not.
+    force(&store, &b, "catat_audiensi").await;
     let overdue = store
         .cases(&CaseFilter {
-            overdue_at: Some(now()),
+            overdue_at: Some("2025-07-15T00:00:00Z".parse().unwrap()),
             ..CaseFilter::default()
         })
         .await
@@ -1688,7 +1706,9 @@ async fn two_signers_at_once_fire_the_joint_sign_off_exactly_once(store: Arc<Sql
         let history = store.history(&id).await.unwrap();
         let approvals = history
             .iter()
-            .filter(|e| matches!(e.event.kind, swakelola_core::EventKind::Approved { .. }))
+            .filter(|e| {
+                matches!(&e.event.kind, swakelola_core::EventKind::Approved { transition, .. } if transition == "tandatangani_kontrak")
+            })
             .count();
         let fired = history
             .iter()

@@ -483,7 +483,7 @@ async fn two_organisations_move_the_seed_case_in_two_browsers() {
     assert!(budi.source().await.contains("DP3A-2025-001"));
     budi.check_accessibility("the case list").await;
     budi.screenshot("daftar-kasus").await;
-    budi.open("/agenda?hari=30").await;
+    budi.open("/agenda?hari=200").await;
     assert!(budi.source().await.contains("DP3A-2025-001"));
     budi.check_accessibility("the agenda").await;
     budi.screenshot("agenda").await;
@@ -590,14 +590,29 @@ async fn two_organisations_move_the_seed_case_in_two_browsers() {
         }
         let label = swakelola_view::Labels::new(workflow, swakelola_core::format::Language::Id)
             .text(&t.label);
-        // A joint sign-off (the contract) takes each side's approval; the last one fires it.
-        let signers: Vec<&Person> = if t.requires_all.is_empty() {
-            vec![holder(&t.roles)]
-        } else {
-            t.requires_all
+        // A joint sign-off (the MoU, the contract) takes each signer's approval — a role's, or
+        // a member organisation's through a role of its party; the last one fires it.
+        let state = store.case(&id).await.unwrap().state;
+        let party_roles: Vec<String> = t
+            .roles
+            .iter()
+            .filter(|r| {
+                workflow.role(r).and_then(|r| r.party.as_deref())
+                    == t.requires_each_member_of.as_deref()
+            })
+            .cloned()
+            .collect();
+        let signers: Vec<&Person> = match swakelola_core::step::signers(&state, t) {
+            signers if signers.is_empty() => vec![holder(&t.roles)],
+            signers => signers
                 .iter()
-                .map(|role| holder(std::slice::from_ref(role)))
-                .collect()
+                .map(
+                    |signer| match swakelola_core::state::signer_organisation(signer) {
+                        Some(_) => holder(&party_roles),
+                        None => holder(std::slice::from_ref(signer)),
+                    },
+                )
+                .collect(),
         };
         for (n, person) in signers.iter().enumerate() {
             person.open("/").await;

@@ -427,8 +427,10 @@ async fn acting_through_the_pages(site: Site) {
     assert!(english.body.contains("My tasks"), "{}", english.body);
     assert!(budi.get("/").await.body.contains("My tasks"));
 
-    // The agenda of the organisation: what falls due and who hears of it.
-    let agenda = budi.get("/agenda?hari=30&lang=id").await;
+    // The agenda of the organisation: what falls due and who hears of it. The KAK stage
+    // began in December 2024, after the main 2025 budget's day, so its deadline is the
+    // revised budget's window (30 June 2025), with reminders from May.
+    let agenda = budi.get("/agenda?hari=200&lang=id").await;
     assert_eq!(agenda.status, StatusCode::OK);
     assert!(agenda.body.contains("DP3A-2025-001"), "{}", agenda.body);
     assert!(

@@ -138,27 +138,38 @@ pub async fn force(store: &SqlStore, case_id: &str, transition: &str) {
             .await
             .unwrap();
     }
-    // A joint sign-off takes every role's approval; otherwise one role fires it.
-    let roles = if t.requires_all.is_empty() {
+    // A joint sign-off takes every signer's approval (each role of `requires_all`, and each
+    // member organisation through a role of its party); otherwise one role fires it.
+    let state = store.case(case_id).await.unwrap().state;
+    let signers = swakelola_core::step::signers(&state, &t);
+    let signers = if signers.is_empty() {
         vec![t.roles[0].clone()]
     } else {
-        t.requires_all.clone()
+        signers
     };
-    for role in roles {
-        store
-            .execute(
-                &command(
-                    case_id,
-                    &role,
-                    Action::Fire {
-                        transition: transition.into(),
-                        comment: Some("ok".into()),
-                    },
-                ),
-                now(),
-            )
-            .await
-            .unwrap();
+    for signer in signers {
+        let fire = Action::Fire {
+            transition: transition.into(),
+            comment: Some("ok".into()),
+        };
+        let command = match swakelola_core::state::signer_organisation(&signer) {
+            None => command(case_id, &signer, fire),
+            Some(organisation) => {
+                let party = t.requires_each_member_of.as_deref();
+                let role = t
+                    .roles
+                    .iter()
+                    .filter_map(|r| engine.workflow.role(r))
+                    .find(|r| r.party.as_deref() == party && !r.lead_only)
+                    .expect("a role of the signing party")
+                    .id
+                    .clone();
+                let mut command = command(case_id, &role, fire);
+                command.actor = command.actor.for_organisation(organisation);
+                command
+            }
+        };
+        store.execute(&command, now()).await.unwrap();
     }
 }
 
