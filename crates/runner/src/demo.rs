@@ -1,15 +1,24 @@
 //! `swakelola demo`: the seed partnership — Yayasan Intan Maharani and DP3A Kota Palembang,
 //! audience on 10 December 2024, pagu Rp34.500.000 — through its whole life in under a
 //! second: the shipped workflow and scenario (`workflows/scenarios/seed-partnership.yaml`)
-//! run by [`crate::simulate`] on an in-memory database with an accelerated clock.
+//! run by [`crate::simulate`] on an in-memory database (or a new SQLite file, `--save`) with
+//! an accelerated clock.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
 
 use swakelola_core::format::Language;
-use swakelola_view::catalogue;
+use swakelola_store::{CaseRecord, SqlStore, Store};
+use swakelola_view::{Labels, SeriesView, catalogue};
 
 const WORKFLOW: &str = include_str!("../../../workflows/swakelola-tipe-3.yaml");
 const SCENARIO: &str = include_str!("../../../workflows/scenarios/seed-partnership.yaml");
-pub async fn run(language: Language) -> anyhow::Result<()> {
-    let text = |id: &str| catalogue::message(language, id, &[]);
+/// Runs the seed story; with `save`, into a new SQLite file that stays for `case`,
+/// `partnership show` and `serve` to look at afterwards.
+/// Exit 1, with the reason, when `save` names a file that exists.
+pub async fn run(language: Language, save: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let text = |id: &str, args: &[(&str, &str)]| catalogue::message(language, id, args);
     let scenario: crate::simulate::Scenario =
         swakelola_definition::parse::parse("seed-partnership.yaml", SCENARIO)
             .map_err(|d| anyhow::anyhow!("{d}"))?;
@@ -17,9 +26,38 @@ pub async fn run(language: Language) -> anyhow::Result<()> {
         .into_iter()
         .map(|c| (c.file, c.text))
         .collect();
-    println!("{}", text("demo-title"));
-    println!("{}\n", text("demo-note"));
-    let failures = crate::simulate::simulate(
+    let store = match save {
+        None => crate::simulate::memory_store().await?,
+        Some(path) => {
+            let shown = path.display().to_string();
+            // Never mixed into a database that holds other cases.
+            if path.exists() {
+                eprintln!(
+                    "{}: {}",
+                    text("error-prefix", &[]),
+                    text("demo-save-exists", &[("path", &shown)])
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            let store = SqlStore::connect(&format!("sqlite://{shown}")).await?;
+            store.migrate().await?;
+            Arc::new(store)
+        }
+    };
+    println!("{}", text("demo-title", &[]));
+    println!(
+        "{}\n",
+        text(
+            if save.is_some() {
+                "demo-note-saved"
+            } else {
+                "demo-note"
+            },
+            &[]
+        )
+    );
+    let outcome = crate::simulate::simulate(
+        store.clone(),
         "swakelola-tipe-3.yaml",
         WORKFLOW,
         &calendars,
@@ -28,10 +66,30 @@ pub async fn run(language: Language) -> anyhow::Result<()> {
     )
     .await?;
     anyhow::ensure!(
-        failures.is_empty(),
+        outcome.failures.is_empty(),
         "the demo scenario failed: {}",
-        failures.join("; ")
+        outcome.failures.join("; ")
     );
-    println!("{}", text("demo-try"));
-    Ok(())
+    // The partnership year on year, and where it was taken up: what `partnership show` prints.
+    if let Some(first) = outcome.cases.first() {
+        let series = store.series(first).await?;
+        let cases: Vec<&CaseRecord> = series.chain.iter().chain(&series.replications).collect();
+        let engines = store.engines_of(cases).await?;
+        let view = SeriesView::build(&series, |c| {
+            engines
+                .get(&(c.workflow_id.clone(), c.workflow_version))
+                .map(|e| Labels::new(&e.workflow, language))
+        });
+        println!();
+        print!("{}", crate::cases::series_text(&view, language));
+    }
+    println!();
+    match save {
+        Some(path) => println!(
+            "{}",
+            text("demo-try-saved", &[("path", &path.display().to_string())])
+        ),
+        None => println!("{}", text("demo-try", &[])),
+    }
+    Ok(ExitCode::SUCCESS)
 }

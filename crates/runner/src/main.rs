@@ -260,8 +260,14 @@ enum Command {
     },
     /// Watch the seed partnership run from audience to closed, in a few seconds.
     ///
-    /// Uses a temporary SQLite database and an accelerated clock; nothing is left behind.
-    Demo,
+    /// Uses a temporary SQLite database and an accelerated clock; nothing is left behind
+    /// unless `--save` names a new file to keep it in.
+    Demo {
+        /// Keep the demo's cases in this new SQLite file (it must not exist yet), to look at
+        /// them afterwards with `case`, `partnership show` or `serve`.
+        #[arg(long, value_name = "FILE")]
+        save: Option<PathBuf>,
+    },
     /// Run the daemon: fire due deadlines, reminders and escalations and deliver notifications
     /// until stopped with Ctrl-C or SIGTERM.
     Run {
@@ -498,7 +504,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // by those that print a story or run until stopped.
     if cli.database.json {
         let name = match &cli.command {
-            Command::Demo => "demo",
+            Command::Demo { .. } => "demo",
             Command::Simulate { .. } => "simulate",
             Command::Graph { .. } => "graph",
             Command::Explain { .. } => "explain",
@@ -534,9 +540,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Graph { file, format } => draw(&file, format, language),
         Command::Explain { code } => Ok(explain(&code, language)),
-        Command::Demo => {
-            cases::runtime().block_on(demo::run(cli.database.lang.into()))?;
-            Ok(ExitCode::SUCCESS)
+        Command::Demo { save } => {
+            cases::runtime().block_on(demo::run(cli.database.lang.into(), save.as_deref()))
         }
         Command::Run {
             poll,
@@ -799,13 +804,20 @@ fn simulate_files(
             }
         };
     let calendars = cases::calendar_files(workflow)?;
-    let failures = cases::runtime().block_on(simulate::simulate(
-        &workflow.display().to_string(),
-        &source,
-        &calendars,
-        &parsed,
-        language,
-    ))?;
+    let failures = cases::runtime()
+        .block_on(async {
+            let store = simulate::memory_store().await?;
+            simulate::simulate(
+                store,
+                &workflow.display().to_string(),
+                &source,
+                &calendars,
+                &parsed,
+                language,
+            )
+            .await
+        })?
+        .failures;
     if failures.is_empty() {
         println!("{}", catalogue::message(language, "simulate-all-met", &[]));
         Ok(ExitCode::SUCCESS)

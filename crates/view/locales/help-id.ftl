@@ -51,7 +51,10 @@ help-explain--code =
 help-demo =
     Saksikan kemitraan contoh berjalan dari audiensi sampai selesai, dalam beberapa detik.
 
-    Memakai basis data SQLite sementara dan jam yang dipercepat; tidak ada yang tertinggal.
+    Memakai basis data SQLite sementara dan jam yang dipercepat; tidak ada yang tertinggal,
+    kecuali `--save` menyebut berkas baru untuk menyimpannya.
+help-demo--save =
+    Simpan kasus-kasus demo di berkas SQLite baru ini (belum boleh ada), untuk dilihat sesudahnya dengan `case`, `partnership show` atau `serve`
 
 help-run =
     Jalankan daemon: tembakkan tenggat, pengingat dan eskalasi yang jatuh tempo dan kirim pemberitahuan sampai dihentikan dengan Ctrl-C atau SIGTERM
