@@ -165,6 +165,9 @@ pub struct Deadline {
     /// (the revised budget's window once the main budget's has closed). A stage begun
     /// late is nobody's fault: it is routed once, with the reason, and never escalated.
     pub late_entry: Option<Due>,
+    /// Never later than the last working day of the fiscal year: work paid from a year's
+    /// budget ends, and is handed over and paid, inside that year.
+    pub within_fiscal_year: bool,
     pub follow_up: FollowUp,
     /// A transition fired by the system when the deadline passes.
     pub on_expiry: Option<String>,

@@ -1131,6 +1131,11 @@ impl Context<'_> {
         let Some(mut due_date) = self.due_date(state, &deadline.due)? else {
             return Ok(());
         };
+        if deadline.within_fiscal_year
+            && let Some(last) = self.last_working_day_of_fiscal_year(state)
+        {
+            due_date = due_date.min(last);
+        }
         let source = ObligationSource::StageDeadline {
             stage: stage.id.clone(),
         };
@@ -1185,6 +1190,16 @@ impl Context<'_> {
             self.schedule_follow_up(state, obligation, &deadline.follow_up)?;
         }
         Ok(())
+    }
+
+    /// The last working day on or before 31 December of the case's fiscal year, once set.
+    fn last_working_day_of_fiscal_year(&self, state: &CaseState) -> Option<Date> {
+        let field = self.workflow.fiscal_year_field.as_ref()?;
+        let Some(FieldValue::FiscalYear(year)) = state.fields.get(field) else {
+            return None;
+        };
+        self.calendar
+            .working_day_on_or_before(Date::new(*year, 12, 31).ok()?)
     }
 
     fn due_date(&self, state: &CaseState, due: &Due) -> Result<Option<Date>, Rejection> {

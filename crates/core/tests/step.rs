@@ -897,3 +897,98 @@ fn the_selection_route_checks_the_chosen_ormas_legal_file_before_designation() {
     case.fire("ppk", "selesaikan_evaluasi", None).unwrap();
     assert_eq!(case.state().stage, "penetapan_ormas");
 }
+
+#[test]
+fn a_stage_begun_after_its_budget_day_is_routed_once_and_never_escalated() {
+    use swakelola_core::state::NotificationKind;
+    let engine = engine("swakelola-tipe-3");
+    // Tuesday 10 December 2024: the main 2025 budget's KAK day (31 August 2024) has passed.
+    let mut case = Case::new(engine, wib(2024, 12, 10, 10));
+    case.open(seed_fields());
+    case.force("catat_audiensi");
+    let told: Vec<_> = case.last.as_ref().unwrap().notifications.iter().collect();
+    let late: Vec<_> = told
+        .iter()
+        .filter(|n| n.kind == NotificationKind::LateEntry)
+        .collect();
+    assert_eq!(late.len(), 1, "{told:?}");
+    let kak = &case.state().obligations["deadline:penyusunan_kak:3"];
+    // The revised budget's window counts instead, with its ordinary follow-up.
+    assert_eq!(kak.due_date, date("2025-06-30"));
+    assert_eq!(kak.passed_at_entry, Some(date("2024-08-31")));
+    assert_eq!(late[0].obligation.as_ref(), Some(kak));
+    // Nothing fires before that window's own reminders in May.
+    assert!(case.advance_to(wib(2025, 5, 1, 0)).is_empty());
+
+    // The budget stage is entered in January 2025, after 30 November 2024, with no later
+    // window: it falls due at once, routes the case, and says so — no overdue notice, no
+    // escalation.
+    let mut case = Case::new(engine, wib(2025, 1, 8, 10));
+    case.open(seed_fields());
+    for transition in [
+        "catat_audiensi",
+        "serahkan_kak",
+        "terima_kak",
+        "tandatangani_mou",
+    ] {
+        case.force(transition);
+    }
+    assert_eq!(case.state().stage, "penganggaran");
+    let timers: Vec<&String> = case.state().timers.keys().collect();
+    assert_eq!(
+        timers,
+        ["deadline:penganggaran:11:due"],
+        "only the routing timer"
+    );
+    let fired = case.advance_to(wib(2025, 1, 8, 10));
+    assert_eq!(fired, ["deadline:penganggaran:11:due"]);
+    let kinds: Vec<NotificationKind> = case
+        .last
+        .as_ref()
+        .unwrap()
+        .notifications
+        .iter()
+        .map(|n| n.kind)
+        .collect();
+    assert!(kinds.contains(&NotificationKind::LateEntry), "{kinds:?}");
+    assert!(!kinds.contains(&NotificationKind::Overdue), "{kinds:?}");
+    assert_eq!(case.state().stage, "penganggaran_perubahan");
+}
+
+#[test]
+fn deadlines_after_the_contract_end_within_the_fiscal_year() {
+    let engine = engine("swakelola-tipe-3");
+    let mut case = Case::new(engine, wib(2025, 3, 24, 9));
+    case.open(seed_fields());
+    for transition in [
+        "catat_audiensi",
+        "serahkan_kak",
+        "terima_kak",
+        "tandatangani_mou",
+        "masuk_apbd",
+        "sahkan_dpa",
+        "umumkan_rup",
+        "kirim_permintaan_kesediaan",
+        "nyatakan_kesediaan",
+        "tetapkan_ormas",
+        "ajukan_proposal",
+        "setujui_proposal",
+        "tandatangani_kontrak",
+        "serahkan_hasil",
+        "tandatangani_bast",
+        "serahkan_ke_pa",
+    ] {
+        case.force(transition);
+    }
+    // The reports arrive on Monday 22 December 2025: ten working days later would be in
+    // January 2026, past the fiscal year; the verification is due on its last working day.
+    case.now = wib(2025, 12, 22, 10);
+    case.force("ajukan_laporan_akhir");
+    let verification = case
+        .state()
+        .obligations
+        .values()
+        .find(|o| o.key.starts_with("deadline:verifikasi_laporan"))
+        .unwrap();
+    assert_eq!(verification.due_date, date("2025-12-31"));
+}

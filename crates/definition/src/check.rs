@@ -1286,9 +1286,24 @@ impl Checker<'_> {
             .late_entry
             .as_ref()
             .and_then(|late| self.late_entry(late, stage, due.as_ref()));
+        let within_fiscal_year = match &deadline.within_fiscal_year {
+            Some(flag) if flag.value && workflow.fiscal_year_field.is_none() => {
+                self.report(
+                    flag.referenced,
+                    Code::E040,
+                    "`within_fiscal_year` needs the workflow's `fiscal_year_field`".into(),
+                    "declare a `type: fiscal_year` field and name it in `fiscal_year_field`"
+                        .to_owned(),
+                );
+                false
+            }
+            Some(flag) => flag.value,
+            None => false,
+        };
         Some(Deadline {
             due: due?,
             late_entry,
+            within_fiscal_year,
             follow_up,
             on_expiry,
         })
@@ -1713,6 +1728,76 @@ impl Checker<'_> {
         }
     }
 
+    /// W008: once a case holds a field that a rule keeps within the fiscal year
+    /// (`tanggal_selesai <= end_of_year(tahun_anggaran)`: the contract is signed), its work is
+    /// paid from that year's budget, so a deadline counted from entering a later stage must
+    /// not run past 31 December — unless it says `within_fiscal_year: true` (capped), or
+    /// `false` (the stage may run on into the next year, on purpose).
+    fn past_the_fiscal_year(&mut self, raw: &raw::Workflow, workflow: &Workflow) {
+        let bounded: Vec<&str> = workflow
+            .rules
+            .iter()
+            .filter(|r| {
+                matches!(r.condition.op, Comparison::Le | Comparison::Lt)
+                    && matches!(r.condition.value_of, Some(Operand::EndOfYear(_)))
+            })
+            .map(|r| r.condition.field.as_str())
+            .collect();
+        let mut reached: Vec<&str> = workflow
+            .transitions
+            .iter()
+            .filter(|t| t.guard.fields.iter().any(|f| bounded.contains(&f.as_str())))
+            .map(|t| t.to.as_str())
+            .collect();
+        let mut next = 0;
+        while next < reached.len() {
+            let stage = reached[next];
+            next += 1;
+            for t in workflow
+                .transitions
+                .iter()
+                .filter(|t| t.from.iter().any(|f| f == stage))
+            {
+                if !reached.contains(&t.to.as_str()) {
+                    reached.push(&t.to);
+                }
+            }
+        }
+        for (stage, raw_stage) in workflow.stages.iter().zip(&raw.stages.value) {
+            let Some(deadline) = &stage.deadline else {
+                continue;
+            };
+            let relative = matches!(
+                deadline.due,
+                Due::After {
+                    anchor: Anchor::StageEntered,
+                    ..
+                }
+            );
+            // `within_fiscal_year: false` says the stage may run on past the year on purpose.
+            let said = raw_stage
+                .deadline
+                .as_ref()
+                .is_some_and(|d| d.value.within_fiscal_year.is_some());
+            if relative && !said && reached.contains(&stage.id.as_str()) {
+                let at = raw_stage
+                    .deadline
+                    .as_ref()
+                    .and_then(|d| d.value.after.as_ref().map(|a| a.referenced))
+                    .unwrap_or(raw_stage.id.referenced);
+                self.report(
+                    at,
+                    Code::W008,
+                    format!(
+                        "stage `{}` comes after the contract, whose work must end within the fiscal year, but its deadline may run past 31 December",
+                        stage.id
+                    ),
+                    "add `within_fiscal_year: true` to the deadline (it is then never later than the last working day of the fiscal year), or `within_fiscal_year: false` if the stage may run on into the next year".to_owned(),
+                );
+            }
+        }
+    }
+
     fn warnings(&mut self, raw: &raw::Workflow, workflow: &Workflow) {
         for (stage, raw_stage) in workflow.stages.iter().zip(&raw.stages.value) {
             if !stage.terminal
@@ -1764,6 +1849,7 @@ impl Checker<'_> {
                 }
             }
         }
+        self.past_the_fiscal_year(raw, workflow);
         for (document, raw_document) in workflow.documents.iter().zip(&raw.documents) {
             let used = workflow
                 .transitions

@@ -131,6 +131,9 @@ pub enum Code {
     /// An escalation or an overdue reminder that can never go out, because the stage moves on
     /// by itself (`on_expiry`) when its deadline passes.
     W007,
+    /// A relative deadline after the contract (a stage reached only once a field bounded by
+    /// the end of the fiscal year is set) that may run past 31 December.
+    W008,
 }
 
 impl Code {
@@ -191,6 +194,7 @@ impl Code {
         Code::W005,
         Code::W006,
         Code::W007,
+        Code::W008,
     ];
 
     pub fn severity(self) -> Severity {

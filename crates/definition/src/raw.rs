@@ -191,6 +191,8 @@ pub struct Deadline {
     pub on_expiry: Option<S<String>>,
     /// The later fixed day that counts instead when the stage begins after `on` has passed.
     pub late_entry: Option<S<LateEntry>>,
+    /// Capped at the last working day of the fiscal year.
+    pub within_fiscal_year: Option<S<bool>>,
 }
 
 #[derive(Debug, Deserialize)]
