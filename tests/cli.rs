@@ -282,6 +282,8 @@ fn a_timely_fiscal_year_is_never_chased_and_money_and_legality_are_guarded() {
         );
     }
     for refusal in [
+        // Route (b): the Ormas is chosen in the process, bound to the case by the PPK.
+        "➕ Budi Santoso (Pejabat Pembuat Komitmen (PPK)): yayasan-intan-maharani bergabung ke «Organisasi kemasyarakatan (pelaksana)»",
         // Route (b): no designation before the legal file and the willingness statement.
         "Evaluasi pemilihan selesai: ditolak, sesuai harapan — Langkah «Evaluasi pemilihan selesai» belum bisa dilakukan: «Dokumen legalitas Ormas",
         // A contract above the pagu.

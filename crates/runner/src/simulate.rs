@@ -569,10 +569,15 @@ impl Run<'_> {
                 },
                 None,
                 format!(
-                    "➕ {}: {} «{}»",
+                    "➕ {}: {}",
                     story.who(actor),
-                    join.organisation,
-                    labels.party(&join.party).label
+                    self.text(
+                        "simulate-joins",
+                        &[
+                            ("organisation", &join.organisation),
+                            ("party", &labels.party(&join.party).label)
+                        ]
+                    )
                 ),
             ));
         }

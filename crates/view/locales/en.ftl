@@ -235,6 +235,7 @@ simulate-expected-refusal = step { $step } ({ $at }): expected a refusal with co
 simulate-never-notified = a { $kind } notice went out, though the scenario says none may: { $line }
 simulate-late-window = ({ $passed } had passed before the stage began; the next window applies)
 simulate-late-routed = ({ $passed } had passed before the stage began; the case is routed, not escalated)
+simulate-joins = { $organisation } joins «{ $party }»
 simulate-opened = case opened
 simulate-approved-waiting = approved, waiting for
 simulate-attach = attach

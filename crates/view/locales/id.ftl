@@ -235,6 +235,7 @@ simulate-expected-refusal = langkah { $step } ({ $at }): diharapkan ditolak deng
 simulate-never-notified = pemberitahuan { $kind } terkirim, padahal skenario menyatakan tidak boleh ada: { $line }
 simulate-late-window = (tanggal { $passed } sudah lewat sebelum tahap dimulai; berlaku jendela berikutnya)
 simulate-late-routed = (tanggal { $passed } sudah lewat sebelum tahap dimulai; kasus dialihkan, tanpa eskalasi)
+simulate-joins = { $organisation } bergabung ke «{ $party }»
 simulate-opened = kasus dibuka
 simulate-approved-waiting = disetujui, menunggu
 simulate-attach = lampirkan
