@@ -960,24 +960,10 @@ fn deadlines_after_the_contract_end_within_the_fiscal_year() {
     let engine = engine("swakelola-tipe-3");
     let mut case = Case::new(engine, wib(2025, 3, 24, 9));
     case.open(seed_fields());
-    for transition in [
-        "catat_audiensi",
-        "serahkan_kak",
-        "terima_kak",
-        "tandatangani_mou",
-        "masuk_apbd",
-        "sahkan_dpa",
-        "umumkan_rup",
-        "kirim_permintaan_kesediaan",
-        "nyatakan_kesediaan",
-        "tetapkan_ormas",
-        "ajukan_proposal",
-        "setujui_proposal",
-        "tandatangani_kontrak",
-        "serahkan_hasil",
-        "tandatangani_bast",
-        "serahkan_ke_pa",
-    ] {
+    for transition in HAPPY_PATH
+        .iter()
+        .take_while(|t| **t != "ajukan_laporan_akhir")
+    {
         case.force(transition);
     }
     // The reports arrive on Monday 22 December 2025: ten working days later would be in

@@ -2202,14 +2202,7 @@ pub fn partnership(database: &Database, command: &PartnershipCommand) -> ExitCod
         let result = async {
             let store = open_store(database).await?;
             let id = store.resolve_case(case, None).await?;
-            let series = store.series(&id).await?;
-            let cases: Vec<&CaseRecord> = series.chain.iter().chain(&series.replications).collect();
-            let engines = store.engines_of(cases).await?;
-            let view = SeriesView::build(&series, |c| {
-                engines
-                    .get(&(c.workflow_id.clone(), c.workflow_version))
-                    .map(|e| Labels::new(&e.workflow, language))
-            });
+            let view = series_view(&store, &id, language).await?;
             if database.json {
                 println!("{}", json!(view));
             } else {
@@ -2223,6 +2216,22 @@ pub fn partnership(database: &Database, command: &PartnershipCommand) -> ExitCod
             Err(error) => fail(&error, database, None),
         }
     })
+}
+
+/// The partnership `case_id` belongs to, year on year, and where it was replicated.
+pub(crate) async fn series_view(
+    store: &SqlStore,
+    case_id: &str,
+    language: Language,
+) -> Result<SeriesView, Error> {
+    let series = store.series(case_id).await?;
+    let cases: Vec<&CaseRecord> = series.chain.iter().chain(&series.replications).collect();
+    let engines = store.engines_of(cases).await?;
+    Ok(SeriesView::build(&series, |c| {
+        engines
+            .get(&(c.workflow_id.clone(), c.workflow_version))
+            .map(|e| Labels::new(&e.workflow, language))
+    }))
 }
 
 /// `partnership show` for people: one line per year, then the replications.

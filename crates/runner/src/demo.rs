@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use swakelola_core::format::Language;
-use swakelola_store::{CaseRecord, SqlStore, Store};
-use swakelola_view::{Labels, SeriesView, catalogue};
+use swakelola_store::{SqlStore, Store};
+use swakelola_view::catalogue;
 
 const WORKFLOW: &str = include_str!("../../../workflows/swakelola-tipe-3.yaml");
 const SCENARIO: &str = include_str!("../../../workflows/scenarios/seed-partnership.yaml");
@@ -72,14 +72,7 @@ pub async fn run(language: Language, save: Option<&Path>) -> anyhow::Result<Exit
     );
     // The partnership year on year, and where it was taken up: what `partnership show` prints.
     if let Some(first) = outcome.cases.first() {
-        let series = store.series(first).await?;
-        let cases: Vec<&CaseRecord> = series.chain.iter().chain(&series.replications).collect();
-        let engines = store.engines_of(cases).await?;
-        let view = SeriesView::build(&series, |c| {
-            engines
-                .get(&(c.workflow_id.clone(), c.workflow_version))
-                .map(|e| Labels::new(&e.workflow, language))
-        });
+        let view = crate::cases::series_view(&store, first, language).await?;
         println!();
         print!("{}", crate::cases::series_text(&view, language));
     }
