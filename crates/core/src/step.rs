@@ -14,7 +14,7 @@ use jiff::civil::Date;
 use crate::Calendar;
 use crate::duration::Duration;
 use crate::model::{
-    Anchor, Comparison, Condition, Due, FollowUp, Period, Recurring, ReminderWhen, Rule,
+    Anchor, Comparison, Condition, Deadline, Due, FollowUp, Period, Recurring, ReminderWhen, Rule,
     SYSTEM_ROLE, Stage, Transition, Workflow,
 };
 use crate::state::{
@@ -1128,45 +1128,25 @@ impl Context<'_> {
             return Ok(());
         };
         self.begin_count();
-        let Some(mut due_date) = self.due_date(state, &deadline.due)? else {
+        let Some(first) = self.stage_due_date(state, deadline, false)? else {
             return Ok(());
         };
-        if deadline.within_fiscal_year
-            && let Some(last) = self.last_working_day_of_fiscal_year(state)
-        {
-            due_date = due_date.min(last);
-        }
         let source = ObligationSource::StageDeadline {
             stage: stage.id.clone(),
         };
-        let fixed_day = matches!(deadline.due, Due::OnDate { .. });
-        let passed = fixed_day
-            && self
-                .obligation(key.clone(), source.clone(), due_date)?
-                .due_at
-                <= self.now;
-        if !passed {
-            let provisional = self.counted_uncovered();
-            let obligation = self.obligation(key.clone(), source, due_date)?;
-            self.schedule_follow_up(state, obligation, &deadline.follow_up)?;
-            Self::mark_provisional(state, &key, provisional);
-            return Ok(());
-        }
-        let passed_at_entry = due_date;
-        if let Some(window) = &deadline.late_entry
-            && let Some(window_date) = self.due_date(state, window)?
-            && self
-                .obligation(key.clone(), source.clone(), window_date)?
-                .due_at
-                > self.now
-        {
-            due_date = window_date;
-        }
+        let passed = matches!(deadline.due, Due::OnDate { .. }) && self.end_of(first)? <= self.now;
+        // Begun after its day: the later window when one is still ahead, else that day.
+        let due_date = match self.stage_due_date(state, deadline, true)? {
+            Some(window) if passed && self.end_of(window)? > self.now => window,
+            _ => first,
+        };
+        let provisional = self.counted_uncovered();
         let mut obligation = self.obligation(key.clone(), source, due_date)?;
-        obligation.passed_at_entry = Some(passed_at_entry);
-        if due_date == passed_at_entry {
+        obligation.passed_at_entry = passed.then_some(first);
+        if passed && due_date == first {
             // No window left: due now, so the runner routes the case (`on_expiry`) or marks
-            // it overdue at once, with the late-entry notice instead of an overdue one.
+            // it overdue at once, with the late-entry notice instead of an overdue one; no
+            // reminders, no escalations.
             insert_timer(
                 state,
                 format!("{key}:due"),
@@ -1175,21 +1155,60 @@ impl Context<'_> {
                     obligation: key.clone(),
                 },
             );
-            state.obligations.insert(key, obligation);
+            state.obligations.insert(key.clone(), obligation);
         } else {
-            notifications.push(Notification {
-                key: format!("late-entry:{key}"),
-                kind: NotificationKind::LateEntry,
-                to: deadline.follow_up.responsible.clone(),
-                stage: state.stage.clone(),
-                obligation: Some(obligation.clone()),
-                missing_documents: owned(missing_documents(self.workflow, state)),
-                transition: None,
-                by: None,
-            });
+            if passed {
+                notifications.push(Notification {
+                    key: format!("late-entry:{key}"),
+                    kind: NotificationKind::LateEntry,
+                    to: deadline.follow_up.responsible.clone(),
+                    stage: state.stage.clone(),
+                    obligation: Some(obligation.clone()),
+                    missing_documents: owned(missing_documents(self.workflow, state)),
+                    transition: None,
+                    by: None,
+                });
+            }
             self.schedule_follow_up(state, obligation, &deadline.follow_up)?;
         }
+        Self::mark_provisional(state, &key, provisional);
         Ok(())
+    }
+
+    /// The due date of a stage's `deadline` — in its later window (`late_entry`) when
+    /// `late` — capped at the fiscal year's last working day when it says so. `None` while
+    /// its anchor is unset (or, when `late`, without a later window).
+    fn stage_due_date(
+        &self,
+        state: &CaseState,
+        deadline: &Deadline,
+        late: bool,
+    ) -> Result<Option<Date>, Rejection> {
+        let due = if late {
+            deadline.late_entry.as_ref()
+        } else {
+            Some(&deadline.due)
+        };
+        let Some(mut date) = due
+            .map(|due| self.due_date(state, due))
+            .transpose()?
+            .flatten()
+        else {
+            return Ok(None);
+        };
+        if deadline.within_fiscal_year
+            && let Some(last) = self.last_working_day_of_fiscal_year(state)
+        {
+            date = date.min(last);
+        }
+        Ok(Some(date))
+    }
+
+    /// The instant a day ends, when an obligation due that day falls due.
+    fn end_of(&self, date: Date) -> Result<Timestamp, Rejection> {
+        self.calendar
+            .end_of_day(date)
+            .ok_or(Rejection::DateOutOfRange)
     }
 
     /// The last working day on or before 31 December of the case's fiscal year, once set.
@@ -1247,10 +1266,7 @@ impl Context<'_> {
             key,
             source,
             due_date,
-            due_at: self
-                .calendar
-                .end_of_day(due_date)
-                .ok_or(Rejection::DateOutOfRange)?,
+            due_at: self.end_of(due_date)?,
             overdue: false,
             provisional: false,
             passed_at_entry: None,
@@ -1769,7 +1785,11 @@ impl Context<'_> {
                     let Some(deadline) = &stage.deadline else {
                         continue;
                     };
-                    let Some(date) = self.due_date(state, &deadline.due)? else {
+                    // An obligation in its later window stays in it.
+                    let late = obligation
+                        .passed_at_entry
+                        .is_some_and(|passed| passed != obligation.due_date);
+                    let Some(date) = self.stage_due_date(state, deadline, late)? else {
                         continue;
                     };
                     (date, &deadline.follow_up)
@@ -1801,7 +1821,8 @@ impl Context<'_> {
             // Drop the obligation's timers and schedule them anew from the new due date.
             let key = obligation.key.clone();
             remove_obligation(state, &key);
-            let renewed = self.obligation(key.clone(), obligation.source.clone(), due_date)?;
+            let mut renewed = self.obligation(key.clone(), obligation.source.clone(), due_date)?;
+            renewed.passed_at_entry = obligation.passed_at_entry;
             self.schedule_follow_up(state, renewed.clone(), follow_up)?;
             Self::mark_provisional(state, &key, provisional);
             let renewed = state.obligations.get(&key).cloned().unwrap_or(renewed);

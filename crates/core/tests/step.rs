@@ -917,6 +917,19 @@ fn a_stage_begun_after_its_budget_day_is_routed_once_and_never_escalated() {
     assert_eq!(kak.due_date, date("2025-06-30"));
     assert_eq!(kak.passed_at_entry, Some(date("2024-08-31")));
     assert_eq!(late[0].obligation.as_ref(), Some(kak));
+    // A calendar change recomputes deadlines: the window stays the window (it used to fall
+    // back to the passed day, overdue and escalated).
+    let recomputed = case.run(
+        "system",
+        swakelola_core::step::Action::RecomputeDeadlines {
+            reason: "kalender diperbarui".into(),
+        },
+    );
+    assert_eq!(recomputed.unwrap_err().code(), "nothing_to_recompute");
+    assert_eq!(
+        case.state().obligations["deadline:penyusunan_kak:3"].due_date,
+        date("2025-06-30")
+    );
     // Nothing fires before that window's own reminders in May.
     assert!(case.advance_to(wib(2025, 5, 1, 0)).is_empty());
 
