@@ -1213,13 +1213,7 @@ impl Checker<'_> {
                     );
                 }
                 if workflow.fiscal_year_field.is_none() {
-                    self.report(
-                        on.referenced,
-                        Code::E040,
-                        "a deadline on a fixed day needs the workflow's `fiscal_year_field`".into(),
-                        "declare a `type: fiscal_year` field and name it in `fiscal_year_field`"
-                            .to_owned(),
-                    );
+                    self.needs_fiscal_year(on.referenced, "a deadline on a fixed day");
                 }
                 self.fixed_day(on, deadline.year.as_ref())
             }
@@ -1288,13 +1282,7 @@ impl Checker<'_> {
             .and_then(|late| self.late_entry(late, stage, due.as_ref()));
         let within_fiscal_year = match &deadline.within_fiscal_year {
             Some(flag) if flag.value && workflow.fiscal_year_field.is_none() => {
-                self.report(
-                    flag.referenced,
-                    Code::E040,
-                    "`within_fiscal_year` needs the workflow's `fiscal_year_field`".into(),
-                    "declare a `type: fiscal_year` field and name it in `fiscal_year_field`"
-                        .to_owned(),
-                );
+                self.needs_fiscal_year(flag.referenced, "`within_fiscal_year`");
                 false
             }
             Some(flag) => flag.value,
@@ -1307,6 +1295,16 @@ impl Checker<'_> {
             follow_up,
             on_expiry,
         })
+    }
+
+    /// E040: `what` counts from the fiscal year, which the workflow does not name.
+    fn needs_fiscal_year(&mut self, at: Location, what: &str) {
+        self.report(
+            at,
+            Code::E040,
+            format!("{what} needs the workflow's `fiscal_year_field`"),
+            "declare a `type: fiscal_year` field and name it in `fiscal_year_field`".to_owned(),
+        );
     }
 
     /// A fixed day of a budget year: `on: MM-DD` and `year: fiscal_year - 1`.
