@@ -338,6 +338,45 @@ fn a_scenario_reports_a_refusal_that_did_not_happen_and_a_notice_it_forbids() {
 }
 
 #[test]
+fn a_scenario_that_names_cases_wrongly_is_refused_with_the_reason() {
+    let dir = swakelola_tests::temp_dir("swakelola-simulate-cases");
+    let workflow = swakelola_tests::root().join("workflows/persetujuan-dokumen.yaml");
+    let open = "    open:\n      as: penyusun\n      actor: Siti\n      key: B\n      fields: {judul: Laporan}\n";
+    for (name, text, reason) in [
+        (
+            "unknown",
+            format!("start: 2025-03-24T09:00\nsteps:\n  - at: 2025-03-25T09:00\n{open}      follows: A\n"),
+            "tidak ada kasus `A` yang dibuka lebih dulu dalam skenario ini",
+        ),
+        (
+            "both",
+            format!("start: 2025-03-24T09:00\nsteps:\n  - at: 2025-03-25T09:00\n{open}      follows: A\n      replicates: A\n"),
+            "kasus `B` tidak bisa sekaligus melanjutkan dan mereplikasi kasus lain",
+        ),
+        (
+            "none",
+            "start: 2025-03-24T09:00\nsteps:\n  - at: 2025-03-25T09:00\n    as: penyusun\n    attach: draf\n".to_owned(),
+            "langkah 1 (2025-03-25T09:00) bertindak sebelum ada kasus yang dibuka",
+        ),
+        (
+            "time",
+            "start: 24 Maret 2025\n".to_owned(),
+            "`24 Maret 2025` bukan tanggal dan jam setempat seperti 2025-03-24T09:00",
+        ),
+    ] {
+        let scenario = dir.join(format!("{name}.yaml"));
+        std::fs::write(&scenario, text).unwrap();
+        let output = swakelola(&[
+            "simulate",
+            workflow.to_str().unwrap(),
+            scenario.to_str().unwrap(),
+        ]);
+        assert_ne!(output.status.code(), Some(0), "{name}");
+        assert!(stderr(&output).contains(reason), "{name}: {}", stderr(&output));
+    }
+}
+
+#[test]
 fn the_demo_can_keep_its_cases_for_partnership_show() {
     let dir = swakelola_tests::temp_dir("swakelola-demo-save");
     let file = dir.join("demo.db");

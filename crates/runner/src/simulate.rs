@@ -270,9 +270,13 @@ impl Story<'_> {
     }
 }
 
-fn local(text: &str, calendar: &Calendar) -> anyhow::Result<Timestamp> {
-    let civil: DateTime = text.parse().map_err(|e| {
-        anyhow::anyhow!("`{text}` is not a local date and time like 2025-03-24T09:00: {e}")
+fn local(text: &str, calendar: &Calendar, language: Language) -> anyhow::Result<Timestamp> {
+    let civil: DateTime = text.parse().map_err(|_| {
+        anyhow::anyhow!(catalogue::message(
+            language,
+            "simulate-bad-time",
+            &[("text", text)]
+        ))
     })?;
     Ok(civil
         .to_zoned_datetime(calendar.time_zone().clone())?
@@ -300,12 +304,18 @@ struct Cases {
 }
 
 impl Cases {
-    fn id(&self, key: &str) -> anyhow::Result<String> {
+    fn id(&self, key: &str, language: Language) -> anyhow::Result<String> {
         self.opened
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, id)| id.clone())
-            .ok_or_else(|| anyhow::anyhow!("no case `{key}` was opened earlier in the scenario"))
+            .ok_or_else(|| {
+                anyhow::anyhow!(catalogue::message(
+                    language,
+                    "simulate-unknown-case",
+                    &[("case", key)]
+                ))
+            })
     }
 
     fn key<'a>(&'a self, id: &'a str) -> &'a str {
@@ -355,10 +365,10 @@ impl Run<'_> {
         }
         parties.contacts = open.contacts.clone();
         let origin = match (&open.follows, &open.replicates) {
-            (Some(_), Some(_)) => anyhow::bail!(
-                "case `{}` cannot both follow and replicate another case",
-                open.key
-            ),
+            (Some(_), Some(_)) => anyhow::bail!(self.text(
+                "simulate-follows-and-replicates",
+                &[("case", open.key.as_str())]
+            )),
             (Some(key), None) => Some((swakelola_core::LinkKind::Follows, key)),
             (None, Some(key)) => Some((swakelola_core::LinkKind::Replicates, key)),
             (None, None) => None,
@@ -367,7 +377,7 @@ impl Run<'_> {
             .map(|(link, key)| {
                 Ok::<_, anyhow::Error>(Origin {
                     link,
-                    case_id: self.cases.id(key)?,
+                    case_id: self.cases.id(key, self.story.language)?,
                     carry: open.carry.clone(),
                 })
             })
@@ -468,7 +478,13 @@ impl Run<'_> {
                 self.all_notified.push((kind, line));
             }
         }
-        for (_, id) in self.cases.opened.clone() {
+        // Only a fired timer moves a case by itself (`on_expiry`).
+        let moved = if tick.fired.fired == 0 {
+            Vec::new()
+        } else {
+            self.cases.opened.clone()
+        };
+        for (_, id) in moved {
             let state = self.store.case(&id).await?.state;
             let last = self.cases.stages.get(&id).cloned().unwrap_or_default();
             if state.stage != last {
@@ -631,7 +647,7 @@ pub async fn simulate(
     let engine = store
         .engine_for(&deployed.workflow.id, deployed.workflow.version)
         .await?;
-    let start = local(&scenario.start, &engine.calendar)?;
+    let start = local(&scenario.start, &engine.calendar, language)?;
     let clock = Arc::new(ManualClock::new(start));
     let runner = Runner::new(store.clone(), clock.clone());
     let opens = usize::from(scenario.open.is_some())
@@ -658,23 +674,23 @@ pub async fn simulate(
 
     for (number, step) in scenario.steps.iter().enumerate() {
         let step_name = (number + 1).to_string();
-        let at = local(&step.at, &engine.calendar)?;
+        let at = local(&step.at, &engine.calendar, language)?;
         run.advance(at).await?;
         if let Some(open) = &step.open {
             run.open(open, &workflow_id).await?;
         }
         let case_id = match &step.case {
-            Some(key) => run.cases.id(key)?,
+            Some(key) => run.cases.id(key, language)?,
             None => run
                 .cases
                 .opened
                 .last()
                 .map(|(_, id)| id.clone())
                 .ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "step {step_name} ({}) acts before any case is opened",
-                        step.at
-                    )
+                    anyhow::anyhow!(run.text(
+                        "simulate-no-case-yet",
+                        &[("step", &step_name), ("at", &step.at)]
+                    ))
                 })?,
         };
         let case_key = run.cases.key(&case_id).to_owned();
@@ -689,7 +705,11 @@ pub async fn simulate(
         let mut refused = false;
         for (action, content, line) in run.actions(step, &case_key, &actor) {
             let now = run.clock.now();
-            let before = store.case(&case_id).await?;
+            // Read only when a refusal is expected: it must leave the case as it was.
+            let before = match expected_refusal {
+                Some(_) => Some(store.case(&case_id).await?.state),
+                None => None,
+            };
             let result = store
                 .execute(
                     &CaseCommand {
@@ -745,8 +765,11 @@ pub async fn simulate(
                         swakelola_view::refusal::Names::new(language, Some(run.story.labels())),
                         &error,
                     );
-                    let after = store.case(&case_id).await?;
-                    if expected_refusal == Some(code) && after.state == before.state {
+                    let unchanged = match &before {
+                        Some(before) => &store.case(&case_id).await?.state == before,
+                        None => false,
+                    };
+                    if expected_refusal == Some(code) && unchanged {
                         refused = true;
                         println!(
                             "{}  🚫 {line}: {} — {text}",
