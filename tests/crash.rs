@@ -9,9 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
-use swakelola_core::Actor;
-use swakelola_core::step::Action;
-use swakelola_store::{CaseCommand, OpenCase, Parties, SqlStore, Store, sha256_hex};
+use swakelola_store::{Parties, SqlStore, Store};
 use swakelola_tests::{binary, fresh_postgres_database, own_postgres_cluster, root, temp_dir};
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -44,73 +42,8 @@ async fn seed(url: &str, cases: usize) -> SqlStore {
         )
         .await
         .unwrap();
-    // Entered before the deadline, so it falls due the ordinary way (not a late entry).
-    let entered: Timestamp = "2025-08-29T03:00:00Z".parse().unwrap();
     for n in 0..cases {
-        let id = store
-            .open(
-                &OpenCase {
-                    origin: None,
-                    workflow_id: "swakelola-tipe-3".into(),
-                    organisation: "dp3a-palembang".into(),
-                    business_key: format!("K-{n}"),
-                    actor: Actor::new("Siti", "pimpinan_ormas"),
-                    fields: [
-                        ("nama_kegiatan", "x"),
-                        ("instansi", "DP3A"),
-                        ("ormas", "Yayasan"),
-                        ("tahun_anggaran", "2026"),
-                    ]
-                    .iter()
-                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                    .collect(),
-                    parties: Parties::default(),
-                },
-                entered,
-            )
-            .await
-            .unwrap()
-            .case
-            .id;
-        let content = b"notulen".to_vec();
-        let command = |actor: Actor, action: Action, content: Option<Vec<u8>>| CaseCommand {
-            case_id: id.clone(),
-            actor,
-            action,
-            expected_revision: None,
-            idempotency_key: None,
-            content,
-        };
-        store
-            .execute(
-                &command(
-                    Actor::new("Rina", "fasilitator"),
-                    Action::Attach {
-                        document_type: "notulen_audiensi".into(),
-                        file_name: "notulen.pdf".into(),
-                        sha256: sha256_hex(&content),
-                        size: content.len() as u64,
-                    },
-                    Some(content.clone()),
-                ),
-                entered,
-            )
-            .await
-            .unwrap();
-        store
-            .execute(
-                &command(
-                    Actor::new("Siti", "pimpinan_ormas"),
-                    Action::Fire {
-                        transition: "catat_audiensi".into(),
-                        comment: None,
-                    },
-                    None,
-                ),
-                entered,
-            )
-            .await
-            .unwrap();
+        swakelola_tests::overdue_kak_case(&store, &format!("K-{n}"), Parties::default()).await;
     }
     store
 }

@@ -167,9 +167,7 @@ impl Session {
     /// fasilitator, tim_persiapan) are due at once. The CLI always acts now, so the past
     /// commands go through the store. Returns the case id.
     pub fn case_with_due_work(&self, contacts: &[&str]) -> String {
-        use swakelola_core::Actor;
-        use swakelola_core::step::Action;
-        use swakelola_store::{CaseCommand, Contact, OpenCase, Parties, SqlStore, Store};
+        use swakelola_store::{Contact, Parties, SqlStore};
 
         let workflow = root().join("workflows/swakelola-tipe-3.yaml");
         self.ok(&["workflow", "deploy", workflow.to_str().unwrap()]);
@@ -185,7 +183,6 @@ impl Session {
                     address: address.to_owned(),
                 });
         }
-        let entered: jiff::Timestamp = "2025-08-29T03:00:00Z".parse().unwrap();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -202,67 +199,85 @@ impl Session {
                 .await
                 .unwrap()
                 .with_webhook_policy(policy);
-            let fields = [
-                ("nama_kegiatan", "Pendampingan"),
-                ("instansi", "DP3A Kota Palembang"),
-                ("ormas", "Yayasan Intan Maharani"),
-                ("tahun_anggaran", "2026"),
-            ];
-            let opened = store
-                .open(
-                    &OpenCase {
-                        origin: None,
-                        workflow_id: "swakelola-tipe-3".into(),
-                        organisation: "dp3a-palembang".into(),
-                        business_key: "K-1".into(),
-                        actor: Actor::new("Siti", "pimpinan_ormas"),
-                        fields: fields
-                            .iter()
-                            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                            .collect(),
-                        parties,
-                    },
-                    entered,
-                )
-                .await
-                .unwrap();
-            let id = opened.case.id;
-            let content = b"notulen".to_vec();
-            let command = |actor: Actor, action: Action, content: Option<Vec<u8>>| CaseCommand {
-                case_id: id.clone(),
-                actor,
-                action,
-                expected_revision: None,
-                idempotency_key: None,
-                content,
-            };
-            let attach = Action::Attach {
-                document_type: "notulen_audiensi".into(),
-                file_name: "notulen.pdf".into(),
-                sha256: swakelola_store::sha256_hex(&content),
-                size: content.len() as u64,
-            };
-            store
-                .execute(
-                    &command(Actor::new("Rina", "fasilitator"), attach, Some(content)),
-                    entered,
-                )
-                .await
-                .unwrap();
-            let fire = Action::Fire {
-                transition: "catat_audiensi".into(),
-                comment: None,
-            };
-            store
-                .execute(
-                    &command(Actor::new("Siti", "pimpinan_ormas"), fire, None),
-                    entered,
-                )
-                .await
-                .unwrap();
-            id
+            overdue_kak_case(&store, "K-1", parties).await
         })
     }
+}
+
+/// Opens a fiscal-year-2026 case `key` of the deployed Swakelola workflow with `parties`, and
+/// records its audience on Friday 29 August 2025, two days before the KAK deadline (31 August
+/// 2025): on the real clock that deadline, its escalation and the first overdue reminder are
+/// due. Through the store, since the CLI always acts now. Returns the case id.
+pub async fn overdue_kak_case(
+    store: &swakelola_store::SqlStore,
+    key: &str,
+    parties: swakelola_store::Parties,
+) -> String {
+    use swakelola_core::Actor;
+    use swakelola_core::step::Action;
+    use swakelola_store::{CaseCommand, OpenCase, Store};
+
+    let entered: jiff::Timestamp = "2025-08-29T03:00:00Z".parse().unwrap();
+    let fields = [
+        ("nama_kegiatan", "Pendampingan"),
+        ("instansi", "DP3A Kota Palembang"),
+        ("ormas", "Yayasan Intan Maharani"),
+        ("tahun_anggaran", "2026"),
+    ];
+    let id = store
+        .open(
+            &OpenCase {
+                origin: None,
+                workflow_id: "swakelola-tipe-3".into(),
+                organisation: "dp3a-palembang".into(),
+                business_key: key.into(),
+                actor: Actor::new("Siti", "pimpinan_ormas"),
+                fields: fields
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+                parties,
+            },
+            entered,
+        )
+        .await
+        .unwrap()
+        .case
+        .id;
+    let content = b"notulen".to_vec();
+    let command = |actor: Actor, action: Action, content: Option<Vec<u8>>| CaseCommand {
+        case_id: id.clone(),
+        actor,
+        action,
+        expected_revision: None,
+        idempotency_key: None,
+        content,
+    };
+    let attach = Action::Attach {
+        document_type: "notulen_audiensi".into(),
+        file_name: "notulen.pdf".into(),
+        sha256: swakelola_store::sha256_hex(&content),
+        size: content.len() as u64,
+    };
+    store
+        .execute(
+            &command(Actor::new("Rina", "fasilitator"), attach, Some(content)),
+            entered,
+        )
+        .await
+        .unwrap();
+    let fire = Action::Fire {
+        transition: "catat_audiensi".into(),
+        comment: None,
+    };
+    store
+        .execute(
+            &command(Actor::new("Siti", "pimpinan_ormas"), fire, None),
+            entered,
+        )
+        .await
+        .unwrap();
+    id
 }
 
 /// Reads the child's JSON log lines until `event` appears; returns that line.
