@@ -217,6 +217,28 @@ pub struct Obligation {
     pub passed_at_entry: Option<Date>,
 }
 
+impl Obligation {
+    /// How its stage stood when it began after this deadline's day had passed; `None` for an
+    /// obligation that began in time.
+    pub fn late_entry(&self) -> Option<LateEntry> {
+        let passed = self.passed_at_entry?;
+        Some(if passed == self.due_date {
+            LateEntry::Routed { passed }
+        } else {
+            LateEntry::InWindow { passed }
+        })
+    }
+}
+
+/// A stage begun after its deadline's day (`passed`) had gone by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LateEntry {
+    /// A later window (`late_entry`) counts instead; the obligation is due then.
+    InWindow { passed: Date },
+    /// No window was left: due at once, so the case is routed (`on_expiry`), not chased.
+    Routed { passed: Date },
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ObligationSource {

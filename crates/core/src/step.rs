@@ -18,8 +18,9 @@ use crate::model::{
     SYSTEM_ROLE, Stage, Transition, Workflow,
 };
 use crate::state::{
-    Actor, Approval, CaseState, ContactEntry, DocumentRecord, Event, EventKind, MovedDeadline,
-    Notification, NotificationKind, Obligation, ObligationSource, Timer, TimerEffect, TimerKind,
+    Actor, Approval, CaseState, ContactEntry, DocumentRecord, Event, EventKind, LateEntry,
+    MovedDeadline, Notification, NotificationKind, Obligation, ObligationSource, Timer,
+    TimerEffect, TimerKind,
 };
 use crate::value::{FieldValue, ValueError};
 
@@ -1694,7 +1695,7 @@ impl Context<'_> {
                 let to = follow_up.responsible.clone();
                 // Due at once because the stage began after its day: told as such, not as
                 // someone's lateness.
-                let kind = if record.passed_at_entry == Some(record.due_date) {
+                let kind = if matches!(record.late_entry(), Some(LateEntry::Routed { .. })) {
                     NotificationKind::LateEntry
                 } else {
                     NotificationKind::Overdue
@@ -1786,9 +1787,7 @@ impl Context<'_> {
                         continue;
                     };
                     // An obligation in its later window stays in it.
-                    let late = obligation
-                        .passed_at_entry
-                        .is_some_and(|passed| passed != obligation.due_date);
+                    let late = matches!(obligation.late_entry(), Some(LateEntry::InWindow { .. }));
                     let Some(date) = self.stage_due_date(state, deadline, late)? else {
                         continue;
                     };

@@ -8,7 +8,7 @@
 use jiff::Timestamp;
 use serde::Serialize;
 use swakelola_core::format::{Language, date};
-use swakelola_core::state::Notification;
+use swakelola_core::state::{LateEntry, Notification, NotificationKind};
 use swakelola_store::{CaseRecord, Engine};
 use swakelola_view::catalogue;
 
@@ -211,8 +211,8 @@ pub fn render(
         // A stage begun after its day, with no later window: that day is no deadline to
         // count down or up to.
         Some(obligation)
-            if notification.kind == swakelola_core::state::NotificationKind::LateEntry
-                && obligation.passed_at_entry == Some(obligation.due_date) =>
+            if notification.kind == NotificationKind::LateEntry
+                && matches!(obligation.late_entry(), Some(LateEntry::Routed { .. })) =>
         {
             (String::new(), 0)
         }
@@ -237,12 +237,10 @@ pub fn render(
     let passed_at_entry = notification
         .obligation
         .as_ref()
-        .filter(|_| notification.kind == swakelola_core::state::NotificationKind::LateEntry)
-        .and_then(|o| {
-            Some((
-                date(o.passed_at_entry?, language),
-                o.passed_at_entry != Some(o.due_date),
-            ))
+        .filter(|_| notification.kind == NotificationKind::LateEntry)
+        .and_then(|o| match o.late_entry()? {
+            LateEntry::InWindow { passed } => Some((date(passed, language), true)),
+            LateEntry::Routed { passed } => Some((date(passed, language), false)),
         });
     let case_title = case_title(engine, case);
     let by = notification.by.clone().unwrap_or_default();
@@ -329,6 +327,7 @@ pub fn render(
             deadline => facts.deadline,
             days_left => facts.days_left,
             provisional => facts.provisional,
+            passed => facts.passed_at_entry.map(|(passed, _)| passed),
             time_zone => facts.time_zone,
             missing => facts.missing,
             fields => fields,
@@ -564,6 +563,17 @@ mod tests {
         assert!(!text.body.contains("Tenggat:"), "{}", text.body);
         assert!(!text.subject.contains(", tenggat"), "{}", text.subject);
         assert!(!text.body.contains("— terlambat"), "{}", text.body);
+        // A workflow's own template for it can name the day that had passed.
+        let custom = "messages:\n  - kind: late_entry\n    subject: \"Terlambat sejak awal: {{ passed }}\"\n    body: \"{{ stage.label }}\"\n";
+        let text = render(
+            &engine(custom),
+            &case(),
+            &routed,
+            "email:budi@dp3a.example",
+            at("2024-12-10T03:00:00Z"),
+            None,
+        );
+        assert_eq!(text.subject, "Terlambat sejak awal: 31 Agustus 2024");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use jiff::civil::DateTime;
 use serde::Deserialize;
 use swakelola_core::format::{self, Language};
-use swakelola_core::state::{Notification, NotificationKind, ObligationSource};
+use swakelola_core::state::{LateEntry, Notification, NotificationKind, ObligationSource};
 use swakelola_core::step::Action;
 use swakelola_core::{Actor, Calendar, Workflow};
 use swakelola_store::{
@@ -208,9 +208,9 @@ impl Story<'_> {
             .map(|o| {
                 let due = format::date(o.due_date, self.language);
                 let line = catalogue::message(self.language, "agenda-line-due", &[("due", &due)]);
-                match o.passed_at_entry {
+                match o.late_entry() {
                     // Begun after its day: say which day had passed, and what counts now.
-                    Some(passed) if passed != o.due_date => {
+                    Some(LateEntry::InWindow { passed }) => {
                         let passed = format::date(passed, self.language);
                         let reason = catalogue::message(
                             self.language,
@@ -219,7 +219,7 @@ impl Story<'_> {
                         );
                         format!(" {reason}; {line}")
                     }
-                    Some(passed) => {
+                    Some(LateEntry::Routed { passed }) => {
                         let passed = format::date(passed, self.language);
                         format!(
                             " {}",
