@@ -1,6 +1,8 @@
-//! `swakelola demo`: the seed partnership — Yayasan Intan Maharani and DP3A Kota Palembang,
-//! audience on 10 December 2024, pagu Rp34.500.000 — through its whole life in under a
-//! second: the shipped workflow and scenario (`workflows/scenarios/seed-partnership.yaml`)
+//! `swakelola demo`: the seed partnership of Yayasan Intan Maharani and DP3A Kota Palembang
+//! year by year — the 2024 case (Rp34.500.000), the 2025 one from the audience of 10 December
+//! 2024 to closing, and another agency's replication — in a few seconds, ending with the
+//! partnership's year-on-year view: the shipped workflow and scenario
+//! (`workflows/scenarios/seed-partnership.yaml`)
 //! run by [`crate::simulate`] on an in-memory database (or a new SQLite file, `--save`) with
 //! an accelerated clock.
 
@@ -67,8 +69,8 @@ pub async fn run(language: Language, save: Option<&Path>) -> anyhow::Result<Exit
     .await?;
     anyhow::ensure!(
         outcome.failures.is_empty(),
-        "the demo scenario failed: {}",
-        outcome.failures.join("; ")
+        "{}",
+        text("demo-failed", &[("failures", &outcome.failures.join("; "))])
     );
     // The partnership year on year, and where it was taken up: what `partnership show` prints.
     if let Some(first) = outcome.cases.first() {

@@ -226,6 +226,7 @@ demo-note = (temporary in-memory database; accelerated clock: every deadline, re
 demo-note-saved = (accelerated clock: every deadline, reminder and escalation counted in working days and public holidays; the cases are kept)
 demo-save-exists = `{ $path }` already exists; the demo writes to a new file only — pick another name or remove that file
 demo-try-saved = The cases are kept in { $path }. Look: swakelola --database-url sqlite://{ $path } partnership show DP3A-2025-001
+demo-failed = the demo scenario did not run as it should: { $failures }
 demo-try = Try it yourself: swakelola workflow deploy workflows/swakelola-tipe-3.yaml, then swakelola case open --help.
 simulate-follows = follows { $case }
 simulate-replicates = replicates { $case }

@@ -226,6 +226,7 @@ demo-note = (basis data sementara di memori; jam dipercepat: setiap tenggat, pen
 demo-note-saved = (jam dipercepat: setiap tenggat, pengingat dan eskalasi dihitung dengan hari kerja dan libur nasional; kasusnya disimpan)
 demo-save-exists = berkas `{ $path }` sudah ada; demo hanya menulis ke berkas baru — pilih nama lain atau hapus berkas itu
 demo-try-saved = Kasusnya tersimpan di { $path }. Lihat: swakelola --database-url sqlite://{ $path } partnership show DP3A-2025-001
+demo-failed = skenario demo tidak berjalan seperti seharusnya: { $failures }
 demo-try = Coba sendiri: swakelola workflow deploy workflows/swakelola-tipe-3.yaml, lalu swakelola case open --help.
 simulate-follows = lanjutan dari { $case }
 simulate-replicates = replikasi dari { $case }
