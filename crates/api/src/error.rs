@@ -418,6 +418,9 @@ pub fn store_error(names: Names<'_>, error: &StoreError) -> ApiError {
             )
         },
         StoreError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, error.code(), text()),
+        StoreError::MigrationRefused { .. } => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, error.code(), text())
+        }
         StoreError::InvalidInput { path, problem } => {
             ApiError::unprocessable(path, refusal::input_problem(names, problem))
         }

@@ -388,6 +388,22 @@ pub enum EventKind {
         #[serde(default)]
         confirmed: Vec<String>,
     },
+    /// An administrator moved the case onto another version of its workflow with the
+    /// migration plan `plan`. Field values the new version no longer declares are kept
+    /// here (`dropped`), so the history still holds them.
+    Migrated {
+        plan: String,
+        from_version: u32,
+        to_version: u32,
+        from_stage: String,
+        to_stage: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        moved: Vec<MovedDeadline>,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        defaulted: BTreeMap<String, FieldValue>,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        dropped: BTreeMap<String, FieldValue>,
+    },
 }
 
 /// How a case relates to another.

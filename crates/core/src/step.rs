@@ -24,6 +24,8 @@ use crate::state::{
 };
 use crate::value::{FieldValue, ValueError};
 
+pub mod migrate;
+
 /// Longest comment accepted on a transition.
 pub const MAX_COMMENT_CHARS: usize = 4_000;
 /// Longest document file name accepted.
@@ -345,12 +347,7 @@ pub fn step(
     now: Timestamp,
     calendar: &Calendar,
 ) -> Result<Outcome, Rejection> {
-    let ctx = Context {
-        workflow,
-        calendar,
-        now,
-        uncovered: std::cell::Cell::new(false),
-    };
+    let ctx = Context::new(workflow, calendar, now);
     if command.actor.name.trim().is_empty() {
         return Err(Rejection::MissingActor);
     }
@@ -735,9 +732,28 @@ struct Context<'a> {
     /// Set when working days were counted through a year the calendar has no holidays for
     /// (weekends only there): the obligation being computed is provisional.
     uncovered: std::cell::Cell<bool>,
+    /// When the current stage began, if not `now`: a migration recomputes a stage's
+    /// deadline as of its entry, so a day that passed during the stage is lateness, not a
+    /// late entry.
+    entered_at: Option<Timestamp>,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    fn new(workflow: &'a Workflow, calendar: &'a Calendar, now: Timestamp) -> Self {
+        Self {
+            workflow,
+            calendar,
+            now,
+            uncovered: std::cell::Cell::new(false),
+            entered_at: None,
+        }
+    }
+
+    /// The moment a stage's fixed day is compared with to tell a late entry.
+    fn entry_moment(&self) -> Timestamp {
+        self.entered_at.unwrap_or(self.now)
+    }
+
     /// `date` moved forward by `duration`, noting a count through an uncovered year.
     fn add(&self, duration: Duration, date: Date) -> Result<Date, Rejection> {
         let result = add(duration, date, self.calendar)?;
@@ -1135,10 +1151,11 @@ impl Context<'_> {
         let source = ObligationSource::StageDeadline {
             stage: stage.id.clone(),
         };
-        let passed = matches!(deadline.due, Due::OnDate { .. }) && self.end_of(first)? <= self.now;
+        let entered = self.entry_moment();
+        let passed = matches!(deadline.due, Due::OnDate { .. }) && self.end_of(first)? <= entered;
         // Begun after its day: the later window when one is still ahead, else that day.
         let due_date = match self.stage_due_date(state, deadline, true)? {
-            Some(window) if passed && self.end_of(window)? > self.now => window,
+            Some(window) if passed && self.end_of(window)? > entered => window,
             _ => first,
         };
         let provisional = self.counted_uncovered();

@@ -118,6 +118,19 @@ pub enum Code {
     E059,
     /// A role restricted to a coalition's lead (`lead_only`) that belongs to no party.
     E049,
+    /// A migration plan names a workflow or version that is not deployed, or a version as
+    /// both source and target.
+    E060,
+    /// A migration plan leaves a stage of a source version without a place in the target.
+    E061,
+    /// A migration plan names a stage its versions do not have.
+    E062,
+    /// A migration plan maps an open stage to a terminal one.
+    E063,
+    /// A migration plan moves a field whose type changed without a default for it.
+    E064,
+    /// A migration plan's default is for an unknown field or is not a value of its field.
+    E065,
     /// A non-terminal stage without a deadline.
     W001,
     /// A holiday whose date is not confirmed yet.
@@ -134,6 +147,10 @@ pub enum Code {
     /// A relative deadline after the contract (a stage reached only once a field bounded by
     /// the end of the fiscal year is set) that may run past 31 December.
     W008,
+    /// A migration's target version newly requires a document or field to leave a stage.
+    W009,
+    /// A migration's target version no longer has a field of a source version.
+    W010,
 }
 
 impl Code {
@@ -188,6 +205,12 @@ impl Code {
         Code::E048,
         Code::E059,
         Code::E049,
+        Code::E060,
+        Code::E061,
+        Code::E062,
+        Code::E063,
+        Code::E064,
+        Code::E065,
         Code::W001,
         Code::W002,
         Code::W003,
@@ -195,6 +218,8 @@ impl Code {
         Code::W006,
         Code::W007,
         Code::W008,
+        Code::W009,
+        Code::W010,
     ];
 
     pub fn severity(self) -> Severity {

@@ -14,6 +14,7 @@ pub mod diagnostic;
 pub mod diff;
 pub mod graph;
 pub mod load;
+pub mod migration;
 pub mod parse;
 pub mod raw;
 

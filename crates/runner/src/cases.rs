@@ -122,6 +122,24 @@ pub enum WorkflowCommand {
         #[arg(value_name = "TO")]
         to: u32,
     },
+    /// Move open cases onto another deployed version of their workflow, by a migration plan
+    /// (a YAML file; see workflows/migrations/). Preview with --dry-run first: it prints what
+    /// happens to each case and changes nothing.
+    ///
+    /// Each case moves in its own transaction and records a `migrated` event in its history.
+    /// Running the plan again (after an interruption, say) leaves cases already moved as
+    /// they are. Example: swakelola workflow migrate workflows/migrations/plans/2027-v1-ke-v2.yaml --dry-run
+    Migrate {
+        /// The migration plan.
+        #[arg(value_name = "PLAN")]
+        plan: PathBuf,
+        /// Show what would happen to each case; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Your name, recorded in each migrated case's history (needed unless --dry-run).
+        #[arg(long, value_name = "NAME")]
+        actor: Option<String>,
+    },
 }
 
 /// Who is acting.
@@ -1164,6 +1182,23 @@ pub fn workflow(database: &Database, command: &WorkflowCommand) -> ExitCode {
                         print!("{}", diff_text(workflow, *from, *to, &changes, language));
                     }
                 }
+                WorkflowCommand::Migrate {
+                    plan,
+                    dry_run,
+                    actor,
+                } => {
+                    let text = read_text_bounded(plan).map_err(unreadable)?;
+                    return crate::migrate::command(
+                        &store,
+                        plan,
+                        &text,
+                        *dry_run,
+                        actor.as_deref(),
+                        Language::from(database.lang),
+                        database.json,
+                    )
+                    .await;
+                }
                 WorkflowCommand::List => {
                     let workflows = store.workflows().await?;
                     let open = store.open_cases_by_version().await?;
@@ -1205,11 +1240,11 @@ pub fn workflow(database: &Database, command: &WorkflowCommand) -> ExitCode {
                     }
                 }
             }
-            Ok::<_, Error>(())
+            Ok::<_, Error>(ExitCode::SUCCESS)
         }
         .await;
         match result {
-            Ok(()) => ExitCode::SUCCESS,
+            Ok(code) => code,
             Err(error) => fail(&error, database, None),
         }
     })

@@ -10,6 +10,7 @@ mod delivery;
 mod demo;
 mod help;
 mod messages;
+mod migrate;
 mod runner;
 mod simulate;
 mod users;

@@ -23,6 +23,12 @@ pub enum Error {
     },
     #[error("case `{0}` does not exist")]
     CaseNotFound(String),
+    /// The case cannot move onto the migration plan's target version; nothing was written.
+    #[error("case `{case_id}` cannot be migrated: {refusal}")]
+    MigrationRefused {
+        case_id: String,
+        refusal: swakelola_core::step::migrate::MigrationRefusal,
+    },
     /// A business key or id prefix that fits several cases.
     #[error("`{reference}` fits several cases: {}", .candidates.join(", "))]
     AmbiguousCase {
@@ -336,6 +342,7 @@ impl Error {
         match self {
             Error::Rejected { rejection, .. } => rejection.code(),
             Error::CaseNotFound(_) => "case_not_found",
+            Error::MigrationRefused { refusal, .. } => refusal.code(),
             Error::AmbiguousCase { .. } => "ambiguous_case",
             Error::WorkflowNotFound(_) => "workflow_not_found",
             Error::InvalidWorkflow(_) => "invalid_workflow",

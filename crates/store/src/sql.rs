@@ -24,6 +24,8 @@ use crate::{
     StoredEvent, UrgencyCounts, Verification,
 };
 
+pub mod migration;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     Sqlite,
@@ -665,6 +667,7 @@ fn event_kind_name(kind: &EventKind) -> &'static str {
         EventKind::MemberAdded { .. } => "member_added",
         EventKind::MemberWithdrawn { .. } => "member_withdrawn",
         EventKind::Linked { .. } => "linked",
+        EventKind::Migrated { .. } => "migrated",
     }
 }
 

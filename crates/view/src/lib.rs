@@ -9,6 +9,7 @@
 //! database and never read the clock (`now` is an argument).
 
 pub mod catalogue;
+pub mod migration;
 pub mod people;
 pub mod refusal;
 
@@ -71,6 +72,13 @@ impl<'w> Labels<'w> {
             return Named {
                 id: id.to_owned(),
                 label: self.msg("role-system").to_owned(),
+            };
+        }
+        // The administrator who ran a workflow migration; no workflow declares it.
+        if id == "operator" && self.workflow.role(id).is_none() {
+            return Named {
+                id: id.to_owned(),
+                label: self.msg("role-operator").to_owned(),
             };
         }
         self.named(id, self.workflow.role(id).map(|r| &r.label))
@@ -915,6 +923,56 @@ fn describe(labels: Labels<'_>, kind: &EventKind) -> (&'static str, String) {
                 "deadlines_moved",
                 format!("{}: {}", l.msg("history-deadlines-moved"), parts.join("; ")),
             )
+        }
+        EventKind::Migrated {
+            plan,
+            from_version,
+            to_version,
+            from_stage,
+            to_stage,
+            moved,
+            defaulted,
+            dropped,
+        } => {
+            let mut parts = vec![catalogue::message(
+                l.language,
+                "history-migrated",
+                &[
+                    ("from", &from_version.to_string()),
+                    ("to", &to_version.to_string()),
+                    ("plan", plan),
+                ],
+            )];
+            if from_stage != to_stage {
+                parts.push(format!(
+                    "«{}» → «{}»",
+                    l.stage(from_stage).label,
+                    l.stage(to_stage).label
+                ));
+            }
+            parts.extend(moved.iter().map(|m| {
+                format!(
+                    "{} {} → {}",
+                    l.obligation_key(&m.obligation),
+                    l.date(m.from),
+                    l.date(m.to)
+                )
+            }));
+            parts.extend(defaulted.iter().map(|(field, value)| {
+                format!("«{}» = {}", l.field(field).label, l.value(field, value))
+            }));
+            if !dropped.is_empty() {
+                let values: Vec<String> = dropped
+                    .iter()
+                    .map(|(field, value)| format!("{field} = {}", l.value(field, value)))
+                    .collect();
+                parts.push(format!(
+                    "{}: {}",
+                    l.msg("history-migrated-dropped"),
+                    values.join(", ")
+                ));
+            }
+            ("migrated", parts.join("; "))
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use swakelola_core::format::Language;
 use swakelola_core::model::{Comparison, Condition, Operand};
+use swakelola_core::step::migrate::MigrationRefusal;
 use swakelola_core::step::{Act, DocumentProblem, GuardFailure, Rejection};
 use swakelola_core::value::ValueError;
 use swakelola_store::{AddressProblem, Conflict, Error, InputProblem, Invalid};
@@ -582,6 +583,13 @@ pub fn error(names: Names<'_>, error: &Error) -> String {
     match error {
         Error::Rejected { rejection: r, .. } => rejection(names, r),
         Error::CaseNotFound(case) => msg("error-case-not-found", &[("case", &format!("`{case}`"))]),
+        Error::MigrationRefused { case_id, refusal } => msg(
+            "error-migration-refused",
+            &[
+                ("case", &format!("`{case_id}`")),
+                ("reason", &migration_refusal(names, refusal)),
+            ],
+        ),
         Error::AmbiguousCase {
             reference,
             candidates,
@@ -620,5 +628,34 @@ pub fn error(names: Names<'_>, error: &Error) -> String {
         Error::Database(detail) => msg("error-database", &[("detail", &detail.to_string())]),
         Error::Query(detail) => msg("error-query", &[("detail", &detail.to_string())]),
         Error::Migration(detail) => msg("error-migration", &[("detail", &detail.to_string())]),
+    }
+}
+
+/// Why one case cannot move onto a migration's target version, in words. `names` are those
+/// of the target version when it can be loaded.
+pub fn migration_refusal(names: Names<'_>, refusal: &MigrationRefusal) -> String {
+    let msg = |id: &str, args: &[(&str, &str)]| names.msg(id, args);
+    match refusal {
+        MigrationRefusal::Closed => msg("migrate-closed", &[]),
+        MigrationRefusal::StageNotInTarget { stage } => msg(
+            "migrate-stage-not-in-target",
+            &[("stage", &format!("`{stage}`"))],
+        ),
+        MigrationRefusal::TerminalTarget { stage } => {
+            msg("migrate-terminal-target", &[("stage", &names.stage(stage))])
+        }
+        MigrationRefusal::FieldTypeChanged { field, to, .. } => msg(
+            "migrate-field-type-changed",
+            &[("field", &names.field(field)), ("type", to)],
+        ),
+        MigrationRefusal::InvalidDefault { field, reason } => msg(
+            "migrate-invalid-default",
+            &[("field", &names.field(field)), ("reason", reason)],
+        ),
+        MigrationRefusal::PartyNotInTarget { party } => msg(
+            "migrate-party-not-in-target",
+            &[("party", &format!("`{party}`"))],
+        ),
+        MigrationRefusal::DateOutOfRange => msg("migrate-date-out-of-range", &[]),
     }
 }
