@@ -311,9 +311,14 @@ fn calendar_files_that_disagree_are_e054() {
 /// of the tests above, and every diagnostic any fixture produces has a hint.
 #[test]
 fn every_code_is_exercised_and_hinted() {
-    let tested_elsewhere = ["E008", "E054"];
+    // E064 and W010 need a target version whose fields differ: see the test above.
+    let tested_elsewhere = ["E008", "E054", "E064", "W010"];
     let mut fixtures: Vec<String> = Vec::new();
-    for folder in ["tests/fixtures/invalid", "tests/fixtures/invalid-calendars"] {
+    for folder in [
+        "tests/fixtures/invalid",
+        "tests/fixtures/invalid-calendars",
+        "tests/fixtures/invalid-migrations",
+    ] {
         for entry in std::fs::read_dir(root().join(folder)).unwrap() {
             fixtures.push(entry.unwrap().file_name().to_string_lossy().to_uppercase());
         }
@@ -339,4 +344,123 @@ fn every_code_is_exercised_and_hinted() {
             );
         }
     }
+}
+
+/// The shipped workflow as version 1, and a text edit of it (or the example's version 2) as
+/// version 2.
+fn versions(v2_text: &str) -> (swakelola_core::Workflow, swakelola_core::Workflow) {
+    let calendars = shipped_calendars();
+    let load_one = |name: &str, text: String| {
+        let bundle = load_sources(&[(name.to_owned(), text)], &calendars);
+        assert!(!bundle.has_errors(), "{}", render(&bundle));
+        bundle.workflows[0].workflow.clone()
+    };
+    let v1 = std::fs::read_to_string(root().join("workflows/swakelola-tipe-3.yaml")).unwrap();
+    (
+        load_one("v1.yaml", v1),
+        load_one("v2.yaml", v2_text.to_owned()),
+    )
+}
+
+fn check_plan_text(
+    name: &str,
+    text: &str,
+    v1: &swakelola_core::Workflow,
+    v2: &swakelola_core::Workflow,
+) -> (
+    Option<swakelola_definition::migration::Plan>,
+    Vec<swakelola_definition::Diagnostic>,
+) {
+    use swakelola_definition::migration::{check_plan, parse_plan};
+    let (raw, mut diagnostics) = parse_plan(name, text);
+    let raw = raw.unwrap_or_else(|| panic!("{name}: does not parse: {diagnostics:?}"));
+    let deployed = [(1, v1), (2, v2)].into_iter().collect();
+    let (plan, found) = check_plan(name, &raw, &deployed);
+    diagnostics.extend(found);
+    (plan, diagnostics)
+}
+
+/// Every broken migration plan under `tests/fixtures/invalid-migrations/` is diagnosed with
+/// its expected code, line and column (against the shipped workflow as version 1 and the
+/// example's version 2), errors leave no plan to run, and every diagnostic has a hint.
+#[test]
+fn broken_migration_plans_are_diagnosed_at_the_right_place() {
+    let v2 = std::fs::read_to_string(root().join("workflows/migrations/swakelola-tipe-3-v2.yaml"))
+        .unwrap();
+    let (v1, v2) = versions(&v2);
+    let mut seen = 0;
+    for entry in std::fs::read_dir(root().join("tests/fixtures/invalid-migrations")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = fixture_name(&path);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let (code, line, column) = expectation(&text)
+            .unwrap_or_else(|| panic!("{name}: first line must be `# expect CODE at L:C — …`"));
+        let (plan, diagnostics) = check_plan_text(&name, &text, &v1, &v2);
+        let rendered: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+        assert!(
+            diagnostics
+                .iter()
+                .any(|d| format!("{:?}", d.code) == code && d.line == line && d.column == column),
+            "{name}: expected {code} at {line}:{column}, got:\n{}",
+            rendered.join("\n")
+        );
+        let has_errors = diagnostics.iter().any(|d| d.is_error());
+        assert_eq!(has_errors, !code.starts_with('W'), "{name}: {rendered:?}");
+        assert_eq!(
+            plan.is_some(),
+            !has_errors,
+            "{name}: a plan only without errors"
+        );
+        assert!(
+            diagnostics.iter().all(|d| d.hint.is_some()),
+            "{name}: {rendered:?}"
+        );
+        seen += 1;
+    }
+    assert!(seen >= 6);
+    // The shipped example plan is valid against the shipped version 2.
+    let example =
+        std::fs::read_to_string(root().join("workflows/migrations/plans/2027-v1-ke-v2.yaml"))
+            .unwrap();
+    let (plan, diagnostics) = check_plan_text("2027-v1-ke-v2.yaml", &example, &v1, &v2);
+    let plan = plan.unwrap_or_else(|| panic!("{diagnostics:?}"));
+    assert_eq!(plan.rules.stages["reviu_kak"], "reviu_kak_instansi");
+    assert_eq!(plan.from, [1]);
+}
+
+/// A field whose type changes needs a default (E064); a field the new version drops is
+/// listed (W010) and does not stop the plan.
+#[test]
+fn a_field_that_changes_type_needs_a_default_and_a_dropped_one_is_listed() {
+    let shipped = std::fs::read_to_string(root().join("workflows/swakelola-tipe-3.yaml")).unwrap();
+    let retyped = shipped.replacen(
+        "    label_en: Procurement plan code\n    type: text\n",
+        "    label_en: Procurement plan code\n    type: integer\n",
+        1,
+    );
+    let activity = "  - id: nama_kegiatan\n    label: Nama kegiatan\n    label_en: Activity\n    type: text\n    required: true\n";
+    let edited = retyped.replacen(activity, "", 1);
+    assert!(
+        edited.len() < retyped.len() && retyped != shipped,
+        "the edits apply"
+    );
+    let (v1, v2) = versions(&edited);
+    let plan = "migration: kode-rup-angka\nworkflow: swakelola-tipe-3\nfrom: [1]\nto: 2\n";
+    let (checked, diagnostics) = check_plan_text("plan.yaml", plan, &v1, &v2);
+    assert!(checked.is_none());
+    let codes: Vec<String> = diagnostics
+        .iter()
+        .map(|d| format!("{:?}", d.code))
+        .collect();
+    assert!(codes.contains(&"E064".to_owned()), "{codes:?}");
+    assert!(codes.contains(&"W010".to_owned()), "{codes:?}");
+    let with_default = format!("{plan}defaults:\n  - field: kode_rup\n    value: \"52719384\"\n");
+    let (checked, diagnostics) = check_plan_text("plan.yaml", &with_default, &v1, &v2);
+    let checked = checked.unwrap_or_else(|| panic!("{diagnostics:?}"));
+    assert_eq!(checked.rules.defaults["kode_rup"], "52719384");
+    assert!(
+        diagnostics
+            .iter()
+            .all(|d| !d.is_error() && d.hint.is_some())
+    );
 }
