@@ -109,6 +109,8 @@ conformance!(
     a_coalition_member_sees_the_case_until_it_is_withdrawn,
     access_always_equals_the_members_of_the_parties,
     a_partnership_continues_year_after_year_and_is_replicated,
+    a_migration_applies_what_its_dry_run_showed_and_runs_once,
+    a_case_changed_during_a_migration_keeps_the_change,
 );
 
 async fn deploy(store: &SqlStore) {
@@ -2049,4 +2051,235 @@ async fn a_partnership_continues_year_after_year_and_is_replicated(store: Arc<Sq
             .iter()
             .any(|l| l.link == LinkKind::Related && !l.outgoing && l.case.id == first.id)
     );
+}
+
+/// The example's version 2 over the shipped version 1 (cases opened before keep version 1;
+/// new ones take version 2), and the example plan checked against both.
+async fn deploy_v2_and_plan(store: &SqlStore) -> swakelola_definition::migration::Plan {
+    use swakelola_definition::migration::{check_plan, parse_plan};
+    store
+        .deploy(
+            "swakelola-tipe-3-v2.yaml",
+            &read("workflows/migrations/swakelola-tipe-3-v2.yaml"),
+            &calendars(),
+            now(),
+        )
+        .await
+        .unwrap();
+    let v1 = store.engine_for("swakelola-tipe-3", 1).await.unwrap();
+    let v2 = store.engine_for("swakelola-tipe-3", 2).await.unwrap();
+    let text = read("workflows/migrations/plans/2027-v1-ke-v2.yaml");
+    let (raw, _) = parse_plan("plan.yaml", &text);
+    let deployed = [(1, &v1.workflow), (2, &v2.workflow)].into_iter().collect();
+    let (plan, diagnostics) = check_plan("plan.yaml", &raw.unwrap(), &deployed);
+    plan.unwrap_or_else(|| panic!("{diagnostics:?}"))
+}
+
+fn operator() -> Actor {
+    Actor::new("Admin Kota", swakelola_store::OPERATOR_ROLE)
+}
+
+/// Cases at every stage of the way to the contract (one cancelled) move onto version 2: each
+/// apply writes exactly what its dry run computed, the history records it and still
+/// verifies, the case runs on under version 2, and running the plan again changes nothing.
+async fn a_migration_applies_what_its_dry_run_showed_and_runs_once(store: Arc<SqlStore>) {
+    use swakelola_store::{CaseMigrated, MigrationMode};
+    deploy(&store).await;
+    let mut ids = Vec::new();
+    for steps in 0..=walk::TO_CONTRACT.len() {
+        let id = open_seed(&store, &format!("MIG-{steps:02}")).await;
+        for transition in &walk::TO_CONTRACT[..steps] {
+            force(&store, &id, transition).await;
+        }
+        ids.push(id);
+    }
+    let cancelled = open_seed(&store, "MIG-BATAL").await;
+    store
+        .execute(
+            &command(
+                &cancelled,
+                "ppk",
+                Action::Fire {
+                    transition: "batalkan".into(),
+                    comment: Some("tidak jadi".into()),
+                },
+            ),
+            now(),
+        )
+        .await
+        .unwrap();
+    let plan = deploy_v2_and_plan(&store).await;
+    let later: Timestamp = "2025-04-21T03:00:00Z".parse().unwrap();
+    let candidates = store.migration_candidates(&plan).await.unwrap();
+    let listed: Vec<&str> = candidates.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(
+        listed, ids,
+        "the open cases on version 1, oldest first; not the cancelled one"
+    );
+    let mut renamed = 0;
+    let mut moved = 0;
+    for candidate in &candidates {
+        let before = store.case(&candidate.id).await.unwrap();
+        let events_before = store.history(&candidate.id).await.unwrap().len();
+        let dry = store
+            .migrate_case(
+                &candidate.id,
+                &plan,
+                &operator(),
+                later,
+                MigrationMode::DryRun,
+            )
+            .await
+            .unwrap();
+        // A dry run writes nothing.
+        assert_eq!(store.case(&candidate.id).await.unwrap(), before);
+        let applied = store
+            .migrate_case(
+                &candidate.id,
+                &plan,
+                &operator(),
+                later,
+                MigrationMode::Apply,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            dry, applied,
+            "{}: the apply differs from its dry run",
+            candidate.business_key
+        );
+        let CaseMigrated::Migrated(migration) = applied else {
+            panic!("{}: not migrated: {applied:?}", candidate.business_key)
+        };
+        renamed += usize::from(migration.from_stage != migration.to_stage);
+        moved += migration.moved.len();
+        let after = store.case(&candidate.id).await.unwrap();
+        assert_eq!(after.workflow_version, 2);
+        assert_eq!(after.state, migration.outcome.state);
+        let history = store.history(&candidate.id).await.unwrap();
+        assert_eq!(history.len(), events_before + 1);
+        assert!(matches!(
+            history.last().unwrap().event.kind,
+            swakelola_core::EventKind::Migrated {
+                from_version: 1,
+                to_version: 2,
+                ..
+            }
+        ));
+        assert_eq!(
+            store.verify(&candidate.id).await.unwrap().first_tampered,
+            None
+        );
+        // Again: nothing to do.
+        assert_eq!(
+            store
+                .migrate_case(
+                    &candidate.id,
+                    &plan,
+                    &operator(),
+                    later,
+                    MigrationMode::Apply
+                )
+                .await
+                .unwrap(),
+            CaseMigrated::AlreadyMigrated
+        );
+    }
+    assert_eq!(
+        renamed, 1,
+        "the case in `reviu_kak` moved to `reviu_kak_instansi`"
+    );
+    assert!(
+        moved >= 1,
+        "the audience's deadline moved to 15 working days"
+    );
+    assert!(store.migration_candidates(&plan).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .migrate_case(&cancelled, &plan, &operator(), later, MigrationMode::Apply)
+            .await
+            .unwrap(),
+        CaseMigrated::NotTaken
+    );
+    // The case in the audience runs on under version 2, which needs the request letter.
+    let audience = &ids[0];
+    force(&store, audience, "catat_audiensi").await;
+    let record = store.case(audience).await.unwrap();
+    assert_eq!(record.state.stage, "penyusunan_kak");
+    assert!(record.state.has_document("surat_permohonan_audiensi"));
+    // The renamed stage's case is reviewed under its new id.
+    let reviewed = &ids[2];
+    assert_eq!(
+        store.case(reviewed).await.unwrap().state.stage,
+        "reviu_kak_instansi"
+    );
+    force(&store, reviewed, "terima_kak").await;
+    assert_eq!(store.case(reviewed).await.unwrap().state.stage, "mou");
+}
+
+/// A command that lands on a case while it migrates is never lost: whichever commits first,
+/// the case ends on version 2 with the document attached, and its history verifies.
+async fn a_case_changed_during_a_migration_keeps_the_change(store: Arc<SqlStore>) {
+    use swakelola_store::{CaseMigrated, MigrationMode};
+    deploy(&store).await;
+    let mut ids = Vec::new();
+    for round in 0..6 {
+        ids.push(open_seed(&store, &format!("RACE-{round}")).await);
+    }
+    let plan = Arc::new(deploy_v2_and_plan(&store).await);
+    for (round, id) in ids.into_iter().enumerate() {
+        let migrating = {
+            let (store, plan, id) = (store.clone(), plan.clone(), id.clone());
+            tokio::spawn(async move {
+                store
+                    .migrate_case(&id, &plan, &operator(), now(), MigrationMode::Apply)
+                    .await
+            })
+        };
+        let attaching = {
+            let (store, id) = (store.clone(), id.clone());
+            tokio::spawn(async move {
+                let request = attach(&id, "pimpinan_ormas", "notulen_audiensi", b"notulen");
+                loop {
+                    match store.execute(&request, now()).await {
+                        Err(swakelola_store::Error::Conflict(
+                            swakelola_store::Conflict::ChangedMeanwhile,
+                        )) => continue,
+                        other => break other,
+                    }
+                }
+            })
+        };
+        let migrated = migrating.await.unwrap().unwrap();
+        attaching.await.unwrap().unwrap();
+        assert!(
+            matches!(migrated, CaseMigrated::Migrated(_)),
+            "{migrated:?}"
+        );
+        let record = store.case(&id).await.unwrap();
+        assert_eq!(record.workflow_version, 2);
+        assert!(
+            record.state.has_document("notulen_audiensi"),
+            "round {round}: the attachment was lost"
+        );
+        let kinds: Vec<String> = store
+            .history(&id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| {
+                format!("{:?}", e.event.kind)
+                    .split([' ', '{'])
+                    .next()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert!(
+            kinds.contains(&"Migrated".to_owned())
+                && kinds.contains(&"DocumentAttached".to_owned()),
+            "{kinds:?}"
+        );
+        assert_eq!(store.verify(&id).await.unwrap().first_tampered, None);
+    }
 }
