@@ -378,3 +378,119 @@ fn chaos_of_kills_restarts_and_poison_loses_nothing_healthy() {
     });
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A workflow migration killed with SIGKILL again and again while it moves 2 000 cases onto
+/// version 2: re-running the same plan finishes it, every case is migrated exactly once (one
+/// `migrated` event, on version 2), a case is never half-moved, and every chain verifies.
+#[test]
+fn a_killed_migration_resumes_and_moves_every_case_exactly_once() {
+    let dir = temp_dir("swakelola-crash-migrate");
+    let url = format!("sqlite://{}", dir.join("swakelola.db").display());
+    let cases = 2_000;
+    runtime().block_on(async {
+        let store = SqlStore::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        let read = |p: &str| std::fs::read_to_string(root().join(p)).unwrap();
+        let calendars: Vec<(String, String)> = ["indonesia-2025.yaml", "indonesia-2026.yaml"]
+            .iter()
+            .map(|f| (f.to_string(), read(&format!("workflows/calendars/{f}"))))
+            .collect();
+        let opened: Timestamp = "2026-11-02T03:00:00Z".parse().unwrap();
+        store
+            .deploy("v1.yaml", &read("workflows/swakelola-tipe-3.yaml"), &calendars, opened)
+            .await
+            .unwrap();
+        // Audiences: version 2 gives them 15 working days instead of 10.
+        for n in 0..cases {
+            let request = swakelola_store::OpenCase {
+                origin: None,
+                workflow_id: "swakelola-tipe-3".into(),
+                organisation: "dp3a-palembang".into(),
+                business_key: format!("M-{n:04}"),
+                actor: swakelola_core::Actor::new("Siti", "pimpinan_ormas"),
+                fields: [
+                    ("nama_kegiatan", "Pendampingan"),
+                    ("instansi", "DP3A Kota Palembang"),
+                    ("ormas", "Yayasan Intan Maharani"),
+                    ("tahun_anggaran", "2027"),
+                ]
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+                parties: Parties::default(),
+            };
+            store.open(&request, opened).await.unwrap();
+        }
+        store
+            .deploy(
+                "v2.yaml",
+                &read("workflows/migrations/swakelola-tipe-3-v2.yaml"),
+                &calendars,
+                opened,
+            )
+            .await
+            .unwrap();
+        let plan = root().join("workflows/migrations/plans/2027-v1-ke-v2.yaml");
+        let plan = plan.to_str().unwrap();
+        let migrated = || async {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM events WHERE kind = 'migrated'")
+                .fetch_one(store.pool())
+                .await
+                .unwrap()
+        };
+        let spawn = |log: &str| {
+            let stdout = std::fs::File::create(dir.join(format!("{log}.out"))).unwrap();
+            Command::new(binary())
+                .args(["workflow", "migrate", plan, "--actor", "Admin Kota"])
+                .current_dir(&dir)
+                .env("SWAKELOLA_DATABASE_URL", &url)
+                .stdout(Stdio::from(stdout))
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        };
+        let mut interrupted = 0;
+        for round in 0..4 {
+            let before = migrated().await;
+            let mut child = spawn(&format!("killed-{round}"));
+            let started = Instant::now();
+            // Kill only once it has moved more cases, so the kill lands mid-work.
+            while migrated().await < before + 50 {
+                assert!(started.elapsed() < Duration::from_secs(120), "the migration moved nothing");
+                if child.try_wait().unwrap().is_some() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            child.kill().unwrap();
+            child.wait().unwrap();
+            if migrated().await < cases as i64 {
+                interrupted += 1;
+            }
+        }
+        assert!(
+            interrupted >= 3,
+            "only {interrupted} kills landed mid-migration; the test did not test crashes"
+        );
+        let status = spawn("final").wait().unwrap();
+        assert_eq!(status.code(), Some(0));
+        // Exactly once, and never half: the version moved with the event.
+        let per_case: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT c.id, c.workflow_version, (SELECT COUNT(*) FROM events e WHERE e.case_id = c.id AND e.kind = 'migrated')
+               FROM cases c",
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(per_case.len(), cases);
+        for (id, version, events) in &per_case {
+            assert_eq!((*version, *events), (2, 1), "case {id}");
+            assert_eq!(store.verify(id).await.unwrap().first_tampered, None, "case {id}");
+        }
+        // Once more: nothing left to do.
+        let again = swakelola_tests::swakelola_in(&dir, &url, &["workflow", "migrate", plan, "--actor", "Admin Kota"]);
+        assert_eq!(again.status.code(), Some(0));
+        assert!(swakelola_tests::stdout(&again).contains("Tidak ada kasus terbuka"));
+        eprintln!("migration crash test: {cases} cases migrated exactly once after {interrupted} SIGKILLs mid-migration");
+    });
+}
