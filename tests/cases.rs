@@ -1430,3 +1430,111 @@ fn workflow_diff_names_what_changed_between_versions() {
     assert_eq!(missing.status.code(), Some(1));
     let _ = std::fs::remove_dir_all(&session.dir);
 }
+
+/// An administrator deploys version 2 while cases run, previews the example plan (nothing
+/// changes), is stopped by a broken plan and by a missing name, applies it, and finds the
+/// move in each case's history; running it again does nothing.
+#[test]
+fn an_administrator_previews_then_migrates_the_running_cases() {
+    let session = Session::sqlite("swakelola-e2e-migrate");
+    let shipped = root().join("workflows/swakelola-tipe-3.yaml");
+    session.ok(&["workflow", "deploy", shipped.to_str().unwrap()]);
+    for key in ["DP3A-2027-001", "DP3A-2027-002"] {
+        session.ok(&[
+            "case",
+            "open",
+            "--workflow",
+            "swakelola-tipe-3",
+            "--key",
+            key,
+            "--organisation",
+            "dp3a-palembang",
+            "--field",
+            "nama_kegiatan=Pendampingan perempuan dan anak",
+            "--field",
+            "instansi=DP3A Kota Palembang",
+            "--field",
+            "ormas=Yayasan Intan Maharani",
+            "--field",
+            "tahun_anggaran=2027",
+            "--party",
+            "instansi=dp3a-palembang",
+            "--party",
+            "ormas=yayasan-intan-maharani",
+            "--as",
+            "pimpinan_ormas",
+            "--actor",
+            "Siti Aminah",
+        ]);
+    }
+    let v2 = root().join("workflows/migrations/swakelola-tipe-3-v2.yaml");
+    session.ok(&["workflow", "deploy", v2.to_str().unwrap()]);
+    let plan = root().join("workflows/migrations/plans/2027-v1-ke-v2.yaml");
+    let plan = plan.to_str().unwrap();
+
+    // A plan naming a version that is not deployed: diagnosed, nothing changes.
+    let broken = session.dir.join("rusak.yaml");
+    std::fs::write(
+        &broken,
+        "migration: ke-tiga\nworkflow: swakelola-tipe-3\nfrom: [1]\nto: 3\n",
+    )
+    .unwrap();
+    let refused = session.run(&["workflow", "migrate", broken.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let text = stderr(&refused);
+    assert!(text.contains("rusak.yaml:4:5: error[E060]"), "{text}");
+    assert!(text.contains("tidak ada kasus yang diubah"), "{text}");
+
+    // The preview: per case, the deadline that moves and the guard newly unmet.
+    let preview = session.ok(&["workflow", "migrate", plan, "--dry-run"]);
+    assert!(preview.contains("Belum ada yang diubah"), "{preview}");
+    assert!(
+        preview.contains("DP3A-2027-001 (dp3a-palembang) «Audiensi»: akan dipindahkan"),
+        "{preview}"
+    );
+    assert!(preview.contains("(+5 hari kerja)"), "{preview}");
+    assert!(
+        preview.contains("syarat baru belum dipenuhi: «Catat hasil audiensi»: «Surat permohonan audiensi dari Ormas» belum dilampirkan"),
+        "{preview}"
+    );
+    assert!(preview.contains("2 kasus: 2 akan dipindahkan"), "{preview}");
+    let listed = session.ok(&["workflow", "list"]);
+    assert!(
+        listed.contains("v1") && listed.contains("2 kasus terbuka"),
+        "{listed}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&session.ok(&["workflow", "migrate", plan, "--dry-run", "--json"]))
+            .unwrap();
+    assert_eq!(json["cases"][0]["outcome"], "would_migrate");
+    assert_eq!(json["cases"][0]["moved"][0]["working_days"], 5);
+    assert_eq!(json["summary"]["migrated"], 2);
+
+    // Applying needs a name for the history.
+    let anonymous = session.run(&["workflow", "migrate", plan]);
+    assert_eq!(anonymous.status.code(), Some(2));
+    assert!(stderr(&anonymous).contains("--actor"));
+
+    let applied = session.ok(&["workflow", "migrate", plan, "--actor", "Admin Kota"]);
+    assert!(applied.contains("2 kasus: 2 dipindahkan"), "{applied}");
+    let history = session.ok(&["case", "history", "DP3A-2027-001"]);
+    assert!(
+        history.contains("Admin Kota (operator sistem)  dipindahkan dari versi 1 ke versi 2 alur kerja (rencana v1-ke-v2-2027)"),
+        "{history}"
+    );
+    let shown = session.ok(&["case", "show", "DP3A-2027-001"]);
+    assert!(shown.contains("(versi 2)"), "{shown}");
+    let listed = session.ok(&["workflow", "list"]);
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.contains(" v2 ") && l.contains("2 kasus terbuka")),
+        "{listed}"
+    );
+    let again = session.ok(&["workflow", "migrate", plan, "--actor", "Admin Kota"]);
+    assert!(
+        again.contains("Tidak ada kasus terbuka yang diambil rencana ini."),
+        "{again}"
+    );
+    let _ = std::fs::remove_dir_all(&session.dir);
+}
