@@ -93,13 +93,13 @@ impl FromRequestParts<AppState> for Admin {
 /// An authenticated caller holding the installation-wide `operator` role (deploying
 /// workflows and calendars, metrics).
 #[derive(Debug, Clone)]
-pub struct Operator(pub ApiToken);
+pub struct Operator(pub ApiToken, pub swakelola_core::format::Language);
 
 impl FromRequestParts<AppState> for Operator {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        let Principal(token, _) = Principal::from_request_parts(parts, state).await?;
+        let Principal(token, language) = Principal::from_request_parts(parts, state).await?;
         if !token.is_operator() {
             return Err(ApiError::localized(
                 StatusCode::FORBIDDEN,
@@ -108,7 +108,7 @@ impl FromRequestParts<AppState> for Operator {
                 &[],
             ));
         }
-        Ok(Operator(token))
+        Ok(Operator(token, language))
     }
 }
 

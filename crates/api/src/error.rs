@@ -417,6 +417,20 @@ pub fn store_error(names: Names<'_>, error: &StoreError) -> ApiError {
                 catalogue::message(names.language, "error-invalid-workflow", &[]),
             )
         },
+        StoreError::InvalidPlan(diagnostics) => ApiError {
+            details: diagnostics
+                .iter()
+                .map(|d| Problem {
+                    path: "plan".to_owned(),
+                    message: d.to_string(),
+                })
+                .collect(),
+            ..ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                error.code(),
+                catalogue::message(names.language, "migrate-plan-invalid", &[]),
+            )
+        },
         StoreError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, error.code(), text()),
         StoreError::MigrationRefused { .. } => {
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, error.code(), text())

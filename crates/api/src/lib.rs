@@ -147,6 +147,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(system::metrics))
         .routes(routes!(system::openapi_json))
         .routes(routes!(workflows::list, workflows::deploy))
+        .routes(routes!(workflows::migrate))
         .routes(routes!(workflows::show))
         .routes(routes!(workflows::diagram))
         .routes(routes!(cases::list, cases::open))

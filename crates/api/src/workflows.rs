@@ -1,4 +1,4 @@
-//! Workflow endpoints: list, show, diagram, deploy (the operator).
+//! Workflow endpoints: list, show, diagram, deploy and migrate open cases (the operator).
 
 use std::collections::BTreeMap;
 
@@ -96,6 +96,77 @@ pub async fn deploy(
         }),
     )
         .into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationRequest {
+    /// A name for the plan in diagnostics, e.g. `2027-v1-ke-v2.yaml`.
+    pub file: String,
+    /// The migration plan YAML (see `workflows/migrations/` and `docs/diagnostics.md`).
+    pub plan: String,
+    /// Preview only: what would happen to each case; nothing is written.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// Move open cases onto another deployed version of their workflow by a migration plan (the
+/// operator), or preview it with `dry_run`. Each case moves in its own transaction and
+/// records a `migrated` event, by the token's name; a case already moved is left as it is,
+/// so the same request can be sent again after an interruption. A plan with errors is
+/// refused (422, the diagnostics in `details`) and nothing is written; a case that cannot
+/// move is listed as `refused` and the others still move. For thousands of cases prefer
+/// `swakelola workflow migrate`, which reports progress as it goes.
+#[utoipa::path(post, path = "/v1/migrations", tag = "workflows", request_body = MigrationRequest,
+    responses((status = 200, body = Object, description = "per case: outcome (`would_migrate`, `migrated`, `already_migrated`, `refused`), stage before and after, deadlines moved, notices due at once, guards newly unmet; and a summary"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn migrate(
+    State(state): State<AppState>,
+    Operator(token, language): Operator,
+    Json(request): Json<MigrationRequest>,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    use swakelola_store::{MigrationMode, OPERATOR_ROLE};
+    use swakelola_view::migration::{CaseMigrationView, Summary};
+    let checked = state
+        .store
+        .check_migration_plan(&request.file, &request.plan)
+        .await?;
+    let mode = if request.dry_run {
+        MigrationMode::DryRun
+    } else {
+        MigrationMode::Apply
+    };
+    let actor = swakelola_core::Actor::new(token.name.clone(), OPERATOR_ROLE);
+    let mut cases = Vec::new();
+    state
+        .store
+        .run_migration(
+            &checked.plan,
+            &actor,
+            state.now(),
+            mode,
+            |_, _, candidate, result| {
+                cases.push(CaseMigrationView::build(
+                    candidate,
+                    &result,
+                    &checked,
+                    !request.dry_run,
+                    language,
+                ));
+            },
+        )
+        .await?;
+    let summary = Summary::of(&cases);
+    Ok(axum::Json(serde_json::json!({
+        "dry_run": request.dry_run,
+        "plan": checked.plan.rules.plan,
+        "workflow": checked.plan.workflow,
+        "from": checked.plan.from,
+        "to": checked.plan.rules.to_version,
+        "warnings": checked.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "cases": cases,
+        "summary": summary,
+    })))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

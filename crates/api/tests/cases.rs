@@ -754,8 +754,111 @@ async fn refusals_in_both_languages(api: Api) {
     assert_eq!(api.snapshot(&id).await, before, "refusals changed nothing");
 }
 
+/// The operator deploys version 2 over HTTP, previews the example plan, is refused a broken
+/// one, applies it; a case's staff may not migrate.
+async fn operator_migrates(api: Api) {
+    use swakelola_store::Store;
+    let operator = api
+        .token("Admin Kota", "kota-palembang", &["operator"])
+        .await;
+    let agency = api.token("Budi", AGENCY, &["ppk", "admin"]).await;
+    let id = api.open_case(&agency, "DP3A-MIG-001").await;
+    let deployed = api
+        .call(
+            Method::POST,
+            "/v1/workflows",
+            Some(&operator),
+            Some(json!({
+                "file": "swakelola-tipe-3-v2.yaml",
+                "source": read("workflows/migrations/swakelola-tipe-3-v2.yaml"),
+            })),
+        )
+        .await;
+    assert_eq!(deployed.status, StatusCode::CREATED, "{}", deployed.text());
+    let plan = read("workflows/migrations/plans/2027-v1-ke-v2.yaml");
+    let request =
+        |dry_run: bool| json!({"file": "2027-v1-ke-v2.yaml", "plan": plan, "dry_run": dry_run});
+    let not_operator = api
+        .call(
+            Method::POST,
+            "/v1/migrations",
+            Some(&agency),
+            Some(request(true)),
+        )
+        .await;
+    assert_eq!(
+        not_operator.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        not_operator.text()
+    );
+    let broken = api
+        .call(
+            Method::POST,
+            "/v1/migrations",
+            Some(&operator),
+            Some(json!({"file": "rusak.yaml", "plan": "migration: x\nworkflow: swakelola-tipe-3\nfrom: [1]\nto: 7\n"})),
+        )
+        .await;
+    assert_eq!(
+        broken.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        broken.text()
+    );
+    assert_eq!(broken.code(), "invalid_plan");
+    assert!(
+        broken.text().contains("rusak.yaml:4:5: error[E060]"),
+        "{}",
+        broken.text()
+    );
+    let before = api.snapshot(&id).await;
+    let preview = api
+        .call(
+            Method::POST,
+            "/v1/migrations",
+            Some(&operator),
+            Some(request(true)),
+        )
+        .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.text());
+    let report = preview.json();
+    assert_eq!(report["cases"][0]["business_key"], "DP3A-MIG-001");
+    assert_eq!(report["cases"][0]["outcome"], "would_migrate");
+    assert_eq!(report["cases"][0]["moved"][0]["working_days"], 5);
+    assert_eq!(api.snapshot(&id).await, before, "a preview writes nothing");
+    let applied = api
+        .call(
+            Method::POST,
+            "/v1/migrations",
+            Some(&operator),
+            Some(request(false)),
+        )
+        .await;
+    assert_eq!(applied.status, StatusCode::OK, "{}", applied.text());
+    assert_eq!(applied.json()["summary"]["migrated"], 1);
+    let record = api.store.case(&id).await.unwrap();
+    assert_eq!(record.workflow_version, 2);
+    let history = api.store.history(&id).await.unwrap();
+    let last = &history.last().unwrap().event;
+    assert_eq!(
+        (last.actor.name.as_str(), last.actor.role.as_str()),
+        ("Admin Kota", "operator")
+    );
+    let again = api
+        .call(
+            Method::POST,
+            "/v1/migrations",
+            Some(&operator),
+            Some(request(false)),
+        )
+        .await;
+    assert_eq!(again.json()["summary"]["total"], 0, "{}", again.text());
+}
+
 on_both_stores!(
     seed_partnership_over_http => seed_partnership,
     one_of_two_racing_clients_wins => races,
     refusals_read_in_the_callers_language => refusals_in_both_languages,
+    the_operator_previews_and_migrates_open_cases => operator_migrates,
 );

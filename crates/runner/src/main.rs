@@ -415,7 +415,7 @@ enum Command {
     /// Database maintenance.
     #[command(subcommand)]
     Db(cases::DbCommand),
-    /// Deploy and list workflow versions.
+    /// Deploy, list and compare workflow versions, and move running cases onto a new one.
     #[command(subcommand)]
     Workflow(cases::WorkflowCommand),
     /// Open, inspect and move cases.

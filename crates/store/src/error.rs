@@ -39,6 +39,9 @@ pub enum Error {
     WorkflowNotFound(String),
     #[error("the workflow has errors and was not deployed:\n{}", render(.0))]
     InvalidWorkflow(Vec<Diagnostic>),
+    /// A workflow migration plan with errors; no case was touched.
+    #[error("the migration plan has errors:\n{}", render(.0))]
+    InvalidPlan(Vec<Diagnostic>),
     #[error("conflict: {0}")]
     Conflict(Conflict),
     #[error("invalid request: {0}")]
@@ -346,6 +349,7 @@ impl Error {
             Error::AmbiguousCase { .. } => "ambiguous_case",
             Error::WorkflowNotFound(_) => "workflow_not_found",
             Error::InvalidWorkflow(_) => "invalid_workflow",
+            Error::InvalidPlan(_) => "invalid_plan",
             Error::Conflict(_) => "conflict",
             Error::InvalidRequest(_) => "invalid_request",
             Error::InvalidInput { .. } => "invalid_input",

@@ -32,7 +32,7 @@ pub use error::{AddressProblem, Conflict, Error, InputProblem, Invalid, Workflow
 pub use hash::{random_secret, sha256_hex};
 pub use lookup::MIN_ID_PREFIX;
 pub use parties::Invitation;
-pub use sql::migration::{CaseMigrated, MigrationCandidate, MigrationMode};
+pub use sql::migration::{CaseMigrated, CheckedPlan, MigrationCandidate, MigrationMode};
 pub use sql::{Dialect, SqlStore};
 pub use tokens::{ADMIN_ROLE, ApiToken, OPERATOR_ROLE, TOKEN_PREFIX, TokenRefused};
 pub use work::{ClaimedTimer, Fired, OutboxMessage, TimerRecord};

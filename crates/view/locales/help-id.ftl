@@ -167,7 +167,7 @@ help-db-migrate =
     Terapkan migrasi skema yang tertunda (juga dilakukan otomatis oleh setiap perintah)
 
 help-workflow =
-    Pasang dan daftar versi alur kerja
+    Pasang, daftar, bandingkan versi alur kerja dan pindahkan kasus ke versi baru
 help-workflow-deploy =
     Periksa alur kerja dan simpan sebagai versi baru (isi yang sama tidak mengubah apa pun).
 
@@ -186,6 +186,16 @@ help-workflow-diff--from =
     Versi yang lebih awal
 help-workflow-diff--to =
     Versi yang lebih baru
+help-workflow-migrate =
+    Pindahkan kasus yang masih berjalan ke versi lain alur kerjanya yang sudah terpasang, menurut rencana migrasi (berkas YAML; lihat workflows/migrations/). Lihat dulu dengan --dry-run: perintah itu menampilkan apa yang terjadi pada setiap kasus tanpa mengubah apa pun.
+
+    Setiap kasus dipindahkan dalam transaksinya sendiri dan mencatat peristiwa `migrated` di riwayatnya. Menjalankan rencana yang sama lagi (misalnya setelah terputus) membiarkan kasus yang sudah dipindahkan. Contoh: swakelola workflow migrate workflows/migrations/plans/2027-v1-ke-v2.yaml --dry-run
+help-workflow-migrate--plan =
+    Rencana migrasi
+help-workflow-migrate--dry-run =
+    Tampilkan apa yang akan terjadi pada setiap kasus; tidak mengubah apa pun
+help-workflow-migrate--actor =
+    Nama Anda, dicatat di riwayat setiap kasus yang dipindahkan (wajib kecuali --dry-run)
 
 help-case =
     Buka, periksa dan gerakkan kasus

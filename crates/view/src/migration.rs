@@ -9,7 +9,7 @@ use swakelola_core::format::Language;
 use swakelola_core::state::TimerKind;
 use swakelola_core::step::migrate::CaseMigration;
 use swakelola_core::{Calendar, Workflow};
-use swakelola_store::{CaseMigrated, Error, MigrationCandidate};
+use swakelola_store::{CaseMigrated, CheckedPlan, Error, MigrationCandidate};
 
 use crate::refusal::{self, Names};
 use crate::{Labels, Named, catalogue, local_time};
@@ -66,12 +66,58 @@ pub struct RefusalView {
     pub message: String,
 }
 
+/// How many cases a run took, moved, found moved already and could not move.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Summary {
+    pub total: usize,
+    /// Moved (or, in a dry run, would move).
+    pub migrated: usize,
+    pub already_migrated: usize,
+    pub refused: usize,
+}
+
+impl Summary {
+    pub fn of(cases: &[CaseMigrationView]) -> Self {
+        let count = |outcomes: &[&str]| {
+            cases
+                .iter()
+                .filter(|c| outcomes.contains(&c.outcome))
+                .count()
+        };
+        Self {
+            total: cases.len(),
+            migrated: count(&["migrated", "would_migrate"]),
+            already_migrated: count(&["already_migrated"]),
+            refused: count(&["refused"]),
+        }
+    }
+
+    /// `2 kasus: 2 dipindahkan, 0 sudah di versi baru, 0 tidak dapat dipindahkan.`
+    pub fn text(&self, dry_run: bool, language: Language) -> String {
+        let id = if dry_run {
+            "migrate-summary-dry-run"
+        } else {
+            "migrate-summary"
+        };
+        catalogue::message(
+            language,
+            id,
+            &[
+                ("total", &self.total.to_string()),
+                ("migrated", &self.migrated.to_string()),
+                ("already", &self.already_migrated.to_string()),
+                ("refused", &self.refused.to_string()),
+            ],
+        )
+    }
+}
+
 /// The two versions a case moves between, with the new version's calendar.
 #[derive(Debug, Clone, Copy)]
-pub struct Versions<'w> {
-    pub source: &'w Workflow,
-    pub target: &'w Workflow,
-    pub calendar: &'w Calendar,
+struct Versions<'w> {
+    source: &'w Workflow,
+    target: &'w Workflow,
+    calendar: &'w Calendar,
 }
 
 impl CaseMigrationView {
@@ -80,10 +126,16 @@ impl CaseMigrationView {
     pub fn build(
         candidate: &MigrationCandidate,
         result: &Result<CaseMigrated, Error>,
-        versions: Versions<'_>,
+        plan: &CheckedPlan,
         applied: bool,
         language: Language,
     ) -> Self {
+        let target = plan.target();
+        let versions = Versions {
+            source: &plan.source(candidate.version).workflow,
+            target: &target.workflow,
+            calendar: &target.calendar,
+        };
         let mut view = Self {
             case_id: candidate.id.clone(),
             business_key: candidate.business_key.clone(),

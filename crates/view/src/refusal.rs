@@ -612,6 +612,14 @@ pub fn error(names: Names<'_>, error: &Error) -> String {
             }
             text
         }
+        Error::InvalidPlan(diagnostics) => {
+            let mut text = msg("migrate-plan-invalid", &[]);
+            for diagnostic in diagnostics.iter().filter(|d| d.is_error()) {
+                text.push('\n');
+                text.push_str(&diagnostic.to_string());
+            }
+            text
+        }
         Error::Conflict(c) => conflict(names, c),
         Error::InvalidRequest(i) => invalid(names, i),
         Error::InvalidInput { path, problem } => msg(

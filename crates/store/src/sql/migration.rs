@@ -6,16 +6,20 @@
 //! overwritten, and a case already on the target version is left alone (re-running a plan
 //! after a crash finishes it).
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use swakelola_core::Actor;
 use swakelola_core::step::migrate::{CaseMigration, migrate_case};
-use swakelola_definition::migration::Plan;
+use swakelola_definition::Diagnostic;
+use swakelola_definition::migration::{Plan, check_plan, parse_plan};
 
 use super::{
     Before, CASE_COLUMNS_BY_ID_WITH_CALENDAR, CaseRowWithCalendar, SqlStore, placeholders,
 };
 use crate::error::Conflict;
-use crate::{Error, Result};
+use crate::{Engine, Error, Result, Store};
 
 /// A case a migration plan takes, as listed before migrating it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +52,83 @@ pub enum MigrationMode {
 /// How often a case that keeps changing under a migration is tried before it is reported.
 const ATTEMPTS: usize = 5;
 
+/// A plan checked against the deployed versions of its workflow, with those versions.
+#[derive(Debug, Clone)]
+pub struct CheckedPlan {
+    pub plan: Plan,
+    /// Every deployed version of the plan's workflow, by version.
+    pub engines: BTreeMap<u32, Arc<Engine>>,
+    /// Warnings (a plan with errors is `Error::InvalidPlan`).
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl CheckedPlan {
+    /// The version a case moves to.
+    pub fn target(&self) -> &Arc<Engine> {
+        &self.engines[&self.plan.rules.to_version]
+    }
+
+    /// The version a case on `version` moves from (the target when it is not deployed).
+    pub fn source(&self, version: u32) -> &Arc<Engine> {
+        self.engines.get(&version).unwrap_or_else(|| self.target())
+    }
+}
+
 impl SqlStore {
+    /// Reads the plan `text` (from `file`) and checks it against the deployed versions of
+    /// its workflow; `Error::InvalidPlan` with every diagnostic when it has errors.
+    pub async fn check_migration_plan(&self, file: &str, text: &str) -> Result<CheckedPlan> {
+        let (raw, mut diagnostics) = parse_plan(file, text);
+        let Some(raw) = raw.filter(|_| !diagnostics.iter().any(Diagnostic::is_error)) else {
+            return Err(Error::InvalidPlan(diagnostics));
+        };
+        let mut engines = BTreeMap::new();
+        for deployed in self.workflows().await? {
+            if deployed.id == raw.workflow.value {
+                let engine = self.engine_for(&deployed.id, deployed.version).await?;
+                engines.insert(deployed.version, engine);
+            }
+        }
+        let workflows: BTreeMap<u32, &swakelola_core::Workflow> =
+            engines.iter().map(|(v, e)| (*v, &e.workflow)).collect();
+        let (plan, found) = check_plan(file, &raw, &workflows);
+        diagnostics.extend(found);
+        match plan {
+            Some(plan) => Ok(CheckedPlan {
+                plan,
+                engines,
+                warnings: diagnostics,
+            }),
+            None => Err(Error::InvalidPlan(diagnostics)),
+        }
+    }
+
+    /// Runs `plan` over the open cases it takes, oldest first, one transaction per case,
+    /// telling `each` (with the count done and the total) what became of every case. A case
+    /// that cannot move is reported and the others go on; the run stops only when the
+    /// database fails (re-running the plan then continues where it stopped).
+    pub async fn run_migration(
+        &self,
+        plan: &Plan,
+        actor: &Actor,
+        now: Timestamp,
+        mode: MigrationMode,
+        mut each: impl FnMut(usize, usize, &MigrationCandidate, Result<CaseMigrated>),
+    ) -> Result<()> {
+        let candidates = self.migration_candidates(plan).await?;
+        let total = candidates.len();
+        for (done, candidate) in candidates.iter().enumerate() {
+            let result = self
+                .migrate_case(&candidate.id, plan, actor, now, mode)
+                .await;
+            if let Err(error @ (Error::Database(_) | Error::Migration(_))) = result {
+                return Err(error);
+            }
+            each(done + 1, total, candidate, result);
+        }
+        Ok(())
+    }
+
     /// The open cases `plan` takes now, oldest first: on one of its source versions and
     /// selected by its filters.
     pub async fn migration_candidates(&self, plan: &Plan) -> Result<Vec<MigrationCandidate>> {
