@@ -75,6 +75,9 @@ fn rows() -> Vec<Row> {
         row(Method::GET, "/openapi.json", Agency, 200, 200, 200),
         row(Method::GET, "/v1/workflows", Agency, 200, 200, 200),
         row(Method::POST, "/v1/workflows", Operator, 403, 403, 200),
+        // The fixture deploys one version: the operator's plan is read and refused (422,
+        // nothing to move to); anyone else is refused before the plan is read.
+        row(Method::POST, "/v1/migrations", Operator, 403, 403, 422),
         row(Method::GET, "/v1/workflows/{id}", Agency, 200, 200, 200),
         row(
             Method::GET,
@@ -225,6 +228,15 @@ fn request(
                 "file": "swakelola-tipe-3.yaml",
                 "source": read("workflows/swakelola-tipe-3.yaml"),
                 "calendars": calendars().into_iter().collect::<std::collections::BTreeMap<_, _>>(),
+            })),
+            None,
+        ),
+        ("POST", "/v1/migrations") => (
+            path,
+            Some(json!({
+                "file": "plan.yaml",
+                "plan": "migration: uji\nworkflow: swakelola-tipe-3\nfrom: [1]\nto: 2\n",
+                "dry_run": true,
             })),
             None,
         ),

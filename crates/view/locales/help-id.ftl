@@ -192,7 +192,7 @@ help-workflow-migrate =
     Setiap kasus dipindahkan dalam transaksinya sendiri dan mencatat peristiwa `migrated` di riwayatnya. Menjalankan rencana yang sama lagi (misalnya setelah terputus) membiarkan kasus yang sudah dipindahkan. Contoh: swakelola workflow migrate workflows/migrations/plans/2027-v1-ke-v2.yaml --dry-run
 help-workflow-migrate--plan =
     Rencana migrasi
-help-workflow-migrate--dry-run =
+help-workflow-migrate--dry_run =
     Tampilkan apa yang akan terjadi pada setiap kasus; tidak mengubah apa pun
 help-workflow-migrate--actor =
     Nama Anda, dicatat di riwayat setiap kasus yang dipindahkan (wajib kecuali --dry-run)
