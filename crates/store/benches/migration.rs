@@ -57,7 +57,7 @@ async fn deploy_version(store: &SqlStore, round: usize, longer: bool) -> u32 {
 }
 
 fn fire(case_id: &str, n: usize) -> CaseCommand {
-    let (role, transition, comment) = if n % 2 == 0 {
+    let (role, transition, comment) = if n.is_multiple_of(2) {
         ("penyusun", "ajukan", None)
     } else {
         ("pemeriksa", "minta_revisi", Some("perbaiki".to_owned()))
@@ -108,7 +108,7 @@ async fn bench(name: &str, store: SqlStore, ops: usize) {
         let mut cases = Vec::with_capacity(ops);
         for n in 0..ops {
             let id = common::ready_case(&store, &format!("r{round}-{n}"), now()).await;
-            if n % 2 == 0 {
+            if n.is_multiple_of(2) {
                 store.execute(&fire(&id, 0), now()).await.unwrap();
             }
             cases.push(id);
@@ -119,7 +119,7 @@ async fn bench(name: &str, store: SqlStore, ops: usize) {
         // back, each in drafting is submitted, so the count matches the cases migrated.
         let started = Instant::now();
         for (n, id) in cases.iter().enumerate() {
-            let step = if n % 2 == 0 { 1 } else { 0 };
+            let step = if n.is_multiple_of(2) { 1 } else { 0 };
             store.execute(&fire(id, step), now()).await.unwrap();
         }
         let fired = ops as f64 / started.elapsed().as_secs_f64();
