@@ -2155,6 +2155,17 @@ async fn a_migration_applies_what_its_dry_run_showed_and_runs_once(store: Arc<Sq
         moved += migration.moved.len();
         let after = store.case(&candidate.id).await.unwrap();
         assert_eq!(after.workflow_version, 2);
+        let versions: Vec<i64> = sqlx::query_scalar(
+            "SELECT workflow_version FROM case_organisations WHERE case_id = $1",
+        )
+        .bind(candidate.id.as_str())
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        assert!(
+            !versions.is_empty() && versions.iter().all(|v| *v == 2),
+            "{versions:?}"
+        );
         assert_eq!(after.state, migration.outcome.state);
         let history = store.history(&candidate.id).await.unwrap();
         assert_eq!(history.len(), events_before + 1);

@@ -281,11 +281,18 @@ impl SqlStore {
                 None,
             )
             .await?;
-            sqlx::query("UPDATE cases SET workflow_version = $1 WHERE id = $2")
-                .bind(i64::from(plan.rules.to_version))
-                .bind(record.id.as_str())
-                .execute(&mut *tx)
-                .await?;
+            // The version rides along in each organisation's row too (*Tugas saya* reads
+            // how soon is "soon" per version from there).
+            for table in [
+                "UPDATE cases SET workflow_version = $1 WHERE id = $2",
+                "UPDATE case_organisations SET workflow_version = $1 WHERE case_id = $2",
+            ] {
+                sqlx::query(table)
+                    .bind(i64::from(plan.rules.to_version))
+                    .bind(record.id.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
             tx.commit().await?;
             return Ok(CaseMigrated::Migrated(Box::new(migration)));
         }
