@@ -551,10 +551,23 @@ fn service_runtime() -> tokio::runtime::Runtime {
 }
 
 /// Installs the Prometheus recorder; with an address, also serves it there on its own.
+/// Upper bounds, in seconds, of the timer lateness histogram: from a prompt runner (a few
+/// milliseconds) to one that was down for minutes.
+const LATENESS_BUCKETS: [f64; 14] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
+];
+
 fn install_metrics(
     address: Option<std::net::SocketAddr>,
 ) -> Result<metrics_exporter_prometheus::PrometheusHandle, String> {
-    let mut builder = metrics_exporter_prometheus::PrometheusBuilder::new();
+    // Lateness as a true histogram, not a summary: buckets add up across runners, the
+    // quantiles of a summary cannot.
+    let mut builder = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            metrics_exporter_prometheus::Matcher::Full("swakelola_timer_lateness_seconds".into()),
+            &LATENESS_BUCKETS,
+        )
+        .map_err(|e| format!("cannot set up metrics: {e}"))?;
     if let Some(address) = address {
         builder = builder.with_http_listener(address);
     }

@@ -199,36 +199,55 @@ impl Runner {
             if claimed.is_empty() {
                 break;
             }
-            for (index, timer) in claimed.iter().enumerate() {
-                if self.stopping() {
-                    // Give back what this round still holds, so another runner takes it now
-                    // rather than when the lease runs out.
-                    for unfired in &claimed[index..] {
-                        self.store.release_timer(&self.owner, unfired).await?;
-                    }
-                    return Ok(round);
+            if self.stopping() {
+                // Give back what this round holds, so another runner takes it now rather
+                // than when the lease runs out.
+                for unfired in &claimed {
+                    self.store.release_timer(&self.owner, unfired).await?;
                 }
-                if round.set_aside.contains(&timer.case_id) {
+                return Ok(round);
+            }
+            let mut batch = Vec::with_capacity(claimed.len());
+            let mut runaway = Vec::new();
+            for timer in claimed {
+                if round.set_aside.contains(&timer.case_id) || runaway.contains(&timer.case_id) {
                     continue;
                 }
                 let count = fired_per_case.entry(timer.case_id.clone()).or_default();
                 *count += 1;
                 if *count > self.max_fires_per_case {
-                    self.set_aside(&timer.case_id, now).await?;
-                    round.set_aside.push(timer.case_id.clone());
+                    runaway.push(timer.case_id.clone());
                     continue;
                 }
-                match self.store.fire_timer(&self.owner, timer, now).await {
+                batch.push(timer);
+            }
+            // The whole batch in one transaction; each timer's result on its own.
+            let results = self.store.fire_timers(&self.owner, &batch, now).await?;
+            // A case over the limit fires what the limit allows, then is set aside.
+            for case_id in runaway {
+                self.set_aside(&case_id, now).await?;
+                round.set_aside.push(case_id);
+            }
+            let committed = self.clock.now();
+            for (timer, result) in batch.iter().zip(results) {
+                match result {
                     Ok(Fired::Fired) => {
                         round.fired += 1;
                         metrics::counter!("swakelola_timers_fired_total").increment(1);
-                        let late = now.duration_since(timer.due_at).as_secs_f64().max(0.0);
+                        // Lateness as people feel it: from the due instant to the commit.
+                        let late = committed
+                            .duration_since(timer.due_at)
+                            .as_secs_f64()
+                            .max(0.0);
                         metrics::histogram!("swakelola_timer_lateness_seconds").record(late);
                     }
                     Ok(Fired::Stale | Fired::LeaseLost) => round.stale += 1,
-                    // Another runner changed the same case at the same moment: the timer was
-                    // released and is claimed again on the next round.
-                    Err(swakelola_store::Error::Conflict(_)) => round.stale += 1,
+                    // Another writer changed the same case at the same moment: give the
+                    // timer back, it is claimed again on the next round.
+                    Err(swakelola_store::Error::Conflict(_)) => {
+                        self.store.release_timer(&self.owner, timer).await?;
+                        round.stale += 1;
+                    }
                     Err(error) => {
                         self.timer_failed(timer, &error, now).await?;
                         round.failed += 1;

@@ -24,6 +24,7 @@ use crate::{
     StoredEvent, UrgencyCounts, Verification,
 };
 
+mod firing;
 pub mod migration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,11 +14,9 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use serde::Serialize;
 use sqlx::AssertSqlSafe;
-use swakelola_core::Actor;
-use swakelola_core::step::{Action, Rejection};
 
 use crate::sql::{Dialect, SqlStore};
-use crate::{CaseCommand, CaseRecord, Engine, Error, Invalid, Result, Store};
+use crate::{CaseRecord, Engine, Error, Invalid, Result, Store};
 
 /// A timer claimed by one runner until `lease_until`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -125,71 +123,18 @@ impl SqlStore {
         Ok(claimed)
     }
 
-    /// Fires a claimed timer through the same step and transaction as any command, unless
-    /// `owner` has lost its lease.
+    /// Fires one claimed timer, unless `owner` has lost its lease: a batch of one (see
+    /// [`SqlStore::fire_timers`]), so the lease is checked inside the transaction that fires.
     pub async fn fire_timer(
         &self,
         owner: &str,
         timer: &ClaimedTimer,
         now: Timestamp,
     ) -> Result<Fired> {
-        let holder: Option<Option<String>> =
-            sqlx::query_scalar("SELECT lease_owner FROM timers WHERE case_id = $1 AND key = $2")
-                .bind(timer.case_id.as_str())
-                .bind(timer.key.as_str())
-                .fetch_optional(self.pool())
-                .await?;
-        match holder {
-            None => return Ok(Fired::Stale),
-            Some(holder) if holder.as_deref() != Some(owner) => return Ok(Fired::LeaseLost),
-            Some(_) => {}
-        }
-        let command = CaseCommand {
-            case_id: timer.case_id.clone(),
-            actor: Actor::system(),
-            action: Action::FireTimer {
-                key: timer.key.clone(),
-            },
-            expected_revision: None,
-            idempotency_key: None,
-            content: None,
-        };
-        match self.execute(&command, now).await {
-            Ok(_) => Ok(Fired::Fired),
-            Err(Error::Rejected {
-                rejection: Rejection::TimerNotPending { .. },
-                ..
-            }) => {
-                sqlx::query(
-                    "DELETE FROM timers WHERE case_id = $1 AND key = $2 AND lease_owner = $3",
-                )
-                .bind(timer.case_id.as_str())
-                .bind(timer.key.as_str())
-                .bind(owner)
-                .execute(self.pool())
-                .await?;
-                Ok(Fired::Stale)
-            }
-            Err(Error::Rejected {
-                rejection: Rejection::Closed { .. },
-                ..
-            }) => {
-                sqlx::query("DELETE FROM timers WHERE case_id = $1")
-                    .bind(timer.case_id.as_str())
-                    .execute(self.pool())
-                    .await?;
-                Ok(Fired::Stale)
-            }
-            // A lost race with another writer of the case: give the timer back at once, it is
-            // claimed again on the next round.
-            Err(conflict @ Error::Conflict(_)) => {
-                self.release_timer(owner, timer).await?;
-                Err(conflict)
-            }
-            // Anything else the caller decides: retry later, or set the timer aside
-            // (`timer_failed`).
-            Err(other) => Err(other),
-        }
+        self.fire_timers(owner, std::slice::from_ref(timer), now)
+            .await?
+            .pop()
+            .expect("one result for one timer")
     }
 
     /// Gives a claimed timer back (e.g. on shutdown) so another runner may take it at once.

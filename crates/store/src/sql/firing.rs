@@ -1,0 +1,504 @@
+//! Firing a runner's claimed timers in one transaction: set-based, fenced on the lease.
+//!
+//! The pure core makes this natural: every decision for a batch of due timers is computed in
+//! memory before anything is written. One transaction checks which timers the runner still
+//! holds, loads their cases in one query (locked on PostgreSQL, in id order, so two runners
+//! never deadlock), steps each case through its due timers in order, and writes every
+//! event, case, timer and outbox row with a handful of multi-row statements, then commits
+//! once and notifies once. A timer the case no longer has pending is removed; a case whose
+//! step is refused or whose data cannot be read fails only its own timers.
+
+use std::collections::{BTreeMap, HashMap};
+
+use jiff::Timestamp;
+use sqlx::{Any, AssertSqlSafe, Transaction};
+use swakelola_core::step::{Action, Command, Outcome, Rejection, step};
+use swakelola_core::{Actor, CaseState};
+
+use super::{
+    CaseRow, Dialect, SqlStore, WORK_CHANNEL, event_kind_name, fiscal_year, json, millis,
+    placeholders, recipients,
+};
+use crate::work::{ClaimedTimer, Fired};
+use crate::{CaseRecord, Engine, Error, Parties, Result, hash};
+
+/// Rows per multi-row statement: well under both databases' limits on parameters.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// An event row as inserted: case, seq, at, actor, role, kind, payload, previous hash, hash.
+type EventRow = (
+    String,
+    i64,
+    i64,
+    String,
+    String,
+    &'static str,
+    String,
+    String,
+    String,
+);
+
+/// A case of the batch with the outcomes of its timers, in firing order.
+struct Stepped {
+    record: CaseRecord,
+    prev_hash: String,
+    before: CaseState,
+    outcomes: Vec<Outcome>,
+}
+
+impl SqlStore {
+    /// Fires the claimed `timers` of `owner` due at `now` in one transaction and says what
+    /// became of each, in the order given: `Fired`, `Stale` (the case no longer has it
+    /// pending; its row is removed), `LeaseLost` (another runner holds it now; nothing
+    /// done), or an error for that timer alone (a refused step, a case whose data cannot be
+    /// read). Only a database failure fails the whole batch, and then nothing is written.
+    pub async fn fire_timers(
+        &self,
+        owner: &str,
+        timers: &[ClaimedTimer],
+        now: Timestamp,
+    ) -> Result<Vec<Result<Fired>>> {
+        if timers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut case_ids: Vec<&str> = timers.iter().map(|t| t.case_id.as_str()).collect();
+        case_ids.sort_unstable();
+        case_ids.dedup();
+        loop {
+            let mut tx = self.begin().await?;
+            // The fence, inside the transaction: the rows this runner still holds.
+            let sql = format!(
+                "SELECT case_id, key, lease_owner FROM timers WHERE case_id IN ({})",
+                placeholders(1, case_ids.len(), 1)
+            );
+            let mut query =
+                sqlx::query_as::<_, (String, String, Option<String>)>(AssertSqlSafe(sql));
+            for id in &case_ids {
+                query = query.bind(*id);
+            }
+            let holders: HashMap<(String, String), Option<String>> = query
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .map(|(case_id, key, holder)| ((case_id, key), holder))
+                .collect();
+            let mut results: Vec<Option<Result<Fired>>> = timers
+                .iter()
+                .map(|t| match holders.get(&(t.case_id.clone(), t.key.clone())) {
+                    None => Some(Ok(Fired::Stale)),
+                    Some(holder) if holder.as_deref() != Some(owner) => Some(Ok(Fired::LeaseLost)),
+                    Some(_) => None,
+                })
+                .collect();
+            let held: Vec<&str> = case_ids
+                .iter()
+                .copied()
+                .filter(|id| {
+                    timers
+                        .iter()
+                        .zip(&results)
+                        .any(|(t, r)| r.is_none() && t.case_id == *id)
+                })
+                .collect();
+            if held.is_empty() {
+                tx.rollback().await?;
+                return Ok(results.into_iter().map(Option::unwrap).collect());
+            }
+            let calendar_version: i64 = sqlx::query_scalar::<_, String>(
+                "SELECT value FROM installation WHERE key = 'calendar_version'",
+            )
+            .fetch_optional(&mut *tx)
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+            let lock = match self.dialect() {
+                // Locked in id order: two runners (or a runner and a command) never wait on
+                // each other in a circle.
+                Dialect::Postgres => " ORDER BY id FOR UPDATE",
+                Dialect::Sqlite => "",
+            };
+            let sql = format!(
+                "SELECT id, workflow_id, workflow_version, organisation, business_key, parties, state, last_hash, pending_organisations
+                   FROM cases WHERE id IN ({}){lock}",
+                placeholders(1, held.len(), 1)
+            );
+            let mut query = sqlx::query_as::<_, CaseRow>(AssertSqlSafe(sql));
+            for id in &held {
+                query = query.bind(*id);
+            }
+            let rows = query.fetch_all(&mut *tx).await?;
+            // Every engine from the cache, or load the missing ones outside the transaction
+            // and start again (loading takes queries of its own).
+            let mut engines: HashMap<(String, u32), std::sync::Arc<Engine>> = HashMap::new();
+            let mut missing = Vec::new();
+            for row in &rows {
+                let key = (row.workflow_id.clone(), row.workflow_version as u32);
+                if engines.contains_key(&key) {
+                    continue;
+                }
+                let cached = self
+                    .engines
+                    .lock()
+                    .expect("engine cache")
+                    .get(&key)
+                    .filter(|(_, loaded_for)| *loaded_for == calendar_version)
+                    .map(|(engine, _)| engine.clone());
+                match cached {
+                    Some(engine) => {
+                        engines.insert(key, engine);
+                    }
+                    None => missing.push(key),
+                }
+            }
+            if !missing.is_empty() {
+                tx.rollback().await?;
+                for (workflow, version) in missing {
+                    if let Err(error) = self.engine_at(&workflow, version, calendar_version).await {
+                        // A version that no longer loads fails its cases' timers, not the
+                        // batch: fire the rest without them.
+                        if matches!(error, Error::Database(_)) {
+                            return Err(error);
+                        }
+                        let failed: Vec<ClaimedTimer> = timers
+                            .iter()
+                            .filter(|t| {
+                                rows.iter().any(|r| {
+                                    r.id == t.case_id
+                                        && r.workflow_id == workflow
+                                        && r.workflow_version as u32 == version
+                                })
+                            })
+                            .cloned()
+                            .collect();
+                        return self.fire_without(owner, timers, &failed, &error, now).await;
+                    }
+                }
+                continue;
+            }
+            let mut stepped: Vec<Stepped> = Vec::new();
+            let mut stale: Vec<(&str, &str)> = Vec::new();
+            let mut closed: Vec<String> = Vec::new();
+            for row in rows {
+                let engine =
+                    engines[&(row.workflow_id.clone(), row.workflow_version as u32)].clone();
+                let prev_hash = row.last_hash.clone();
+                let id = row.id.clone();
+                let record = match row.into_record() {
+                    Ok(record) => record,
+                    Err(error) => {
+                        for (timer, result) in timers.iter().zip(results.iter_mut()) {
+                            if result.is_none() && timer.case_id == id {
+                                *result = Some(Err(Error::Corrupt(error.to_string())));
+                            }
+                        }
+                        continue;
+                    }
+                };
+                let mut state = record.state.clone();
+                if state.parties.is_empty() && !record.parties.organisations.is_empty() {
+                    state.parties = record.parties.as_lists();
+                }
+                let mut outcomes: Vec<Outcome> = Vec::new();
+                let mut order: Vec<usize> = (0..timers.len())
+                    .filter(|&i| results[i].is_none() && timers[i].case_id == id)
+                    .collect();
+                order.sort_by(|&a, &b| {
+                    (timers[a].due_at, &timers[a].key).cmp(&(timers[b].due_at, &timers[b].key))
+                });
+                for index in order {
+                    let timer = &timers[index];
+                    let current = outcomes.last().map_or(&state, |o| &o.state);
+                    let command = Command {
+                        actor: Actor::system(),
+                        action: Action::FireTimer {
+                            key: timer.key.clone(),
+                        },
+                    };
+                    results[index] = Some(
+                        match step(
+                            &engine.workflow,
+                            Some(current),
+                            &command,
+                            now,
+                            &engine.calendar,
+                        ) {
+                            Ok(outcome) => {
+                                outcomes.push(outcome);
+                                Ok(Fired::Fired)
+                            }
+                            Err(Rejection::TimerNotPending { .. }) => {
+                                stale.push((&timer.case_id, &timer.key));
+                                Ok(Fired::Stale)
+                            }
+                            Err(Rejection::Closed { .. }) => {
+                                closed.push(id.clone());
+                                Ok(Fired::Stale)
+                            }
+                            Err(rejection) => Err(Error::rejected_under(
+                                rejection,
+                                &record.workflow_id,
+                                record.workflow_version,
+                            )),
+                        },
+                    );
+                }
+                if !outcomes.is_empty() {
+                    stepped.push(Stepped {
+                        before: record.state.clone(),
+                        record,
+                        prev_hash,
+                        outcomes,
+                    });
+                }
+            }
+            self.write_batch(&mut tx, &stepped, &stale, &closed).await?;
+            tx.commit().await?;
+            return Ok(results
+                .into_iter()
+                .map(|r| r.expect("every timer has a result"))
+                .collect());
+        }
+    }
+
+    /// Fires the batch without `failed` (whose workflow version cannot be loaded), which
+    /// each get `error`.
+    async fn fire_without(
+        &self,
+        owner: &str,
+        timers: &[ClaimedTimer],
+        failed: &[ClaimedTimer],
+        error: &Error,
+        now: Timestamp,
+    ) -> Result<Vec<Result<Fired>>> {
+        let rest: Vec<ClaimedTimer> = timers
+            .iter()
+            .filter(|t| !failed.contains(t))
+            .cloned()
+            .collect();
+        let mut fired = Box::pin(self.fire_timers(owner, &rest, now))
+            .await?
+            .into_iter();
+        Ok(timers
+            .iter()
+            .map(|t| {
+                if failed.contains(t) {
+                    Err(Error::Corrupt(error.to_string()))
+                } else {
+                    fired.next().expect("one result per timer")
+                }
+            })
+            .collect())
+    }
+
+    /// Writes what a batch decided: events (hash-chained per case), cases, urgency rows,
+    /// timers and outbox rows, a statement per kind of row where the dialects allow.
+    async fn write_batch(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        stepped: &[Stepped],
+        stale: &[(&str, &str)],
+        closed: &[String],
+    ) -> Result<()> {
+        // Events, chained per case.
+        let mut events: Vec<EventRow> = Vec::new();
+        let mut heads: BTreeMap<&str, String> = BTreeMap::new();
+        for case in stepped {
+            let case_id = case.record.id.as_str();
+            let mut prev = case.prev_hash.clone();
+            for outcome in &case.outcomes {
+                let event = &outcome.event;
+                let seq = event.revision as i64;
+                let kind = event_kind_name(&event.kind);
+                let payload = json(&event.kind);
+                let at = millis(event.at);
+                let hash = hash::chain(
+                    &prev,
+                    &hash::Row {
+                        case_id,
+                        seq,
+                        at,
+                        actor: &event.actor.name,
+                        role: &event.actor.role,
+                        kind,
+                        payload: &payload,
+                    },
+                );
+                events.push((
+                    case_id.to_owned(),
+                    seq,
+                    at,
+                    event.actor.name.clone(),
+                    event.actor.role.clone(),
+                    kind,
+                    payload,
+                    prev.clone(),
+                    hash.clone(),
+                ));
+                prev = hash;
+            }
+            heads.insert(case_id, prev);
+        }
+        for chunk in events.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO events (case_id, seq, at, actor, role, kind, payload, prev_hash, hash) VALUES {}",
+                placeholders(1, chunk.len(), 9)
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for (case_id, seq, at, actor, role, kind, payload, prev, hash) in chunk {
+                query = query
+                    .bind(case_id.as_str())
+                    .bind(*seq)
+                    .bind(*at)
+                    .bind(actor.as_str())
+                    .bind(role.as_str())
+                    .bind(*kind)
+                    .bind(payload.as_str())
+                    .bind(prev.as_str())
+                    .bind(hash.as_str());
+            }
+            query.execute(&mut **tx).await?;
+        }
+        // Cases, each under the revision it was read at.
+        for case in stepped {
+            let last = case.outcomes.last().expect("a stepped case has an outcome");
+            let state = &last.state;
+            let updated = sqlx::query(
+                "UPDATE cases SET stage = $1, revision = $2, state = $3, next_due_at = $4, closed_at = $5,
+                                  fiscal_year = $6, last_hash = $9
+                 WHERE id = $7 AND revision = $8",
+            )
+            .bind(state.stage.as_str())
+            .bind(state.revision as i64)
+            .bind(json(state))
+            .bind(last.next_due_at.map(millis))
+            .bind(state.closed_at.map(millis))
+            .bind(fiscal_year(state))
+            .bind(case.record.id.as_str())
+            .bind(case.before.revision as i64)
+            .bind(heads[case.record.id.as_str()].as_str())
+            .execute(&mut **tx)
+            .await?;
+            if updated.rows_affected() != 1 {
+                // Read and locked in this transaction: another writer cannot have moved it.
+                return Err(Error::Conflict(crate::Conflict::ChangedMeanwhile));
+            }
+            let urgency = |s: &CaseState| (s.attention_at(), s.closed_at);
+            if urgency(&case.before) != urgency(state) {
+                sqlx::query(
+                    "UPDATE case_organisations SET attention_at = $1, closed_at = $2 WHERE case_id = $3",
+                )
+                .bind(state.attention_at().map(millis))
+                .bind(state.closed_at.map(millis))
+                .bind(case.record.id.as_str())
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+        // Timers: the net change from the state read to the state written, per case.
+        let mut gone: Vec<(&str, &str)> = stale.to_vec();
+        let mut scheduled: Vec<(&str, &swakelola_core::Timer)> = Vec::new();
+        for case in stepped {
+            let last = &case.outcomes.last().expect("an outcome").state;
+            let id = case.record.id.as_str();
+            gone.extend(
+                case.before
+                    .timers
+                    .keys()
+                    .filter(|k| !last.timers.contains_key(*k))
+                    .map(|k| (id, k.as_str())),
+            );
+            scheduled.extend(
+                last.timers
+                    .values()
+                    .filter(|t| case.before.timers.get(&t.key) != Some(*t))
+                    .map(|t| (id, t)),
+            );
+        }
+        for chunk in gone.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "DELETE FROM timers WHERE (case_id, key) IN (VALUES {})",
+                placeholders(1, chunk.len(), 2)
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for (case_id, key) in chunk {
+                query = query.bind(*case_id).bind(*key);
+            }
+            query.execute(&mut **tx).await?;
+        }
+        for case_id in closed {
+            // A closed case has nothing left to fire.
+            sqlx::query("DELETE FROM timers WHERE case_id = $1")
+                .bind(case_id.as_str())
+                .execute(&mut **tx)
+                .await?;
+        }
+        for chunk in scheduled.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO timers (case_id, key, due_at, kind, payload) VALUES {}
+                 ON CONFLICT (case_id, key) DO UPDATE SET
+                     due_at = excluded.due_at, kind = excluded.kind, payload = excluded.payload,
+                     state = 'pending', lease_owner = NULL, lease_until = NULL, attempts = 0,
+                     last_error = NULL",
+                placeholders(1, chunk.len(), 5)
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for (case_id, timer) in chunk {
+                query = query
+                    .bind(*case_id)
+                    .bind(timer.key.as_str())
+                    .bind(millis(timer.due_at))
+                    .bind(timer.kind.name())
+                    .bind(json(&timer.kind));
+            }
+            query.execute(&mut **tx).await?;
+        }
+        // Outbox rows of every notification of every step.
+        let mut messages: Vec<(String, String, &'static str, String, String, i64)> = Vec::new();
+        for case in stepped {
+            let case_id = case.record.id.as_str();
+            let parties: &Parties = &case.record.parties;
+            for outcome in &case.outcomes {
+                let at = millis(outcome.event.at);
+                for notification in &outcome.notifications {
+                    for (channel, recipient) in recipients(notification, parties) {
+                        messages.push((
+                            format!("{case_id}/{}/{recipient}", notification.key),
+                            case_id.to_owned(),
+                            channel,
+                            recipient,
+                            json(&serde_json::json!({ "case_id": case_id, "notification": notification })),
+                            at,
+                        ));
+                    }
+                }
+            }
+        }
+        for chunk in messages.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO outbox (key, case_id, channel, recipient, payload, next_attempt_at, created_at) VALUES {}
+                 ON CONFLICT (key) DO NOTHING",
+                placeholders(1, chunk.len(), 7)
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for (key, case_id, channel, recipient, payload, at) in chunk {
+                query = query
+                    .bind(key.as_str())
+                    .bind(case_id.as_str())
+                    .bind(*channel)
+                    .bind(recipient.as_str())
+                    .bind(payload.as_str())
+                    .bind(*at)
+                    .bind(*at);
+            }
+            query.execute(&mut **tx).await?;
+        }
+        if self.dialect() == Dialect::Postgres && (!scheduled.is_empty() || !messages.is_empty()) {
+            // Once for the whole batch, delivered to listening runners at commit.
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(WORK_CHANNEL)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+}
