@@ -12,8 +12,8 @@
 //! Both run with 1 client and with 4 concurrent clients (each on its own case).
 //!
 //! A second table measures firing due timers the way `swakelola run` does (claim a batch
-//! with a lease, fire each through `execute`), with 1 and 3 runners draining the same due
-//! timers, next to the same baseline.
+//! with a lease, fire the batch in one transaction), with 1 and 3 runners draining the same
+//! due timers, next to the same baseline.
 //! `SWAKELOLA_BENCH_OPS` sets the operations per measurement (default 2000).
 
 // Benchmarks measure wall time: the clock rule of this crate (clippy.toml) does not apply.
@@ -143,6 +143,15 @@ async fn due_timers(store: &SqlStore, prefix: &str, cases: usize) {
     }
 }
 
+/// Timers claimed and fired per transaction: `SWAKELOLA_BENCH_BATCH`, 100 by default (the
+/// runner's `--batch`).
+fn batch() -> u32 {
+    std::env::var("SWAKELOLA_BENCH_BATCH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100)
+}
+
 fn later() -> Timestamp {
     "2025-06-02T02:00:00Z".parse().unwrap()
 }
@@ -159,16 +168,15 @@ async fn drain(store: Arc<SqlStore>, runners: usize) -> usize {
                         .checked_add(jiff::SignedDuration::from_secs(60))
                         .unwrap();
                     let claimed = store
-                        .claim_due_timers(&owner, later(), lease, 20)
+                        .claim_due_timers(&owner, later(), lease, batch())
                         .await
                         .unwrap();
                     if claimed.is_empty() {
                         break fired;
                     }
-                    for timer in &claimed {
-                        if store.fire_timer(&owner, timer, later()).await.unwrap()
-                            == swakelola_store::Fired::Fired
-                        {
+                    // As `swakelola run` does: the whole claim in one transaction.
+                    for result in store.fire_timers(&owner, &claimed, later()).await.unwrap() {
+                        if matches!(result, Ok(swakelola_store::Fired::Fired)) {
                             fired += 1;
                         }
                     }

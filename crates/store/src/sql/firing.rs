@@ -358,41 +358,82 @@ impl SqlStore {
             }
             query.execute(&mut **tx).await?;
         }
-        // Cases, each under the revision it was read at.
-        for case in stepped {
-            let last = case.outcomes.last().expect("a stepped case has an outcome");
-            let state = &last.state;
-            let updated = sqlx::query(
-                "UPDATE cases SET stage = $1, revision = $2, state = $3, next_due_at = $4, closed_at = $5,
-                                  fiscal_year = $6, last_hash = $9
-                 WHERE id = $7 AND revision = $8",
-            )
-            .bind(state.stage.as_str())
-            .bind(state.revision as i64)
-            .bind(json(state))
-            .bind(last.next_due_at.map(millis))
-            .bind(state.closed_at.map(millis))
-            .bind(fiscal_year(state))
-            .bind(case.record.id.as_str())
-            .bind(case.before.revision as i64)
-            .bind(heads[case.record.id.as_str()].as_str())
-            .execute(&mut **tx)
-            .await?;
-            if updated.rows_affected() != 1 {
-                // Read and locked in this transaction: another writer cannot have moved it.
+        // Cases, each under the revision it was read at: one statement for the batch (the
+        // VALUES columns are `column1…` in both dialects; casts type them for PostgreSQL).
+        for chunk in stepped.chunks(ROWS_PER_STATEMENT) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let p = i * 9;
+                    format!(
+                        "(${}, CAST(${} AS BIGINT), ${}, CAST(${} AS BIGINT), ${}, CAST(${} AS BIGINT), CAST(${} AS BIGINT), CAST(${} AS BIGINT), ${})",
+                        p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 7, p + 8, p + 9
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "UPDATE cases SET stage = v.column3, revision = v.column4, state = v.column5,
+                        next_due_at = v.column6, closed_at = v.column7, fiscal_year = v.column8,
+                        last_hash = v.column9
+                 FROM (VALUES {}) AS v
+                 WHERE cases.id = v.column1 AND cases.revision = v.column2",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for case in chunk {
+                let last = case.outcomes.last().expect("a stepped case has an outcome");
+                let state = &last.state;
+                query = query
+                    .bind(case.record.id.as_str())
+                    .bind(case.before.revision as i64)
+                    .bind(state.stage.as_str())
+                    .bind(state.revision as i64)
+                    .bind(json(state))
+                    .bind(last.next_due_at.map(millis))
+                    .bind(state.closed_at.map(millis))
+                    .bind(fiscal_year(state))
+                    .bind(heads[case.record.id.as_str()].as_str());
+            }
+            let updated = query.execute(&mut **tx).await?;
+            if updated.rows_affected() != chunk.len() as u64 {
+                // Read and locked in this transaction: another writer cannot have moved them.
                 return Err(Error::Conflict(crate::Conflict::ChangedMeanwhile));
             }
-            let urgency = |s: &CaseState| (s.attention_at(), s.closed_at);
-            if urgency(&case.before) != urgency(state) {
-                sqlx::query(
-                    "UPDATE case_organisations SET attention_at = $1, closed_at = $2 WHERE case_id = $3",
-                )
-                .bind(state.attention_at().map(millis))
-                .bind(state.closed_at.map(millis))
-                .bind(case.record.id.as_str())
-                .execute(&mut **tx)
-                .await?;
+        }
+        // Each organisation's view of a case's urgency, for the cases where it changed.
+        let urgency = |s: &CaseState| (s.attention_at(), s.closed_at);
+        let changed: Vec<&Stepped> = stepped
+            .iter()
+            .filter(|c| {
+                let last = &c.outcomes.last().expect("an outcome").state;
+                urgency(&c.before) != urgency(last)
+            })
+            .collect();
+        for chunk in changed.chunks(ROWS_PER_STATEMENT) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let p = i * 3;
+                    format!(
+                        "(${}, CAST(${} AS BIGINT), CAST(${} AS BIGINT))",
+                        p + 1,
+                        p + 2,
+                        p + 3
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "UPDATE case_organisations SET attention_at = v.column2, closed_at = v.column3
+                 FROM (VALUES {}) AS v WHERE case_organisations.case_id = v.column1",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for case in chunk {
+                let state = &case.outcomes.last().expect("an outcome").state;
+                query = query
+                    .bind(case.record.id.as_str())
+                    .bind(state.attention_at().map(millis))
+                    .bind(state.closed_at.map(millis));
             }
+            query.execute(&mut **tx).await?;
         }
         // Timers: the net change from the state read to the state written, per case.
         let mut gone: Vec<(&str, &str)> = stale.to_vec();
