@@ -109,6 +109,7 @@ conformance!(
     a_coalition_member_sees_the_case_until_it_is_withdrawn,
     access_always_equals_the_members_of_the_parties,
     a_partnership_continues_year_after_year_and_is_replicated,
+    a_batch_commits_the_cases_that_fire_whatever_the_others_do,
     a_migration_applies_what_its_dry_run_showed_and_runs_once,
     a_case_changed_during_a_migration_keeps_the_change,
 );
@@ -2292,5 +2293,130 @@ async fn a_case_changed_during_a_migration_keeps_the_change(store: Arc<SqlStore>
             "{kinds:?}"
         );
         assert_eq!(store.verify(&id).await.unwrap().first_tampered, None);
+    }
+}
+
+/// One batch (one transaction) with four cases: one that fires, one changed by a command
+/// after the claim (its timers are no longer pending), one whose stored state cannot be read
+/// and one whose step is refused. The first commits; each other fails alone and is left for
+/// the runner to retry or set aside.
+async fn a_batch_commits_the_cases_that_fire_whatever_the_others_do(store: Arc<SqlStore>) {
+    let ids = open_documents(&store, 3).await;
+    let (healthy, changed, corrupt) = (&ids[0], &ids[1], &ids[2]);
+    // A case whose timers fall due in June, while its rows (bad data) say they are due now.
+    let june: Timestamp = "2025-06-02T02:00:00Z".parse().unwrap();
+    let refused = store
+        .open(&document_request("DOC-JUNI"), june)
+        .await
+        .unwrap()
+        .case
+        .id;
+    sqlx::query("UPDATE timers SET due_at = 0 WHERE case_id = $1")
+        .bind(refused.as_str())
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let later: Timestamp = "2025-05-05T02:00:00Z".parse().unwrap();
+    let lease = later
+        .checked_add(jiff::SignedDuration::from_secs(60))
+        .unwrap();
+    let claimed = store
+        .claim_due_timers("batch", later, lease, 100)
+        .await
+        .unwrap();
+    for id in [healthy, changed, corrupt, &refused] {
+        assert!(
+            claimed.iter().any(|t| &t.case_id == id),
+            "nothing claimed of {id}"
+        );
+    }
+    // After the claim: a command moves one case on, and another case's data is damaged.
+    store
+        .execute(&attach(changed, "penyusun", "draf", b"draf"), later)
+        .await
+        .unwrap();
+    store
+        .execute(
+            &command(
+                changed,
+                "penyusun",
+                Action::Fire {
+                    transition: "ajukan".into(),
+                    comment: None,
+                },
+            ),
+            later,
+        )
+        .await
+        .unwrap();
+    sqlx::query("UPDATE cases SET state = 'rusak' WHERE id = $1")
+        .bind(corrupt.as_str())
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let before_changed = store.history(changed).await.unwrap().len();
+    let results = store.fire_timers("batch", &claimed, later).await.unwrap();
+    assert_eq!(results.len(), claimed.len());
+    let mut fired = 0;
+    for (timer, result) in claimed.iter().zip(&results) {
+        let case = &timer.case_id;
+        if case == healthy {
+            assert!(matches!(result, Ok(Fired::Fired)), "{timer:?}: {result:?}");
+            fired += 1;
+        } else if case == changed {
+            assert!(matches!(result, Ok(Fired::Stale)), "{timer:?}: {result:?}");
+        } else if case == corrupt {
+            assert!(
+                matches!(result, Err(Error::Corrupt(_))),
+                "{timer:?}: {result:?}"
+            );
+        } else if case == &refused {
+            assert!(
+                matches!(
+                    result,
+                    Err(Error::Rejected {
+                        rejection: swakelola_core::Rejection::TimerNotDue { .. },
+                        ..
+                    })
+                ),
+                "{timer:?}: {result:?}"
+            );
+        }
+    }
+    // The healthy case's timers are in its history, once each, and its chain holds.
+    let history = store.history(healthy).await.unwrap();
+    let timer_events = history
+        .iter()
+        .filter(|e| matches!(e.event.kind, swakelola_core::EventKind::TimerFired { .. }))
+        .count();
+    assert_eq!(timer_events, fired);
+    assert_eq!(store.verify(healthy).await.unwrap().first_tampered, None);
+    assert!(
+        store
+            .case(healthy)
+            .await
+            .unwrap()
+            .state
+            .timers
+            .values()
+            .all(|t| t.due_at > later),
+        "a due timer of the healthy case was left"
+    );
+    // The changed case kept the command's change and fired nothing.
+    assert_eq!(store.history(changed).await.unwrap().len(), before_changed);
+    assert_eq!(
+        store.case(changed).await.unwrap().state.stage,
+        "pemeriksaan"
+    );
+    // The failing cases' timers are still there, held by the runner for its retry policy.
+    for id in [corrupt, &refused] {
+        let held: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM timers WHERE case_id = $1 AND lease_owner = 'batch'",
+        )
+        .bind(id.as_str())
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert!(held > 0, "{id}: its timers are gone");
     }
 }
