@@ -191,6 +191,24 @@ async fn drain(store: Arc<SqlStore>, runners: usize) -> usize {
     fired
 }
 
+/// Timers with more than one `timer_fired` event in their case's history (by event key:
+/// case and timer), over everything fired so far in this database.
+async fn fired_twice(store: &SqlStore) -> usize {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT case_id, payload FROM events WHERE kind = 'timer_fired'")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    let mut seen = std::collections::HashSet::new();
+    rows.into_iter()
+        .filter(|(case_id, payload)| {
+            let payload: serde_json::Value = serde_json::from_str(payload).unwrap();
+            let timer = payload["timer"].as_str().unwrap().to_owned();
+            !seen.insert((case_id.clone(), timer))
+        })
+        .count()
+}
+
 async fn bench_timers(name: &str, store: SqlStore, cases: usize) {
     prepare(&store).await;
     let store = Arc::new(store);
@@ -207,8 +225,10 @@ async fn bench_timers(name: &str, store: SqlStore, cases: usize) {
         let started = Instant::now();
         let fired = drain(store.clone(), runners).await;
         let rate = fired as f64 / started.elapsed().as_secs_f64();
+        let twice = fired_twice(&store).await;
+        assert_eq!(twice, 0, "a timer fired twice");
         println!(
-            "| {name} | {runners} | {fired} | {base:>8.0} | {rate:>8.0} | {:.2} |",
+            "| {name} | {runners} | {fired} | {twice} | {base:>8.0} | {rate:>8.0} | {:.2} |",
             rate / base
         );
     }
@@ -235,11 +255,16 @@ async fn main() {
         println!("(PostgreSQL not measured: set SWAKELOLA_TEST_POSTGRES_URL)");
     }
 
-    let cases = ops / 2;
+    // Cases with three due timers each: `SWAKELOLA_BENCH_TIMER_CASES`, half the operations
+    // by default.
+    let cases = std::env::var("SWAKELOLA_BENCH_TIMER_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(ops / 2);
     println!(
-        "\n| database | runners | timers fired | baseline commits/s | timers fired/s | ratio |"
+        "\n| database | runners | timers fired | fired twice | baseline commits/s | timers fired/s | ratio |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     let dir = std::env::temp_dir().join(format!("swakelola-bench-{}", uuid::Uuid::now_v7()));
     std::fs::create_dir_all(&dir).unwrap();
     let sqlite = SqlStore::connect(&format!("sqlite://{}", dir.join("timers.db").display()))
