@@ -348,10 +348,11 @@ impl Runner {
                     .await?;
                 if !messages.is_empty() {
                     let mut by_destination: BTreeMap<String, Vec<OutboxMessage>> = BTreeMap::new();
+                    let mut logged = Vec::new();
                     for message in messages {
                         if message.channel == "log" {
                             deliver(&message);
-                            self.record(message, Ok(()), now, &mut round).await?;
+                            logged.push((message, Ok(())));
                         } else {
                             by_destination
                                 .entry(message.recipient.clone())
@@ -359,6 +360,7 @@ impl Runner {
                                 .push(message);
                         }
                     }
+                    self.record_all(logged, now, &mut round).await?;
                     for (_, messages) in by_destination {
                         in_flight.push(self.deliver_to_one_destination(messages, now));
                     }
@@ -368,9 +370,7 @@ impl Runner {
             match in_flight.next().await {
                 Some(results) => {
                     // A slot is free: the next turn looks for more work.
-                    for (message, result) in results {
-                        self.record(message, result, now, &mut round).await?;
-                    }
+                    self.record_all(results, now, &mut round).await?;
                 }
                 None => break,
             }
@@ -421,6 +421,27 @@ impl Runner {
     }
 
     /// Marks a message sent, or schedules its retry (dead after `retry.max_attempts`).
+    /// Records deliveries: the messages delivered marked sent in one statement, each
+    /// failure on its own (each has its own retry time).
+    async fn record_all(
+        &self,
+        results: Vec<(OutboxMessage, Result<(), String>)>,
+        now: Timestamp,
+        round: &mut DeliveryRound,
+    ) -> swakelola_store::Result<()> {
+        let sent: Vec<&str> = results
+            .iter()
+            .filter(|(_, result)| result.is_ok())
+            .map(|(message, _)| message.key.as_str())
+            .collect();
+        self.store.outbox_sent_all(&sent).await?;
+        for (message, result) in results {
+            self.record(message, result, now, round).await?;
+        }
+        Ok(())
+    }
+
+    /// Counts one delivery (already marked sent when it succeeded), or records its failure.
     async fn record(
         &self,
         message: OutboxMessage,
@@ -430,7 +451,6 @@ impl Runner {
     ) -> swakelola_store::Result<()> {
         match result {
             Ok(()) => {
-                self.store.outbox_sent(&message.key).await?;
                 metrics::counter!("swakelola_outbox_sent_total", "channel" => message.channel.clone())
                     .increment(1);
                 round.delivered.push(message);

@@ -123,6 +123,10 @@ impl SqlStore {
             // A request waits this long for a connection before it answers "unavailable"
             // (HTTP 503): long enough for a burst, short enough for a health check.
             .acquire_timeout(std::time::Duration::from_secs(3))
+            // No ping on every checkout: it was a round trip per command. A connection the
+            // server dropped (a restart) fails its first statement, sqlx discards it, and the
+            // caller's retry gets a fresh one; `/readyz` and `ping` check the server apart.
+            .test_before_acquire(false)
             .after_connect(move |connection, _| {
                 Box::pin(async move {
                     if dialect == Dialect::Sqlite {
@@ -627,7 +631,7 @@ fn recipients(notification: &Notification, parties: &Parties) -> Vec<(&'static s
 
 /// `($first, …), (…)` for `rows` rows of `columns` numbered placeholders; with one column,
 /// a plain list `$first, $first+1, …`.
-fn placeholders(first: usize, rows: usize, columns: usize) -> String {
+pub(crate) fn placeholders(first: usize, rows: usize, columns: usize) -> String {
     let mut next = first;
     let mut groups = Vec::with_capacity(rows);
     for _ in 0..rows {

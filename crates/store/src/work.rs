@@ -308,10 +308,23 @@ impl SqlStore {
 
     /// Marks a message delivered.
     pub async fn outbox_sent(&self, key: &str) -> Result<()> {
-        sqlx::query("UPDATE outbox SET state = 'sent', last_error = NULL WHERE key = $1")
-            .bind(key)
-            .execute(self.pool())
-            .await?;
+        self.outbox_sent_all(&[key]).await
+    }
+
+    /// Marks messages delivered, one statement for them all (a commit per message would cost
+    /// as much as the firing that wrote them).
+    pub async fn outbox_sent_all(&self, keys: &[&str]) -> Result<()> {
+        for chunk in keys.chunks(500) {
+            let sql = format!(
+                "UPDATE outbox SET state = 'sent', last_error = NULL WHERE key IN ({})",
+                crate::sql::placeholders(1, chunk.len(), 1)
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for key in chunk {
+                query = query.bind(*key);
+            }
+            query.execute(self.pool()).await?;
+        }
         Ok(())
     }
 
