@@ -314,7 +314,7 @@ impl SqlStore {
     /// Marks messages delivered, one statement for them all (a commit per message would cost
     /// as much as the firing that wrote them).
     pub async fn outbox_sent_all(&self, keys: &[&str]) -> Result<()> {
-        for chunk in keys.chunks(500) {
+        for chunk in keys.chunks(300) {
             let sql = format!(
                 "UPDATE outbox SET state = 'sent', last_error = NULL WHERE key IN ({})",
                 crate::sql::placeholders(1, chunk.len(), 1)
