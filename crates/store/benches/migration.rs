@@ -7,7 +7,8 @@
 //! the generic `persetujuan-dokumen` workflow as a new version, opens `SWAKELOLA_BENCH_OPS`
 //! cases on it (default 2000, half of them in review), deploys a version whose deadlines are
 //! longer, and measures, one client each:
-//! - baseline: one single-row INSERT per transaction, committed, through the same pool;
+//! - thin client: one single-row INSERT per transaction through `rusqlite` or
+//!   `tokio-postgres` (the database's own limit), and the same through the store's pool;
 //! - transitions: `ajukan` / `minta_revisi` through `Store::execute`, one case after another;
 //! - migration: `SqlStore::run_migration` moving every case of the round onto the new
 //!   version (load, `migrate_case`, event, case update, timers, notices, one commit each),
@@ -102,7 +103,8 @@ async fn bench(name: &str, store: SqlStore, ops: usize) {
         .execute("CREATE TABLE IF NOT EXISTS bench_baseline (id BIGINT PRIMARY KEY, payload TEXT NOT NULL)")
         .await
         .unwrap();
-    let (mut bases, mut fires, mut moves) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut thins, mut bases) = (Vec::new(), Vec::new());
+    let (mut fires, mut moves) = (Vec::new(), Vec::new());
     for round in 0..ROUNDS {
         let from = deploy_version(&store, round, false).await;
         let mut cases = Vec::with_capacity(ops);
@@ -115,6 +117,7 @@ async fn bench(name: &str, store: SqlStore, ops: usize) {
         }
         let to = deploy_version(&store, round, true).await;
         let base = baseline(&store, (round * 10_000_000) as i64, ops).await;
+        let thin = common::thin_client_commits(&store, ops).await;
         // Transitions on this round's cases (still on `from`): each case in review is sent
         // back, each in drafting is submitted, so the count matches the cases migrated.
         let started = Instant::now();
@@ -152,17 +155,21 @@ async fn bench(name: &str, store: SqlStore, ops: usize) {
         let moved = migrated as f64 / started.elapsed().as_secs_f64();
         assert_eq!(migrated, ops);
         println!(
-            "| {name} | {} | {ops} | {base:>8.0} | {fired:>8.0} | {moved:>8.0} | {:.2} |",
+            "| {name} | {} | {ops} | {thin:>8.0} | {base:>8.0} | {fired:>8.0} | {moved:>8.0} | {:.2} | {:.2} |",
             round + 1,
+            moved / thin,
             moved / fired
         );
+        thins.push(thin);
         bases.push(base);
         fires.push(fired);
         moves.push(moved);
     }
-    let (base, fired, moved) = (median(&mut bases), median(&mut fires), median(&mut moves));
+    let (thin, base) = (median(&mut thins), median(&mut bases));
+    let (fired, moved) = (median(&mut fires), median(&mut moves));
     println!(
-        "| {name} | median | {ops} | {base:>8.0} | {fired:>8.0} | {moved:>8.0} | **{:.2}** |",
+        "| {name} | median | {ops} | {thin:>8.0} | {base:>8.0} | {fired:>8.0} | {moved:>8.0} | {:.2} | **{:.2}** |",
+        moved / thin,
         moved / fired
     );
 }
@@ -171,9 +178,9 @@ async fn bench(name: &str, store: SqlStore, ops: usize) {
 async fn main() {
     let ops = common::ops();
     println!(
-        "| database | round | cases | baseline commits/s | transitions/s | cases migrated/s | migrated ÷ transitions |"
+        "| database | round | cases | thin-client commits/s | same-pool commits/s | transitions/s | cases migrated/s | migrated ÷ thin | migrated ÷ transitions |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     let (sqlite, dir) = common::temp_sqlite().await;
     bench("SQLite (WAL, synchronous=NORMAL)", sqlite, ops).await;
     std::fs::remove_dir_all(&dir).ok();

@@ -3,9 +3,10 @@
 //! `cargo bench -p swakelola-store --bench transitions` measures SQLite (a file in the
 //! temporary directory, WAL, synchronous=NORMAL) and, when `SWAKELOLA_TEST_POSTGRES_URL`
 //! names a server, PostgreSQL (a fresh database, default durability). For each it measures,
-//! in the same run and on the same pool:
-//! - baseline: one single-row INSERT per transaction, committed (the floor of any durable
-//!   write with these settings);
+//! in the same run:
+//! - thin client: one single-row INSERT per transaction through `rusqlite` (same file
+//!   settings) or `tokio-postgres` (same server): the database's own limit;
+//! - same pool: the same INSERT through the store's sqlx pool (what the driver stack costs);
 //! - store: `case fire` of a transition through `Store::execute` — load, step, event with
 //!   hash, case update, timer replacement, outbox rows, one commit.
 //!
@@ -128,8 +129,10 @@ async fn bench(name: &str, store: SqlStore, ops: usize) {
             async move { transitions(&s, &case, n).await }
         })
         .await;
+        let thin = common::thin_client_commits(&store, ops).await;
         println!(
-            "| {name} | {clients} | {base:>8.0} | {fired:>8.0} | {:.2} |",
+            "| {name} | {clients} | {thin:>8.0} | {base:>8.0} | {fired:>8.0} | {:.2} | {:.2} |",
+            fired / thin,
             fired / base
         );
     }
@@ -227,8 +230,10 @@ async fn bench_timers(name: &str, store: SqlStore, cases: usize) {
         let rate = fired as f64 / started.elapsed().as_secs_f64();
         let twice = fired_twice(&store).await;
         assert_eq!(twice, 0, "a timer fired twice");
+        let thin = common::thin_client_commits(&store, 1000).await;
         println!(
-            "| {name} | {runners} | {fired} | {twice} | {base:>8.0} | {rate:>8.0} | {:.2} |",
+            "| {name} | {runners} | {fired} | {twice} | {thin:>8.0} | {base:>8.0} | {rate:>8.0} | {:.2} | {:.2} |",
+            rate / thin,
             rate / base
         );
     }
@@ -237,8 +242,10 @@ async fn bench_timers(name: &str, store: SqlStore, cases: usize) {
 #[tokio::main]
 async fn main() {
     let ops = common::ops();
-    println!("| database | clients | baseline commits/s | transitions/s | ratio |");
-    println!("|---|---|---|---|---|");
+    println!(
+        "| database | clients | thin-client commits/s | same-pool commits/s | transitions/s | ÷ thin | ÷ same pool |"
+    );
+    println!("|---|---|---|---|---|---|---|");
     let (sqlite, dir) = common::temp_sqlite().await;
     bench("SQLite (WAL, synchronous=NORMAL)", sqlite, ops).await;
     std::fs::remove_dir_all(&dir).ok();
@@ -262,9 +269,9 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(ops / 2);
     println!(
-        "\n| database | runners | timers fired | fired twice | baseline commits/s | timers fired/s | ratio |"
+        "\n| database | runners | timers fired | fired twice | thin-client commits/s | same-pool commits/s | timers fired/s | ÷ thin | ÷ same pool |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     let dir = std::env::temp_dir().join(format!("swakelola-bench-{}", uuid::Uuid::now_v7()));
     std::fs::create_dir_all(&dir).unwrap();
     let sqlite = SqlStore::connect(&format!("sqlite://{}", dir.join("timers.db").display()))
