@@ -20,6 +20,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod common;
+mod thin;
 
 use std::time::Instant;
 
@@ -117,7 +118,7 @@ async fn bench(name: &str, store: SqlStore, ops: usize) {
         }
         let to = deploy_version(&store, round, true).await;
         let base = baseline(&store, (round * 10_000_000) as i64, ops).await;
-        let thin = common::thin_client_commits(&store, ops).await;
+        let thin = thin::commits(&store, ops).await;
         // Transitions on this round's cases (still on `from`): each case in review is sent
         // back, each in drafting is submitted, so the count matches the cases migrated.
         let started = Instant::now();

@@ -21,6 +21,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod common;
+mod thin;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -129,7 +130,7 @@ async fn bench(name: &str, store: SqlStore, ops: usize) {
             async move { transitions(&s, &case, n).await }
         })
         .await;
-        let thin = common::thin_client_commits(&store, ops).await;
+        let thin = thin::commits(&store, ops).await;
         println!(
             "| {name} | {clients} | {thin:>8.0} | {base:>8.0} | {fired:>8.0} | {:.2} | {:.2} |",
             fired / thin,
@@ -230,7 +231,7 @@ async fn bench_timers(name: &str, store: SqlStore, cases: usize) {
         let rate = fired as f64 / started.elapsed().as_secs_f64();
         let twice = fired_twice(&store).await;
         assert_eq!(twice, 0, "a timer fired twice");
-        let thin = common::thin_client_commits(&store, 1000).await;
+        let thin = thin::commits(&store, 1000).await;
         println!(
             "| {name} | {runners} | {fired} | {twice} | {thin:>8.0} | {base:>8.0} | {rate:>8.0} | {:.2} | {:.2} |",
             rate / thin,
