@@ -279,7 +279,7 @@ enum Command {
         /// dies, another takes the work over after this long.
         #[arg(long, default_value_t = 60, value_name = "SECONDS")]
         lease: u64,
-        /// Timers claimed per database round trip.
+        /// Timers claimed together and fired in one transaction (one commit for the batch).
         #[arg(long, default_value_t = 100, value_name = "N")]
         batch: u32,
         /// Secret that signs webhook deliveries (`whsec_<base64>`); without it webhook

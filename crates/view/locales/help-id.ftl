@@ -63,7 +63,7 @@ help-run--poll =
 help-run--lease =
     Berapa lama pengatur waktu atau pesan yang diambil tetap dipesan untuk runner ini; bila runner mati, runner lain mengambil alih setelah selama ini
 help-run--batch =
-    Jumlah pengatur waktu yang diambil per perjalanan ke basis data
+    Jumlah pengatur waktu yang diambil bersama dan dijalankan dalam satu transaksi (satu commit untuk semuanya)
 help-run--webhook_secret =
     Rahasia yang menandatangani kiriman webhook (`whsec_<base64>`); tanpa itu pesan webhook menunggu di outbox
 help-run--smtp_url =
