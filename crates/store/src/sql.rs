@@ -338,22 +338,13 @@ impl SqlStore {
     ) -> Result<String> {
         let prev_hash = before.hash;
         let event = &outcome.event;
-        let seq = event.revision as i64;
-        let kind = event_kind_name(&event.kind);
-        let payload = json(&event.kind);
-        let at = millis(event.at);
-        let hash = hash::chain(
-            prev_hash,
-            &hash::Row {
-                case_id,
-                seq,
-                at,
-                actor: &event.actor.name,
-                role: &event.actor.role,
-                kind,
-                payload: &payload,
-            },
-        );
+        let ChainedEvent {
+            seq,
+            at,
+            kind,
+            payload,
+            hash,
+        } = ChainedEvent::of(case_id, prev_hash, event);
         sqlx::query(
             "INSERT INTO events (case_id, seq, at, actor, role, kind, payload, prev_hash, hash)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -655,6 +646,43 @@ fn fiscal_year(state: &CaseState) -> Option<i64> {
         swakelola_core::FieldValue::FiscalYear(year) => Some(i64::from(*year)),
         _ => None,
     })
+}
+
+/// An event's columns as stored, with the hash that chains it to the case's previous event.
+pub(crate) struct ChainedEvent {
+    pub seq: i64,
+    pub at: i64,
+    pub kind: &'static str,
+    pub payload: String,
+    pub hash: String,
+}
+
+impl ChainedEvent {
+    pub(crate) fn of(case_id: &str, prev_hash: &str, event: &Event) -> Self {
+        let seq = event.revision as i64;
+        let kind = event_kind_name(&event.kind);
+        let payload = json(&event.kind);
+        let at = millis(event.at);
+        let hash = hash::chain(
+            prev_hash,
+            &hash::Row {
+                case_id,
+                seq,
+                at,
+                actor: &event.actor.name,
+                role: &event.actor.role,
+                kind,
+                payload: &payload,
+            },
+        );
+        Self {
+            seq,
+            at,
+            kind,
+            payload,
+            hash,
+        }
+    }
 }
 
 fn event_kind_name(kind: &EventKind) -> &'static str {

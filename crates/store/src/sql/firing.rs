@@ -16,11 +16,11 @@ use swakelola_core::step::{Action, Command, Outcome, Rejection, step};
 use swakelola_core::{Actor, CaseState};
 
 use super::{
-    CaseRow, Dialect, SqlStore, WORK_CHANNEL, event_kind_name, fiscal_year, json, millis,
+    CaseRow, ChainedEvent, Dialect, SqlStore, WORK_CHANNEL, fiscal_year, json, millis,
     placeholders, recipients,
 };
 use crate::work::{ClaimedTimer, Fired};
-use crate::{CaseRecord, Engine, Error, Parties, Result, hash};
+use crate::{CaseRecord, Engine, Error, Parties, Result};
 
 /// Rows per multi-row statement on PostgreSQL, where each statement is a round trip to the
 /// server: well under its 65 535 parameters.
@@ -321,34 +321,19 @@ impl SqlStore {
             let mut prev = case.prev_hash.clone();
             for outcome in &case.outcomes {
                 let event = &outcome.event;
-                let seq = event.revision as i64;
-                let kind = event_kind_name(&event.kind);
-                let payload = json(&event.kind);
-                let at = millis(event.at);
-                let hash = hash::chain(
-                    &prev,
-                    &hash::Row {
-                        case_id,
-                        seq,
-                        at,
-                        actor: &event.actor.name,
-                        role: &event.actor.role,
-                        kind,
-                        payload: &payload,
-                    },
-                );
+                let chained = ChainedEvent::of(case_id, &prev, event);
                 events.push((
                     case_id.to_owned(),
-                    seq,
-                    at,
+                    chained.seq,
+                    chained.at,
                     event.actor.name.clone(),
                     event.actor.role.clone(),
-                    kind,
-                    payload,
+                    chained.kind,
+                    chained.payload,
                     prev.clone(),
-                    hash.clone(),
+                    chained.hash.clone(),
                 ));
-                prev = hash;
+                prev = chained.hash;
             }
             heads.insert(case_id, prev);
         }
