@@ -4,7 +4,9 @@
 //!
 //! Every command is one database transaction: load the case, run `swakelola_core::step`
 //! with the caller's `now`, append the event, update the case only if its revision is
-//! unchanged, replace its timers, insert outbox rows — all or nothing. This crate never
+//! unchanged, replace its timers, insert outbox rows — all or nothing. A runner's claimed
+//! batch of due timers is one transaction too (`fire_timers`), and a workflow migration one
+//! transaction per case (`run_migration`), both decided by the core. This crate never
 //! decides a transition itself, never reads the wall clock (callers pass `now`) and never
 //! does network IO inside a write transaction.
 
