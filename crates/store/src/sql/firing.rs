@@ -116,7 +116,7 @@ impl SqlStore {
                 .collect();
             if held.is_empty() {
                 tx.rollback().await?;
-                return Ok(results.into_iter().map(Option::unwrap).collect());
+                return Ok(results.into_iter().flatten().collect());
             }
             let calendar_version: i64 = sqlx::query_scalar::<_, String>(
                 "SELECT value FROM installation WHERE key = 'calendar_version'",
@@ -267,9 +267,14 @@ impl SqlStore {
             }
             self.write_batch(&mut tx, &stepped, &stale, &closed).await?;
             tx.commit().await?;
+            // A timer whose case was not found (none should be: timers reference their case)
+            // is reported as such rather than dropped.
             return Ok(results
                 .into_iter()
-                .map(|r| r.expect("every timer has a result"))
+                .zip(timers)
+                .map(|(result, timer)| {
+                    result.unwrap_or_else(|| Err(Error::CaseNotFound(timer.case_id.clone())))
+                })
                 .collect());
         }
     }
