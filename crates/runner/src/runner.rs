@@ -222,7 +222,34 @@ impl Runner {
                 batch.push(timer);
             }
             // The whole batch in one transaction; each timer's result on its own.
-            let results = self.store.fire_timers(&self.owner, &batch, now).await?;
+            let results = match self.store.fire_timers(&self.owner, &batch, now).await {
+                Ok(results) => results,
+                Err(swakelola_store::Error::Database(error)) => {
+                    return Err(swakelola_store::Error::Database(error));
+                }
+                // The database refused the batch's writes (a value one case cannot store):
+                // nothing was written. Fire its timers one by one, so that the case at fault
+                // fails alone and the others go on.
+                Err(error) => {
+                    tracing::warn!(
+                        event = "batch_refused",
+                        timers = batch.len(),
+                        code = error.code(),
+                        error = %error,
+                        "the database refused a batch of timers; firing them one by one"
+                    );
+                    let mut one_by_one = Vec::with_capacity(batch.len());
+                    for timer in &batch {
+                        match self.store.fire_timer(&self.owner, timer, now).await {
+                            Err(swakelola_store::Error::Database(error)) => {
+                                return Err(swakelola_store::Error::Database(error));
+                            }
+                            other => one_by_one.push(other),
+                        }
+                    }
+                    one_by_one
+                }
+            };
             // A case over the limit fires what the limit allows, then is set aside.
             for case_id in runaway {
                 self.set_aside(&case_id, now).await?;
@@ -862,6 +889,56 @@ mod tests {
             assert!(failed.iter().all(|t| t.state == "dead"), "{failed:?}");
             assert!(failed.iter().all(|t| t.last_error.is_some()));
             assert_eq!(store.verify(&healthy).await.unwrap().first_tampered, None);
+        }
+    }
+
+    /// A case whose rows the database refuses (a trigger stands in for a value it cannot
+    /// store) would fail every batch it is in: its batch is fired again timer by timer, so
+    /// the other case's timers still fire in the same round.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_case_whose_writes_the_database_refuses_fails_alone() {
+        for store in stores().await {
+            let store = Arc::new(store);
+            let refused = open(&store, "DITOLAK", &[]).await;
+            let healthy = open(&store, "SEHAT", &[]).await;
+            let statements = match store.dialect() {
+                swakelola_store::Dialect::Sqlite => vec![format!(
+                    "CREATE TRIGGER refuse_events BEFORE INSERT ON events WHEN NEW.case_id = '{refused}'
+                     BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END"
+                )],
+                swakelola_store::Dialect::Postgres => vec![
+                    format!(
+                        "CREATE FUNCTION refuse_event() RETURNS trigger LANGUAGE plpgsql AS $$
+                         BEGIN IF NEW.case_id = '{refused}' THEN RAISE EXCEPTION 'refused by a trigger'; END IF;
+                         RETURN NEW; END $$"
+                    ),
+                    "CREATE TRIGGER refuse_events BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse_event()".to_owned(),
+                ],
+            };
+            for statement in statements {
+                sqlx::query(sqlx::AssertSqlSafe(statement))
+                    .execute(store.pool())
+                    .await
+                    .unwrap();
+            }
+            let now = at("2025-05-05T02:00:00Z");
+            let runner = Runner::new(store.clone(), Arc::new(ManualClock::new(now)));
+            let tick = runner
+                .tick(now, &mut |_| {})
+                .await
+                .expect("a refused case never fails the round");
+            assert!(
+                fired(&store.history(&healthy).await.unwrap()) >= 3,
+                "{tick:?}"
+            );
+            assert_eq!(fired(&store.history(&refused).await.unwrap()), 0);
+            assert!(tick.fired.failed >= 1, "{tick:?}");
+            let failed = store.timers(true, 100).await.unwrap();
+            assert!(
+                !failed.is_empty(),
+                "the refused case's timers wait for a retry"
+            );
+            assert!(failed.iter().all(|t| t.case_id == refused), "{failed:?}");
         }
     }
 
