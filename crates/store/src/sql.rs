@@ -270,6 +270,22 @@ impl SqlStore {
         Ok(value.and_then(|v| v.parse().ok()).unwrap_or(0))
     }
 
+    /// The engine of a workflow version if the cache holds it for `calendar_version`: what a
+    /// write transaction may use without a query of its own.
+    pub(crate) fn cached_engine(
+        &self,
+        workflow_id: &str,
+        version: u32,
+        calendar_version: i64,
+    ) -> Option<Arc<Engine>> {
+        self.engines
+            .lock()
+            .expect("engine cache")
+            .get(&(workflow_id.to_owned(), version))
+            .filter(|(_, loaded_for)| *loaded_for == calendar_version)
+            .map(|(engine, _)| engine.clone())
+    }
+
     /// The engine of a workflow version on the calendars of `calendar_version`, from the
     /// cache when it was loaded for that version.
     pub(crate) async fn engine_at(
@@ -278,12 +294,10 @@ impl SqlStore {
         version: u32,
         calendar_version: i64,
     ) -> Result<Arc<Engine>> {
-        let key = (workflow_id.to_owned(), version);
-        if let Some((engine, loaded_for)) = self.engines.lock().expect("engine cache").get(&key)
-            && *loaded_for == calendar_version
-        {
-            return Ok(engine.clone());
+        if let Some(engine) = self.cached_engine(workflow_id, version, calendar_version) {
+            return Ok(engine);
         }
+        let key = (workflow_id.to_owned(), version);
         let source: Option<String> =
             sqlx::query_scalar("SELECT source FROM workflows WHERE id = $1 AND version = $2")
                 .bind(workflow_id)
@@ -1229,13 +1243,11 @@ impl Store for SqlStore {
                 .ok_or_else(|| Error::CaseNotFound(command.case_id.clone()))?;
             let calendar_version: i64 = row.calendar_version.parse().unwrap_or(0);
             let row = row.case;
-            let cached = self
-                .engines
-                .lock()
-                .expect("engine cache")
-                .get(&(row.workflow_id.clone(), row.workflow_version as u32))
-                .filter(|(_, loaded_for)| *loaded_for == calendar_version)
-                .map(|(engine, _)| engine.clone());
+            let cached = self.cached_engine(
+                &row.workflow_id,
+                row.workflow_version as u32,
+                calendar_version,
+            );
             let Some(engine) = cached else {
                 // Loading a workflow takes queries of its own: never while holding the write
                 // lock. Load it (on the calendars as they are now), then start again.

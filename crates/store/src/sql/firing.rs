@@ -150,14 +150,7 @@ impl SqlStore {
                 if engines.contains_key(&key) {
                     continue;
                 }
-                let cached = self
-                    .engines
-                    .lock()
-                    .expect("engine cache")
-                    .get(&key)
-                    .filter(|(_, loaded_for)| *loaded_for == calendar_version)
-                    .map(|(engine, _)| engine.clone());
-                match cached {
+                match self.cached_engine(&key.0, key.1, calendar_version) {
                     Some(engine) => {
                         engines.insert(key, engine);
                     }

@@ -221,14 +221,7 @@ impl SqlStore {
                 tx.rollback().await?;
                 return Ok(CaseMigrated::NotTaken);
             }
-            let cached = |version: u32| {
-                self.engines
-                    .lock()
-                    .expect("engine cache")
-                    .get(&(plan.workflow.clone(), version))
-                    .filter(|(_, loaded_for)| *loaded_for == calendar_version)
-                    .map(|(engine, _)| engine.clone())
-            };
+            let cached = |version| self.cached_engine(&plan.workflow, version, calendar_version);
             let (Some(source), Some(target)) = (cached(version), cached(plan.rules.to_version))
             else {
                 // Loading a workflow takes queries of its own: never while holding the write
