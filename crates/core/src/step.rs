@@ -1122,7 +1122,7 @@ impl<'a> Context<'a> {
     }
 
     fn deadline_key(state: &CaseState) -> String {
-        format!("deadline:{}:{}", state.stage, state.stage_entered_revision)
+        deadline_key(&state.stage, state.stage_entered_revision)
     }
 
     /// (Re)computes the deadline of the current stage. Without its anchor (an unset date
@@ -1391,10 +1391,7 @@ impl<'a> Context<'a> {
         self.begin_count();
         let due_date = self.add(rule.due_after_period, end)?;
         let provisional = self.counted_uncovered();
-        let key = format!(
-            "recurring:{}:{}:{}:{start}",
-            stage.id, state.stage_entered_revision, rule.id
-        );
+        let key = recurring_key(&stage.id, state.stage_entered_revision, &rule.id, start);
         let obligation = self.obligation(
             key.clone(),
             ObligationSource::Recurring {
@@ -1410,9 +1407,11 @@ impl<'a> Context<'a> {
         let next_start = end.tomorrow().map_err(|_| Rejection::DateOutOfRange)?;
         insert_timer(
             state,
-            format!(
-                "period:{}:{}:{}:{next_start}",
-                stage.id, state.stage_entered_revision, rule.id
+            period_timer_key(
+                &stage.id,
+                state.stage_entered_revision,
+                &rule.id,
+                next_start,
             ),
             self.calendar
                 .start_of_day(next_start)
@@ -1918,6 +1917,25 @@ impl<'a> Context<'a> {
             by: None,
         }
     }
+}
+
+// The deterministic keys of obligations and timers (ARCHITECTURE.md): a stage's deadline and
+// each period of a recurring rule belong to one visit of the stage (the revision that entered
+// it). Written here once, for entering a stage and for migrating a case into one.
+
+/// The key of a stage's deadline obligation.
+fn deadline_key(stage: &str, entered_revision: u64) -> String {
+    format!("deadline:{stage}:{entered_revision}")
+}
+
+/// The key of the obligation of one period of a recurring rule.
+fn recurring_key(stage: &str, entered_revision: u64, rule: &str, period_start: Date) -> String {
+    format!("recurring:{stage}:{entered_revision}:{rule}:{period_start}")
+}
+
+/// The key of the timer that opens a recurring rule's period starting on `period_start`.
+fn period_timer_key(stage: &str, entered_revision: u64, rule: &str, period_start: Date) -> String {
+    format!("period:{stage}:{entered_revision}:{rule}:{period_start}")
 }
 
 fn owned(items: Vec<&str>) -> Vec<String> {

@@ -9,7 +9,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
 
-use super::{Context, GuardFailure, Outcome, Rejection, finish, guard_failures, owned};
+use super::{
+    Context, GuardFailure, Outcome, Rejection, deadline_key, finish, guard_failures, owned,
+    period_timer_key, recurring_key,
+};
 use crate::Calendar;
 use crate::model::{Stage, Workflow};
 use crate::state::{
@@ -270,8 +273,8 @@ pub fn migrate_case(
         .cloned()
         .collect();
     for change in &moved {
-        let obligation = next.obligations[&change.obligation].clone();
-        let to_roles = responsible(stage, &obligation);
+        let (obligation, follow_up) = ctx.obligation_and_rules(&next, stage, &change.obligation);
+        let to_roles = follow_up.responsible.clone();
         notifications.push(Notification {
             key: format!("migrate:{}:{}", next.revision, change.obligation),
             kind: NotificationKind::DeadlineMoved,
@@ -289,6 +292,8 @@ pub fn migrate_case(
         .filter(|t| t.due_at <= now)
         .cloned()
         .collect();
+    // A comment is given when a transition fires, never held by the case: the guards are
+    // compared as if one were given, so a required comment is not reported as unmet.
     let mut unmet = Vec::new();
     for transition in to.transitions_from(&to_stage_id) {
         let before: Vec<GuardFailure> = match from.transition(&transition.id) {
@@ -333,27 +338,10 @@ pub fn migrate_case(
 /// under the new stage's id.
 fn new_key(old: &Obligation, stage: &str, entered_revision: u64) -> String {
     match &old.source {
-        ObligationSource::StageDeadline { .. } => format!("deadline:{stage}:{entered_revision}"),
+        ObligationSource::StageDeadline { .. } => deadline_key(stage, entered_revision),
         ObligationSource::Recurring {
             rule, period_start, ..
-        } => format!("recurring:{stage}:{entered_revision}:{rule}:{period_start}"),
-    }
-}
-
-/// Who answers for an obligation of `stage`.
-fn responsible(stage: &Stage, obligation: &Obligation) -> Vec<String> {
-    match &obligation.source {
-        ObligationSource::StageDeadline { .. } => stage
-            .deadline
-            .as_ref()
-            .map(|d| d.follow_up.responsible.clone())
-            .unwrap_or_default(),
-        ObligationSource::Recurring { rule, .. } => stage
-            .recurring
-            .iter()
-            .find(|r| &r.id == rule)
-            .map(|r| r.follow_up.responsible.clone())
-            .unwrap_or_default(),
+        } => recurring_key(stage, entered_revision, rule, *period_start),
     }
 }
 
@@ -457,7 +445,7 @@ fn rebuild_obligations(
         {
             super::insert_timer(
                 next,
-                format!("period:{}:{rev}:{}:{period_start}", stage.id, rule.id),
+                period_timer_key(&stage.id, rev, &rule.id, *period_start),
                 *due_at,
                 TimerKind::PeriodStart {
                     rule: rule.id.clone(),
