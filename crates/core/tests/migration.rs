@@ -281,14 +281,14 @@ fn migrates_consistently(
     // Nothing of the case's data is lost: a field it no longer carries is in the event.
     for (field, value) in &before.fields {
         let kept = state.fields.get(field) == Some(value)
-            || migration.dropped_fields.get(field) == Some(value)
-            || migration.defaulted.contains_key(field);
+            || migration.dropped_fields().get(field) == Some(value)
+            || migration.defaulted().contains_key(field);
         prop_assert!(kept, "field {} lost", field);
     }
     prop_assert_eq!(&state.documents, &before.documents);
     // Keeping due dates keeps them.
     if keep {
-        prop_assert!(migration.moved.is_empty(), "{:?}", migration.moved);
+        prop_assert!(migration.moved().is_empty(), "{:?}", migration.moved());
     }
     // The case runs on under the new rules: every timer fires cleanly for two months.
     let engine: &'static Engine = Box::leak(Box::new(Engine {
@@ -342,7 +342,7 @@ proptest! {
         let now = case.now.checked_add(Span::new().hours(24 * later_days)).unwrap();
         let rules = MigrationRules { plan: "sama".into(), to_version: 2, ..MigrationRules::default() };
         let migration = migrate(&case, &case.engine.workflow, &rules, now).unwrap();
-        prop_assert!(migration.moved.is_empty(), "{:?}", migration.moved);
+        prop_assert!(migration.moved().is_empty(), "{:?}", migration.moved());
         prop_assert!(migration.added.is_empty() && migration.dropped.is_empty());
         let before = case.state();
         let due_before: BTreeMap<_, _> = before.obligations.iter().map(|(k, o)| (k.clone(), (o.due_date, o.overdue))).collect();
@@ -372,8 +372,8 @@ fn a_renamed_stage_keeps_its_deadline_and_a_longer_one_moves() {
         .unwrap();
     let (target_renamed, rules_renamed) = mutate(source, &[Mutation::RenameStage(index)], false);
     let migration = migrate(&case, &target_renamed, &rules_renamed, case.now).unwrap();
-    assert_eq!(migration.to_stage, "reviu_kak_baru");
-    assert!(migration.moved.is_empty(), "{:?}", migration.moved);
+    assert_eq!(migration.to_stage(), "reviu_kak_baru");
+    assert!(migration.moved().is_empty(), "{:?}", migration.moved());
     let old_due: Vec<_> = case
         .state()
         .obligations
@@ -413,8 +413,8 @@ fn a_renamed_stage_keeps_its_deadline_and_a_longer_one_moves() {
         panic!("reviu_kak has a relative deadline");
     }
     let migration = migrate(&case, &target, &rules, case.now).unwrap();
-    let [moved] = migration.moved.as_slice() else {
-        panic!("{:?}", migration.moved)
+    let [moved] = migration.moved() else {
+        panic!("{:?}", migration.moved())
     };
     assert_eq!(
         case.engine
@@ -479,12 +479,22 @@ fn a_case_that_cannot_move_is_refused_with_the_reason() {
         "invalid_default"
     );
     let rules = MigrationRules {
+        defaults: [("tidak_ada".to_owned(), "12".to_owned())].into(),
+        ..MigrationRules::default()
+    };
+    assert_eq!(
+        migrate(&case, source, &rules, case.now).unwrap_err(),
+        MigrationRefusal::UnknownDefault {
+            field: "tidak_ada".into()
+        }
+    );
+    let rules = MigrationRules {
         defaults: [("nama_kegiatan".to_owned(), "12".to_owned())].into(),
         ..MigrationRules::default()
     };
     let migration = migrate(&case, &retyped, &rules, case.now).unwrap();
     assert_eq!(
-        migration.defaulted["nama_kegiatan"],
+        migration.defaulted()["nama_kegiatan"],
         swakelola_core::FieldValue::Integer(12)
     );
 }

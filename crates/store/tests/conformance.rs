@@ -2152,8 +2152,8 @@ async fn a_migration_applies_what_its_dry_run_showed_and_runs_once(store: Arc<Sq
         let CaseMigrated::Migrated(migration) = applied else {
             panic!("{}: not migrated: {applied:?}", candidate.business_key)
         };
-        renamed += usize::from(migration.from_stage != migration.to_stage);
-        moved += migration.moved.len();
+        renamed += usize::from(migration.from_stage() != migration.to_stage());
+        moved += migration.moved().len();
         let after = store.case(&candidate.id).await.unwrap();
         assert_eq!(after.workflow_version, 2);
         let versions: Vec<i64> = sqlx::query_scalar(

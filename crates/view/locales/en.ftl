@@ -186,6 +186,7 @@ migrate-stage-not-in-target = stage { $stage } is not in the new version; map it
 migrate-terminal-target = { $stage } is a terminal stage; a running case is not moved there
 migrate-field-type-changed = field { $field } is now of type { $type }; give its value under the plan's `defaults:`
 migrate-invalid-default = the default for { $field } is not valid ({ $reason })
+migrate-unknown-default = the new version has no field { $field }; remove its default from the plan
 migrate-party-not-in-target = party { $party } is not in the new version
 migrate-date-out-of-range = a due date falls outside the supported range
 conflict-stale-revision = The case is at revision { $current }, not { $expected }: someone else changed it; reload it and decide again.

@@ -186,6 +186,7 @@ migrate-stage-not-in-target = tahap { $stage } tidak ada di versi baru; petakan 
 migrate-terminal-target = { $stage } adalah tahap akhir; kasus yang masih berjalan tidak dipindahkan ke sana
 migrate-field-type-changed = isian { $field } kini bertipe { $type }; beri nilainya di bagian `defaults:` rencana
 migrate-invalid-default = nilai bawaan untuk { $field } tidak sah ({ $reason })
+migrate-unknown-default = versi baru tidak punya isian { $field }; hapus nilai bawaannya dari rencana
 migrate-party-not-in-target = pihak { $party } tidak ada di versi baru
 migrate-date-out-of-range = sebuah tanggal jatuh tempo berada di luar rentang yang didukung
 conflict-stale-revision = Kasus sudah di revisi { $current }, bukan { $expected }: orang lain telah mengubahnya; muat ulang lalu putuskan lagi.

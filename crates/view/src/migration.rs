@@ -187,11 +187,11 @@ impl CaseMigrationView {
         new: Labels<'_>,
         language: Language,
     ) {
-        self.from_stage = Some(old.stage(&migration.from_stage));
-        self.to_stage = Some(new.stage(&migration.to_stage));
+        self.from_stage = Some(old.stage(migration.from_stage()));
+        self.to_stage = Some(new.stage(migration.to_stage()));
         let state = &migration.outcome.state;
         self.moved = migration
-            .moved
+            .moved()
             .iter()
             .map(|m| {
                 let working_days = versions.calendar.working_days_between(m.from, m.to);
@@ -269,14 +269,14 @@ impl CaseMigrationView {
             })
             .collect();
         self.defaulted = migration
-            .defaulted
+            .defaulted()
             .iter()
             .map(|(field, value)| {
                 format!("«{}» = {}", new.field(field).label, new.value(field, value))
             })
             .collect();
         self.dropped_fields = migration
-            .dropped_fields
+            .dropped_fields()
             .iter()
             .map(|(field, value)| {
                 format!("«{}» = {}", old.field(field).label, old.value(field, value))

@@ -656,9 +656,16 @@ pub fn migration_refusal(names: Names<'_>, refusal: &MigrationRefusal) -> String
             "migrate-field-type-changed",
             &[("field", &names.field(field)), ("type", to)],
         ),
-        MigrationRefusal::InvalidDefault { field, reason } => msg(
+        MigrationRefusal::InvalidDefault { field, error } => msg(
             "migrate-invalid-default",
-            &[("field", &names.field(field)), ("reason", reason)],
+            &[
+                ("field", &names.field(field)),
+                ("reason", &value_error(names.language, error)),
+            ],
+        ),
+        MigrationRefusal::UnknownDefault { field } => msg(
+            "migrate-unknown-default",
+            &[("field", &format!("`{field}`"))],
         ),
         MigrationRefusal::PartyNotInTarget { party } => msg(
             "migrate-party-not-in-target",

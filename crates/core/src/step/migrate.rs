@@ -19,7 +19,7 @@ use crate::state::{
     Actor, CaseState, EventKind, MovedDeadline, Notification, NotificationKind, Obligation,
     ObligationSource, Timer, TimerKind,
 };
-use crate::value::FieldValue;
+use crate::value::{FieldValue, ValueError};
 
 /// What happens to the due dates of the obligations a case carries over.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -65,7 +65,9 @@ pub enum MigrationRefusal {
         to: String,
     },
     /// The plan's default for a field is not a value of the field.
-    InvalidDefault { field: String, reason: String },
+    InvalidDefault { field: String, error: ValueError },
+    /// The plan gives a default for a field the new version does not declare.
+    UnknownDefault { field: String },
     /// The case has organisations in a party the new version does not have.
     PartyNotInTarget { party: String },
     /// A due date of the new rules falls outside the supported range.
@@ -81,6 +83,7 @@ impl MigrationRefusal {
             MigrationRefusal::TerminalTarget { .. } => "terminal_target",
             MigrationRefusal::FieldTypeChanged { .. } => "field_type_changed",
             MigrationRefusal::InvalidDefault { .. } => "invalid_default",
+            MigrationRefusal::UnknownDefault { .. } => "unknown_default",
             MigrationRefusal::PartyNotInTarget { .. } => "party_not_in_target",
             MigrationRefusal::DateOutOfRange => "date_out_of_range",
         }
@@ -104,8 +107,14 @@ impl std::fmt::Display for MigrationRefusal {
                 f,
                 "field `{field}` is now of type {to}; give a default for it in the plan"
             ),
-            MigrationRefusal::InvalidDefault { field, reason } => {
-                write!(f, "the default for `{field}` is not valid: {reason}")
+            MigrationRefusal::InvalidDefault { field, error } => {
+                write!(f, "the default for `{field}` is not valid: {error}")
+            }
+            MigrationRefusal::UnknownDefault { field } => {
+                write!(
+                    f,
+                    "the new version has no field `{field}` to give a default"
+                )
             }
             MigrationRefusal::PartyNotInTarget { party } => {
                 write!(f, "party `{party}` is not in the new version")
@@ -120,14 +129,10 @@ impl std::error::Error for MigrationRefusal {}
 impl From<Rejection> for MigrationRefusal {
     fn from(rejection: Rejection) -> Self {
         match rejection {
-            Rejection::InvalidFieldValue { field, error } => MigrationRefusal::InvalidDefault {
-                field,
-                reason: error.to_string(),
-            },
-            Rejection::UnknownField { field, .. } => MigrationRefusal::InvalidDefault {
-                field,
-                reason: "the new version has no such field".into(),
-            },
+            Rejection::InvalidFieldValue { field, error } => {
+                MigrationRefusal::InvalidDefault { field, error }
+            }
+            Rejection::UnknownField { field, .. } => MigrationRefusal::UnknownDefault { field },
             _ => MigrationRefusal::DateOutOfRange,
         }
     }
@@ -138,11 +143,9 @@ impl From<Rejection> for MigrationRefusal {
 pub struct CaseMigration {
     /// The new state, the `Migrated` event, the timers to schedule and cancel and the
     /// notices (moved deadlines) — applied like any step's outcome.
+    /// Its event records the stages, the deadlines moved and the fields defaulted or
+    /// dropped: read them with the methods below.
     pub outcome: Outcome,
-    pub from_stage: String,
-    pub to_stage: String,
-    /// Obligations carried over whose due date changed.
-    pub moved: Vec<MovedDeadline>,
     /// Obligations the new version adds (none before).
     pub added: Vec<Obligation>,
     /// Obligations the new version no longer has.
@@ -153,10 +156,61 @@ pub struct CaseMigration {
     /// Guards out of the new stage that the case met before and no longer meets, by
     /// transition.
     pub unmet: Vec<(String, GuardFailure)>,
+}
+
+/// What the `Migrated` event of a migration records.
+struct Recorded<'m> {
+    from_stage: &'m str,
+    to_stage: &'m str,
+    moved: &'m [MovedDeadline],
+    defaulted: &'m BTreeMap<String, FieldValue>,
+    dropped: &'m BTreeMap<String, FieldValue>,
+}
+
+impl CaseMigration {
+    fn recorded(&self) -> Recorded<'_> {
+        let EventKind::Migrated {
+            from_stage,
+            to_stage,
+            moved,
+            defaulted,
+            dropped,
+            ..
+        } = &self.outcome.event.kind
+        else {
+            unreachable!("a migration's event is `Migrated`")
+        };
+        Recorded {
+            from_stage,
+            to_stage,
+            moved,
+            defaulted,
+            dropped,
+        }
+    }
+
+    pub fn from_stage(&self) -> &str {
+        self.recorded().from_stage
+    }
+
+    pub fn to_stage(&self) -> &str {
+        self.recorded().to_stage
+    }
+
+    /// Obligations carried over whose due date changed.
+    pub fn moved(&self) -> &[MovedDeadline] {
+        self.recorded().moved
+    }
+
     /// Fields set from the plan's defaults.
-    pub defaulted: BTreeMap<String, FieldValue>,
+    pub fn defaulted(&self) -> &BTreeMap<String, FieldValue> {
+        self.recorded().defaulted
+    }
+
     /// Fields the new version no longer declares (kept in the history).
-    pub dropped_fields: BTreeMap<String, FieldValue>,
+    pub fn dropped_fields(&self) -> &BTreeMap<String, FieldValue> {
+        self.recorded().dropped
+    }
 }
 
 /// Moves the case `state` of workflow `from` onto `to` (its version `rules.to_version`) at
@@ -314,23 +368,18 @@ pub fn migrate_case(
         from_version,
         to_version: rules.to_version,
         from_stage: state.stage.clone(),
-        to_stage: to_stage_id.clone(),
-        moved: moved.clone(),
-        defaulted: defaulted.clone(),
-        dropped: dropped_fields.clone(),
+        to_stage: to_stage_id,
+        moved,
+        defaulted,
+        dropped: dropped_fields,
     };
     let outcome = finish(state, next, actor, kind, notifications, now);
     Ok(CaseMigration {
         outcome,
-        from_stage: state.stage.clone(),
-        to_stage: to_stage_id,
-        moved,
         added,
         dropped,
         at_once,
         unmet,
-        defaulted,
-        dropped_fields,
     })
 }
 
