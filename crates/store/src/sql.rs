@@ -12,7 +12,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, AssertSqlSafe, Connection, Executor, Transaction};
 use swakelola_core::state::{EventKind, Notification};
 use swakelola_core::step::{Action, Command, Outcome, step};
-use swakelola_core::{Actor, CaseState, Event};
+use swakelola_core::{Actor, CaseState, Event, Timer};
 use swakelola_definition::{CalendarFile, load_sources};
 
 use crate::error::{Conflict, Invalid};
@@ -423,60 +423,12 @@ impl SqlStore {
             }
             query.execute(&mut **tx).await?;
         }
-        if !outcome.schedule.is_empty() {
-            let sql = format!(
-                "INSERT INTO timers (case_id, key, due_at, kind, payload) VALUES {}
-                 ON CONFLICT (case_id, key) DO UPDATE SET
-                     due_at = excluded.due_at, kind = excluded.kind, payload = excluded.payload,
-                     state = 'pending', lease_owner = NULL, lease_until = NULL, attempts = 0,
-                     last_error = NULL",
-                placeholders(1, outcome.schedule.len(), 5)
-            );
-            let mut query = sqlx::query(AssertSqlSafe(sql));
-            for timer in &outcome.schedule {
-                query = query
-                    .bind(case_id)
-                    .bind(timer.key.as_str())
-                    .bind(millis(timer.due_at))
-                    .bind(timer.kind.name())
-                    .bind(json(&timer.kind));
-            }
-            query.execute(&mut **tx).await?;
-        }
-        let messages: Vec<(String, &str, String, String)> = outcome
-            .notifications
-            .iter()
-            .flat_map(|notification| {
-                recipients(notification, parties).into_iter().map(move |(channel, recipient)| {
-                    (
-                        format!("{case_id}/{}/{recipient}", notification.key),
-                        channel,
-                        recipient,
-                        json(&serde_json::json!({ "case_id": case_id, "notification": notification })),
-                    )
-                })
-            })
-            .collect();
+        let scheduled: Vec<(&str, &Timer)> =
+            outcome.schedule.iter().map(|t| (case_id, t)).collect();
+        self.upsert_timers(tx, &scheduled).await?;
+        let messages = outbox_rows(case_id, &outcome.notifications, parties, at);
         let messages_empty = messages.is_empty();
-        if !messages.is_empty() {
-            let sql = format!(
-                "INSERT INTO outbox (key, case_id, channel, recipient, payload, next_attempt_at, created_at) VALUES {}
-                 ON CONFLICT (key) DO NOTHING",
-                placeholders(1, messages.len(), 7)
-            );
-            let mut query = sqlx::query(AssertSqlSafe(sql));
-            for (key, channel, recipient, payload) in messages {
-                query = query
-                    .bind(key)
-                    .bind(case_id)
-                    .bind(channel)
-                    .bind(recipient)
-                    .bind(payload)
-                    .bind(at)
-                    .bind(at);
-            }
-            query.execute(&mut **tx).await?;
-        }
+        self.insert_outbox(tx, &messages).await?;
         if self.dialect == Dialect::Postgres && (!outcome.schedule.is_empty() || !messages_empty) {
             // Delivered to listening runners when this transaction commits.
             sqlx::query("SELECT pg_notify($1, '')")
@@ -660,6 +612,120 @@ fn fiscal_year(state: &CaseState) -> Option<i64> {
         swakelola_core::FieldValue::FiscalYear(year) => Some(i64::from(*year)),
         _ => None,
     })
+}
+
+/// One notification's row in the outbox for one recipient.
+pub(crate) struct OutboxRow {
+    key: String,
+    case_id: String,
+    channel: &'static str,
+    recipient: String,
+    payload: String,
+    at: i64,
+}
+
+/// The outbox rows of `notifications` of case `case_id` written at `at`: one per recipient,
+/// keyed by case, notification and recipient so that a repeat is dropped.
+pub(crate) fn outbox_rows(
+    case_id: &str,
+    notifications: &[Notification],
+    parties: &Parties,
+    at: i64,
+) -> Vec<OutboxRow> {
+    notifications
+        .iter()
+        .flat_map(|notification| {
+            recipients(notification, parties)
+                .into_iter()
+                .map(move |(channel, recipient)| OutboxRow {
+                    key: format!("{case_id}/{}/{recipient}", notification.key),
+                    case_id: case_id.to_owned(),
+                    channel,
+                    recipient,
+                    payload: json(
+                        &serde_json::json!({ "case_id": case_id, "notification": notification }),
+                    ),
+                    at,
+                })
+        })
+        .collect()
+}
+
+/// Rows per multi-row statement on PostgreSQL, where each statement is a round trip to the
+/// server: well under its 65 535 parameters.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// Parameters per statement on SQLite, where a statement costs no network round trip but
+/// preparing and binding one grows faster than its parameter count (measured: 500 event rows
+/// in one statement took 58 ms, in statements of 32 rows 4 ms in all).
+const SQLITE_PARAMETERS_PER_STATEMENT: usize = 300;
+
+impl SqlStore {
+    /// How many rows of `columns` parameters one multi-row statement carries.
+    pub(crate) fn rows_per_statement(&self, columns: usize) -> usize {
+        match self.dialect {
+            Dialect::Postgres => ROWS_PER_STATEMENT,
+            Dialect::Sqlite => (SQLITE_PARAMETERS_PER_STATEMENT / columns).max(1),
+        }
+    }
+
+    /// Schedules timers (of any cases): new ones are inserted, moved ones replace the row and
+    /// are pending again, unleased and with no error.
+    pub(crate) async fn upsert_timers(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        timers: &[(&str, &Timer)],
+    ) -> Result<()> {
+        for chunk in timers.chunks(self.rows_per_statement(5)) {
+            let sql = format!(
+                "INSERT INTO timers (case_id, key, due_at, kind, payload) VALUES {}
+                 ON CONFLICT (case_id, key) DO UPDATE SET
+                     due_at = excluded.due_at, kind = excluded.kind, payload = excluded.payload,
+                     state = 'pending', lease_owner = NULL, lease_until = NULL, attempts = 0,
+                     last_error = NULL",
+                placeholders(1, chunk.len(), 5)
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for (case_id, timer) in chunk {
+                query = query
+                    .bind(*case_id)
+                    .bind(timer.key.as_str())
+                    .bind(millis(timer.due_at))
+                    .bind(timer.kind.name())
+                    .bind(json(&timer.kind));
+            }
+            query.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes outbox rows; a row whose key is already there is a repeat and is dropped.
+    pub(crate) async fn insert_outbox(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        rows: &[OutboxRow],
+    ) -> Result<()> {
+        for chunk in rows.chunks(self.rows_per_statement(7)) {
+            let sql = format!(
+                "INSERT INTO outbox (key, case_id, channel, recipient, payload, next_attempt_at, created_at) VALUES {}
+                 ON CONFLICT (key) DO NOTHING",
+                placeholders(1, chunk.len(), 7)
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for row in chunk {
+                query = query
+                    .bind(row.key.as_str())
+                    .bind(row.case_id.as_str())
+                    .bind(row.channel)
+                    .bind(row.recipient.as_str())
+                    .bind(row.payload.as_str())
+                    .bind(row.at)
+                    .bind(row.at);
+            }
+            query.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
 }
 
 /// An event's columns as stored, with the hash that chains it to the case's previous event.

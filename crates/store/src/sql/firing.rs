@@ -16,20 +16,11 @@ use swakelola_core::step::{Action, Command, Outcome, Rejection, step};
 use swakelola_core::{Actor, CaseState};
 
 use super::{
-    CaseRow, ChainedEvent, Dialect, SqlStore, WORK_CHANNEL, fiscal_year, json, millis,
-    placeholders, recipients,
+    CaseRow, ChainedEvent, Dialect, SqlStore, WORK_CHANNEL, fiscal_year, json, millis, outbox_rows,
+    placeholders,
 };
 use crate::work::{ClaimedTimer, Fired};
-use crate::{CaseRecord, Engine, Error, Parties, Result};
-
-/// Rows per multi-row statement on PostgreSQL, where each statement is a round trip to the
-/// server: well under its 65 535 parameters.
-const ROWS_PER_STATEMENT: usize = 500;
-
-/// Parameters per statement on SQLite, where a statement costs no network round trip but
-/// preparing and binding one grows faster than its parameter count (measured: 500 event rows
-/// in one statement took 58 ms, in statements of 32 rows 4 ms in all).
-const SQLITE_PARAMETERS_PER_STATEMENT: usize = 300;
+use crate::{CaseRecord, Engine, Error, Result};
 
 /// An event row as inserted: case, seq, at, actor, role, kind, payload, previous hash, hash.
 type EventRow = (
@@ -53,14 +44,6 @@ struct Stepped {
 }
 
 impl SqlStore {
-    /// How many rows of `columns` parameters one multi-row statement carries.
-    fn rows_per_statement(&self, columns: usize) -> usize {
-        match self.dialect() {
-            Dialect::Postgres => ROWS_PER_STATEMENT,
-            Dialect::Sqlite => (SQLITE_PARAMETERS_PER_STATEMENT / columns).max(1),
-        }
-    }
-
     /// Fires the claimed `timers` of `owner` due at `now` in one transaction and says what
     /// became of each, in the order given: `Fired`, `Stale` (the case no longer has it
     /// pending; its row is removed), `LeaseLost` (another runner holds it now; nothing
@@ -489,66 +472,20 @@ impl SqlStore {
                 .execute(&mut **tx)
                 .await?;
         }
-        for chunk in scheduled.chunks(self.rows_per_statement(5)) {
-            let sql = format!(
-                "INSERT INTO timers (case_id, key, due_at, kind, payload) VALUES {}
-                 ON CONFLICT (case_id, key) DO UPDATE SET
-                     due_at = excluded.due_at, kind = excluded.kind, payload = excluded.payload,
-                     state = 'pending', lease_owner = NULL, lease_until = NULL, attempts = 0,
-                     last_error = NULL",
-                placeholders(1, chunk.len(), 5)
-            );
-            let mut query = sqlx::query(AssertSqlSafe(sql));
-            for (case_id, timer) in chunk {
-                query = query
-                    .bind(*case_id)
-                    .bind(timer.key.as_str())
-                    .bind(millis(timer.due_at))
-                    .bind(timer.kind.name())
-                    .bind(json(&timer.kind));
-            }
-            query.execute(&mut **tx).await?;
-        }
+        self.upsert_timers(tx, &scheduled).await?;
         // Outbox rows of every notification of every step.
-        let mut messages: Vec<(String, String, &'static str, String, String, i64)> = Vec::new();
+        let mut messages = Vec::new();
         for case in stepped {
-            let case_id = case.record.id.as_str();
-            let parties: &Parties = &case.record.parties;
             for outcome in &case.outcomes {
-                let at = millis(outcome.event.at);
-                for notification in &outcome.notifications {
-                    for (channel, recipient) in recipients(notification, parties) {
-                        messages.push((
-                            format!("{case_id}/{}/{recipient}", notification.key),
-                            case_id.to_owned(),
-                            channel,
-                            recipient,
-                            json(&serde_json::json!({ "case_id": case_id, "notification": notification })),
-                            at,
-                        ));
-                    }
-                }
+                messages.extend(outbox_rows(
+                    &case.record.id,
+                    &outcome.notifications,
+                    &case.record.parties,
+                    millis(outcome.event.at),
+                ));
             }
         }
-        for chunk in messages.chunks(self.rows_per_statement(7)) {
-            let sql = format!(
-                "INSERT INTO outbox (key, case_id, channel, recipient, payload, next_attempt_at, created_at) VALUES {}
-                 ON CONFLICT (key) DO NOTHING",
-                placeholders(1, chunk.len(), 7)
-            );
-            let mut query = sqlx::query(AssertSqlSafe(sql));
-            for (key, case_id, channel, recipient, payload, at) in chunk {
-                query = query
-                    .bind(key.as_str())
-                    .bind(case_id.as_str())
-                    .bind(*channel)
-                    .bind(recipient.as_str())
-                    .bind(payload.as_str())
-                    .bind(*at)
-                    .bind(*at);
-            }
-            query.execute(&mut **tx).await?;
-        }
+        self.insert_outbox(tx, &messages).await?;
         if self.dialect() == Dialect::Postgres && (!scheduled.is_empty() || !messages.is_empty()) {
             // Once for the whole batch, delivered to listening runners at commit.
             sqlx::query("SELECT pg_notify($1, '')")
