@@ -1485,6 +1485,23 @@ fn an_administrator_previews_then_migrates_the_running_cases() {
     assert!(text.contains("rusak.yaml:4:5: error[E060]"), "{text}");
     assert!(text.contains("tidak ada kasus yang diubah"), "{text}");
 
+    // A plan that cannot be read, or is not YAML: refused the same way, nothing changes.
+    let missing = session.run(&["workflow", "migrate", "tidak-ada.yaml", "--dry-run"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stderr(&missing).contains("tidak ada yang diubah"),
+        "{}",
+        stderr(&missing)
+    );
+    std::fs::write(&broken, "migration: [tidak\n").unwrap();
+    let garbled = session.run(&["workflow", "migrate", broken.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(garbled.status.code(), Some(1));
+    assert!(
+        stderr(&garbled).contains("error[E001]"),
+        "{}",
+        stderr(&garbled)
+    );
+
     // The preview: per case, the deadline that moves and the guard newly unmet.
     let preview = session.ok(&["workflow", "migrate", plan, "--dry-run"]);
     assert!(preview.contains("Belum ada yang diubah"), "{preview}");

@@ -812,6 +812,21 @@ async fn operator_migrates(api: Api) {
         "{}",
         broken.text()
     );
+    let garbled = api
+        .call(
+            Method::POST,
+            "/v1/migrations",
+            Some(&operator),
+            Some(json!({"file": "rusak.yaml", "plan": "migration: [tidak"})),
+        )
+        .await;
+    assert_eq!(
+        garbled.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        garbled.text()
+    );
+    assert!(garbled.text().contains("error[E001]"), "{}", garbled.text());
     let before = api.snapshot(&id).await;
     let preview = api
         .call(
