@@ -27,8 +27,7 @@ use std::time::Instant;
 use jiff::Timestamp;
 use sqlx::Executor;
 use swakelola_core::Actor;
-use swakelola_core::step::Action;
-use swakelola_store::{CaseCommand, MigrationMode, SqlStore, Store};
+use swakelola_store::{MigrationMode, SqlStore, Store};
 
 fn now() -> Timestamp {
     "2025-03-24T02:00:00Z".parse().unwrap()
@@ -56,25 +55,6 @@ async fn deploy_version(store: &SqlStore, round: usize, longer: bool) -> u32 {
         .unwrap()
         .workflow
         .version
-}
-
-fn fire(case_id: &str, n: usize) -> CaseCommand {
-    let (role, transition, comment) = if n.is_multiple_of(2) {
-        ("penyusun", "ajukan", None)
-    } else {
-        ("pemeriksa", "minta_revisi", Some("perbaiki".to_owned()))
-    };
-    CaseCommand {
-        case_id: case_id.to_owned(),
-        actor: Actor::new("bench", role),
-        action: Action::Fire {
-            transition: transition.into(),
-            comment,
-        },
-        expected_revision: None,
-        idempotency_key: None,
-        content: None,
-    }
 }
 
 async fn baseline(store: &SqlStore, first_id: i64, ops: usize) -> f64 {
@@ -112,7 +92,10 @@ async fn bench(name: &str, store: SqlStore, ops: usize) {
         for n in 0..ops {
             let id = common::ready_case(&store, &format!("r{round}-{n}"), now()).await;
             if n.is_multiple_of(2) {
-                store.execute(&fire(&id, 0), now()).await.unwrap();
+                store
+                    .execute(&common::loop_step(&id, 0), now())
+                    .await
+                    .unwrap();
             }
             cases.push(id);
         }
@@ -124,7 +107,10 @@ async fn bench(name: &str, store: SqlStore, ops: usize) {
         let started = Instant::now();
         for (n, id) in cases.iter().enumerate() {
             let step = if n.is_multiple_of(2) { 1 } else { 0 };
-            store.execute(&fire(id, step), now()).await.unwrap();
+            store
+                .execute(&common::loop_step(id, step), now())
+                .await
+                .unwrap();
         }
         let fired = ops as f64 / started.elapsed().as_secs_f64();
         let text = format!(

@@ -28,9 +28,7 @@ use std::time::Instant;
 
 use jiff::Timestamp;
 use sqlx::Executor;
-use swakelola_core::Actor;
-use swakelola_core::step::Action;
-use swakelola_store::{CaseCommand, SqlStore, Store};
+use swakelola_store::{SqlStore, Store};
 
 fn now() -> Timestamp {
     "2025-03-24T02:00:00Z".parse().unwrap()
@@ -51,26 +49,8 @@ async fn ready_case(store: &SqlStore, key: &str) -> String {
 
 async fn transitions(store: &SqlStore, case_id: &str, ops: usize) {
     for n in 0..ops {
-        let (role, transition, comment) = if n % 2 == 0 {
-            ("penyusun", "ajukan", None)
-        } else {
-            ("pemeriksa", "minta_revisi", Some("perbaiki".to_owned()))
-        };
         store
-            .execute(
-                &CaseCommand {
-                    case_id: case_id.to_owned(),
-                    actor: Actor::new("bench", role),
-                    action: Action::Fire {
-                        transition: transition.into(),
-                        comment,
-                    },
-                    expected_revision: None,
-                    idempotency_key: None,
-                    content: None,
-                },
-                now(),
-            )
+            .execute(&common::loop_step(case_id, n), now())
             .await
             .unwrap();
     }

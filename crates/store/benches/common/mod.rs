@@ -106,3 +106,24 @@ pub async fn ready_case(store: &SqlStore, key: &str, now: Timestamp) -> String {
         .unwrap();
     id
 }
+
+/// The `n`th step of the loop the benchmarks drive a case through: `ajukan` by the drafter
+/// (even `n`), `minta_revisi` by the reviewer (odd `n`).
+pub fn loop_step(case_id: &str, n: usize) -> CaseCommand {
+    let (role, transition, comment) = if n.is_multiple_of(2) {
+        ("penyusun", "ajukan", None)
+    } else {
+        ("pemeriksa", "minta_revisi", Some("perbaiki".to_owned()))
+    };
+    CaseCommand {
+        case_id: case_id.to_owned(),
+        actor: Actor::new("bench", role),
+        action: Action::Fire {
+            transition: transition.into(),
+            comment,
+        },
+        expected_revision: None,
+        idempotency_key: None,
+        content: None,
+    }
+}
